@@ -1,0 +1,35 @@
+/** What every command needs: typed config, a stderr logger, and (lazily) the store. */
+import { loadConfig, type Config } from '../core/config.js';
+import { createLogger, type Logger } from '../core/log.js';
+import { openStore, type Store } from '../core/db/store.js';
+import { assertSchemaCompatible } from '../core/db/migrate.js';
+
+export interface GlobalOptions {
+  config?: string;
+  color?: boolean;
+}
+
+export interface CommandContext {
+  config: Config;
+  log: Logger;
+  globals: GlobalOptions;
+}
+
+export function makeContext(globals: GlobalOptions, defaultLevel?: string): CommandContext {
+  const config = loadConfig({ configPath: globals.config });
+  // CLI commands log warnings only unless LOG_LEVEL says otherwise; the daemon logs at info
+  const level = process.env.LOG_LEVEL ? config.logLevel : (defaultLevel ?? config.logLevel);
+  return { config, log: createLogger(level), globals };
+}
+
+/** Opens the store for a read command: never starts the embedded server, checks the schema. */
+export async function openReadStore(ctx: CommandContext): Promise<Store> {
+  const store = await openStore(ctx.config, ctx.log, { start: false, pool: { max: 2 } });
+  try {
+    await assertSchemaCompatible(store.pool, store.url);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  return store;
+}

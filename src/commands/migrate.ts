@@ -1,0 +1,25 @@
+import type { CommandContext } from './context.js';
+import { openStore } from '../core/db/store.js';
+import { migrate } from '../core/db/migrate.js';
+
+export interface MigrateOptions {
+  json?: boolean;
+}
+
+export async function run(ctx: CommandContext, opts: MigrateOptions): Promise<number> {
+  const store = await openStore(ctx.config, ctx.log, { start: true });
+  try {
+    const res = await migrate(store.pool, { url: store.url });
+    if (opts.json) process.stdout.write(JSON.stringify({ ...res, store: store.describe }) + '\n');
+    else {
+      process.stdout.write(
+        res.applied.length
+          ? `applied ${res.applied.length} migration(s): ${res.applied.join(', ')}; schema at ${res.version}\n`
+          : `schema up to date at ${res.version}\n`,
+      );
+    }
+    return 0;
+  } finally {
+    await store.close();
+  }
+}

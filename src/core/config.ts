@@ -1,0 +1,193 @@
+/**
+ * Configuration: environment + optional JSON file (`--config` / OBSERVATORY_CONFIG) → typed Config.
+ * Precedence: environment > file > defaults. Errors name the field and what is expected,
+ * never the value (it could be a secret).
+ */
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { isAbsolute, resolve } from 'node:path';
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+import { passwordOfUrl, registerSecret, registerSecretsFromEnv } from './redact.js';
+
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
+/** Integration overrides are validated in full by the registry; here only their outer shape. */
+const integrationOverride = z.record(z.string(), z.unknown());
+
+export const fileSchema = z
+  .object({
+    database_url: z.string().min(1).optional(),
+    home: z.string().min(1).optional(),
+    live_trading_enabled: z.boolean().optional(),
+    log_level: z.enum(LOG_LEVELS).optional(),
+    http: z
+      .object({
+        port: z.number().int().min(0).max(65535).optional(),
+        bind: z.string().min(1).optional(),
+      })
+      .strict()
+      .optional(),
+    daemon: z
+      .object({
+        heartbeat_interval_ms: z.number().int().min(100).max(3_600_000).optional(),
+        stale_after_ms: z.number().int().min(500).max(86_400_000).optional(),
+        probe_concurrency: z.number().int().min(1).max(64).optional(),
+      })
+      .strict()
+      .optional(),
+    limits: z
+      .object({
+        ingest_body_bytes: z.number().int().min(1024).max(64 * 1024 * 1024).optional(),
+        ingest_max_events: z.number().int().min(1).max(100_000).optional(),
+        metadata_bytes: z.number().int().min(256).max(1024 * 1024).optional(),
+        metadata_depth: z.number().int().min(1).max(16).optional(),
+      })
+      .strict()
+      .optional(),
+    integrations: z.record(z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'lowercase name: a-z, 0-9, _'), integrationOverride).optional(),
+    risk_limits: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict();
+
+export type ConfigFile = z.infer<typeof fileSchema>;
+
+export interface Config {
+  databaseUrl?: string;
+  home: string;
+  liveTradingEnabled: boolean;
+  logLevel: (typeof LOG_LEVELS)[number];
+  http: { port: number; bind: string; token?: string };
+  daemon: { heartbeatIntervalMs: number; staleAfterMs: number; probeConcurrency: number };
+  limits: { ingestBodyBytes: number; ingestMaxEvents: number; metadataBytes: number; metadataDepth: number };
+  integrations: Record<string, Record<string, unknown>>;
+  riskLimits?: Record<string, unknown>;
+  configPath?: string;
+  env: NodeJS.ProcessEnv;
+}
+
+function fieldPath(path: PropertyKey[]): string {
+  return path.length ? path.map(String).join('.') : '(root)';
+}
+
+/** zod's messages describe types, never values; keep it that way and name the field. */
+function describeZod(err: z.ZodError, where: string): ConfigError {
+  const issue = err.issues[0];
+  const field = fieldPath(issue.path as PropertyKey[]);
+  let what = issue.message;
+  if (issue.code === 'unrecognized_keys') what = `unknown key(s): ${issue.keys.join(', ')}`;
+  return new ConfigError(`${where}: field \`${field}\`: ${what}`, 'fix the field and run again (see README "Configuration")');
+}
+
+function readConfigFile(path: string): ConfigFile {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+    throw new ConfigError(`cannot read config file ${path} (${code})`, 'check the path given by --config / OBSERVATORY_CONFIG');
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    // position only; the parser's message can quote file content
+    const m = /position (\d+)/.exec(String((err as Error).message));
+    const pos = m ? Number(m[1]) : undefined;
+    const line = pos === undefined ? undefined : text.slice(0, pos).split('\n').length;
+    throw new ConfigError(`config file ${path} is not valid JSON${line ? ` (line ${line})` : ''}`, 'fix the JSON syntax');
+  }
+  const parsed = fileSchema.safeParse(json);
+  if (!parsed.success) throw describeZod(parsed.error, `config file ${path}`);
+  return parsed.data;
+}
+
+function envInt(env: NodeJS.ProcessEnv, name: string, min: number, max: number): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^\d+$/.test(raw.trim()) || Number(raw) < min || Number(raw) > max)
+    throw new ConfigError(`environment: ${name}: expected an integer ${min}–${max}`);
+  return Number(raw);
+}
+
+function envBool(env: NodeJS.ProcessEnv, name: string): boolean | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const v = raw.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(v)) return true;
+  if (['false', '0', 'no', 'off'].includes(v)) return false;
+  throw new ConfigError(`environment: ${name}: expected true or false`);
+}
+
+function checkDatabaseUrl(url: string, where: string): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new ConfigError(`${where}: not a valid URL; expected postgres://user:password@host:port/database`);
+  }
+  if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:')
+    throw new ConfigError(`${where}: expected a postgres:// or postgresql:// URL`);
+  return url;
+}
+
+export interface LoadOptions {
+  env?: NodeJS.ProcessEnv;
+  configPath?: string;
+}
+
+export function loadConfig(opts: LoadOptions = {}): Config {
+  const env = opts.env ?? process.env;
+  const configPath = opts.configPath ?? (env.OBSERVATORY_CONFIG || undefined);
+  const file: ConfigFile = configPath ? readConfigFile(resolve(configPath)) : {};
+
+  const dbFromEnv = env.DATABASE_URL?.trim() || undefined;
+  const databaseUrl = dbFromEnv
+    ? checkDatabaseUrl(dbFromEnv, 'environment: DATABASE_URL')
+    : file.database_url
+      ? checkDatabaseUrl(file.database_url, `config file ${configPath}: field \`database_url\``)
+      : undefined;
+  registerSecret(passwordOfUrl(databaseUrl));
+
+  const home = env.OBSERVATORY_HOME?.trim() || file.home || resolve(homedir(), '.observatory');
+  if (!isAbsolute(home) && !env.OBSERVATORY_HOME) throw new ConfigError('config: field `home`: expected an absolute path');
+
+  const logLevelRaw = env.LOG_LEVEL?.trim().toLowerCase() || file.log_level || 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevelRaw))
+    throw new ConfigError(`environment: LOG_LEVEL: expected one of ${LOG_LEVELS.join(', ')}`);
+
+  const token = env.OBSERVATORY_TOKEN?.trim() || undefined;
+  if (token !== undefined && token.length < 16)
+    throw new ConfigError('environment: OBSERVATORY_TOKEN: expected at least 16 characters', 'generate one with: openssl rand -hex 24');
+
+  const cfg: Config = {
+    databaseUrl,
+    home: resolve(home),
+    liveTradingEnabled: envBool(env, 'LIVE_TRADING_ENABLED') ?? file.live_trading_enabled ?? false,
+    logLevel: logLevelRaw as Config['logLevel'],
+    http: {
+      port: envInt(env, 'OBSERVATORY_PORT', 0, 65535) ?? file.http?.port ?? 7311,
+      bind: env.OBSERVATORY_BIND?.trim() || file.http?.bind || '127.0.0.1',
+      token,
+    },
+    daemon: {
+      heartbeatIntervalMs: envInt(env, 'OBSERVATORY_HEARTBEAT_MS', 100, 3_600_000) ?? file.daemon?.heartbeat_interval_ms ?? 5_000,
+      staleAfterMs: envInt(env, 'OBSERVATORY_STALE_AFTER_MS', 500, 86_400_000) ?? file.daemon?.stale_after_ms ?? 30_000,
+      probeConcurrency: file.daemon?.probe_concurrency ?? 4,
+    },
+    limits: {
+      ingestBodyBytes: file.limits?.ingest_body_bytes ?? 8 * 1024 * 1024,
+      ingestMaxEvents: file.limits?.ingest_max_events ?? 10_000,
+      metadataBytes: file.limits?.metadata_bytes ?? 8192,
+      metadataDepth: file.limits?.metadata_depth ?? 4,
+    },
+    integrations: (file.integrations ?? {}) as Record<string, Record<string, unknown>>,
+    riskLimits: file.risk_limits,
+    configPath: configPath ? resolve(configPath) : undefined,
+    env,
+  };
+  if (cfg.daemon.staleAfterMs <= cfg.daemon.heartbeatIntervalMs)
+    throw new ConfigError('config: field `daemon.stale_after_ms`: expected more than daemon.heartbeat_interval_ms');
+  registerSecretsFromEnv(env);
+  return cfg;
+}

@@ -1,0 +1,76 @@
+/**
+ * Postgres / network errors classified in one table (by SQLSTATE or errno), so every
+ * caller decides retry / unavailable / conflict the same way. The original is kept as `cause`.
+ */
+import { StoreUnavailableError, ObservatoryError } from '../errors.js';
+import { oneLine, redactString } from '../redact.js';
+
+export type PgErrorKind = 'unavailable' | 'auth' | 'missing_database' | 'schema_missing' | 'conflict' | 'append_only' | 'invalid_input' | 'other';
+
+const BY_SQLSTATE: Record<string, PgErrorKind> = {
+  '28000': 'auth',
+  '28P01': 'auth',
+  '3D000': 'missing_database',
+  '42P01': 'schema_missing',
+  '23505': 'conflict',
+  '57P01': 'unavailable',
+  '57P02': 'unavailable',
+  '57P03': 'unavailable',
+  '53300': 'unavailable',
+  '22P02': 'invalid_input',
+  '22023': 'invalid_input',
+  OB001: 'append_only',
+};
+
+const NETWORK_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE']);
+
+export function classifyPgError(err: unknown): PgErrorKind {
+  const e = err as { code?: string; message?: string } | undefined;
+  const code = e?.code ?? '';
+  if (BY_SQLSTATE[code]) return BY_SQLSTATE[code];
+  if (code.startsWith('08')) return 'unavailable';
+  if (NETWORK_ERRNO.has(code)) return 'unavailable';
+  const msg = e?.message ?? '';
+  if (/Connection terminated|timeout expired|connect ETIMEDOUT|Client has encountered a connection error|server closed the connection/i.test(msg))
+    return 'unavailable';
+  return 'other';
+}
+
+export function isRetryable(err: unknown): boolean {
+  return classifyPgError(err) === 'unavailable';
+}
+
+/** host:port/db of a connection string — never the user or password. */
+export function describeTarget(url: string | undefined): string {
+  if (!url) return 'the status store';
+  try {
+    const u = new URL(url);
+    return `${u.hostname || 'localhost'}:${u.port || '5432'}${u.pathname || ''}`;
+  } catch {
+    return 'the configured DATABASE_URL';
+  }
+}
+
+/** Converts a low-level failure to the typed error callers and the CLI understand. */
+export function toStoreError(err: unknown, url: string | undefined): ObservatoryError {
+  if (err instanceof ObservatoryError) return err;
+  const kind = classifyPgError(err);
+  const e = err as { code?: string; message?: string };
+  const what = oneLine(redactString(`${e?.code ? e.code + ': ' : ''}${e?.message ?? String(err)}`), 200);
+  const target = describeTarget(url);
+  switch (kind) {
+    case 'unavailable':
+      return new StoreUnavailableError(`cannot reach the status store at ${target} (${what})`, {
+        hint: 'check that PostgreSQL is running and DATABASE_URL is right (or start the embedded one with `observatory up`)',
+        cause: err,
+      });
+    case 'auth':
+      return new StoreUnavailableError(`the status store at ${target} rejected the credentials`, { hint: 'check the user and password in DATABASE_URL', cause: err });
+    case 'missing_database':
+      return new StoreUnavailableError(`the database at ${target} does not exist`, { hint: 'create it, or fix the database name in DATABASE_URL', cause: err });
+    case 'schema_missing':
+      return new StoreUnavailableError(`the status store at ${target} has no observatory schema`, { hint: 'run `observatory migrate` (or `observatory up`)', cause: err });
+    default:
+      return new ObservatoryError('DB_ERROR', `status store error: ${what}`, { cause: err });
+  }
+}

@@ -1,0 +1,57 @@
+import pg from 'pg';
+import { toStoreError } from './errors.js';
+import type { Logger } from '../log.js';
+
+export type Pool = pg.Pool;
+export type PoolClient = pg.PoolClient;
+
+// timestamps as ISO strings are decided in the query layer; bigint counts as numbers
+pg.types.setTypeParser(20, (v) => Number(v));
+
+export interface PoolOptions {
+  max?: number;
+  applicationName?: string;
+  connectTimeoutMs?: number;
+  statementTimeoutMs?: number;
+  log?: Logger;
+}
+
+export function createPool(url: string, opts: PoolOptions = {}): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: opts.max ?? 5,
+    application_name: opts.applicationName ?? 'observatory',
+    connectionTimeoutMillis: opts.connectTimeoutMs ?? 5_000,
+    statement_timeout: opts.statementTimeoutMs ?? 30_000,
+    idleTimeoutMillis: 10_000,
+    allowExitOnIdle: true,
+  });
+  // an idle client dying (server restart) must not crash the process; the next query reports it
+  pool.on('error', (err) => opts.log?.warn({ err: toStoreError(err, url) }, 'idle database connection lost'));
+  return pool;
+}
+
+/** Checks the pool can reach the server; throws a typed, sanitized StoreUnavailableError if not. */
+export async function assertReachable(pool: pg.Pool, url: string): Promise<void> {
+  try {
+    await pool.query('select 1');
+  } catch (err) {
+    throw toStoreError(err, url);
+  }
+}
+
+/** Runs fn in a transaction on one client. */
+export async function withTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    const out = await fn(client);
+    await client.query('commit');
+    return out;
+  } catch (err) {
+    await client.query('rollback').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}

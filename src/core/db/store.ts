@@ -1,0 +1,52 @@
+/**
+ * Opens the status store: DATABASE_URL when configured, otherwise the embedded server
+ * under OBSERVATORY_HOME (started only when the caller may start it, e.g. `up`, `migrate`).
+ */
+import type pg from 'pg';
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import { ensureEmbedded, type EmbeddedHandle } from './embedded.js';
+import { assertReachable, createPool, type PoolOptions } from './pool.js';
+
+export interface Store {
+  pool: pg.Pool;
+  url: string;
+  embedded?: EmbeddedHandle;
+  /** 'external' (DATABASE_URL) or 'embedded' — and where, for humans; never credentials */
+  describe: string;
+  close(opts?: { stopEmbedded?: boolean }): Promise<void>;
+}
+
+export async function openStore(config: Config, log: Logger, opts: { start?: boolean; pool?: PoolOptions } = {}): Promise<Store> {
+  let url = config.databaseUrl;
+  let embedded: EmbeddedHandle | undefined;
+  if (!url) {
+    embedded = await ensureEmbedded(config.home, log, { start: opts.start ?? false });
+    url = embedded.url;
+  }
+  const pool = createPool(url, { log, ...opts.pool });
+  try {
+    await assertReachable(pool, url);
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    if (embedded?.owned) await embedded.stop();
+    throw err;
+  }
+  let closed = false;
+  const where = (() => {
+    const u = new URL(url);
+    return `${u.hostname}:${u.port || 5432}${u.pathname}`;
+  })();
+  return {
+    pool,
+    url,
+    embedded,
+    describe: embedded ? `embedded ${where} (${embedded.dataDir})` : `external ${where}`,
+    async close({ stopEmbedded = true } = {}) {
+      if (closed) return;
+      closed = true;
+      await pool.end().catch(() => undefined);
+      if (stopEmbedded && embedded?.owned) await embedded.stop();
+    },
+  };
+}

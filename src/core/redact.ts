@@ -1,0 +1,232 @@
+/**
+ * The ONE sanitizer. Every sink — logger, database writers, API serializer, CLI/TUI
+ * formatters, error messages — passes text through here before it leaves the process.
+ *
+ * Two layers:
+ *  1. exact needles: the value of every secret env var, plus its base64 (at every byte
+ *     alignment, so it is caught inside a longer base64 blob such as basic auth),
+ *     base64url, URL-encoded and JSON-escaped forms;
+ *  2. shapes: bearer/basic credentials, passwords in URLs, key-ish query params,
+ *     `sk-…` keys, "password": "…" pairs.
+ */
+
+export const REDACTED = '[REDACTED]';
+
+/** Env var names whose values are always treated as secrets, whatever the registry says. */
+export const BUILTIN_SECRET_ENV = [
+  'DATABENTO_API_KEY',
+  'POLYGON_API_KEY',
+  'OPENAI_API_KEY',
+  'IRONBEAM_USERNAME',
+  'IRONBEAM_PASSWORD',
+  'IRONBEAM_API_KEY',
+  'TRADOVATE_USERNAME',
+  'TRADOVATE_PASSWORD',
+  'TRADOVATE_CID',
+  'TRADOVATE_SECRET',
+  'OBSERVATORY_TOKEN',
+  'PGPASSWORD',
+] as const;
+
+/** Any env var whose name looks like a credential is a secret too. */
+const SECRET_NAME = /(KEY|SECRET|TOKEN|PASSWORD|PASSWD|PASS|CREDENTIAL|AUTH|CID)(_|$)/i;
+
+/** Shorter values would redact ordinary words; such "secrets" are rejected by config instead. */
+const MIN_SECRET_LEN = 4;
+
+const needles = new Set<string>();
+let needleList: string[] = [];
+
+function rebuild(): void {
+  // longest first so a secret that contains another is replaced whole
+  needleList = [...needles].sort((a, b) => b.length - a.length);
+}
+
+function base64Needles(value: string): string[] {
+  const raw = Buffer.from(value, 'utf8');
+  const out: string[] = [];
+  for (let shift = 0; shift < 3; shift++) {
+    const enc = Buffer.concat([Buffer.alloc(shift), raw]).toString('base64');
+    // keep only characters determined by the secret's own bytes
+    const start = shift === 0 ? 0 : 4;
+    const end = Math.floor((shift + raw.length) / 3) * 4;
+    const piece = enc.slice(start, end);
+    if (piece.length >= 8) out.push(piece, piece.replace(/\+/g, '-').replace(/\//g, '_'));
+  }
+  const full = raw.toString('base64');
+  out.push(full, full.replace(/=+$/, ''), raw.toString('base64url'));
+  return out;
+}
+
+/** Registers a secret value (and its encodings) so it can never be emitted. */
+export function registerSecret(value: string | undefined | null): void {
+  if (typeof value !== 'string') return;
+  const v = value.trim();
+  if (v.length < MIN_SECRET_LEN) return;
+  const forms = new Set<string>([v, encodeURIComponent(v), JSON.stringify(v).slice(1, -1), ...base64Needles(v)]);
+  try {
+    forms.add(encodeURIComponent(v).replace(/%20/g, '+'));
+  } catch {
+    /* ignore */
+  }
+  for (const f of forms) if (f.length >= MIN_SECRET_LEN) needles.add(f);
+  rebuild();
+}
+
+/** Registers a user:password pair as used by basic auth. */
+export function registerCredentialPair(user: string | undefined, pass: string | undefined): void {
+  if (!user && !pass) return;
+  const pair = `${user ?? ''}:${pass ?? ''}`;
+  needles.add(Buffer.from(pair).toString('base64'));
+  rebuild();
+  registerSecret(pass);
+}
+
+export function isSecretEnvName(name: string): boolean {
+  return (BUILTIN_SECRET_ENV as readonly string[]).includes(name) || SECRET_NAME.test(name);
+}
+
+/** Registers the values of every secret-looking env var, plus any extra names given. */
+export function registerSecretsFromEnv(env: NodeJS.ProcessEnv = process.env, extraNames: Iterable<string> = []): void {
+  const names = new Set<string>([...BUILTIN_SECRET_ENV, ...extraNames]);
+  for (const k of Object.keys(env)) if (SECRET_NAME.test(k)) names.add(k);
+  for (const n of names) registerSecret(env[n]);
+  registerCredentialPair(env.IRONBEAM_USERNAME, env.IRONBEAM_PASSWORD);
+  registerCredentialPair(env.TRADOVATE_USERNAME, env.TRADOVATE_PASSWORD);
+  // Databento: HTTP basic auth with the key as user name and an empty password
+  if (env.DATABENTO_API_KEY) registerCredentialPair(env.DATABENTO_API_KEY, '');
+  for (const urlVar of ['DATABASE_URL', 'TEST_DATABASE_URL']) registerSecret(passwordOfUrl(env[urlVar]));
+}
+
+export function passwordOfUrl(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    const u = new URL(url);
+    return u.password ? decodeURIComponent(u.password) : undefined;
+  } catch {
+    const m = /^[a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:([^@\s]*)@/i.exec(url);
+    return m?.[1];
+  }
+}
+
+/** For tests only: forget registered secrets. */
+export function _resetSecretsForTest(): void {
+  needles.clear();
+  rebuild();
+}
+
+const SHAPES: Array<[RegExp, string]> = [
+  [/\b(Bearer)\s+[A-Za-z0-9._~+/=-]{6,}/gi, `$1 ${REDACTED}`],
+  [/\b(Basic)\s+[A-Za-z0-9+/=]{6,}/gi, `$1 ${REDACTED}`],
+  // scheme://user:password@host
+  [/\b([a-z][a-z0-9+.-]*:\/\/[^:/@\s"']*):[^@\s/"']+@/gi, `$1:${REDACTED}@`],
+  // key-ish query or form params
+  [
+    /([?&;]|\b)((?:api[_-]?key|apikey|access[_-]?token|refresh[_-]?token|token|secret|client[_-]?secret|password|passwd|pwd|sig|signature|key|cid|sec)=)[^&\s#"'<>]+/gi,
+    `$1$2${REDACTED}`,
+  ],
+  // OpenAI-style keys
+  [/\bsk-[A-Za-z0-9_-]{12,}/g, REDACTED],
+  // "password": "…" in JSON text
+  [
+    /("(?:password|passwd|secret|token|api[_-]?key|apiKey|access[_-]?token|accessToken|authorization|mdAccessToken|sec|cid)"\s*:\s*")(?:[^"\\]|\\.)*"/gi,
+    `$1${REDACTED}"`,
+  ],
+  // Authorization: anything
+  [/\b(authorization|x-api-key|api-key|cookie|set-cookie)(\s*[:=]\s*)[^\r\n,;]+/gi, `$1$2${REDACTED}`],
+];
+
+/** Redacts one string. Idempotent. */
+export function redactString(input: string): string {
+  let s = input;
+  for (const n of needleList) if (s.includes(n)) s = s.split(n).join(REDACTED);
+  for (const [re, rep] of SHAPES) s = s.replace(re, rep);
+  return s;
+}
+
+/** Metadata keys that are never stored or shown, whatever their value. */
+const DENY_KEY =
+  /^(password|passwd|pwd|secret|client_secret|token|access_token|refresh_token|id_token|api_key|apikey|api-key|key|authorization|auth|cookie|set-cookie|session|credentials?|private_key|prompt|prompts|completion|completions|messages|response_text|content|sec|cid)$/i;
+const DENY_KEY_PART = /(password|passwd|secret|token|api_?key|authorization|cookie|credential|private_?key|prompt|completion)/i;
+
+export function isDeniedKey(key: string): boolean {
+  // token counts are allowed metadata (brief: "token counts")
+  if (/^(prompt|completion|total)_tokens$/i.test(key) || /^tokens?_(in|out|total|used)$/i.test(key)) return false;
+  return DENY_KEY.test(key) || DENY_KEY_PART.test(key);
+}
+
+/** Recursively redacts strings in a JSON-ish value and drops deny-listed keys. */
+export function redactDeep<T>(value: T): T {
+  return walk(value, 0) as T;
+}
+
+function walk(v: unknown, depth: number): unknown {
+  if (typeof v === 'string') return redactString(v);
+  if (v === null || typeof v !== 'object') return v;
+  if (depth > 32) return REDACTED;
+  if (v instanceof Date) return v;
+  if (Array.isArray(v)) return v.map((x) => walk(x, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+    if (isDeniedKey(k)) continue;
+    out[k] = walk(x, depth + 1);
+  }
+  return out;
+}
+
+export interface MetadataLimits {
+  maxBytes: number;
+  maxDepth: number;
+  maxKeys: number;
+}
+
+export const DEFAULT_METADATA_LIMITS: MetadataLimits = { maxBytes: 8192, maxDepth: 4, maxKeys: 64 };
+
+export class MetadataRejected extends Error {
+  readonly code = 'METADATA_REJECTED';
+}
+
+/**
+ * Sanitizes event metadata for storage: deny-listed keys dropped, strings redacted,
+ * depth / key count / size bounded — past a bound it throws (callers report it as a 4xx).
+ */
+export function sanitizeMetadata(meta: unknown, limits: MetadataLimits = DEFAULT_METADATA_LIMITS): Record<string, unknown> {
+  if (meta === undefined || meta === null) return {};
+  if (typeof meta !== 'object' || Array.isArray(meta)) throw new MetadataRejected('metadata must be a JSON object');
+  let keys = 0;
+  const check = (v: unknown, depth: number): void => {
+    if (v === null || typeof v !== 'object') return;
+    if (depth > limits.maxDepth) throw new MetadataRejected(`metadata nested deeper than ${limits.maxDepth} levels`);
+    const entries = Array.isArray(v) ? v.map((x, i) => [String(i), x] as const) : Object.entries(v);
+    keys += entries.length;
+    if (keys > limits.maxKeys * 16) throw new MetadataRejected(`metadata has more than ${limits.maxKeys * 16} entries`);
+    for (const [, x] of entries) check(x, depth + 1);
+  };
+  check(meta, 1);
+  if (Object.keys(meta).length > limits.maxKeys) throw new MetadataRejected(`metadata has more than ${limits.maxKeys} top-level keys`);
+  const clean = redactDeep(meta) as Record<string, unknown>;
+  const size = Buffer.byteLength(JSON.stringify(clean));
+  if (size > limits.maxBytes) throw new MetadataRejected(`metadata is ${size} bytes, over the ${limits.maxBytes}-byte limit`);
+  return clean;
+}
+
+export interface SanitizedError {
+  code: string;
+  message: string;
+}
+
+/**
+ * Reduces any thrown thing to a stable code plus a one-line, redacted, bounded message.
+ * Nothing else about an error (stack, request config, headers, bodies) may leave a boundary.
+ */
+export function sanitizeError(err: unknown, fallbackCode = 'ERROR'): SanitizedError {
+  const e = err as { code?: unknown; message?: unknown } | undefined;
+  const rawCode = typeof e?.code === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(e.code) ? e.code : fallbackCode;
+  const rawMsg = typeof e?.message === 'string' ? e.message : typeof err === 'string' ? err : String(fallbackCode);
+  return { code: redactString(rawCode), message: oneLine(redactString(rawMsg)) };
+}
+
+export function oneLine(s: string, max = 300): string {
+  const flat = s.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
