@@ -1,0 +1,154 @@
+/**
+ * Shared vocabulary of integrations, probes, statuses and the gate. Pure types: the
+ * registry (registry.ts), probe runners (probes/), status rules (../status.ts) and gate
+ * rules (../autonomy.ts) all speak these.
+ */
+
+export const MODES = ['live', 'paper', 'shadow'] as const;
+export type Mode = (typeof MODES)[number];
+
+export const STATUSES = ['OK', 'DEGRADED', 'BLOCKED'] as const;
+export type Status = (typeof STATUSES)[number];
+/** The gate adds UNKNOWN: no verdict could be reached (store unreachable, bad config…). */
+export type GateStatus = Status | 'UNKNOWN';
+
+export type IntegrationKind = 'marketdata' | 'broker' | 'ai' | 'store' | 'risk' | 'custom';
+
+/** Every reason code the product can show, in one list (README documents each). */
+export const REASON_CODES = [
+  // integration status (core/status.ts)
+  'MISSING_CREDENTIALS',
+  'NEVER_PROBED',
+  'PROBE_STALE',
+  'AUTH_REJECTED',
+  'RATE_LIMITED',
+  'SLOW_RESPONSE',
+  'UPSTREAM_5XX',
+  'UPSTREAM_4XX',
+  'UPSTREAM_TIMEOUT',
+  'UPSTREAM_NETWORK',
+  'UPSTREAM_BAD_RESPONSE',
+  'CHECK_FAILED',
+  'FAULT_INJECTED',
+  // gate (core/autonomy.ts)
+  'STATUS_UNAVAILABLE',
+  'DAEMON_STALE',
+  'LIVE_TRADING_DISABLED',
+  'REQUIREMENT_UNMET',
+  'OPTIONAL_NOT_OK',
+  // per bot
+  'BOT_UNKNOWN',
+  'BOT_RUN_BLOCKED',
+  'BOT_RUN_FAILED',
+  'BOT_HEARTBEAT_STALE',
+  'BOT_BLOCKED_ATTEMPT',
+] as const;
+export type ReasonCode = (typeof REASON_CODES)[number];
+
+/** What one probe attempt observed, before status rules apply. */
+export type ProbeOutcome =
+  | 'OK'
+  | 'MISSING_CREDENTIALS'
+  | 'AUTH_REJECTED' // 401 / 403
+  | 'RATE_LIMITED' // 429
+  | 'UPSTREAM_5XX'
+  | 'UPSTREAM_4XX' // other 4xx (wrong URL, bad request)
+  | 'UPSTREAM_TIMEOUT'
+  | 'UPSTREAM_NETWORK' // refused, reset, DNS
+  | 'UPSTREAM_BAD_RESPONSE' // 2xx with a body that is not what the protocol promises
+  | 'CHECK_FAILED'; // a self-check (risk engine, custom conditions) failed
+
+export interface ProbeResult {
+  outcome: ProbeOutcome;
+  httpStatus?: number;
+  latencyMs: number;
+  /** sanitized one-line message (already through redact.sanitizeError / redactString) */
+  message?: string;
+  traceId: string;
+  /** true when a fault injection produced or altered this result */
+  injected?: boolean;
+}
+
+/** How an integration is probed. Vendor types speak that vendor's documented protocol. */
+export type ProbeDef =
+  | { type: 'databento'; baseUrl: string }
+  | { type: 'polygon'; baseUrl: string }
+  | { type: 'openai'; baseUrl: string }
+  | { type: 'tradovate'; baseUrl: string }
+  | { type: 'ironbeam'; baseUrl: string }
+  | { type: 'postgres' }
+  | { type: 'risk_engine' }
+  | {
+      type: 'http';
+      url: string;
+      method?: 'GET' | 'HEAD';
+      expectStatus?: number[];
+      /** header name → env var whose value is sent (e.g. Authorization: Bearer $X) */
+      headersFromEnv?: Record<string, string>;
+      /** JSON conditions: dotted path → expected value */
+      expectJson?: Record<string, string | number | boolean | null>;
+      maxLatencyMs?: number;
+    };
+
+export interface IntegrationSpec {
+  name: string;
+  kind: IntegrationKind;
+  description: string;
+  /** env vars that must all be present and non-empty for "connected" */
+  envVars: string[];
+  /** subset of envVars (and any others) whose values are secrets */
+  secretEnvVars: string[];
+  probe: ProbeDef;
+  intervalMs: number;
+  timeoutMs: number;
+  degradedLatencyMs: number;
+  /** consecutive failures before DEGRADED (Consul-style hysteresis) */
+  failuresBeforeDegraded: number;
+  /** consecutive failures before BLOCKED */
+  failuresBeforeBlocked: number;
+  /** consecutive successes before OK again after a failure */
+  successesBeforeOk: number;
+  /** a probe older than this reads as PROBE_STALE (default 3 × interval) */
+  staleAfterMs: number;
+  /** modes that require this integration on its own */
+  requiredFor: Mode[];
+  /** actionable fix per reason code; names env vars, never values */
+  fixes: Partial<Record<ReasonCode, string>>;
+}
+
+/** "Any one of" requirement: e.g. live needs a broker, ironbeam or tradovate. */
+export interface RequirementGroup {
+  name: string;
+  anyOf: string[];
+  modes: Mode[];
+  fix: string;
+}
+
+export interface Registry {
+  integrations: IntegrationSpec[];
+  groups: RequirementGroup[];
+}
+
+/** One row of integration_state, as the status rules read and write it. */
+export interface IntegrationState {
+  integration: string;
+  connected: boolean;
+  status: Status;
+  reasonCode: ReasonCode | null;
+  reasonMessage: string | null;
+  lastProbeAt: Date | null;
+  lastOkAt: Date | null;
+  latencyMs: number | null;
+  consecutiveFailures: number;
+  consecutiveSuccesses: number;
+  lastTraceId: string | null;
+  injected: boolean;
+}
+
+export interface Blocker {
+  code: ReasonCode;
+  message: string;
+  fix: string;
+  integration: string | null;
+  trace_id: string | null;
+}
