@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cli } from './helpers/cli.js';
+
+const pkg = JSON.parse(await import('node:fs').then((fs) => fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')));
+
+function tmpFile(name: string, content: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'obs-cli-'));
+  const p = join(dir, name);
+  writeFileSync(p, content);
+  return p;
+}
+
+describe('observatory CLI basics', () => {
+  it('--help lists every command with a one-line purpose', async () => {
+    const r = await cli(['--help']);
+    expect(r.exitCode).toBe(0);
+    for (const cmd of ['up', 'daemon', 'migrate']) expect(r.stdout).toMatch(new RegExp(`^\\s+${cmd}\\b.*\\S`, 'm'));
+    expect(r.stdout).toMatch(/Exit codes:/);
+    expect(r.stderr).toBe('');
+  });
+
+  it('--version prints the package version', async () => {
+    const r = await cli(['--version']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout.trim()).toBe(pkg.version);
+  });
+
+  it('an unknown command exits 64 with a one-line hint on stderr', async () => {
+    const r = await cli(['frobnicate']);
+    expect(r.exitCode).toBe(64);
+    expect(r.stdout).toBe('');
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/unknown command 'frobnicate'.*--help/);
+  });
+
+  it('an unknown flag exits 64 with a one-line hint on stderr', async () => {
+    const r = await cli(['migrate', '--bogus']);
+    expect(r.exitCode).toBe(64);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/unknown option '--bogus'/);
+  });
+
+  it('a config file of the wrong shape exits 78 naming the field, without echoing the value', async () => {
+    const canary = 'CANARY-cfg-8e1f2b7c';
+    const p = tmpFile('bad.json', JSON.stringify({ daemon: { heartbeat_interval_ms: canary } }));
+    const r = await cli(['--config', p, 'migrate'], { DATABASE_URL: 'postgres://u@127.0.0.1:1/x' });
+    expect(r.exitCode).toBe(78);
+    expect(r.stderr).toMatch(/daemon\.heartbeat_interval_ms/);
+    expect(r.stderr).toMatch(/expected number/);
+    expect(r.stderr + r.stdout).not.toContain(canary);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('unknown config keys, invalid JSON, a missing file and a bad env var each exit 78', async () => {
+    const unknown = tmpFile('u.json', JSON.stringify({ colour: 'blue' }));
+    let r = await cli(['--config', unknown, 'migrate']);
+    expect(r.exitCode).toBe(78);
+    expect(r.stderr).toMatch(/unknown key\(s\): colour/);
+
+    const broken = tmpFile('b.json', '{"http": {"port": 1');
+    r = await cli(['migrate'], { OBSERVATORY_CONFIG: broken });
+    expect(r.exitCode).toBe(78);
+    expect(r.stderr).toMatch(/not valid JSON/);
+
+    r = await cli(['--config', '/nonexistent/observatory.json', 'migrate']);
+    expect(r.exitCode).toBe(78);
+    expect(r.stderr).toMatch(/cannot read config file .*ENOENT/);
+
+    r = await cli(['migrate'], { OBSERVATORY_PORT: 'seventy' });
+    expect(r.exitCode).toBe(78);
+    expect(r.stderr).toMatch(/OBSERVATORY_PORT/);
+    expect(r.stderr).not.toContain('seventy');
+
+    r = await cli(['migrate'], { DATABASE_URL: 'mysql://root:hunter2pass@db/x' });
+    expect(r.exitCode).toBe(78);
+    expect(r.stderr).toMatch(/DATABASE_URL/);
+    expect(r.stderr).not.toContain('hunter2pass');
+  });
+
+  it('a dead database gives a one-line error without the password from DATABASE_URL', async () => {
+    const pw = 'CANARY-dbpw-3c9d1a7e';
+    const r = await cli(['migrate'], { DATABASE_URL: `postgres://obs:${pw}@127.0.0.1:1/observatory` });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/cannot reach the status store at 127\.0\.0\.1:1\/observatory/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    const all = r.stdout + r.stderr;
+    for (const form of [pw, Buffer.from(pw).toString('base64'), encodeURIComponent(pw)]) expect(all).not.toContain(form);
+  });
+});
