@@ -58,6 +58,8 @@ export function buildProgram(): Command {
 Quick start:
   observatory up                 embedded Postgres + migrations + daemon (foreground)
   observatory migrate            apply database migrations only
+  observatory status             integration health table
+  observatory gate check         exit code for deploy scripts: 0 ok, 2 blocked, 3 unknown
 
 Environment: DATABASE_URL (unset: embedded Postgres under OBSERVATORY_HOME, default ~/.observatory),
 OBSERVATORY_CONFIG, OBSERVATORY_PORT/OBSERVATORY_BIND, OBSERVATORY_TOKEN, LIVE_TRADING_ENABLED, LOG_LEVEL.
@@ -88,6 +90,89 @@ Exit codes: 0 ok · 1 failure · 64 usage · 76 schema newer than this build · 
     .action(async (opts: { json?: boolean }) => {
       activeCommand = 'migrate';
       await withContext(program, async (ctx) => (await import('./commands/migrate.js')).run(ctx, opts));
+    });
+
+  const modeOption = () =>
+    new Option('-m, --mode <mode>', 'trading mode whose requirements apply').choices(['live', 'paper', 'shadow']).default('live');
+
+  program
+    .command('status')
+    .description('integration health (Panel A): connected, status, last OK/probe, latency, required, reason')
+    .addOption(modeOption())
+    .option('--json', 'print the API\'s /api/system/status JSON')
+    .addHelpText('after', '\nReads what the daemon recorded; before any probe an integration is BLOCKED NEVER_PROBED, never OK.')
+    .action(async (opts: { json?: boolean; mode: 'live' | 'paper' | 'shadow' }) => {
+      await withContext(program, async (ctx) => (await import('./commands/status.js')).run(ctx, opts));
+    });
+
+  const gate = program.command('gate').description('the autonomy gate (Panel D)');
+  gate
+    .command('check')
+    .description('exit 0 OK (DEGRADED too unless --strict), 1 DEGRADED --strict, 2 BLOCKED, 3 UNKNOWN')
+    .addOption(modeOption())
+    .option('-b, --bot <id>', 'also apply this bot\'s own blockers (its runs, heartbeat, BLOCKED attempts)')
+    .option('--strict', 'treat DEGRADED as failure (exit 1)')
+    .option('--max-age <duration>', 'tighten staleness: data older than this (e.g. 90s, 5m) blocks')
+    .option('--json', 'print the API\'s /api/system/autonomy JSON')
+    .addHelpText(
+      'after',
+      `
+Exit codes (Nagios/Consul style): 0 OK · 0 DEGRADED (1 with --strict) · 2 BLOCKED · 3 UNKNOWN.
+UNKNOWN means no verdict could be reached (store unreachable, bad config, bad flag) — never 0.
+Each blocker prints its code, integration, an actionable fix and its trace_id.
+
+Examples:
+  observatory gate check --mode paper && ./deploy.sh
+  observatory gate check --bot 4f6c…  --json | jq .blockers`,
+    )
+    .action(async (opts: { mode: 'live' | 'paper' | 'shadow'; bot?: string; strict?: boolean; maxAge?: string; json?: boolean }) => {
+      await withContext(program, async (ctx) => {
+        const { parseDuration } = await import('./core/duration.js');
+        const maxAge = opts.maxAge ? parseDuration(opts.maxAge, '--max-age') : undefined;
+        return (await import('./commands/gate.js')).run(ctx, { ...opts, maxAge });
+      });
+    });
+
+  program
+    .command('probe')
+    .description('probe integrations once now (cron-friendly), record the results, exit with the gate\'s code')
+    .argument('[names...]', 'integrations to probe')
+    .option('-a, --all', 'probe every integration')
+    .addOption(modeOption())
+    .option('--strict', 'treat DEGRADED as failure (exit 1)')
+    .option('--json', 'print probe results and the gate as JSON')
+    .action(async (names: string[], opts: { all?: boolean; mode: 'live' | 'paper' | 'shadow'; strict?: boolean; json?: boolean }) => {
+      await withContext(program, async (ctx) => (await import('./commands/probe.js')).run(ctx, names, opts));
+    });
+
+  const fault = program.command('fault').description('drills: inject, list and clear faults the leading daemon honours');
+  fault
+    .command('inject')
+    .description('make NAME\'s probes see an HTTP status and/or extra latency until the TTL ends')
+    .argument('<name>', 'integration')
+    .option('-s, --status <code>', 'HTTP status the probe sees, e.g. 503')
+    .option('-l, --latency-ms <ms>', 'extra latency added to each probe')
+    .option('-t, --ttl <duration>', 'how long the drill lasts (max 24h)', '5m')
+    .option('--json', 'print the stored fault as JSON')
+    .addHelpText('after', '\nExample: observatory fault inject databento --status 503 --ttl 5m')
+    .action(async (name: string, opts: { status?: string; latencyMs?: string; ttl: string; json?: boolean }) => {
+      await withContext(program, async (ctx) => (await import('./commands/fault.js')).inject(ctx, name, opts));
+    });
+  fault
+    .command('list')
+    .description('active drills')
+    .option('--json', 'JSON output')
+    .action(async (opts: { json?: boolean }) => {
+      await withContext(program, async (ctx) => (await import('./commands/fault.js')).list(ctx, opts));
+    });
+  fault
+    .command('clear')
+    .description('end the active drills on NAME (or --all)')
+    .argument('[name]', 'integration')
+    .option('-a, --all', 'clear every active drill')
+    .option('--json', 'JSON output')
+    .action(async (name: string | undefined, opts: { all?: boolean; json?: boolean }) => {
+      await withContext(program, async (ctx) => (await import('./commands/fault.js')).clear(ctx, name, opts));
     });
 
   return program;

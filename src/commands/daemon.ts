@@ -20,7 +20,7 @@ export async function run(ctx: CommandContext, opts: DaemonOptions = {}): Promis
     await store.close();
     throw err;
   }
-  const daemon = new Daemon(config, log, store, await daemonServices());
+  const daemon = new Daemon(config, log, store, await daemonServices(config));
   try {
     return await runUntilSignal(daemon, store, log);
   } catch (err) {

@@ -1,6 +1,15 @@
+import type { Config } from '../core/config.js';
 import type { DaemonService } from './daemon.js';
+import { loadRegistry } from '../core/integrations/registry.js';
+import { LeaderService } from './leader.js';
+import { ProbeScheduler } from './scheduler.js';
+import { HttpService } from './http.js';
 
-/** The services the daemon runs, in start order. Probing and the HTTP API plug in here. */
-export async function daemonServices(): Promise<DaemonService[]> {
-  return [];
+/** The services the daemon runs, in start order (stopped in reverse). */
+export async function daemonServices(config: Config): Promise<DaemonService[]> {
+  const registry = loadRegistry(config);
+  const minInterval = Math.min(...registry.integrations.map((s) => s.intervalMs));
+  // leadership is retried often enough that a dead leader is replaced within one probe interval
+  const leaderRetryMs = Math.max(200, Math.min(5_000, Math.floor(minInterval / 2)));
+  return [new LeaderService(leaderRetryMs), new ProbeScheduler(registry), new HttpService(registry)];
 }

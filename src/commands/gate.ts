@@ -1,0 +1,68 @@
+/**
+ * `observatory gate check`: Panel D as an exit code. 0 OK (and DEGRADED unless --strict),
+ * 1 DEGRADED with --strict, 2 BLOCKED, 3 UNKNOWN. Anything that prevents a verdict is 3.
+ * Kept light: no ink, react or HTTP server on this path.
+ */
+import type { CommandContext } from './context.js';
+import { openReadStore } from './context.js';
+import { registryFor } from './registry.js';
+import { autonomyView, unavailableBlocker, type AutonomyView } from '../core/views.js';
+import { exitCodeFor } from '../core/autonomy.js';
+import type { Mode, Registry } from '../core/integrations/types.js';
+import { newTraceId } from '../core/trace.js';
+import { badge, colorEnabled, makeChalk, printJson, printLine } from './output.js';
+import { UsageError } from '../core/errors.js';
+
+export interface GateOptions {
+  mode: Mode;
+  bot?: string;
+  strict?: boolean;
+  maxAge?: number;
+  json?: boolean;
+}
+
+/** --max-age tightens every staleness bound (daemon heartbeat and each integration's probes). */
+function tightened(registry: Registry, maxAgeMs: number | undefined): Registry {
+  if (!maxAgeMs) return registry;
+  return { ...registry, integrations: registry.integrations.map((s) => ({ ...s, staleAfterMs: Math.min(s.staleAfterMs, maxAgeMs) })) };
+}
+
+export function printVerdict(ctx: CommandContext, view: AutonomyView): void {
+  const c = makeChalk(colorEnabled(ctx.globals));
+  const who = view.bot_id ? ` bot ${view.bot_id}` : '';
+  printLine(`${badge(c, view.global_status)} autonomy (${view.mode}${who}): ${view.blockers.length} blocker(s), ${view.warnings.length} warning(s) — trace_id ${view.trace_id}`);
+  for (const [label, list] of [['blocker', view.blockers], ['warning', view.warnings]] as const) {
+    for (const b of list) {
+      printLine(`  ${label === 'blocker' ? c.red('✗') : c.yellow('!')} ${b.code}${b.integration ? ` [${b.integration}]` : ''}: ${b.message}`);
+      printLine(`      fix: ${b.fix}`);
+      printLine(`      trace_id: ${b.trace_id ?? '—'}`);
+    }
+  }
+}
+
+export async function run(ctx: CommandContext, opts: GateOptions): Promise<number> {
+  if (opts.bot && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(opts.bot))
+    throw new UsageError('--bot: expected a bot UUID');
+  const config = opts.maxAge ? { ...ctx.config, daemon: { ...ctx.config.daemon, staleAfterMs: Math.min(ctx.config.daemon.staleAfterMs, opts.maxAge) } } : ctx.config;
+  const registry = tightened(registryFor(config), opts.maxAge);
+  let view: AutonomyView;
+  try {
+    const store = await openReadStore(ctx);
+    try {
+      const { botBlockers } = await import('../core/db/proof.js').catch(() => ({ botBlockers: undefined }));
+      view = await autonomyView(store.pool, registry, config, {
+        mode: opts.mode,
+        botId: opts.bot,
+        botBlockers: botBlockers ? (pool, id) => botBlockers(pool, id, config.daemon.staleAfterMs) : undefined,
+      });
+    } finally {
+      await store.close();
+    }
+  } catch (err) {
+    const traceId = newTraceId();
+    view = { success: false, trace_id: traceId, ts: new Date().toISOString(), mode: opts.mode, bot_id: opts.bot ?? null, global_status: 'UNKNOWN', blockers: [unavailableBlocker(err, traceId)], warnings: [], daemon: null };
+  }
+  if (opts.json) printJson(view);
+  else printVerdict(ctx, view);
+  return exitCodeFor(view.global_status, Boolean(opts.strict));
+}

@@ -1,0 +1,51 @@
+/**
+ * Human output helpers shared by the commands: colour decision (chalk ignores NO_COLOR, so we
+ * decide), status badges that never rely on colour alone, ages, and JSON printing. Everything
+ * printed passes the sanitizer.
+ */
+import { Chalk, type ChalkInstance } from 'chalk';
+import { redactDeep, redactString } from '../core/redact.js';
+
+export function colorEnabled(opts: { color?: boolean } = {}, stream: NodeJS.WriteStream = process.stdout): boolean {
+  if (opts.color === false) return false;
+  if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') return false;
+  if (process.env.TERM === 'dumb') return false;
+  if (process.env.FORCE_COLOR && process.env.FORCE_COLOR !== '0') return true;
+  return Boolean(stream.isTTY);
+}
+
+export function makeChalk(enabled: boolean): ChalkInstance {
+  return new Chalk({ level: enabled ? 1 : 0 });
+}
+
+/** A status as text (always) and colour (when enabled). */
+export function badge(c: ChalkInstance, status: string): string {
+  switch (status) {
+    case 'OK':
+      return c.green(status);
+    case 'DEGRADED':
+      return c.yellow(status);
+    case 'BLOCKED':
+      return c.red.bold(status);
+    default:
+      return c.magenta(status);
+  }
+}
+
+export function ago(iso: string | Date | null | undefined, now = Date.now()): string {
+  if (!iso) return 'never';
+  const t = typeof iso === 'string' ? Date.parse(iso) : iso.getTime();
+  const s = Math.max(0, Math.round((now - t) / 1000));
+  if (s < 60) return `${s}s ago`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ago`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h ago`;
+  return `${Math.floor(s / 86400)}d ago`;
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(JSON.stringify(redactDeep(value), null, 2) + '\n');
+}
+
+export function printLine(s = ''): void {
+  process.stdout.write(redactString(s) + '\n');
+}

@@ -1,0 +1,73 @@
+/**
+ * `observatory probe [NAME…|--all]`: one probe round now (cron-friendly), recorded exactly as
+ * the daemon records it, then the gate's verdict as the exit code.
+ */
+import { hostname } from 'node:os';
+import type { CommandContext } from './context.js';
+import { openReadStore } from './context.js';
+import { assertKnown, registryFor } from './registry.js';
+import { probeRound } from '../core/prober.js';
+import { TokenCache } from '../core/integrations/probes/context.js';
+import { autonomyView } from '../core/views.js';
+import { exitCodeFor } from '../core/autonomy.js';
+import { writeHeartbeat } from '../core/db/heartbeats.js';
+import type { Mode } from '../core/integrations/types.js';
+import { UsageError } from '../core/errors.js';
+import { VERSION } from '../core/version.js';
+import { badge, colorEnabled, makeChalk, printJson, printLine } from './output.js';
+import { printVerdict } from './gate.js';
+
+export interface ProbeOptions {
+  all?: boolean;
+  mode: Mode;
+  strict?: boolean;
+  json?: boolean;
+}
+
+export async function run(ctx: CommandContext, names: string[], opts: ProbeOptions): Promise<number> {
+  if (!opts.all && names.length === 0) throw new UsageError('name the integrations to probe, or pass --all', 'e.g. observatory probe databento polygon');
+  if (opts.all && names.length) throw new UsageError('give integration names or --all, not both');
+  const registry = registryFor(ctx.config);
+  assertKnown(registry, names);
+  const store = await openReadStore(ctx);
+  try {
+    // a cron-driven probe round is evidence of a live prober, like a daemon's heartbeat
+    const prober = { daemonId: `probe-${hostname()}-${process.pid}`, version: VERSION, hostname: hostname(), pid: process.pid, startedAt: new Date(), leader: false };
+    const results = await probeRound(registry, opts.all ? 'all' : names, {
+      pool: store.pool,
+      env: ctx.config.env,
+      riskLimits: ctx.config.riskLimits,
+      tokenCache: new TokenCache(),
+      daemonId: prober.daemonId,
+    }, ctx.config.daemon.probeConcurrency);
+    await writeHeartbeat(store.pool, prober);
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+    const recorded = results.map((r) => (r as PromiseFulfilledResult<Awaited<ReturnType<typeof import('../core/prober.js').probeAndRecord>>>).value);
+    const view = await autonomyView(store.pool, registry, ctx.config, { mode: opts.mode });
+    if (opts.json) {
+      printJson({
+        probes: recorded.map((r) => ({
+          integration: r.integration,
+          outcome: r.result.outcome,
+          http_status: r.result.httpStatus ?? null,
+          latency_ms: Math.round(r.result.latencyMs),
+          status: r.state.status,
+          reason_code: r.state.reasonCode,
+          message: r.result.message ?? null,
+          injected: r.result.injected ?? false,
+          trace_id: r.result.traceId,
+        })),
+        autonomy: view,
+      });
+    } else {
+      const c = makeChalk(colorEnabled(ctx.globals));
+      for (const r of recorded)
+        printLine(`${r.integration.padEnd(14)} ${badge(c, r.state.status).padEnd(8)} ${r.result.outcome}${r.result.httpStatus ? ` (HTTP ${r.result.httpStatus})` : ''} ${Math.round(r.result.latencyMs)} ms${r.state.reasonCode ? ` ${r.state.reasonCode}` : ''}  trace_id ${r.result.traceId}`);
+      printVerdict(ctx, view);
+    }
+    return exitCodeFor(view.global_status, Boolean(opts.strict));
+  } finally {
+    await store.close();
+  }
+}

@@ -1,0 +1,120 @@
+/** integration_state (current) and integration_probes (history): the probe write path and its reads. */
+import type pg from 'pg';
+import type { IntegrationState, ProbeResult, ReasonCode, Status } from '../integrations/types.js';
+
+interface StateRow {
+  integration: string;
+  connected: boolean;
+  status: Status;
+  reason_code: string | null;
+  reason_message: string | null;
+  last_probe_at: Date | null;
+  last_ok_at: Date | null;
+  latency_ms: number | null;
+  consecutive_failures: number;
+  consecutive_successes: number;
+  last_trace_id: string | null;
+  injected: boolean;
+}
+
+function fromRow(r: StateRow): IntegrationState {
+  return {
+    integration: r.integration,
+    connected: r.connected,
+    status: r.status,
+    reasonCode: r.reason_code as ReasonCode | null,
+    reasonMessage: r.reason_message,
+    lastProbeAt: r.last_probe_at,
+    lastOkAt: r.last_ok_at,
+    latencyMs: r.latency_ms,
+    consecutiveFailures: r.consecutive_failures,
+    consecutiveSuccesses: r.consecutive_successes,
+    lastTraceId: r.last_trace_id,
+    injected: r.injected,
+  };
+}
+
+export async function getStates(db: pg.Pool | pg.PoolClient): Promise<Map<string, IntegrationState>> {
+  const { rows } = await db.query<StateRow>('select * from integration_state');
+  return new Map(rows.map((r) => [r.integration, fromRow(r)]));
+}
+
+/** Reads one state row and locks it until the transaction ends (serialises writers per integration). */
+export async function lockState(c: pg.PoolClient, integration: string): Promise<IntegrationState | undefined> {
+  const { rows } = await c.query<StateRow>('select * from integration_state where integration = $1 for update', [integration]);
+  return rows[0] ? fromRow(rows[0]) : undefined;
+}
+
+export async function upsertState(c: pg.PoolClient, s: IntegrationState): Promise<void> {
+  await c.query(
+    `insert into integration_state (integration, connected, status, reason_code, reason_message, last_probe_at, last_ok_at,
+        latency_ms, consecutive_failures, consecutive_successes, last_trace_id, injected, updated_at)
+     values ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12, now())
+     on conflict (integration) do update set connected = excluded.connected, status = excluded.status,
+        reason_code = excluded.reason_code, reason_message = excluded.reason_message, last_probe_at = excluded.last_probe_at,
+        last_ok_at = excluded.last_ok_at, latency_ms = excluded.latency_ms, consecutive_failures = excluded.consecutive_failures,
+        consecutive_successes = excluded.consecutive_successes, last_trace_id = excluded.last_trace_id,
+        injected = excluded.injected, updated_at = now()`,
+    [
+      s.integration, s.connected, s.status, s.reasonCode, s.reasonMessage, s.lastProbeAt, s.lastOkAt,
+      s.latencyMs, s.consecutiveFailures, s.consecutiveSuccesses, s.lastTraceId, s.injected,
+    ],
+  );
+}
+
+export async function insertProbe(
+  c: pg.PoolClient,
+  p: { integration: string; probedAt: Date; status: Status; result: ProbeResult; reasonCode: string | null; daemonId: string | null },
+): Promise<void> {
+  const hs = p.result.httpStatus;
+  await c.query(
+    `insert into integration_probes (integration, probed_at, status, outcome, http_status, http_status_class, latency_ms,
+        reason_code, reason_message, trace_id, injected, daemon_id)
+     values ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)`,
+    [
+      p.integration, p.probedAt, p.status, p.result.outcome, hs ?? null,
+      hs && hs >= 100 && hs < 600 ? `${Math.floor(hs / 100)}xx` : null,
+      Math.max(0, Math.round(p.result.latencyMs)), p.reasonCode, p.result.message ?? null, p.result.traceId,
+      p.result.injected ?? false, p.daemonId,
+    ],
+  );
+}
+
+export const STATE_CHANNEL = 'observatory_state';
+
+export async function notifyState(c: pg.PoolClient | pg.Pool, integration: string): Promise<void> {
+  await c.query('select pg_notify($1, $2)', [STATE_CHANNEL, integration]);
+}
+
+export interface ProbeRow {
+  integration: string;
+  probed_at: string;
+  status: Status;
+  outcome: string;
+  http_status: number | null;
+  latency_ms: number | null;
+  reason_code: string | null;
+  reason_message: string | null;
+  trace_id: string;
+  injected: boolean;
+  daemon_id: string | null;
+}
+
+export async function recentProbes(db: pg.Pool, integration: string, limit = 20): Promise<ProbeRow[]> {
+  const { rows } = await db.query<ProbeRow>(
+    `select integration, to_json(probed_at)#>>'{}' as probed_at, status, outcome, http_status, latency_ms, reason_code,
+            reason_message, trace_id, injected, daemon_id
+       from integration_probes where integration = $1 order by probed_at desc, id desc limit $2`,
+    [integration, limit],
+  );
+  return rows;
+}
+
+/** Probe counts per integration and status (for /metrics). */
+export async function probeCounts(db: pg.Pool): Promise<Array<{ integration: string; status: Status; n: number }>> {
+  const { rows } = await db.query(
+    `select integration, status, count(*)::int as n from integration_probes
+      where probed_at > now() - interval '1 hour' group by 1, 2`,
+  );
+  return rows as Array<{ integration: string; status: Status; n: number }>;
+}

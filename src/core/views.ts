@@ -1,0 +1,209 @@
+/**
+ * One JSON shape per view, built once here and served unchanged by the CLI (`--json`), the
+ * TUI and the HTTP API. Readers show what the prober recorded, through the status rules
+ * (effectiveState) and the gate rules (evaluateGate) — no second derivation anywhere.
+ */
+import type pg from 'pg';
+import type { Config } from './config.js';
+import type { Blocker, GateStatus, IntegrationState, Mode, Registry } from './integrations/types.js';
+import { connectedOf, requirementOf } from './integrations/registry.js';
+import { effectiveState } from './status.js';
+import { evaluateGate } from './autonomy.js';
+import { getStates } from './db/state.js';
+import { listHeartbeats } from './db/heartbeats.js';
+import { newTraceId } from './trace.js';
+import { sanitizeError } from './redact.js';
+
+export interface DaemonInfo {
+  fresh: boolean;
+  /** age of the newest heartbeat of a running daemon, ms */
+  heartbeat_age_ms: number | null;
+  daemons: number;
+  leader: string | null;
+}
+
+export async function readDaemonInfo(pool: pg.Pool, staleAfterMs: number): Promise<DaemonInfo> {
+  const beats = (await listHeartbeats(pool)).filter((h) => !h.stopped_at);
+  const newest = beats[0];
+  const fresh = beats.filter((h) => h.age_ms <= staleAfterMs);
+  return {
+    fresh: fresh.length > 0,
+    heartbeat_age_ms: newest ? Math.round(newest.age_ms) : null,
+    daemons: fresh.length,
+    leader: fresh.find((h) => h.leader)?.daemon_id ?? null,
+  };
+}
+
+/** Panel A row: the brief's integration shape plus what an operator needs. */
+export interface IntegrationRow {
+  name: string;
+  kind: string;
+  connected: boolean;
+  status: 'OK' | 'DEGRADED' | 'BLOCKED';
+  required_for_autonomy: boolean;
+  required_for: Mode[];
+  required_groups: string[];
+  last_probe_at: string | null;
+  last_ok_at: string | null;
+  latency_ms: number | null;
+  reason_code: string | null;
+  reason_human: string | null;
+  trace_id: string | null;
+  injected: boolean;
+}
+
+const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
+
+export interface HealthSnapshot {
+  ts: Date;
+  effective: Map<string, IntegrationState>;
+  daemon: DaemonInfo;
+}
+
+export async function readHealth(pool: pg.Pool, registry: Registry, config: Config): Promise<HealthSnapshot> {
+  const [stored, daemon] = await Promise.all([getStates(pool), readDaemonInfo(pool, config.daemon.staleAfterMs)]);
+  const now = new Date();
+  const effective = new Map<string, IntegrationState>();
+  for (const spec of registry.integrations) {
+    effective.set(spec.name, effectiveState(spec, stored.get(spec.name), { connected: connectedOf(spec, config.env), now, env: config.env }));
+  }
+  return { ts: now, effective, daemon };
+}
+
+export function integrationRows(registry: Registry, snap: HealthSnapshot, mode: Mode): IntegrationRow[] {
+  return registry.integrations.map((spec) => {
+    const s = snap.effective.get(spec.name)!;
+    const req = requirementOf(registry, spec.name);
+    const groups = registry.groups.filter((g) => g.modes.includes(mode) && g.anyOf.includes(spec.name)).map((g) => g.name);
+    return {
+      name: spec.name,
+      kind: spec.kind,
+      connected: s.connected,
+      status: s.status,
+      required_for_autonomy: spec.requiredFor.includes(mode) || groups.length > 0,
+      required_for: req.modes,
+      required_groups: groups,
+      last_probe_at: iso(s.lastProbeAt),
+      last_ok_at: iso(s.lastOkAt),
+      latency_ms: s.latencyMs,
+      reason_code: s.reasonCode,
+      reason_human: s.reasonMessage,
+      trace_id: s.lastTraceId,
+      injected: s.injected,
+    };
+  });
+}
+
+export interface AutonomyView {
+  success: boolean;
+  trace_id: string;
+  ts: string;
+  mode: Mode;
+  bot_id: string | null;
+  global_status: GateStatus;
+  blockers: Blocker[];
+  warnings: Blocker[];
+  daemon: DaemonInfo | null;
+}
+
+export interface SystemStatusView {
+  success: boolean;
+  trace_id: string;
+  ts: string;
+  mode: Mode;
+  integrations: IntegrationRow[];
+  autonomy: { global_status: GateStatus; blockers: Blocker[]; warnings: Blocker[] };
+  daemon: DaemonInfo | null;
+}
+
+export type BotBlockersFn = (pool: pg.Pool, botId: string) => Promise<Blocker[]>;
+
+function gateFrom(registry: Registry, config: Config, snap: HealthSnapshot, mode: Mode, traceId: string, botBlockers: Blocker[] = []) {
+  return evaluateGate({
+    mode,
+    registry,
+    states: snap.effective,
+    store: { reachable: true },
+    daemon: { fresh: snap.daemon.fresh, ageMs: snap.daemon.heartbeat_age_ms },
+    liveTradingEnabled: config.liveTradingEnabled,
+    botBlockers,
+    traceId,
+  });
+}
+
+/** The verdict when the store cannot be read: UNKNOWN, never the last good data. */
+export function unavailableBlocker(err: unknown, traceId: string): Blocker {
+  const e = sanitizeError(err, 'STATUS_UNAVAILABLE');
+  return {
+    code: 'STATUS_UNAVAILABLE',
+    message: `status store unreachable: ${e.message}`,
+    fix: 'Check that PostgreSQL is running and DATABASE_URL is right; start the embedded store with `observatory up`',
+    integration: 'postgres',
+    trace_id: traceId,
+  };
+}
+
+export async function autonomyView(
+  pool: pg.Pool,
+  registry: Registry,
+  config: Config,
+  opts: { mode: Mode; botId?: string; botBlockers?: BotBlockersFn; traceId?: string },
+): Promise<AutonomyView> {
+  const traceId = opts.traceId ?? newTraceId();
+  try {
+    const snap = await readHealth(pool, registry, config);
+    const bot = opts.botId && opts.botBlockers ? await opts.botBlockers(pool, opts.botId) : [];
+    const g = gateFrom(registry, config, snap, opts.mode, traceId, bot);
+    return {
+      success: true,
+      trace_id: traceId,
+      ts: snap.ts.toISOString(),
+      mode: opts.mode,
+      bot_id: opts.botId ?? null,
+      global_status: g.global_status,
+      blockers: g.blockers,
+      warnings: g.warnings,
+      daemon: snap.daemon,
+    };
+  } catch (err) {
+    return {
+      success: false,
+      trace_id: traceId,
+      ts: new Date().toISOString(),
+      mode: opts.mode,
+      bot_id: opts.botId ?? null,
+      global_status: 'UNKNOWN',
+      blockers: [unavailableBlocker(err, traceId)],
+      warnings: [],
+      daemon: null,
+    };
+  }
+}
+
+/** GET /api/system/status — the brief's shape (plus mode, warnings, daemon and per-row extras). */
+export async function systemStatusView(pool: pg.Pool, registry: Registry, config: Config, opts: { mode: Mode; traceId?: string }): Promise<SystemStatusView> {
+  const traceId = opts.traceId ?? newTraceId();
+  try {
+    const snap = await readHealth(pool, registry, config);
+    const g = gateFrom(registry, config, snap, opts.mode, traceId);
+    return {
+      success: true,
+      trace_id: traceId,
+      ts: snap.ts.toISOString(),
+      mode: opts.mode,
+      integrations: integrationRows(registry, snap, opts.mode),
+      autonomy: { global_status: g.global_status, blockers: g.blockers, warnings: g.warnings },
+      daemon: snap.daemon,
+    };
+  } catch (err) {
+    return {
+      success: false,
+      trace_id: traceId,
+      ts: new Date().toISOString(),
+      mode: opts.mode,
+      integrations: [],
+      autonomy: { global_status: 'UNKNOWN', blockers: [unavailableBlocker(err, traceId)], warnings: [] },
+      daemon: null,
+    };
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * The daemon's HTTP API (fastify). Loopback by default; binding anywhere else requires
+ * OBSERVATORY_TOKEN, and then every route but /healthz requires it as a bearer token.
+ * Every response carries a trace_id (body and `x-trace-id` header; an incoming W3C
+ * `traceparent` is honoured) and passes the sanitizer on its way out.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { DaemonContext, DaemonService } from './daemon.js';
+import type { Mode, Registry } from '../core/integrations/types.js';
+import { MODES } from '../core/integrations/types.js';
+import { ConfigError } from '../core/errors.js';
+import { redactDeep } from '../core/redact.js';
+import { newTraceId, parseTraceparent } from '../core/trace.js';
+import { autonomyView, systemStatusView, type BotBlockersFn } from '../core/views.js';
+import { buildMetrics } from './metrics.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    traceId: string;
+  }
+}
+
+export function isLoopback(bind: string): boolean {
+  return bind === 'localhost' || bind === '::1' || /^127\./.test(bind);
+}
+
+function tokenMatches(header: string | undefined, token: string): boolean {
+  const m = /^Bearer\s+(.+)$/i.exec(header ?? '');
+  if (!m) return false;
+  const a = Buffer.from(m[1].trim());
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** A route plug-in: other capabilities (ingest, proof, events) add their routes through this. */
+export type RouteModule = (app: FastifyInstance, ctx: DaemonContext, helpers: RouteHelpers) => void | Promise<void>;
+
+export interface RouteHelpers {
+  registry: Registry;
+  requireToken: (req: FastifyRequest, reply: FastifyReply) => boolean;
+  parseMode: (raw: unknown, reply: FastifyReply, req: FastifyRequest) => Mode | undefined;
+}
+
+export class HttpService implements DaemonService {
+  readonly name = 'http';
+  private app?: FastifyInstance;
+  /** the port actually bound (OBSERVATORY_PORT=0 picks a free one) */
+  port = 0;
+
+  constructor(
+    private readonly registry: Registry,
+    private readonly opts: { botBlockers?: BotBlockersFn; routes?: RouteModule[]; defaultMode?: Mode } = {},
+  ) {}
+
+  async start(ctx: DaemonContext): Promise<void> {
+    const { config, log } = ctx;
+    const { bind, port, token } = config.http;
+    if (!isLoopback(bind) && !token)
+      throw new ConfigError(`environment: OBSERVATORY_BIND=${bind} is not loopback; set OBSERVATORY_TOKEN (≥ 16 chars) to serve the API there`);
+    const protect = !isLoopback(bind);
+    const app = Fastify({ logger: false, bodyLimit: config.limits.ingestBodyBytes });
+    this.app = app;
+    const defaultMode = this.opts.defaultMode ?? 'live';
+
+    app.decorateRequest('traceId', '');
+    app.addHook('onRequest', async (req, reply) => {
+      req.traceId = parseTraceparent(req.headers.traceparent as string | undefined) ?? newTraceId();
+      reply.header('x-trace-id', req.traceId);
+    });
+    // every body leaves through the sanitizer
+    app.addHook('preSerialization', async (_req, _reply, payload) => redactDeep(payload));
+
+    const requireToken = (req: FastifyRequest, reply: FastifyReply): boolean => {
+      if (token && tokenMatches(req.headers.authorization, token)) return true;
+      void reply
+        .code(401)
+        .header('www-authenticate', 'Bearer')
+        .send({ success: false, trace_id: req.traceId, error: { code: 'UNAUTHORIZED', message: token ? 'missing or wrong bearer token' : 'OBSERVATORY_TOKEN is not set on the daemon; ingest is disabled' } });
+      return false;
+    };
+    if (protect) {
+      app.addHook('onRequest', async (req, reply) => {
+        if (req.url === '/healthz') return;
+        if (!requireToken(req, reply)) return reply;
+      });
+    }
+    const parseMode = (raw: unknown, reply: FastifyReply, req: FastifyRequest): Mode | undefined => {
+      if (raw === undefined || raw === '') return defaultMode;
+      if (typeof raw === 'string' && (MODES as readonly string[]).includes(raw)) return raw as Mode;
+      void reply.code(400).send({ success: false, trace_id: req.traceId, error: { code: 'BAD_REQUEST', message: `mode must be one of ${MODES.join(', ')}` } });
+      return undefined;
+    };
+
+    app.get('/healthz', async (req, reply) => {
+      let db = true;
+      try {
+        await ctx.store.pool.query('select 1');
+      } catch {
+        db = false;
+      }
+      return reply.code(db ? 200 : 503).send({ ok: db, trace_id: req.traceId, daemon_id: ctx.daemonId, leader: ctx.isLeader(), store_reachable: db });
+    });
+
+    app.get('/api/system/status', async (req, reply) => {
+      const mode = parseMode((req.query as Record<string, unknown>).mode, reply, req);
+      if (!mode) return reply;
+      const view = await systemStatusView(ctx.store.pool, this.registry, config, { mode, traceId: req.traceId });
+      return reply.code(view.success ? 200 : 503).send(view);
+    });
+
+    // readiness-style: 503 when autonomy is BLOCKED (or cannot be determined)
+    app.get('/api/integrations/health', async (req, reply) => {
+      const mode = parseMode((req.query as Record<string, unknown>).mode, reply, req);
+      if (!mode) return reply;
+      const view = await systemStatusView(ctx.store.pool, this.registry, config, { mode, traceId: req.traceId });
+      const bad = view.autonomy.global_status === 'BLOCKED' || view.autonomy.global_status === 'UNKNOWN';
+      return reply.code(bad ? 503 : 200).send(view);
+    });
+
+    app.get('/api/system/autonomy', async (req, reply) => {
+      const q = req.query as Record<string, unknown>;
+      const mode = parseMode(q.mode, reply, req);
+      if (!mode) return reply;
+      const bot = typeof q.bot === 'string' && q.bot ? q.bot : undefined;
+      if (bot && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(bot))
+        return reply.code(400).send({ success: false, trace_id: req.traceId, error: { code: 'BAD_REQUEST', message: 'bot must be a UUID' } });
+      const view = await autonomyView(ctx.store.pool, this.registry, config, { mode, botId: bot, botBlockers: this.opts.botBlockers, traceId: req.traceId });
+      return reply.code(view.success ? 200 : 503).send(view);
+    });
+
+    const metrics = buildMetrics(ctx, this.registry);
+    app.get('/metrics', async (_req, reply) => {
+      const text = await metrics.render();
+      return reply.header('content-type', metrics.contentType).send(text);
+    });
+
+    for (const mod of this.opts.routes ?? []) await mod(app, ctx, { registry: this.registry, requireToken, parseMode });
+
+    app.setNotFoundHandler((req, reply) => {
+      void reply.code(404).send({ success: false, trace_id: req.traceId, error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } });
+    });
+    app.setErrorHandler((err: { statusCode?: number; code?: string; message?: string }, req, reply) => {
+      const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+      if (status === 500) log.error({ err, trace_id: req.traceId }, 'request failed');
+      void reply.code(status).send({
+        success: false,
+        trace_id: req.traceId,
+        error: { code: status === 500 ? 'INTERNAL' : (err.code ?? 'BAD_REQUEST'), message: status === 500 ? 'internal error; see the daemon log for this trace_id' : (err.message ?? 'bad request') },
+      });
+    });
+
+    await app.listen({ host: bind, port });
+    const addr = app.server.address();
+    this.port = typeof addr === 'object' && addr ? addr.port : port;
+    log.info({ bind, port: this.port }, 'HTTP API listening');
+  }
+
+  async stop(): Promise<void> {
+    await this.app?.close();
+  }
+}

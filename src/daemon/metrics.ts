@@ -1,0 +1,44 @@
+/**
+ * /metrics in Prometheus text format (prom-client). Values are read from the store at scrape
+ * time through the same views the API serves, so a scrape never disagrees with the API.
+ */
+import client from 'prom-client';
+import type { DaemonContext } from './daemon.js';
+import type { Registry } from '../core/integrations/types.js';
+import { MODES, STATUSES } from '../core/integrations/types.js';
+import { autonomyView, systemStatusView } from '../core/views.js';
+import { probeCounts } from '../core/db/state.js';
+
+export function buildMetrics(ctx: DaemonContext, registry: Registry) {
+  const reg = new client.Registry();
+  const status = new client.Gauge({ name: 'observatory_integration_status', help: '1 for the integration\'s current status, 0 for the others', labelNames: ['integration', 'status'], registers: [reg] });
+  const connected = new client.Gauge({ name: 'observatory_integration_connected', help: '1 when the integration\'s env vars are present', labelNames: ['integration'], registers: [reg] });
+  const latency = new client.Gauge({ name: 'observatory_integration_latency_ms', help: 'latency of the last probe, ms', labelNames: ['integration'], registers: [reg] });
+  const probes = new client.Gauge({ name: 'observatory_probes_last_hour', help: 'probes recorded in the last hour by resulting status', labelNames: ['integration', 'status'], registers: [reg] });
+  const autonomy = new client.Gauge({ name: 'observatory_autonomy_status', help: '1 for the gate\'s current verdict per mode', labelNames: ['mode', 'status'], registers: [reg] });
+  const blockers = new client.Gauge({ name: 'observatory_autonomy_blockers', help: 'number of blockers per mode', labelNames: ['mode'], registers: [reg] });
+  const leader = new client.Gauge({ name: 'observatory_daemon_leader', help: '1 when this daemon holds probe leadership', registers: [reg] });
+  const up = new client.Gauge({ name: 'observatory_store_up', help: '1 when the status store answered this scrape', registers: [reg] });
+
+  return {
+    contentType: reg.contentType,
+    async render(): Promise<string> {
+      reg.resetMetrics();
+      leader.set(ctx.isLeader() ? 1 : 0);
+      const view = await systemStatusView(ctx.store.pool, registry, ctx.config, { mode: 'live' });
+      up.set(view.success ? 1 : 0);
+      for (const row of view.integrations) {
+        for (const s of STATUSES) status.set({ integration: row.name, status: s }, row.status === s ? 1 : 0);
+        connected.set({ integration: row.name }, row.connected ? 1 : 0);
+        if (row.latency_ms !== null) latency.set({ integration: row.name }, row.latency_ms);
+      }
+      if (view.success) for (const c of await probeCounts(ctx.store.pool)) probes.set({ integration: c.integration, status: c.status }, c.n);
+      for (const mode of MODES) {
+        const a = await autonomyView(ctx.store.pool, registry, ctx.config, { mode });
+        for (const s of [...STATUSES, 'UNKNOWN']) autonomy.set({ mode, status: s }, a.global_status === s ? 1 : 0);
+        blockers.set({ mode }, a.blockers.length);
+      }
+      return reg.metrics();
+    },
+  };
+}

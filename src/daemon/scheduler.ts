@@ -1,0 +1,103 @@
+/**
+ * Probe scheduling: one node-cron task per integration on its own interval. Only the leader
+ * probes. An integration whose previous probe is still running is skipped (never stacked),
+ * and a global bound keeps concurrent probes in check; a hanging vendor holds one slot for at
+ * most its timeout, so the others keep their rhythm.
+ */
+import cron, { type ScheduledTask } from 'node-cron';
+import type { DaemonContext, DaemonService } from './daemon.js';
+import type { IntegrationSpec, Registry } from '../core/integrations/types.js';
+import { TokenCache } from '../core/integrations/probes/context.js';
+import { probeAndRecord } from '../core/prober.js';
+import { toStoreError } from '../core/db/errors.js';
+import { ConfigError } from '../core/errors.js';
+
+/** A cron expression (with seconds) for an interval that divides a minute, an hour or a day. */
+export function cronFor(intervalMs: number, name: string): string {
+  const s = intervalMs / 1000;
+  if (Number.isInteger(s) && s >= 1 && s < 60 && 60 % s === 0) return `*/${s} * * * * *`;
+  const m = s / 60;
+  if (Number.isInteger(m) && m >= 1 && m < 60 && 60 % m === 0) return `0 */${m} * * * *`;
+  const h = m / 60;
+  if (Number.isInteger(h) && h >= 1 && h <= 24 && 24 % h === 0) return `0 0 */${h} * * *`;
+  throw new ConfigError(
+    `config: field \`integrations.${name}.interval_ms\`: expected an interval that divides a minute, an hour or a day (e.g. 5000, 30000, 60000, 300000)`,
+  );
+}
+
+class Semaphore {
+  private active = 0;
+  private readonly waiters: Array<() => void> = [];
+  constructor(private readonly limit: number) {}
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.active >= this.limit) await new Promise<void>((r) => this.waiters.push(r));
+    this.active++;
+    try {
+      return await fn();
+    } finally {
+      this.active--;
+      this.waiters.shift()?.();
+    }
+  }
+}
+
+export class ProbeScheduler implements DaemonService {
+  readonly name = 'scheduler';
+  private tasks: ScheduledTask[] = [];
+  private readonly inFlight = new Set<string>();
+  private readonly running = new Set<Promise<unknown>>();
+  private readonly tokenCache = new TokenCache();
+  private readonly abort = new AbortController();
+  private ctx?: DaemonContext;
+  private wasLeader = false;
+
+  constructor(private readonly registry: Registry) {
+    for (const s of registry.integrations) cronFor(s.intervalMs, s.name); // validate before starting anything
+  }
+
+  async start(ctx: DaemonContext): Promise<void> {
+    this.ctx = ctx;
+    const sem = new Semaphore(ctx.config.daemon.probeConcurrency);
+    for (const spec of this.registry.integrations) {
+      const task = cron.schedule(cronFor(spec.intervalMs, spec.name), () => this.tick(spec, sem), { name: `probe:${spec.name}`, noOverlap: false });
+      this.tasks.push(task);
+    }
+    // a new leader probes everything at once instead of waiting a full interval
+    const kick = setInterval(() => {
+      const leader = ctx.isLeader();
+      if (leader && !this.wasLeader) for (const spec of this.registry.integrations) this.tick(spec, sem);
+      this.wasLeader = leader;
+    }, 250);
+    this.tasks.push({ stop: () => clearInterval(kick) } as unknown as ScheduledTask);
+  }
+
+  private tick(spec: IntegrationSpec, sem: Semaphore): void {
+    const ctx = this.ctx!;
+    if (!ctx.isLeader() || this.inFlight.has(spec.name) || this.abort.signal.aborted) return;
+    this.inFlight.add(spec.name);
+    const p = sem
+      .run(() =>
+        probeAndRecord(spec, {
+          pool: ctx.store.pool,
+          env: ctx.config.env,
+          riskLimits: ctx.config.riskLimits,
+          tokenCache: this.tokenCache,
+          daemonId: ctx.daemonId,
+          signal: this.abort.signal,
+        }),
+      )
+      .then((r) => ctx.log.debug({ integration: spec.name, outcome: r.result.outcome, status: r.state.status, trace_id: r.result.traceId }, 'probe'))
+      .catch((err) => ctx.log.warn({ integration: spec.name, err: toStoreError(err, ctx.store.url) }, 'probe could not be recorded'))
+      .finally(() => {
+        this.inFlight.delete(spec.name);
+        this.running.delete(p);
+      });
+    this.running.add(p);
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.tasks) await t.stop();
+    this.abort.abort();
+    await Promise.allSettled([...this.running]);
+  }
+}
