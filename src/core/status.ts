@@ -1,0 +1,199 @@
+/**
+ * DESIGN.md's status table, in one place.
+ *
+ *  - applyProbe: the prober folds one probe result into the stored state (hysteresis, Consul's
+ *    model: failures before DEGRADED / BLOCKED, successes before OK, so one blip never flaps).
+ *  - effectiveState: what every reader shows; overlays what a stored row cannot know by itself
+ *    (credentials missing now, never probed, probe too old). Never OK without a probe row.
+ */
+import { fixFor, missingEnv as missingEnvOf } from './integrations/registry.js';
+import type { IntegrationSpec, IntegrationState, ProbeOutcome, ProbeResult, ReasonCode, Status } from './integrations/types.js';
+
+/** The rule table as data (README / --help render it; tests walk it). Order = precedence. */
+export const STATUS_RULES: ReadonlyArray<{ condition: string; status: Status; reasonCode: ReasonCode | null }> = [
+  { condition: 'a required env var missing or empty', status: 'BLOCKED', reasonCode: 'MISSING_CREDENTIALS' },
+  { condition: 'never probed', status: 'BLOCKED', reasonCode: 'NEVER_PROBED' },
+  { condition: 'last probe older than stale_after_ms (default 3 × interval)', status: 'BLOCKED', reasonCode: 'PROBE_STALE' },
+  { condition: '401/403 from the vendor', status: 'BLOCKED', reasonCode: 'AUTH_REJECTED' },
+  { condition: 'timeout / network / 5xx / other 4xx / bad body / failed check, failures_before_degraded+ in a row', status: 'DEGRADED', reasonCode: 'UPSTREAM_5XX' },
+  { condition: 'same, failures_before_blocked+ in a row', status: 'BLOCKED', reasonCode: 'UPSTREAM_5XX' },
+  { condition: '429 (never worse than DEGRADED: the vendor is up)', status: 'DEGRADED', reasonCode: 'RATE_LIMITED' },
+  { condition: 'success but latency over degraded_latency_ms', status: 'DEGRADED', reasonCode: 'SLOW_RESPONSE' },
+  { condition: 'active fault injection (status as the injected result)', status: 'BLOCKED', reasonCode: 'FAULT_INJECTED' },
+  { condition: 'success (after a failure: successes_before_ok in a row)', status: 'OK', reasonCode: null },
+];
+
+const RANK: Record<Status, number> = { OK: 0, DEGRADED: 1, BLOCKED: 2 };
+/** The worse of two statuses (OK < DEGRADED < BLOCKED). */
+export const worseStatus = (a: Status, b: Status): Status => (RANK[a] >= RANK[b] ? a : b);
+
+const DEFAULT_MESSAGE: Record<ProbeOutcome, string> = {
+  OK: 'probe succeeded',
+  MISSING_CREDENTIALS: 'required env vars are missing or empty',
+  AUTH_REJECTED: 'credentials rejected (401/403)',
+  RATE_LIMITED: 'rate limited (429)',
+  UPSTREAM_5XX: 'server error (5xx)',
+  UPSTREAM_4XX: 'unexpected client error (4xx)',
+  UPSTREAM_TIMEOUT: 'probe timed out',
+  UPSTREAM_NETWORK: 'network error',
+  UPSTREAM_BAD_RESPONSE: 'response not in the expected protocol',
+  CHECK_FAILED: 'check failed',
+};
+
+/** A previous state that carries no probe evidence: first real result decides at once. */
+function hasEvidence(prev: IntegrationState | undefined): prev is IntegrationState {
+  return !!prev && prev.lastProbeAt !== null && prev.reasonCode !== 'NEVER_PROBED' && prev.reasonCode !== 'MISSING_CREDENTIALS';
+}
+
+/**
+ * Folds one probe result into the integration's state. Pure.
+ * `connected` is whether the probing process has the env vars (stored alongside, a boolean only).
+ */
+export function applyProbe(
+  spec: IntegrationSpec,
+  prev: IntegrationState | undefined,
+  result: ProbeResult,
+  opts: { connected: boolean; now: Date },
+): IntegrationState {
+  const base = {
+    integration: spec.name,
+    connected: opts.connected,
+    lastProbeAt: opts.now,
+    latencyMs: result.latencyMs,
+    lastTraceId: result.traceId,
+    injected: !!result.injected,
+  };
+  const evidence = hasEvidence(prev) ? prev : undefined;
+  const message = result.message ?? DEFAULT_MESSAGE[result.outcome];
+  // the reason a reader sees: a drill names itself, whatever it simulated
+  const reason = (code: ReasonCode): ReasonCode => (result.injected ? 'FAULT_INJECTED' : code);
+
+  if (result.outcome === 'OK') {
+    // slow successes count as successes; a failure resets the count
+    const successes = (evidence?.consecutiveSuccesses ?? 0) + 1;
+    const common = { ...base, lastOkAt: opts.now, consecutiveFailures: 0, consecutiveSuccesses: successes };
+    // after a failure, hold the failed verdict until N successes in a row (no flapping back)
+    if (evidence && evidence.status !== 'OK' && successes < spec.successesBeforeOk) {
+      return {
+        ...common,
+        status: evidence.status,
+        reasonCode: evidence.reasonCode,
+        reasonMessage: `recovering: ${successes} of ${spec.successesBeforeOk} consecutive successes`,
+      };
+    }
+    if (result.latencyMs > spec.degradedLatencyMs) {
+      return {
+        ...common,
+        status: 'DEGRADED',
+        reasonCode: reason('SLOW_RESPONSE'),
+        reasonMessage: result.message ?? `latency ${result.latencyMs} ms over ${spec.degradedLatencyMs} ms`,
+      };
+    }
+    return { ...common, status: 'OK', reasonCode: null, reasonMessage: null };
+  }
+
+  const failures = (evidence?.consecutiveFailures ?? 0) + 1;
+  const common = { ...base, lastOkAt: prev?.lastOkAt ?? null, consecutiveFailures: failures, consecutiveSuccesses: 0 };
+  const fail = (status: Status, code: ReasonCode): IntegrationState => ({
+    ...common,
+    status,
+    reasonCode: reason(code),
+    reasonMessage: message,
+  });
+
+  const keep = (p: IntegrationState): IntegrationState => ({ ...common, status: p.status, reasonCode: p.reasonCode, reasonMessage: p.reasonMessage });
+
+  switch (result.outcome) {
+    case 'MISSING_CREDENTIALS':
+    case 'AUTH_REJECTED':
+      // deterministic: retrying cannot help, block at once
+      return fail('BLOCKED', result.outcome);
+    case 'RATE_LIMITED':
+      // 429: the vendor is up and knows the key — DEGRADED, never worse (a blip under the
+      // threshold still leaves an OK verdict alone)
+      if (failures < spec.failuresBeforeDegraded && evidence?.status === 'OK') return keep(evidence);
+      return fail('DEGRADED', 'RATE_LIMITED');
+    default: {
+      let status: Status;
+      if (failures >= spec.failuresBeforeBlocked) status = 'BLOCKED';
+      else if (failures >= spec.failuresBeforeDegraded) status = 'DEGRADED';
+      // a blip under the threshold keeps the previous verdict (never OK without evidence)
+      else if (evidence?.status === 'OK') return keep(evidence);
+      else status = evidence?.status ?? 'DEGRADED';
+      // a failure never improves the verdict: BLOCKED, one success, one failure stays BLOCKED
+      if (evidence) status = worseStatus(status, evidence.status);
+      return fail(status, result.outcome);
+    }
+  }
+}
+
+export interface EffectiveState extends IntegrationState {
+  /** env var names missing in the reader's `env`, when one was given (names only) */
+  missingEnv?: string[];
+}
+
+/**
+ * What readers show. Precedence: missing credentials ⇒ BLOCKED MISSING_CREDENTIALS;
+ * no probe row ⇒ BLOCKED NEVER_PROBED; probe older than staleAfterMs ⇒ BLOCKED PROBE_STALE;
+ * otherwise the stored state. Evidence fields (lastOkAt, lastTraceId…) are kept as recorded.
+ *
+ * `connected`: the prober's view (state.connected) for readers in another process, or
+ * connectedOf(spec, env) in the prober; `env` (optional) lets the message name missing vars.
+ */
+export function effectiveState(
+  spec: IntegrationSpec,
+  state: IntegrationState | undefined,
+  opts: { connected: boolean; now: Date; env?: NodeJS.ProcessEnv },
+): EffectiveState {
+  const base: IntegrationState = state ?? {
+    integration: spec.name,
+    connected: opts.connected,
+    status: 'BLOCKED',
+    reasonCode: 'NEVER_PROBED',
+    reasonMessage: null,
+    lastProbeAt: null,
+    lastOkAt: null,
+    latencyMs: null,
+    consecutiveFailures: 0,
+    consecutiveSuccesses: 0,
+    lastTraceId: null,
+    injected: false,
+  };
+  if (!opts.connected) {
+    const missing = opts.env ? missingEnvOf(spec, opts.env) : undefined;
+    const names = missing?.length ? missing : spec.envVars;
+    return {
+      ...base,
+      connected: false,
+      status: 'BLOCKED',
+      reasonCode: 'MISSING_CREDENTIALS',
+      reasonMessage: `missing or empty: ${names.join(', ')}`,
+      ...(missing?.length ? { missingEnv: missing } : {}),
+    };
+  }
+  if (!state || state.lastProbeAt === null) {
+    return {
+      ...base,
+      connected: true,
+      status: 'BLOCKED',
+      reasonCode: 'NEVER_PROBED',
+      reasonMessage: 'no probe has run yet',
+    };
+  }
+  const ageMs = opts.now.getTime() - state.lastProbeAt.getTime();
+  if (ageMs > spec.staleAfterMs) {
+    return {
+      ...base,
+      status: 'BLOCKED',
+      reasonCode: 'PROBE_STALE',
+      reasonMessage: `last probe ${Math.round(ageMs / 1000)} s ago, over the ${Math.round(spec.staleAfterMs / 1000)} s bound`,
+    };
+  }
+  return { ...state };
+}
+
+/** The fix a reader prints for an effective state (null when OK). */
+export function fixForState(spec: IntegrationSpec, state: EffectiveState): string | null {
+  if (!state.reasonCode) return null;
+  return fixFor(spec, state.reasonCode, { missingEnv: state.missingEnv });
+}

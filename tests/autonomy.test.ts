@@ -1,0 +1,213 @@
+import { describe, expect, it } from 'vitest';
+import { evaluateGate, exitCodeFor, type GateInput } from '../src/core/autonomy.js';
+import { applyProbe, effectiveState } from '../src/core/status.js';
+import { getSpec, loadRegistry } from '../src/core/integrations/registry.js';
+import type { Blocker, IntegrationState, Mode, ProbeOutcome, Registry } from '../src/core/integrations/types.js';
+
+const NOW = new Date('2025-01-06T14:00:00Z');
+const GATE_TRACE = 'a'.repeat(32);
+let n = 0;
+const trace = () => (++n).toString(16).padStart(32, 'f');
+
+const registry = loadRegistry({ integrations: {}, env: {} });
+
+/** A real state, built through the status rules from probe results. */
+function probed(name: string, outcomes: ProbeOutcome[], reg: Registry = registry, latencyMs = 50): IntegrationState {
+  const spec = getSpec(reg, name)!;
+  let s: IntegrationState | undefined;
+  for (const outcome of outcomes) s = applyProbe(spec, s, { outcome, latencyMs, traceId: trace() }, { connected: true, now: NOW });
+  return s!;
+}
+const ok = (name: string, reg?: Registry) => probed(name, ['OK'], reg);
+const blocked = (name: string) => probed(name, ['UPSTREAM_5XX', 'UPSTREAM_5XX', 'UPSTREAM_5XX']);
+const degraded = (name: string) => probed(name, ['OK', 'UPSTREAM_5XX']);
+const missing = (name: string, env: NodeJS.ProcessEnv = {}) =>
+  effectiveState(getSpec(registry, name)!, undefined, { connected: false, now: NOW, env });
+
+function allOk(reg: Registry = registry): Map<string, IntegrationState> {
+  return new Map(reg.integrations.map((s) => [s.name, ok(s.name, reg)]));
+}
+
+function gate(mode: Mode, states: Map<string, IntegrationState>, extra: Partial<GateInput> = {}) {
+  return evaluateGate({
+    mode,
+    registry,
+    states,
+    store: { reachable: true },
+    daemon: { fresh: true, ageMs: 1_000 },
+    liveTradingEnabled: true,
+    traceId: GATE_TRACE,
+    now: NOW,
+    ...extra,
+  });
+}
+const codes = (bs: Blocker[]) => bs.map((b) => `${b.code}${b.integration ? `@${b.integration}` : ''}`);
+
+describe('evaluateGate', () => {
+  it('everything probed OK ⇒ OK in every mode, exit 0', () => {
+    for (const mode of ['live', 'paper', 'shadow'] as const) {
+      const g = gate(mode, allOk());
+      expect(g).toEqual({ mode, global_status: 'OK', blockers: [], warnings: [], evaluated_at: NOW.toISOString(), trace_id: GATE_TRACE });
+      expect(exitCodeFor(g.global_status, true)).toBe(0);
+    }
+  });
+
+  it('no states at all ⇒ BLOCKED NEVER_PROBED for required integrations (fail-closed), never OK', () => {
+    const g = gate('paper', new Map());
+    expect(g.global_status).toBe('BLOCKED');
+    expect(codes(g.blockers)).toEqual(['NEVER_PROBED@postgres', 'NEVER_PROBED@risk_engine', 'REQUIREMENT_UNMET']);
+    expect(g.blockers[0].trace_id).toBe(GATE_TRACE);
+    expect(g.blockers[0].fix).toContain('observatory daemon');
+  });
+
+  it('store unreachable ⇒ UNKNOWN with STATUS_UNAVAILABLE, exit 3', () => {
+    const g = gate('paper', allOk(), { store: { reachable: false } });
+    expect(g.global_status).toBe('UNKNOWN');
+    expect(codes(g.blockers)).toEqual(['STATUS_UNAVAILABLE@postgres']);
+    expect(g.blockers[0].fix).toContain('DATABASE_URL');
+    expect(exitCodeFor(g.global_status)).toBe(3);
+  });
+
+  it('no fresh daemon heartbeat ⇒ BLOCKED DAEMON_STALE, exit 2', () => {
+    const g = gate('shadow', allOk(), { daemon: { fresh: false, ageMs: 125_000 } });
+    expect(g.global_status).toBe('BLOCKED');
+    expect(codes(g.blockers)).toEqual(['DAEMON_STALE']);
+    expect(g.blockers[0]).toMatchObject({ integration: null, trace_id: GATE_TRACE });
+    expect(g.blockers[0].message).toContain('125 s');
+    expect(g.blockers[0].fix).toContain('observatory daemon');
+    expect(gate('shadow', allOk(), { daemon: { fresh: false, ageMs: null } }).blockers[0].message).toContain('no running daemon');
+    expect(exitCodeFor(g.global_status)).toBe(2);
+  });
+
+  it('live without LIVE_TRADING_ENABLED ⇒ LIVE_TRADING_DISABLED; paper and shadow do not care', () => {
+    const g = gate('live', allOk(), { liveTradingEnabled: false });
+    expect(codes(g.blockers)).toEqual(['LIVE_TRADING_DISABLED']);
+    expect(g.blockers[0].fix).toBe("Set LIVE_TRADING_ENABLED=true in the daemon's environment once live trading is approved");
+    expect(gate('paper', allOk(), { liveTradingEnabled: false }).global_status).toBe('OK');
+    expect(gate('shadow', allOk(), { liveTradingEnabled: false }).global_status).toBe('OK');
+  });
+
+  it('a required integration BLOCKED ⇒ BLOCKED with its reason, fix and probe trace id', () => {
+    const states = allOk();
+    const risk = probed('risk_engine', ['CHECK_FAILED']);
+    states.set('risk_engine', risk);
+    const g = gate('paper', states);
+    expect(g.global_status).toBe('BLOCKED');
+    expect(g.blockers).toEqual([
+      { code: 'CHECK_FAILED', message: expect.stringContaining('risk_engine is BLOCKED CHECK_FAILED'), fix: expect.stringContaining('risk_limits'), integration: 'risk_engine', trace_id: risk.lastTraceId },
+    ]);
+    // shadow does not require the risk engine: there it is an optional warning
+    const sh = gate('shadow', states);
+    expect(sh.global_status).toBe('DEGRADED');
+    expect(codes(sh.warnings)).toEqual(['OPTIONAL_NOT_OK@risk_engine']);
+  });
+
+  it('missing credentials on a required integration name only the missing env vars', () => {
+    const reg = loadRegistry({ integrations: { openai: { required_for: ['paper'] } }, env: {} });
+    const states = allOk(reg);
+    states.set('openai', missing('openai'));
+    const g = gate('paper', states, { registry: reg });
+    expect(g.blockers).toEqual([expect.objectContaining({ code: 'MISSING_CREDENTIALS', integration: 'openai', fix: "Set secret OPENAI_API_KEY in the daemon's environment", trace_id: GATE_TRACE })]);
+  });
+
+  it('fault injected on a required integration shows FAULT_INJECTED with the probe trace id', () => {
+    const spec = getSpec(registry, 'postgres')!;
+    let s: IntegrationState | undefined = ok('postgres');
+    for (let i = 0; i < 3; i++) s = applyProbe(spec, s, { outcome: 'UPSTREAM_5XX', httpStatus: 503, latencyMs: 3, traceId: trace(), injected: true }, { connected: true, now: NOW });
+    const states = allOk();
+    states.set('postgres', s!);
+    const g = gate('shadow', states);
+    expect(g.blockers).toEqual([expect.objectContaining({ code: 'FAULT_INJECTED', integration: 'postgres', trace_id: s!.lastTraceId, fix: 'A drill is active: `observatory fault clear postgres`' })]);
+  });
+
+  it('requirement groups: any one member OK/DEGRADED is enough; none ⇒ REQUIREMENT_UNMET naming all members', () => {
+    const states = allOk();
+    states.set('ironbeam', missing('ironbeam'));
+    expect(gate('live', states).global_status).toBe('OK'); // tradovate carries the group; unconfigured ironbeam is not in use
+    states.set('tradovate', blocked('tradovate'));
+    const g = gate('live', states);
+    expect(codes(g.blockers)).toEqual(['REQUIREMENT_UNMET']);
+    expect(g.blockers[0].message).toContain('ironbeam BLOCKED MISSING_CREDENTIALS');
+    expect(g.blockers[0].message).toContain('tradovate BLOCKED UPSTREAM_5XX');
+    expect(g.blockers[0].fix).toContain('IRONBEAM_API_KEY');
+    expect(g.blockers[0].fix).toContain('TRADOVATE_CID');
+    expect(g.blockers[0].trace_id).toBe(GATE_TRACE);
+    // paper and shadow need no broker
+    expect(gate('paper', states).blockers).toEqual([]);
+    // a group met by a DEGRADED member only ⇒ DEGRADED
+    states.set('tradovate', degraded('tradovate'));
+    const d = gate('live', states);
+    expect(d.global_status).toBe('DEGRADED');
+    expect(codes(d.warnings)).toEqual(['UPSTREAM_5XX@tradovate']);
+  });
+
+  it('market data group is required in every mode', () => {
+    const states = allOk();
+    states.set('databento', blocked('databento'));
+    states.set('polygon', missing('polygon'));
+    for (const mode of ['live', 'paper', 'shadow'] as const) expect(codes(gate(mode, states).blockers)).toContain('REQUIREMENT_UNMET');
+  });
+
+  it('a group whose members were all disabled still blocks its modes', () => {
+    const reg = loadRegistry({ integrations: { ironbeam: { enabled: false }, tradovate: { enabled: false } }, env: {} });
+    const g = gate('live', allOk(reg), { registry: reg });
+    expect(codes(g.blockers)).toEqual(['REQUIREMENT_UNMET']);
+    expect(g.blockers[0].message).toContain('no member is enabled');
+  });
+
+  it('a required integration DEGRADED ⇒ DEGRADED: exit 0, or 1 with --strict', () => {
+    const states = allOk();
+    states.set('postgres', probed('postgres', ['OK', 'OK'], registry, 2_000)); // slow
+    const g = gate('paper', states);
+    expect(g.global_status).toBe('DEGRADED');
+    expect(g.blockers).toEqual([]);
+    expect(codes(g.warnings)).toEqual(['SLOW_RESPONSE@postgres']);
+    expect(exitCodeFor(g.global_status, false)).toBe(0);
+    expect(exitCodeFor(g.global_status, true)).toBe(1);
+  });
+
+  it('optional integrations: connected but not OK ⇒ DEGRADED (OPTIONAL_NOT_OK with the underlying fix); not configured ⇒ ignored', () => {
+    const states = allOk();
+    states.set('openai', probed('openai', ['AUTH_REJECTED']));
+    const g = gate('paper', states);
+    expect(g.global_status).toBe('DEGRADED');
+    expect(g.warnings).toEqual([expect.objectContaining({ code: 'OPTIONAL_NOT_OK', integration: 'openai', fix: expect.stringContaining('OPENAI_API_KEY') })]);
+    states.set('openai', missing('openai'));
+    expect(gate('paper', states).global_status).toBe('OK');
+    // a stale optional one is not OK either
+    const stale = effectiveState(getSpec(registry, 'openai')!, ok('openai'), { connected: true, now: new Date(NOW.getTime() + 10 * 60_000) });
+    states.set('openai', stale);
+    expect(codes(gate('paper', states).warnings)).toEqual(['OPTIONAL_NOT_OK@openai']);
+  });
+
+  it('per-bot blockers are merged in', () => {
+    const bot: Blocker = { code: 'BOT_HEARTBEAT_STALE', message: 'bot b1 run r1 heartbeat 300 s old', fix: 'Restart bot b1', integration: null, trace_id: 'b'.repeat(32) };
+    const g = gate('paper', allOk(), { botBlockers: [bot] });
+    expect(g.global_status).toBe('BLOCKED');
+    expect(g.blockers).toEqual([bot]);
+  });
+
+  it('blocker order: gate-level first, then integrations, groups, bots', () => {
+    const states = allOk();
+    states.set('postgres', blocked('postgres'));
+    states.set('databento', blocked('databento'));
+    states.set('polygon', blocked('polygon'));
+    const bot: Blocker = { code: 'BOT_RUN_FAILED', message: 'm', fix: 'f', integration: null, trace_id: null };
+    const g = gate('live', states, { daemon: { fresh: false, ageMs: 99_000 }, liveTradingEnabled: false, botBlockers: [bot] });
+    expect(codes(g.blockers)).toEqual(['DAEMON_STALE', 'LIVE_TRADING_DISABLED', 'UPSTREAM_5XX@postgres', 'REQUIREMENT_UNMET', 'BOT_RUN_FAILED']);
+  });
+
+  it('accepts states as a plain object too', () => {
+    const g = evaluateGate({ mode: 'shadow', registry, states: Object.fromEntries(allOk()), store: { reachable: true }, daemon: { fresh: true, ageMs: 0 }, liveTradingEnabled: false, traceId: GATE_TRACE });
+    expect(g.global_status).toBe('OK');
+  });
+});
+
+describe('exitCodeFor', () => {
+  it('0 OK, 0/1 DEGRADED (strict), 2 BLOCKED, 3 UNKNOWN', () => {
+    expect([exitCodeFor('OK'), exitCodeFor('OK', true)]).toEqual([0, 0]);
+    expect([exitCodeFor('DEGRADED'), exitCodeFor('DEGRADED', true)]).toEqual([0, 1]);
+    expect([exitCodeFor('BLOCKED'), exitCodeFor('BLOCKED', true)]).toEqual([2, 2]);
+    expect([exitCodeFor('UNKNOWN'), exitCodeFor('UNKNOWN', true)]).toEqual([3, 3]);
+  });
+});
