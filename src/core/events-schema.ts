@@ -1,0 +1,242 @@
+/**
+ * The one definition of an incoming usage event, shared by the SDK (src/core/usage.ts) and
+ * the HTTP ingest endpoint. `validateBatch` either returns clean, sanitized rows ready for
+ * storage, or one `{index, field, message}` per problem for EVERY bad event. Messages name
+ * the field and what is expected, never the value (it could be a secret).
+ */
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { DEFAULT_METADATA_LIMITS, MetadataRejected, redactString, sanitizeMetadata, type MetadataLimits } from './redact.js';
+import { isTraceId, newTraceId } from './trace.js';
+
+export const EVENT_STATUSES = ['OK', 'ERROR', 'BLOCKED'] as const;
+export type EventStatus = (typeof EVENT_STATUSES)[number];
+
+export const PROVENANCES = ['LIVE', 'PAPER', 'SIM'] as const;
+export type Provenance = (typeof PROVENANCES)[number];
+
+export const INTEGRATION_RE = /^[a-z][a-z0-9_]{0,62}$/;
+export const REASON_CODE_RE = /^[A-Z][A-Z0-9_]{0,63}$/;
+/** Operation names are identifiers ("broker.place_order"), not free text: no room for a value. */
+export const OPERATION_RE = /^[A-Za-z][A-Za-z0-9_.:/-]{0,127}$/;
+/** Variable / feature names: `md.vwap`, `risk.drawdown_pct`. Names only, never values. */
+export const VARIABLE_NAME_RE = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+){0,7}$/;
+const SYMBOL_RE = /^[A-Za-z0-9._:/^=$ -]{1,64}$/;
+const TIMEFRAME_RE = /^[A-Za-z0-9_.:-]{1,32}$/;
+
+/** Broker fill operation: its metadata must say where the fill came from. */
+export const FILL_OPERATION = 'broker.fill';
+export const MAX_FEATURE_KEYS = 256;
+/** Clock skew allowed for writer-stamped times; later than this is a writer bug. */
+export const MAX_FUTURE_SKEW_MS = 5 * 60_000;
+export const NIL_UUID = '00000000-0000-0000-0000-000000000000';
+const INT32_MAX = 2_147_483_647;
+
+/** A stored event: the columns of integration_usage_events, snake_case. */
+export interface EventRow {
+  id: string;
+  created_at: Date;
+  user_id: string | null;
+  bot_id: string | null;
+  run_id: string | null;
+  integration: string;
+  operation: string;
+  status: EventStatus;
+  latency_ms: number | null;
+  symbol: string | null;
+  timeframe: string | null;
+  records: number | null;
+  reason_code: string | null;
+  trace_id: string;
+  metadata: Record<string, unknown>;
+}
+
+/** What a writer sends. Optional fields default: id and trace_id generated, created_at now. */
+export interface EventInput {
+  id?: string;
+  created_at?: string | Date;
+  user_id?: string | null;
+  bot_id?: string | null;
+  run_id?: string | null;
+  integration: string;
+  operation: string;
+  status: EventStatus;
+  latency_ms?: number | null;
+  symbol?: string | null;
+  timeframe?: string | null;
+  records?: number | null;
+  reason_code?: string | null;
+  trace_id?: string | null;
+  metadata?: Record<string, unknown> | null;
+}
+
+export interface EventIssue {
+  index: number;
+  field: string;
+  message: string;
+}
+
+export type BatchResult = { ok: true; rows: EventRow[] } | { ok: false; errors: EventIssue[] };
+
+export interface ValidateOptions {
+  metadataLimits?: MetadataLimits;
+  maxEvents?: number;
+  /** injectable clock for tests */
+  now?: () => number;
+}
+
+const uuidOrNull = z.uuid({ message: 'expected a UUID' }).nullish();
+const intOrNull = (max: number) => z.number().int('expected an integer').min(0, 'expected ≥ 0').max(max, `expected ≤ ${max}`).nullish();
+
+/** Plain-field shape; cross-field rules and metadata run after it (see validateOne). */
+const eventSchema = z
+  .object({
+    id: z.uuid({ message: 'expected a UUID' }).optional(),
+    created_at: z.union([z.date(), z.iso.datetime({ offset: true, message: 'expected an ISO 8601 timestamp with zone' })]).optional(),
+    user_id: uuidOrNull,
+    bot_id: uuidOrNull.refine((v) => v !== NIL_UUID, 'the nil UUID is reserved (use null for no bot)'),
+    run_id: uuidOrNull,
+    integration: z.string().regex(INTEGRATION_RE, 'expected a lowercase name: a-z, 0-9, _ (max 63)'),
+    operation: z.string().regex(OPERATION_RE, 'expected an identifier like "marketdata.bars" (max 128)'),
+    status: z.enum(EVENT_STATUSES, { message: 'expected OK, ERROR or BLOCKED' }),
+    latency_ms: intOrNull(INT32_MAX),
+    symbol: z.string().regex(SYMBOL_RE, 'expected a symbol: letters, digits, ._:/^=$- (max 64)').nullish(),
+    timeframe: z.string().regex(TIMEFRAME_RE, 'expected a timeframe like "1m" (max 32)').nullish(),
+    records: intOrNull(INT32_MAX),
+    reason_code: z.string().regex(REASON_CODE_RE, 'expected an upper-case code like UPSTREAM_5XX (max 64)').nullish(),
+    trace_id: z
+      .string()
+      .refine((v) => isTraceId(v), 'expected 32 lowercase hex digits, not all zero')
+      .nullish(),
+    metadata: z.record(z.string(), z.unknown(), { message: 'expected a JSON object' }).nullish(),
+  })
+  .strict();
+
+function fieldOf(path: readonly PropertyKey[]): string {
+  return path.length ? path.map((p) => String(p)).join('.') : '(event)';
+}
+
+/** Identifiers that the sanitizer would change look like a secret: refuse rather than store. */
+function secretShaped(v: string | null | undefined): boolean {
+  return typeof v === 'string' && redactString(v) !== v;
+}
+
+function validateOne(input: unknown, index: number, now: number, limits: MetadataLimits): EventRow | EventIssue[] {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) return [{ index, field: '(event)', message: 'expected a JSON object' }];
+  const parsed = eventSchema.safeParse(input);
+  const issues: EventIssue[] = [];
+  if (!parsed.success) {
+    for (const iss of parsed.error.issues) {
+      if (iss.code === 'unrecognized_keys') {
+        // the key names come from the writer: bound and redact them before echoing
+        for (const k of iss.keys) issues.push({ index, field: redactString(k).slice(0, 64), message: 'unknown field' });
+      } else {
+        issues.push({ index, field: fieldOf(iss.path), message: iss.message });
+      }
+    }
+  }
+  const raw = input as Record<string, unknown>;
+  // metadata is checked even when other fields failed, so one answer lists every problem
+  let metadata: Record<string, unknown> = {};
+  if (raw.metadata !== undefined && raw.metadata !== null && typeof raw.metadata === 'object' && !Array.isArray(raw.metadata)) {
+    try {
+      metadata = sanitizeMetadata(raw.metadata, limits);
+      issues.push(...checkMetadata(metadata, String(raw.operation ?? ''), index));
+    } catch (err) {
+      if (!(err instanceof MetadataRejected)) throw err;
+      issues.push({ index, field: 'metadata', message: err.message });
+    }
+  } else if (raw.operation === FILL_OPERATION && raw.metadata == null) {
+    issues.push({ index, field: 'metadata.provenance', message: 'required for broker.fill: LIVE, PAPER or SIM' });
+  }
+  if (!parsed.success) return issues;
+  const e = parsed.data;
+
+  if ((e.status === 'ERROR' || e.status === 'BLOCKED') && !e.reason_code)
+    issues.push({ index, field: 'reason_code', message: `required when status is ${e.status}` });
+  for (const f of ['symbol', 'timeframe', 'operation'] as const)
+    if (secretShaped(e[f])) issues.push({ index, field: f, message: 'looks like a credential; refused' });
+
+  let createdAt: Date;
+  if (e.created_at === undefined) createdAt = new Date(now);
+  else createdAt = e.created_at instanceof Date ? e.created_at : new Date(e.created_at);
+  if (Number.isNaN(createdAt.getTime())) issues.push({ index, field: 'created_at', message: 'expected a valid timestamp' });
+  else if (createdAt.getTime() > now + MAX_FUTURE_SKEW_MS) issues.push({ index, field: 'created_at', message: 'more than 5 minutes in the future' });
+  if (issues.length) return issues;
+  // a name used twice in one event is one sighting
+  if (Array.isArray(metadata.feature_keys_used)) metadata.feature_keys_used = [...new Set(metadata.feature_keys_used as string[])];
+
+  return {
+    id: e.id ?? randomUUID(),
+    created_at: createdAt,
+    user_id: e.user_id ?? null,
+    bot_id: e.bot_id ?? null,
+    run_id: e.run_id ?? null,
+    integration: e.integration,
+    operation: e.operation,
+    status: e.status,
+    latency_ms: e.latency_ms ?? null,
+    symbol: e.symbol ?? null,
+    timeframe: e.timeframe ?? null,
+    records: e.records ?? null,
+    reason_code: e.reason_code ?? null,
+    trace_id: e.trace_id ?? newTraceId(),
+    metadata,
+  };
+}
+
+/** Rules on the sanitized metadata: the keys the rollups and the catalog read. */
+function checkMetadata(m: Record<string, unknown>, operation: string, index: number): EventIssue[] {
+  const out: EventIssue[] = [];
+  const prov = m.provenance;
+  if (prov !== undefined && !(PROVENANCES as readonly unknown[]).includes(prov))
+    out.push({ index, field: 'metadata.provenance', message: 'expected LIVE, PAPER or SIM' });
+  else if (prov === undefined && operation === FILL_OPERATION)
+    out.push({ index, field: 'metadata.provenance', message: 'required for broker.fill: LIVE, PAPER or SIM' });
+  const model = m.model;
+  if (model !== undefined && (typeof model !== 'string' || model.length < 1 || model.length > 128 || /[\r\n]/.test(model) || model.includes('[REDACTED]')))
+    out.push({ index, field: 'metadata.model', message: 'expected a model name (1–128 characters)' });
+  const keys = m.feature_keys_used;
+  if (keys !== undefined) {
+    if (!Array.isArray(keys)) out.push({ index, field: 'metadata.feature_keys_used', message: 'expected an array of variable names' });
+    else if (keys.length > MAX_FEATURE_KEYS) out.push({ index, field: 'metadata.feature_keys_used', message: `more than ${MAX_FEATURE_KEYS} names` });
+    else
+      keys.forEach((k, i) => {
+        if (typeof k !== 'string' || k.length > 128 || !VARIABLE_NAME_RE.test(k))
+          out.push({ index, field: `metadata.feature_keys_used.${i}`, message: 'expected a variable name like "md.vwap" (names only, never values)' });
+      });
+  }
+  return out;
+}
+
+/**
+ * Validates a whole batch. All-or-nothing: any bad event ⇒ `{ok: false}` listing every issue
+ * of every bad event; otherwise clean rows (ids, trace ids and created_at filled in).
+ */
+export function validateBatch(input: unknown, opts: ValidateOptions = {}): BatchResult {
+  if (!Array.isArray(input)) return { ok: false, errors: [{ index: -1, field: '(batch)', message: 'expected a JSON array of events' }] };
+  if (opts.maxEvents !== undefined && input.length > opts.maxEvents)
+    return { ok: false, errors: [{ index: -1, field: '(batch)', message: `more than ${opts.maxEvents} events in one batch` }] };
+  const now = (opts.now ?? Date.now)();
+  const limits = opts.metadataLimits ?? DEFAULT_METADATA_LIMITS;
+  const rows: EventRow[] = [];
+  const errors: EventIssue[] = [];
+  const seen = new Map<string, number>();
+  input.forEach((ev, index) => {
+    const r = validateOne(ev, index, now, limits);
+    if (Array.isArray(r)) {
+      errors.push(...r);
+      return;
+    }
+    const first = seen.get(r.id);
+    if (first !== undefined) errors.push({ index, field: 'id', message: `duplicates the id of event ${first} in this batch` });
+    else seen.set(r.id, index);
+    rows.push(r);
+  });
+  return errors.length ? { ok: false, errors } : { ok: true, rows };
+}
+
+/** A row as JSON (created_at as ISO) — the spool line and wire format. */
+export function rowToJson(r: EventRow): Record<string, unknown> {
+  return { ...r, created_at: r.created_at.toISOString() };
+}

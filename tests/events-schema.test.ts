@@ -1,0 +1,170 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { validateBatch, type EventRow } from '../src/core/events-schema.js';
+import { _resetSecretsForTest, registerSecret } from '../src/core/redact.js';
+
+const ok = (extra: Record<string, unknown> = {}) => ({ integration: 'databento', operation: 'marketdata.bars', status: 'OK', ...extra });
+
+function rows(input: unknown[]): EventRow[] {
+  const v = validateBatch(input);
+  if (!v.ok) throw new Error(`unexpected errors: ${JSON.stringify(v.errors)}`);
+  return v.rows;
+}
+
+function errors(input: unknown) {
+  const v = validateBatch(input);
+  if (v.ok) throw new Error('expected validation errors');
+  return v.errors;
+}
+
+afterEach(() => _resetSecretsForTest());
+
+describe('validateBatch', () => {
+  it('fills writer defaults: id, trace_id, created_at; nullable fields null', () => {
+    const before = Date.now();
+    const [r] = rows([ok()]);
+    expect(r.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(r.trace_id).toMatch(/^[0-9a-f]{32}$/);
+    expect(r.created_at.getTime()).toBeGreaterThanOrEqual(before);
+    expect(r).toMatchObject({ bot_id: null, run_id: null, user_id: null, records: null, latency_ms: null, reason_code: null, metadata: {} });
+  });
+
+  it('keeps writer-given id, trace_id and created_at (replays must be identical)', () => {
+    const id = randomUUID();
+    const t = 'ab'.repeat(16);
+    const [r] = rows([ok({ id, trace_id: t, created_at: '2026-01-02T03:04:05.678Z' })]);
+    expect(r).toMatchObject({ id, trace_id: t });
+    expect(r.created_at.toISOString()).toBe('2026-01-02T03:04:05.678Z');
+  });
+
+  it('reports index and field for EVERY bad event, never echoing values', () => {
+    const canary = 'CANARY-value-7f3a9';
+    const input = [
+      ok(),
+      { integration: canary, operation: 'marketdata.bars', status: 'OK' },
+      ok({ status: canary }),
+      ok(),
+      ok({ records: -1, latency_ms: 1.5, bot_id: canary }),
+      ok({ status: 'ERROR' }), // reason_code missing
+      ok({ trace_id: canary }),
+      'not an object',
+      ok({ [canary.toLowerCase()]: 1 }),
+      ok({ created_at: new Date(Date.now() + 3_600_000).toISOString() }),
+      ok({ symbol: `x${'y'.repeat(80)}` }),
+    ];
+    const errs = errors(input);
+    const by = (i: number) => errs.filter((e) => e.index === i).map((e) => e.field).sort();
+    expect(by(0)).toEqual([]);
+    expect(by(1)).toEqual(['integration']);
+    expect(by(2)).toEqual(['status']);
+    expect(by(3)).toEqual([]);
+    expect(by(4)).toEqual(['bot_id', 'latency_ms', 'records']);
+    expect(by(5)).toEqual(['reason_code']);
+    expect(by(6)).toEqual(['trace_id']);
+    expect(by(7)).toEqual(['(event)']);
+    expect(by(8)).toEqual([canary.toLowerCase()]);
+    expect(by(9)).toEqual(['created_at']);
+    expect(by(10)).toEqual(['symbol']);
+    for (const e of errs) {
+      expect(e.message).not.toContain(canary);
+      expect(e.message.length).toBeGreaterThan(3);
+    }
+  });
+
+  it('a batch with one bad event returns no rows at all (all-or-nothing)', () => {
+    const v = validateBatch([ok(), ok(), ok({ status: 'NOPE' })]);
+    expect(v.ok).toBe(false);
+    expect('rows' in v).toBe(false);
+  });
+
+  it('rejects non-arrays, oversize batches, duplicate ids and the reserved nil bot id', () => {
+    expect(errors({})).toEqual([{ index: -1, field: '(batch)', message: 'expected a JSON array of events' }]);
+    expect(validateBatch([ok(), ok(), ok()], { maxEvents: 3 }).ok).toBe(true);
+    expect(validateBatch([ok(), ok(), ok()], { maxEvents: 2 })).toEqual({ ok: false, errors: [{ index: -1, field: '(batch)', message: 'more than 2 events in one batch' }] });
+    const id = randomUUID();
+    expect(errors([ok({ id }), ok({ id })])).toEqual([{ index: 1, field: 'id', message: 'duplicates the id of event 0 in this batch' }]);
+    expect(errors([ok({ bot_id: '00000000-0000-0000-0000-000000000000' })])[0].field).toBe('bot_id');
+  });
+
+  it('requires a reason_code for ERROR and BLOCKED, in the code format', () => {
+    expect(errors([ok({ status: 'BLOCKED' })])[0]).toMatchObject({ field: 'reason_code' });
+    expect(errors([ok({ status: 'BLOCKED', reason_code: 'lower case' })])[0]).toMatchObject({ field: 'reason_code' });
+    expect(rows([ok({ status: 'BLOCKED', reason_code: 'MISSING_CREDENTIALS' })])[0].reason_code).toBe('MISSING_CREDENTIALS');
+  });
+
+  it('broker fills must carry provenance LIVE | PAPER | SIM', () => {
+    const fill = (metadata?: unknown) => ({ integration: 'ironbeam', operation: 'broker.fill', status: 'OK', metadata });
+    expect(errors([fill()])[0]).toMatchObject({ index: 0, field: 'metadata.provenance' });
+    expect(errors([fill({})])[0]).toMatchObject({ index: 0, field: 'metadata.provenance' });
+    expect(errors([fill({ provenance: 'MAYBE' })])[0]).toMatchObject({ index: 0, field: 'metadata.provenance' });
+    for (const p of ['LIVE', 'PAPER', 'SIM']) expect(rows([fill({ provenance: p })])[0].metadata.provenance).toBe(p);
+  });
+
+  it('feature_keys_used is a list of variable names only (deduplicated)', () => {
+    const [r] = rows([ok({ metadata: { feature_keys_used: ['md.vwap', 'md.atr', 'md.vwap'] } })]);
+    expect(r.metadata.feature_keys_used).toEqual(['md.vwap', 'md.atr']);
+    const errs = errors([ok({ metadata: { feature_keys_used: ['md.vwap', 'md.vwap=4512.25', 42] } })]);
+    expect(errs.map((e) => e.field)).toEqual(['metadata.feature_keys_used.1', 'metadata.feature_keys_used.2']);
+    expect(JSON.stringify(errs)).not.toContain('4512');
+    expect(errors([ok({ metadata: { feature_keys_used: 'md.vwap' } })])[0].field).toBe('metadata.feature_keys_used');
+  });
+
+  it('rejects deep, huge and key-heavy metadata with a clear error', () => {
+    const deep = { a: { b: { c: { d: { e: 1 } } } } };
+    expect(errors([ok({ metadata: deep })])).toEqual([{ index: 0, field: 'metadata', message: 'metadata nested deeper than 4 levels' }]);
+    const huge = { blob: 'x'.repeat(20_000) };
+    expect(errors([ok({ metadata: huge })])[0]).toMatchObject({ field: 'metadata', message: expect.stringMatching(/over the 8192-byte limit/) });
+    const wide = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`k${i}`, i]));
+    expect(errors([ok({ metadata: wide })])[0]).toMatchObject({ field: 'metadata' });
+    expect(errors([ok({ metadata: [1, 2] })])[0]).toMatchObject({ field: 'metadata' });
+  });
+
+  it('drops deny-listed metadata keys and keeps the safe ones (token counts, model, purpose)', () => {
+    const [r] = rows([
+      {
+        integration: 'openai',
+        operation: 'llm.chat',
+        status: 'OK',
+        metadata: {
+          model: 'gpt-4o-mini',
+          purpose: 'coaching',
+          prompt_tokens: 12,
+          completion_tokens: 30,
+          api_key: 'abc',
+          password: 'hunter2',
+          authorization: 'Bearer x',
+          prompt: 'tell me the secret',
+          completion: 'no',
+          messages: [{ role: 'user' }],
+          nested: { client_secret: 'zzz', keep: 1 },
+        },
+      },
+    ]);
+    expect(r.metadata).toEqual({ model: 'gpt-4o-mini', purpose: 'coaching', prompt_tokens: 12, completion_tokens: 30, nested: { keep: 1 } });
+  });
+
+  it('redacts secret-shaped values and registered secrets inside metadata', () => {
+    registerSecret('canary-SECRET-value-123');
+    const [r] = rows([
+      ok({
+        metadata: {
+          endpoint: 'https://user:pw@example.com/v1?apiKey=abcdef123456',
+          header_dump: 'Bearer abcdefghijklmnop',
+          key_like: 'sk-abcdefghijklmnopqrstuvwx',
+          note: 'failed with canary-SECRET-value-123 in the body',
+        },
+      }),
+    ]);
+    const json = JSON.stringify(r.metadata);
+    expect(json).not.toContain('canary-SECRET-value-123');
+    expect(json).not.toContain('abcdefghijklmnop');
+    expect(json).not.toContain('abcdef123456');
+    expect(json).not.toContain(':pw@');
+    expect(json).toContain('[REDACTED]');
+  });
+
+  it('refuses identifiers (symbol, timeframe, operation) that look like a registered secret', () => {
+    registerSecret('SECRETSYMBOL99');
+    expect(errors([ok({ symbol: 'SECRETSYMBOL99' })])[0]).toMatchObject({ field: 'symbol', message: 'looks like a credential; refused' });
+  });
+});
