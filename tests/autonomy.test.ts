@@ -55,7 +55,7 @@ describe('evaluateGate', () => {
   it('no states at all ⇒ BLOCKED NEVER_PROBED for required integrations (fail-closed), never OK', () => {
     const g = gate('paper', new Map());
     expect(g.global_status).toBe('BLOCKED');
-    expect(codes(g.blockers)).toEqual(['NEVER_PROBED@postgres', 'NEVER_PROBED@risk_engine', 'REQUIREMENT_UNMET']);
+    expect(codes(g.blockers)).toEqual(['NEVER_PROBED@postgres', 'NEVER_PROBED@risk_engine', 'REQUIREMENT_UNMET@databento']);
     expect(g.blockers[0].trace_id).toBe(GATE_TRACE);
     expect(g.blockers[0].fix).toContain('observatory daemon');
   });
@@ -126,12 +126,13 @@ describe('evaluateGate', () => {
     expect(gate('live', states).global_status).toBe('OK'); // tradovate carries the group; unconfigured ironbeam is not in use
     states.set('tradovate', blocked('tradovate'));
     const g = gate('live', states);
-    expect(codes(g.blockers)).toEqual(['REQUIREMENT_UNMET']);
+    // the group blocker points at the configured member and carries its probe's trace id
+    expect(codes(g.blockers)).toEqual(['REQUIREMENT_UNMET@tradovate']);
     expect(g.blockers[0].message).toContain('ironbeam BLOCKED MISSING_CREDENTIALS');
     expect(g.blockers[0].message).toContain('tradovate BLOCKED UPSTREAM_5XX');
     expect(g.blockers[0].fix).toContain('IRONBEAM_API_KEY');
     expect(g.blockers[0].fix).toContain('TRADOVATE_CID');
-    expect(g.blockers[0].trace_id).toBe(GATE_TRACE);
+    expect(g.blockers[0].trace_id).toBe(states.get('tradovate')!.lastTraceId);
     // paper and shadow need no broker
     expect(gate('paper', states).blockers).toEqual([]);
     // a group met by a DEGRADED member only ⇒ DEGRADED
@@ -145,13 +146,14 @@ describe('evaluateGate', () => {
     const states = allOk();
     states.set('databento', blocked('databento'));
     states.set('polygon', missing('polygon'));
-    for (const mode of ['live', 'paper', 'shadow'] as const) expect(codes(gate(mode, states).blockers)).toContain('REQUIREMENT_UNMET');
+    for (const mode of ['live', 'paper', 'shadow'] as const) expect(codes(gate(mode, states).blockers)).toContain('REQUIREMENT_UNMET@databento');
   });
 
   it('a group whose members were all disabled still blocks its modes', () => {
     const reg = loadRegistry({ integrations: { ironbeam: { enabled: false }, tradovate: { enabled: false } }, env: {} });
     const g = gate('live', allOk(reg), { registry: reg });
     expect(codes(g.blockers)).toEqual(['REQUIREMENT_UNMET']);
+    expect(g.blockers[0].trace_id).toBe(GATE_TRACE); // no member, so the evaluation's own trace
     expect(g.blockers[0].message).toContain('no member is enabled');
   });
 
@@ -194,7 +196,7 @@ describe('evaluateGate', () => {
     states.set('polygon', blocked('polygon'));
     const bot: Blocker = { code: 'BOT_RUN_FAILED', message: 'm', fix: 'f', integration: null, trace_id: null };
     const g = gate('live', states, { daemon: { fresh: false, ageMs: 99_000 }, liveTradingEnabled: false, botBlockers: [bot] });
-    expect(codes(g.blockers)).toEqual(['DAEMON_STALE', 'LIVE_TRADING_DISABLED', 'UPSTREAM_5XX@postgres', 'REQUIREMENT_UNMET', 'BOT_RUN_FAILED']);
+    expect(codes(g.blockers)).toEqual(['DAEMON_STALE', 'LIVE_TRADING_DISABLED', 'UPSTREAM_5XX@postgres', expect.stringMatching(/^REQUIREMENT_UNMET/), 'BOT_RUN_FAILED']);
   });
 
   it('accepts states as a plain object too', () => {

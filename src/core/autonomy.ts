@@ -116,7 +116,12 @@ export function evaluateGate(input: GateInput): GateResult {
       const ok = usable.filter((m) => get(m).status === 'OK');
       if (usable.length === 0) {
         const detail = members.length ? members.map((m) => `${m.name} ${describe(get(m))}`).join(', ') : 'no member is enabled';
-        blockers.push(gateBlocker('REQUIREMENT_UNMET', `${mode} needs one of group ${g.name} [${g.anyOf.join(', ')}]: ${detail}`, g.fix));
+        // point at the member an operator most likely relies on (configured, probed last) and its probe's trace
+        const lead = [...members].sort((a, b) => Number(get(b).connected) - Number(get(a).connected) || (get(b).lastProbeAt?.getTime() ?? 0) - (get(a).lastProbeAt?.getTime() ?? 0))[0];
+        blockers.push({
+          ...gateBlocker('REQUIREMENT_UNMET', `${mode} needs one of group ${g.name} [${g.anyOf.join(', ')}]: ${detail}`, g.fix, lead?.name ?? null),
+          trace_id: (lead && get(lead).lastTraceId) || traceId,
+        });
         continue;
       }
       if (ok.length === 0) {

@@ -65,7 +65,10 @@ export async function readHealth(pool: pg.Pool, registry: Registry, config: Conf
   const now = new Date();
   const effective = new Map<string, IntegrationState>();
   for (const spec of registry.integrations) {
-    effective.set(spec.name, effectiveState(spec, stored.get(spec.name), { connected: connectedOf(spec, config.env), now, env: config.env }));
+    // "connected" is what the probing process saw (stored with its probe); before any probe, this process's env
+    const state = stored.get(spec.name);
+    const connected = state ? state.connected : connectedOf(spec, config.env);
+    effective.set(spec.name, effectiveState(spec, state, { connected, now, env: state ? undefined : config.env }));
   }
   return { ts: now, effective, daemon };
 }

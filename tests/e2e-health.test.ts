@@ -1,0 +1,250 @@
+/**
+ * Integration health and the gate, end to end: the real daemon as a subprocess, real Postgres,
+ * a Polygon stand-in speaking Polygon's wire format, the CLI as a subprocess.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ResultPromise } from 'execa';
+import { freshDatabase, type TestDb } from './helpers/db.js';
+import { cli, spawnCli } from './helpers/cli.js';
+import { polygon } from './standins/vendors.js';
+import type { Standin } from './standins/server.js';
+
+const KEY = 'pk_e2e_health_0123456789abcdef';
+
+async function waitFor<T>(fn: () => Promise<T | undefined | false>, ms: number, what: string): Promise<T> {
+  const end = Date.now() + ms;
+  let last: unknown;
+  while (Date.now() < end) {
+    last = await fn();
+    if (last) return last as T;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)?.slice(0, 500)}`);
+}
+
+interface Daemon {
+  proc: ResultPromise;
+  stderr: () => string;
+  port: number;
+}
+
+async function startDaemon(env: Record<string, string>): Promise<Daemon> {
+  const proc = spawnCli(['daemon'], { OBSERVATORY_PORT: '0', LOG_LEVEL: 'info', ...env });
+  let err = '';
+  proc.stderr?.on('data', (d) => (err += d));
+  const port = await waitFor(async () => {
+    const m = /"port":(\d+),"msg":"HTTP API listening"/.exec(err);
+    return m ? Number(m[1]) : undefined;
+  }, 30_000, 'daemon HTTP API');
+  return { proc, stderr: () => err, port };
+}
+
+async function stop(d: Daemon | undefined, signal: NodeJS.Signals = 'SIGTERM') {
+  if (!d || d.proc.exitCode !== null) return;
+  d.proc.kill(signal);
+  await d.proc.catch(() => undefined);
+}
+
+let db: TestDb;
+let vendor: Standin;
+let env: Record<string, string>;
+let daemon: Daemon | undefined;
+
+beforeAll(async () => {
+  db = await freshDatabase();
+  vendor = await polygon(KEY).start();
+  const dir = mkdtempSync(join(tmpdir(), 'obs-e2e-'));
+  const configPath = join(dir, 'observatory.json');
+  writeFileSync(
+    configPath,
+    JSON.stringify({
+      integrations: {
+        polygon: { interval_ms: 1000, timeout_ms: 800 },
+        postgres: { interval_ms: 1000 },
+        risk_engine: { interval_ms: 1000 },
+      },
+      risk_limits: { max_contracts: 5, max_daily_loss: 2000, max_drawdown_pct: 10, max_position_per_symbol: 2 },
+    }),
+  );
+  env = {
+    DATABASE_URL: db.url,
+    OBSERVATORY_CONFIG: configPath,
+    POLYGON_API_KEY: KEY,
+    POLYGON_BASE_URL: vendor.baseUrl,
+    OBSERVATORY_HEARTBEAT_MS: '300',
+    OBSERVATORY_STALE_AFTER_MS: '2000',
+  };
+});
+
+afterAll(async () => {
+  await stop(daemon, 'SIGKILL');
+  await vendor?.close();
+});
+
+const gate = (args: string[] = [], extra: Record<string, string> = {}) => cli(['gate', 'check', '--mode', 'paper', ...args], { ...env, ...extra });
+
+describe('health and gate, end to end', () => {
+  it('before any daemon: BLOCKED (NEVER_PROBED, DAEMON_STALE), exit 2; credentialed ones without env are MISSING_CREDENTIALS with the fix', async () => {
+    const r = await cli(['status', '--json'], { ...env, POLYGON_API_KEY: '' });
+    expect(r.exitCode).toBe(0);
+    const view = JSON.parse(r.stdout);
+    expect(view.success).toBe(true);
+    expect(view.trace_id).toMatch(/^[0-9a-f]{32}$/);
+    for (const row of view.integrations) {
+      expect(row.status).toBe('BLOCKED');
+      if (['databento', 'polygon', 'openai', 'ironbeam', 'tradovate'].includes(row.name)) {
+        expect(row.connected).toBe(false);
+        expect(row.reason_code).toBe('MISSING_CREDENTIALS');
+      } else expect(row.reason_code).toBe('NEVER_PROBED');
+    }
+    const g = await gate(['--json'], { POLYGON_API_KEY: '' });
+    expect(g.exitCode).toBe(2);
+    const a = JSON.parse(g.stdout);
+    const codes = a.blockers.map((b: { code: string }) => b.code);
+    expect(codes).toContain('DAEMON_STALE');
+    const group = a.blockers.find((b: { code: string }) => b.code === 'REQUIREMENT_UNMET');
+    expect(group.fix).toMatch(/POLYGON_API_KEY/);
+    for (const b of a.blockers) expect(b.trace_id).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  it('daemon probes: paper gate OK (exit 0); the API agrees; live is BLOCKED by LIVE_TRADING_DISABLED', async () => {
+    daemon = await startDaemon(env);
+    await waitFor(async () => (await gate()).exitCode === 0, 20_000, 'paper gate OK');
+    const base = `http://127.0.0.1:${daemon.port}`;
+    const res = await fetch(`${base}/api/system/status?mode=paper`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-trace-id')).toMatch(/^[0-9a-f]{32}$/);
+    const body = await res.json();
+    expect(Object.keys(body)).toEqual(expect.arrayContaining(['success', 'trace_id', 'ts', 'integrations', 'autonomy']));
+    expect(body.trace_id).toBe(res.headers.get('x-trace-id'));
+    const poly = body.integrations.find((i: { name: string }) => i.name === 'polygon');
+    expect(poly).toMatchObject({ connected: true, status: 'OK', required_for_autonomy: true, reason_code: null });
+    expect(poly.last_probe_at).toBeTruthy();
+    expect(poly.latency_ms).toBeGreaterThanOrEqual(0);
+    expect(body.autonomy.global_status).toBe('OK');
+    expect((await fetch(`${base}/api/integrations/health?mode=paper`)).status).toBe(200);
+    expect((await fetch(`${base}/api/integrations/health?mode=live`)).status).toBe(503);
+    const live = await (await fetch(`${base}/api/system/autonomy?mode=live`)).json();
+    expect(live.global_status).toBe('BLOCKED');
+    expect(live.blockers.map((b: { code: string }) => b.code)).toContain('LIVE_TRADING_DISABLED');
+    expect((await fetch(`${base}/api/system/autonomy?mode=bogus`)).status).toBe(400);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/observatory_integration_status\{integration="polygon",status="OK"\} 1/);
+    expect(metrics).toMatch(/observatory_autonomy_status\{mode="paper",status="OK"\} 1/);
+    expect(metrics).toMatch(/observatory_daemon_leader 1/);
+    const hz = await fetch(`${base}/healthz`);
+    expect(hz.status).toBe(200);
+    // the stand-in saw Polygon's protocol: bearer key, traceparent
+    const req = vendor.requests.at(-1)!;
+    expect(req.path).toBe('/v1/marketstatus/now');
+    expect(req.headers.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+  });
+
+  it('an injected 503 flips polygon DEGRADED then BLOCKED (FAULT_INJECTED, with trace_id); clearing recovers', async () => {
+    const injectedAt = Date.now();
+    const inj = await cli(['fault', 'inject', 'polygon', '--status', '503', '--ttl', '5m'], env);
+    expect(inj.exitCode).toBe(0);
+    expect(inj.stdout).toMatch(/fault injected on polygon: HTTP 503/);
+    const list = await cli(['fault', 'list', '--json'], env);
+    expect(JSON.parse(list.stdout).faults).toHaveLength(1);
+
+    const degraded = await waitFor(async () => {
+      const v = JSON.parse((await cli(['status', '--json', '--mode', 'paper'], env)).stdout);
+      const p = v.integrations.find((i: { name: string }) => i.name === 'polygon');
+      return p.status === 'DEGRADED' ? p : undefined;
+    }, 10_000, 'DEGRADED');
+    expect(degraded.reason_code).toBe('FAULT_INJECTED');
+
+    const blocked = await waitFor(async () => {
+      const g = await gate(['--json']);
+      return g.exitCode === 2 ? g : undefined;
+    }, 15_000, 'gate exit 2');
+    const blockedAfterMs = Date.now() - injectedAt;
+    const view = JSON.parse(blocked.stdout);
+    const b = view.blockers.find((x: { integration: string | null }) => x.integration === 'polygon' || /polygon/.test(JSON.stringify(x)));
+    expect(b).toBeTruthy();
+    expect(JSON.stringify(view.blockers)).toMatch(/FAULT_INJECTED/);
+    // the blocker carries the trace_id of a real injected probe row
+    const { rows } = await db.pool.query(`select trace_id from integration_probes where integration = 'polygon' and injected order by id desc limit 10`);
+    const traces: string[] = rows.map((r) => r.trace_id);
+    expect(traces.some((t) => JSON.stringify(view.blockers).includes(t))).toBe(true);
+    const human = await gate();
+    expect(human.exitCode).toBe(2);
+    expect(human.stdout).toMatch(/^BLOCKED autonomy \(paper\)/);
+    const { rows: again } = await db.pool.query(`select trace_id from integration_probes where integration = 'polygon' and injected order by id desc limit 10`);
+    expect(again.some((r) => human.stdout.includes(r.trace_id))).toBe(true);
+    process.stderr.write(`[figure] fault injection → gate BLOCKED in ${blockedAfterMs} ms (interval 1000 ms, 3 failures to block)\n`);
+
+    const clr = await cli(['fault', 'clear', 'polygon'], env);
+    expect(clr.stdout).toMatch(/cleared 1 active fault/);
+    await waitFor(async () => (await gate()).exitCode === 0, 15_000, 'recovery');
+  });
+
+  it('the database stopped or gone ⇒ gate exit 3 (UNKNOWN), never 0', async () => {
+    const dead = await gate(['--json'], { DATABASE_URL: 'postgres://obs:pw-abcdef@127.0.0.1:1/observatory' });
+    expect(dead.exitCode).toBe(3);
+    const v = JSON.parse(dead.stdout);
+    expect(v.global_status).toBe('UNKNOWN');
+    expect(v.blockers[0].code).toBe('STATUS_UNAVAILABLE');
+    expect(dead.stdout + dead.stderr).not.toContain('pw-abcdef');
+    const probe = await cli(['probe', '--all'], { ...env, DATABASE_URL: 'postgres://obs@127.0.0.1:1/observatory' });
+    expect(probe.exitCode).toBe(3);
+    // bad flag and bad config are UNKNOWN too
+    expect((await gate(['--bogus'])).exitCode).toBe(3);
+    expect((await cli(['gate', 'check', '--mode', 'sideways'], env)).exitCode).toBe(3);
+    expect((await gate([], { OBSERVATORY_CONFIG: '/nonexistent.json' })).exitCode).toBe(3);
+  });
+
+  it('the daemon killed ⇒ DAEMON_STALE ⇒ exit 2', async () => {
+    await stop(daemon, 'SIGKILL');
+    daemon = undefined;
+    const g = await waitFor(async () => {
+      const r = await gate(['--json']);
+      return r.exitCode === 2 && r.stdout.includes('DAEMON_STALE') ? r : undefined;
+    }, 15_000, 'DAEMON_STALE');
+    expect(JSON.parse(g.stdout).blockers.map((b: { code: string }) => b.code)).toContain('DAEMON_STALE');
+  });
+
+  it('two daemons: exactly one probes; when it dies the other takes over', async () => {
+    const a = await startDaemon(env);
+    const b = await startDaemon(env);
+    try {
+      const leaders = await waitFor(async () => {
+        const { rows } = await db.pool.query(`select daemon_id from daemon_heartbeats where leader and stopped_at is null and heartbeat_at > now() - interval '2 seconds'`);
+        return rows.length === 1 ? rows : undefined;
+      }, 10_000, 'one leader');
+      const leaderId: string = leaders[0].daemon_id;
+      await new Promise((r) => setTimeout(r, 2500));
+      const { rows: probers } = await db.pool.query(
+        `select distinct daemon_id from integration_probes where probed_at > now() - interval '2 seconds' and daemon_id not like 'probe-%'`,
+      );
+      expect(probers.map((r) => r.daemon_id)).toEqual([leaderId]);
+      const [leader, other] = a.stderr().includes(leaderId.split('-').slice(-1)[0]) ? [a, b] : [b, a];
+      const killedAt = Date.now();
+      leader.proc.kill('SIGKILL');
+      await leader.proc.catch(() => undefined);
+      const next = await waitFor(async () => {
+        const { rows } = await db.pool.query(
+          `select distinct daemon_id from integration_probes where probed_at > to_timestamp($1::float8 / 1000) and daemon_id <> $2 and daemon_id not like 'probe-%'`,
+          [killedAt, leaderId],
+        );
+        return rows.length ? rows : undefined;
+      }, 10_000, 'failover');
+      expect(next).toHaveLength(1);
+      expect(other.stderr()).toMatch(/took probe leadership/);
+      process.stderr.write(`[figure] leader killed → new leader probing in ${Date.now() - killedAt} ms\n`);
+    } finally {
+      await stop(a, 'SIGKILL');
+      await stop(b, 'SIGKILL');
+    }
+  });
+
+  it('refuses a non-loopback bind without a token (exit 78)', async () => {
+    const r = await cli(['daemon'], { ...env, OBSERVATORY_BIND: '0.0.0.0' }, { timeout: 20_000 });
+    expect(r.exitCode).toBe(78);
+    expect(r.stderr).toMatch(/OBSERVATORY_TOKEN/);
+  });
+});
