@@ -1,0 +1,91 @@
+/**
+ * Hand-built IntegrationSpecs and ProbeContexts for probe tests (independent of the
+ * registry), plus a credential env whose every value is a unique canary.
+ */
+import { randomBytes } from 'node:crypto';
+import type { IntegrationKind, IntegrationSpec, ProbeDef } from '../../src/core/integrations/types.js';
+import { TokenCache, type ProbeContext } from '../../src/core/integrations/probes/index.js';
+import { newTraceId } from '../../src/core/trace.js';
+
+export const TEST_TIMEOUT_MS = 300;
+
+const ENV_OF: Record<string, string[]> = {
+  databento: ['DATABENTO_API_KEY'],
+  polygon: ['POLYGON_API_KEY'],
+  openai: ['OPENAI_API_KEY'],
+  tradovate: ['TRADOVATE_USERNAME', 'TRADOVATE_PASSWORD', 'TRADOVATE_CID', 'TRADOVATE_SECRET'],
+  ironbeam: ['IRONBEAM_USERNAME', 'IRONBEAM_PASSWORD', 'IRONBEAM_API_KEY'],
+};
+
+const KIND_OF: Record<string, IntegrationKind> = {
+  databento: 'marketdata',
+  polygon: 'marketdata',
+  openai: 'ai',
+  tradovate: 'broker',
+  ironbeam: 'broker',
+  postgres: 'store',
+  risk_engine: 'risk',
+  http: 'custom',
+};
+
+export function makeSpec(probe: ProbeDef, over: Partial<IntegrationSpec> = {}): IntegrationSpec {
+  const envVars = ENV_OF[probe.type] ?? [];
+  return {
+    name: probe.type === 'http' ? 'custom_http' : probe.type,
+    kind: KIND_OF[probe.type] ?? 'custom',
+    description: `test spec for ${probe.type}`,
+    envVars,
+    secretEnvVars: envVars,
+    probe,
+    intervalMs: 60_000,
+    timeoutMs: TEST_TIMEOUT_MS,
+    degradedLatencyMs: 2_000,
+    failuresBeforeDegraded: 1,
+    failuresBeforeBlocked: 3,
+    successesBeforeOk: 1,
+    staleAfterMs: 180_000,
+    requiredFor: [],
+    fixes: {},
+    ...over,
+  };
+}
+
+export function makeCtx(over: Partial<ProbeContext> = {}): ProbeContext {
+  return { env: {}, traceId: newTraceId(), tokenCache: new TokenCache(), ...over };
+}
+
+/** A distinct, unguessable canary per credential env var (digits for TRADOVATE_CID, as Tradovate's cid is numeric). */
+export function canaryEnv(): Record<string, string> {
+  const c = (tag: string) => `CANARY${tag}${randomBytes(9).toString('hex')}`;
+  return {
+    DATABENTO_API_KEY: `db-${c('DB')}`,
+    POLYGON_API_KEY: c('PG'),
+    OPENAI_API_KEY: `sk-proj-${c('OA')}`,
+    TRADOVATE_USERNAME: c('TVU'),
+    TRADOVATE_PASSWORD: c('TVP'),
+    TRADOVATE_CID: String(7_000_000_000 + Math.floor(Math.random() * 999_999_999)),
+    TRADOVATE_SECRET: c('TVS'),
+    IRONBEAM_USERNAME: c('IBU'),
+    IRONBEAM_PASSWORD: c('IBP'),
+    IRONBEAM_API_KEY: c('IBK'),
+    ACME_TOKEN: c('ACME'),
+  };
+}
+
+/** Every form a secret could take on the way out: raw, base64 (also inside basic auth), URL-encoded. */
+export function leakForms(secret: string): string[] {
+  const forms = new Set<string>([
+    secret,
+    encodeURIComponent(secret),
+    Buffer.from(secret).toString('base64').replace(/=+$/, ''),
+    Buffer.from(secret).toString('base64url'),
+    Buffer.from(`${secret}:`).toString('base64').replace(/=+$/, ''),
+  ]);
+  return [...forms];
+}
+
+export function findLeaks(text: string, secrets: string[]): string[] {
+  const hits: string[] = [];
+  for (const s of secrets) for (const f of leakForms(s)) if (text.includes(f)) hits.push(f);
+  return hits;
+}
