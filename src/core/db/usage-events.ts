@@ -1,0 +1,245 @@
+/**
+ * Usage-event storage. One statement per batch inserts the events and, from the rows that
+ * were actually inserted (RETURNING), maintains usage_rollups, variable_sightings and bots,
+ * then NOTIFYs listeners. A single statement is one transaction: everything or nothing, and
+ * a replayed id (ON CONFLICT DO NOTHING) returns no row, so it is never counted twice.
+ */
+import type pg from 'pg';
+import type { EventRow, EventStatus } from '../events-schema.js';
+import { NIL_UUID } from '../events-schema.js';
+import { redactDeep } from '../redact.js';
+
+export const EVENTS_CHANNEL = 'observatory_events';
+
+/**
+ * How a rollup row splits its counts (`detail`): for failed or blocked calls the reason code
+ * (so "blocked attempts by reason" are exact counts, not the last reason of a mixed group);
+ * for successful calls the fill provenance of broker.fill and the model of llm.* operations.
+ * Exported so tests and readers share the one definition.
+ */
+export const DETAIL_SQL = `case
+    when status <> 'OK' then coalesce(reason_code, '')
+    when operation = 'broker.fill' then coalesce(metadata->>'provenance', '')
+    when operation like 'llm.%' then coalesce(metadata->>'model', '')
+    else '' end`;
+
+const INSERT_SQL = `
+with input as (
+  select * from unnest($1::uuid[], $2::timestamptz[], $3::uuid[], $4::uuid[], $5::uuid[], $6::text[], $7::text[], $8::text[],
+                       $9::int[], $10::text[], $11::text[], $12::int[], $13::text[], $14::text[], $15::jsonb[])
+    as t(id, created_at, user_id, bot_id, run_id, integration, operation, status,
+         latency_ms, symbol, timeframe, records, reason_code, trace_id, metadata)
+),
+ins as (
+  insert into integration_usage_events
+    (id, created_at, user_id, bot_id, run_id, integration, operation, status,
+     latency_ms, symbol, timeframe, records, reason_code, trace_id, metadata)
+  select * from input
+  on conflict do nothing
+  returning bot_id, integration, operation, status, created_at, records, reason_code, trace_id, metadata
+),
+keyed as (
+  select coalesce(bot_id, '${NIL_UUID}'::uuid) as bot_id, integration, operation, status,
+         ${DETAIL_SQL} as detail,
+         -- hour buckets in UTC whatever the session time zone
+         date_trunc('hour', created_at, 'UTC') as hour,
+         created_at, records, reason_code, trace_id
+    from ins
+),
+roll as (
+  insert into usage_rollups as u
+    (bot_id, integration, operation, status, detail, hour, calls, records, last_at, last_trace_id, last_reason_code)
+  select bot_id, integration, operation, status, detail, hour,
+         count(*), coalesce(sum(records), 0), max(created_at),
+         (array_agg(trace_id order by created_at desc, trace_id desc))[1],
+         (array_agg(reason_code order by created_at desc, trace_id desc))[1]
+    from keyed
+   group by bot_id, integration, operation, status, detail, hour
+   -- a stable lock order keeps concurrent batches from deadlocking on the same rollup rows
+   order by bot_id, integration, operation, status, detail, hour
+  on conflict (bot_id, integration, operation, status, detail, hour) do update set
+    calls = u.calls + excluded.calls,
+    records = u.records + excluded.records,
+    last_at = greatest(u.last_at, excluded.last_at),
+    last_trace_id = case when excluded.last_at >= u.last_at then excluded.last_trace_id else u.last_trace_id end,
+    last_reason_code = case when excluded.last_at >= u.last_at then excluded.last_reason_code else u.last_reason_code end
+),
+seen_bots as (
+  insert into bots as b (id, last_seen_at)
+  select bot_id, max(created_at) from ins where bot_id is not null group by bot_id order by bot_id
+  on conflict (id) do update set last_seen_at = greatest(b.last_seen_at, excluded.last_seen_at)
+),
+sightings as (
+  insert into variable_sightings as v (variable, last_seen_at, last_bot_id, last_trace_id, sightings)
+  select k.variable, max(i.created_at),
+         (array_agg(i.bot_id order by i.created_at desc, i.trace_id desc))[1],
+         (array_agg(i.trace_id order by i.created_at desc, i.trace_id desc))[1],
+         count(*)
+    from ins i
+   cross join lateral jsonb_array_elements_text(
+         case when jsonb_typeof(i.metadata->'feature_keys_used') = 'array' then i.metadata->'feature_keys_used' else '[]'::jsonb end
+       ) as k(variable)
+   group by k.variable
+   order by k.variable
+  on conflict (variable) do update set
+    sightings = v.sightings + excluded.sightings,
+    last_bot_id = case when excluded.last_seen_at >= v.last_seen_at then excluded.last_bot_id else v.last_bot_id end,
+    last_trace_id = case when excluded.last_seen_at >= v.last_seen_at then excluded.last_trace_id else v.last_trace_id end,
+    last_seen_at = greatest(v.last_seen_at, excluded.last_seen_at)
+)
+select s.n, s.integrations,
+       -- fires on commit; small payload (NOTIFY payloads are limited to 8000 bytes)
+       case when s.n > 0 then pg_notify('${EVENTS_CHANNEL}', json_build_object('count', s.n, 'integrations', s.integrations)::text) end as notified
+  from (select count(*)::int as n, coalesce((array_agg(distinct integration))[1:50], '{}') as integrations from ins) s`;
+
+export interface InsertResult {
+  /** rows newly stored; replays of already-stored ids are not counted */
+  inserted: number;
+  integrations: string[];
+}
+
+const DEADLOCK = '40P01';
+
+/**
+ * Stores a validated batch (see events-schema.validateBatch) atomically. Retries a deadlock
+ * (concurrent batches updating the same rollup rows) a few times; every other error is thrown
+ * as is, for the caller to classify (db/errors.classifyPgError).
+ */
+export async function insertEvents(pool: pg.Pool | pg.PoolClient, rows: readonly EventRow[]): Promise<InsertResult> {
+  if (rows.length === 0) return { inserted: 0, integrations: [] };
+  const cols: unknown[][] = Array.from({ length: 15 }, () => new Array(rows.length));
+  rows.forEach((r, i) => {
+    cols[0][i] = r.id;
+    cols[1][i] = r.created_at.toISOString();
+    cols[2][i] = r.user_id;
+    cols[3][i] = r.bot_id;
+    cols[4][i] = r.run_id;
+    cols[5][i] = r.integration;
+    cols[6][i] = r.operation;
+    cols[7][i] = r.status;
+    cols[8][i] = r.latency_ms;
+    cols[9][i] = r.symbol;
+    cols[10][i] = r.timeframe;
+    cols[11][i] = r.records;
+    cols[12][i] = r.reason_code;
+    cols[13][i] = r.trace_id;
+    cols[14][i] = JSON.stringify(r.metadata ?? {});
+  });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const { rows: out } = await pool.query<{ n: number; integrations: string[] }>(INSERT_SQL, cols);
+      return { inserted: out[0].n, integrations: out[0].integrations };
+    } catch (err) {
+      if ((err as { code?: string }).code !== DEADLOCK || attempt >= 5) throw err;
+      await new Promise((r) => setTimeout(r, 10 * attempt + Math.random() * 20));
+    }
+  }
+}
+
+/** The sanitized shape every reader shows (CLI --json, API, TUI drawer). */
+export interface EventView {
+  id: string;
+  created_at: string;
+  user_id: string | null;
+  bot_id: string | null;
+  run_id: string | null;
+  integration: string;
+  operation: string;
+  status: EventStatus;
+  latency_ms: number | null;
+  symbol: string | null;
+  timeframe: string | null;
+  records: number | null;
+  reason_code: string | null;
+  trace_id: string;
+  metadata: Record<string, unknown>;
+}
+
+export interface EventFilters {
+  integration?: string;
+  botId?: string;
+  runId?: string;
+  status?: EventStatus;
+  since?: Date | string;
+  /** default 50, at most 1000 */
+  limit?: number;
+  /** page to older events: those strictly before this one (newest first) */
+  beforeId?: string;
+  /**
+   * follow: events strictly after this one, OLDEST first, so a follower can page forward
+   * without gaps. Ordered by the writer's created_at: an event replayed late from a spool
+   * with an earlier stamp is not returned (the NOTIFY still announces it).
+   */
+  afterId?: string;
+}
+
+export const MAX_LIST_LIMIT = 1000;
+
+export async function listEvents(pool: pg.Pool, f: EventFilters = {}): Promise<EventView[]> {
+  const limit = Math.max(1, Math.min(MAX_LIST_LIMIT, Math.trunc(f.limit ?? 50)));
+  const since = f.since === undefined ? null : new Date(f.since).toISOString();
+  const asc = f.afterId !== undefined;
+  const { rows } = await pool.query(
+    `select id, created_at, user_id, bot_id, run_id, integration, operation, status, latency_ms,
+            symbol, timeframe, records, reason_code, trace_id, metadata
+       from integration_usage_events e
+      where ($1::text is null or integration = $1)
+        and ($2::uuid is null or bot_id = $2)
+        and ($3::uuid is null or run_id = $3)
+        and ($4::text is null or status = $4)
+        and ($5::timestamptz is null or created_at >= $5)
+        and ($6::uuid is null or (created_at, id) < (select c.created_at, c.id from integration_usage_events c where c.id = $6 limit 1))
+        and ($7::uuid is null or (created_at, id) > (select c.created_at, c.id from integration_usage_events c where c.id = $7 limit 1))
+      order by created_at ${asc ? 'asc' : 'desc'}, id ${asc ? 'asc' : 'desc'}
+      limit $8`,
+    [f.integration ?? null, f.botId ?? null, f.runId ?? null, f.status ?? null, since, f.beforeId ?? null, f.afterId ?? null, limit],
+  );
+  return rows.map(toView);
+}
+
+function toView(r: Record<string, unknown>): EventView {
+  return {
+    id: r.id as string,
+    created_at: (r.created_at as Date).toISOString(),
+    user_id: (r.user_id as string | null) ?? null,
+    bot_id: (r.bot_id as string | null) ?? null,
+    run_id: (r.run_id as string | null) ?? null,
+    integration: r.integration as string,
+    operation: r.operation as string,
+    status: r.status as EventStatus,
+    latency_ms: (r.latency_ms as number | null) ?? null,
+    symbol: (r.symbol as string | null) ?? null,
+    timeframe: (r.timeframe as string | null) ?? null,
+    records: (r.records as number | null) ?? null,
+    reason_code: (r.reason_code as string | null) ?? null,
+    trace_id: r.trace_id as string,
+    // stored metadata was sanitized on the way in; redact again on the way out (a secret
+    // registered later, e.g. a rotated key, must not leak from older rows)
+    metadata: redactDeep((r.metadata as Record<string, unknown>) ?? {}),
+  };
+}
+
+/** One row of variable_sightings (maintained by insertEvents from metadata.feature_keys_used). */
+export interface SightingView {
+  variable: string;
+  last_seen_at: string;
+  last_bot_id: string | null;
+  last_trace_id: string;
+  sightings: number;
+}
+
+/** Every sighting (the table has one row per variable name, so it stays small). */
+export async function listSightings(pool: pg.Pool, limit = 10_000): Promise<SightingView[]> {
+  const { rows } = await pool.query(
+    `select variable, last_seen_at, last_bot_id, last_trace_id, sightings::float8 as sightings
+       from variable_sightings order by variable limit $1`,
+    [limit],
+  );
+  return rows.map((r) => ({
+    variable: r.variable as string,
+    last_seen_at: (r.last_seen_at as Date).toISOString(),
+    last_bot_id: (r.last_bot_id as string | null) ?? null,
+    last_trace_id: r.last_trace_id as string,
+    sightings: Number(r.sightings),
+  }));
+}

@@ -1,0 +1,500 @@
+/**
+ * The usage-event SDK bots import.
+ *
+ *   const usage = createUsageRecorder({ databaseUrl, botId });
+ *   const run = await usage.runs.start({ botId, mode: 'paper', jobKind: 'session' });
+ *   const bars = await usage.track({ integration: 'databento', operation: 'marketdata.bars',
+ *       runId: run.id, symbol: 'ESZ5', timeframe: '1m', records: (b) => b.length }, () => fetchBars());
+ *   usage.recordBlocked({ integration: 'ironbeam', operation: 'broker.place_order', runId: run.id },
+ *       'MISSING_CREDENTIALS');
+ *   await run.finish('SUCCEEDED');  await usage.close();
+ *
+ * Guarantees:
+ *  - a bad event is a programming error: it throws synchronously and nothing is stored;
+ *  - events are batched (batchSize / flushIntervalMs); flush(), close() and process exit drain;
+ *  - store unreachable ⇒ the batch goes to a bounded local spool and is replayed later:
+ *    nothing lost, nothing duplicated (writer-generated ids, ON CONFLICT DO NOTHING);
+ *  - spool full ⇒ logged at error level and FAIL CLOSED: track()/record() throw SpoolFullError
+ *    (code SPOOL_FULL) before running anything and canTrade() is false, until the store is
+ *    back and the spool drained. A bot that cannot record proof must not trade autonomously.
+ * Runs (start / heartbeat / finish) go straight to the store: a bot whose store is down
+ * cannot start a run, which is the fail-closed answer too.
+ */
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type pg from 'pg';
+import { classifyPgError } from './db/errors.js';
+import { createPool } from './db/pool.js';
+import { finishRun, heartbeatRun, startRun, type RunView, type StartRunInput, type TerminalState } from './db/runs.js';
+import { insertEvents } from './db/usage-events.js';
+import { ConfigError, ObservatoryError } from './errors.js';
+import { REASON_CODE_RE, validateBatch, type EventInput, type EventIssue, type EventRow, type Provenance } from './events-schema.js';
+import { createLogger, type Logger } from './log.js';
+import { oneLine, redactString, sanitizeError } from './redact.js';
+import { defaultSpoolPath, DEFAULT_MAX_SPOOL_BYTES, readSpoolFile, removeFile, Spool } from './spool.js';
+
+/** A bad event: the caller's bug. Lists every problem by field; never echoes values. */
+export class EventValidationError extends ObservatoryError {
+  readonly issues: EventIssue[];
+  constructor(issues: EventIssue[]) {
+    super('EVENT_INVALID', `invalid usage event: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`, { exitCode: 64 });
+    this.issues = issues;
+  }
+}
+
+/** The recorder cannot keep proof (spool full, or too much pending): the bot must not trade. */
+export class SpoolFullError extends ObservatoryError {
+  constructor(message: string) {
+    super('SPOOL_FULL', message, { hint: 'restore the status store (DATABASE_URL) or free OBSERVATORY_HOME/spool; the bot must not trade meanwhile' });
+  }
+}
+
+export class RecorderClosedError extends ObservatoryError {
+  constructor() {
+    super('RECORDER_CLOSED', 'the usage recorder is closed');
+  }
+}
+
+export interface UsageRecorderOptions {
+  /** use this pool (not ended by close()); otherwise one is made from databaseUrl / DATABASE_URL */
+  pool?: pg.Pool;
+  databaseUrl?: string;
+  /** default $OBSERVATORY_HOME/spool/usage-<pid>-<n>.jsonl */
+  spoolPath?: string;
+  /** default 500 events */
+  batchSize?: number;
+  /** default 200 ms */
+  flushIntervalMs?: number;
+  /** default 64 MiB */
+  maxSpoolBytes?: number;
+  /** events held in memory when neither store nor spool takes them; past it, fail closed. Default 100 000 */
+  maxPendingEvents?: number;
+  /** defaults applied to every event */
+  botId?: string | null;
+  runId?: string | null;
+  userId?: string | null;
+  log?: Logger;
+  /** drain on 'beforeExit' and spool synchronously on 'exit'. Default true */
+  exitHooks?: boolean;
+}
+
+/** What a tracked or blocked call is about. camelCase here; stored snake_case. */
+export interface UsageContext {
+  integration: string;
+  operation: string;
+  botId?: string | null;
+  runId?: string | null;
+  userId?: string | null;
+  symbol?: string | null;
+  timeframe?: string | null;
+  traceId?: string;
+  /** AI purpose tag, e.g. "coaching", "signal_extraction" */
+  purpose?: string;
+  /** AI model name (rollups split AI calls by it) */
+  model?: string;
+  /** broker fills: LIVE, PAPER (broker demo) or SIM */
+  provenance?: Provenance;
+  /** names of the catalog variables this call fed or used — names only, never values */
+  featureKeysUsed?: string[];
+  /** more safe metadata; goes through the sanitizer (deny-listed keys dropped, secrets redacted) */
+  metadata?: Record<string, unknown>;
+}
+
+export interface TrackContext<T> extends UsageContext {
+  /** records count (bars, ticks, fills) or a function of the result */
+  records?: number | ((result: T) => number | null | undefined);
+}
+
+export interface FlushResult {
+  inserted: number;
+  spooled: number;
+  /** still in memory (store down and spool full) */
+  pending: number;
+}
+
+export interface RunHandle extends RunView {
+  heartbeat(): Promise<boolean>;
+  finish(state: TerminalState, reasonCode?: string | null): Promise<RunView | null>;
+}
+
+export interface UsageStats {
+  pending: number;
+  spoolBytes: number;
+  spoolFull: boolean;
+  inserted: number;
+  spooled: number;
+  replayed: number;
+  storeReachable: boolean;
+}
+
+export interface UsageRecorder {
+  track<T>(ctx: TrackContext<T>, fn: () => T | Promise<T>): Promise<T>;
+  recordBlocked(ctx: UsageContext, reasonCode: string, message?: string): EventRow;
+  record(event: EventInput): EventRow;
+  flush(): Promise<FlushResult>;
+  close(): Promise<void>;
+  /** false when the recorder cannot keep proof (spool full / closed): do not trade */
+  canTrade(): boolean;
+  stats(): UsageStats;
+  runs: {
+    start(input: Omit<StartRunInput, 'botId'> & { botId?: string }): Promise<RunHandle>;
+    heartbeat(runId: string): Promise<boolean>;
+    finish(runId: string, state: TerminalState, reasonCode?: string | null): Promise<RunView | null>;
+  };
+}
+
+const MAX_BACKOFF_MS = 5_000;
+const ORPHAN_SCAN_MS = 30_000;
+
+/** A secret-looking code (long mixed letters+digits run) is not a reason code. */
+function safeCode(raw: string): string | null {
+  const c = raw.toUpperCase().replace(/[.\-\s]+/g, '_');
+  if (!REASON_CODE_RE.test(c)) return null;
+  if (c.split('_').some((seg) => seg.length > 24 || (seg.length >= 12 && /\d/.test(seg) && /[A-Z]/.test(seg)))) return null;
+  return c;
+}
+
+/** error → stable reason code: its code if safe, else HTTP_<status>, else its class name, else ERROR. */
+export function reasonCodeOf(err: unknown): string {
+  const e = err as { code?: unknown; status?: unknown; statusCode?: unknown; name?: unknown } | undefined;
+  const s = sanitizeError(err, 'ERROR');
+  if (typeof e?.code === 'string') {
+    const c = safeCode(s.code);
+    if (c) return c;
+  }
+  const status = typeof e?.status === 'number' ? e.status : typeof e?.statusCode === 'number' ? e.statusCode : undefined;
+  if (status !== undefined && Number.isInteger(status) && status >= 100 && status <= 599) return `HTTP_${status}`;
+  if (typeof e?.name === 'string' && e.name !== 'Error' && /^[A-Za-z]{1,48}$/.test(e.name)) {
+    const snake = safeCode(e.name.replace(/([a-z])([A-Z])/g, '$1_$2'));
+    if (snake) return snake;
+  }
+  return 'ERROR';
+}
+
+export function createUsageRecorder(opts: UsageRecorderOptions = {}): UsageRecorder {
+  const log = opts.log ?? createLogger(process.env.LOG_LEVEL?.trim() || 'info', { component: 'usage-sdk' });
+  let pool: pg.Pool;
+  let ownPool = false;
+  if (opts.pool) {
+    pool = opts.pool;
+    // an idle connection dying must not crash the bot: the next flush reports and spools
+    if (pool.listenerCount('error') === 0) pool.on('error', () => undefined);
+  } else {
+    const url = opts.databaseUrl ?? process.env.DATABASE_URL;
+    if (!url) throw new ConfigError('usage recorder: no pool, databaseUrl or DATABASE_URL', 'pass { databaseUrl } or set DATABASE_URL');
+    pool = createPool(url, { max: 2, applicationName: 'observatory-sdk', connectTimeoutMs: 3_000, log });
+    ownPool = true;
+  }
+  const batchSize = Math.max(1, Math.trunc(opts.batchSize ?? 500));
+  const flushIntervalMs = Math.max(1, Math.trunc(opts.flushIntervalMs ?? 200));
+  const maxPending = Math.max(batchSize, Math.trunc(opts.maxPendingEvents ?? 100_000));
+  const spool = new Spool(opts.spoolPath ?? defaultSpoolPath(), opts.maxSpoolBytes ?? DEFAULT_MAX_SPOOL_BYTES);
+  const defaults = { bot_id: opts.botId ?? null, run_id: opts.runId ?? null, user_id: opts.userId ?? null };
+
+  let queue: EventRow[] = [];
+  let claimed: string[] = [];
+  let spoolFull = false;
+  let closed = false;
+  let storeReachable = true;
+  let timer: NodeJS.Timeout | null = null;
+  let failures = 0;
+  let lastOrphanScan = 0;
+  let chain: Promise<unknown> = Promise.resolve();
+  let drainQueued = false;
+  const totals = { inserted: 0, spooled: 0, replayed: 0 };
+
+  function failClosedCheck(): void {
+    if (closed) throw new RecorderClosedError();
+    if (spoolFull) throw new SpoolFullError(`usage spool ${spool.path} is full (${spool.bytes} bytes) and the status store is unreachable`);
+    if (queue.length >= maxPending) throw new SpoolFullError(`${queue.length} usage events are waiting to be stored`);
+  }
+
+  function validateOrThrow(input: EventInput): EventRow {
+    const v = validateBatch([input]);
+    if (!v.ok) throw new EventValidationError(v.errors);
+    return v.rows[0];
+  }
+
+  function toInput(ctx: UsageContext, status: EventInput['status']): EventInput {
+    const metadata: Record<string, unknown> = { ...(ctx.metadata ?? {}) };
+    if (ctx.purpose !== undefined) metadata.purpose = ctx.purpose;
+    if (ctx.model !== undefined) metadata.model = ctx.model;
+    if (ctx.provenance !== undefined) metadata.provenance = ctx.provenance;
+    if (ctx.featureKeysUsed !== undefined) metadata.feature_keys_used = ctx.featureKeysUsed;
+    return {
+      integration: ctx.integration,
+      operation: ctx.operation,
+      status,
+      bot_id: ctx.botId === undefined ? defaults.bot_id : ctx.botId,
+      run_id: ctx.runId === undefined ? defaults.run_id : ctx.runId,
+      user_id: ctx.userId === undefined ? defaults.user_id : ctx.userId,
+      symbol: ctx.symbol ?? null,
+      timeframe: ctx.timeframe ?? null,
+      trace_id: ctx.traceId,
+      metadata,
+    };
+  }
+
+  function enqueue(row: EventRow): void {
+    queue.push(row);
+    if (queue.length >= batchSize) scheduleDrain();
+    else if (!timer) armTimer(flushIntervalMs);
+  }
+
+  function armTimer(ms: number): void {
+    if (timer || closed) return;
+    timer = setTimeout(() => {
+      timer = null;
+      scheduleDrain();
+    }, ms);
+    timer.unref(); // never keep a bot alive just to flush; 'beforeExit' drains
+  }
+
+  function scheduleDrain(): Promise<FlushResult> {
+    if (drainQueued) return chain as Promise<FlushResult>;
+    drainQueued = true;
+    const p = chain.then(() => {
+      drainQueued = false;
+      return drain();
+    });
+    chain = p.catch(() => undefined);
+    return p;
+  }
+
+  /** Data errors (SQLSTATE 22xxx/23xxx) cannot succeed on retry; everything else can. */
+  function isDataError(err: unknown): boolean {
+    const code = (err as { code?: unknown })?.code;
+    return typeof code === 'string' && /^2[23][0-9A-Z]{3}$/.test(code);
+  }
+
+  async function insertChunks(rows: EventRow[]): Promise<number> {
+    let n = 0;
+    for (let i = 0; i < rows.length; i += batchSize) n += (await insertEvents(pool, rows.slice(i, i + batchSize))).inserted;
+    return n;
+  }
+
+  function deadLetter(rows: EventRow[], err: unknown): void {
+    const path = `${spool.path}.rejected`;
+    new Spool(path, Number.MAX_SAFE_INTEGER).append(rows);
+    log.error({ err: sanitizeError(err), count: rows.length, file: path }, 'usage events rejected by the status store; kept in the dead-letter file');
+  }
+
+  /** Replays the spool and any orphan spools; throws on a store error (caller classifies). */
+  async function replay(): Promise<void> {
+    if (!spool.empty) {
+      const { rows, bad } = spool.read();
+      if (bad) log.warn({ bad, file: spool.path }, 'skipped unreadable lines in the usage spool');
+      const n = await insertChunks(rows);
+      spool.clear();
+      totals.replayed += n;
+      if (rows.length) log.info({ events: rows.length, newly_stored: n }, 'usage spool replayed');
+    }
+    if (Date.now() - lastOrphanScan > ORPHAN_SCAN_MS) {
+      lastOrphanScan = Date.now();
+      claimed.push(...spool.claimOrphans());
+    }
+    while (claimed.length) {
+      const file = claimed[0];
+      const { rows } = readSpoolFile(file);
+      totals.replayed += await insertChunks(rows);
+      removeFile(file);
+      claimed.shift();
+      log.info({ events: rows.length }, 'usage spool of an exited process replayed');
+    }
+  }
+
+  /** Moves the queue to the spool; on overflow keeps it in memory and fails closed. */
+  function spill(force = false): number {
+    if (queue.length === 0) return 0;
+    const rows = queue;
+    if (spool.append(rows, { force })) {
+      queue = [];
+      totals.spooled += rows.length;
+      return rows.length;
+    }
+    if (!spoolFull)
+      log.error(
+        { spool: spool.path, bytes: spool.bytes, max_bytes: spool.maxBytes, pending: rows.length },
+        'USAGE SPOOL FULL and the status store is unreachable: failing closed — track() refuses and canTrade() is false',
+      );
+    spoolFull = true;
+    return 0;
+  }
+
+  async function drain(): Promise<FlushResult> {
+    if (timer) {
+      clearTimeout(timer);
+      timer = null;
+    }
+    const result: FlushResult = { inserted: 0, spooled: 0, pending: 0 };
+    try {
+      // while the store is down, a cheap ping first: do not re-read a large spool just to fail
+      if (!storeReachable) await pool.query('select 1');
+      if (!spool.empty || claimed.length || spoolFull || Date.now() - lastOrphanScan > ORPHAN_SCAN_MS) await replay();
+      while (queue.length) {
+        const batch = queue.slice(0, batchSize);
+        try {
+          const r = await insertEvents(pool, batch);
+          result.inserted += r.inserted;
+          totals.inserted += r.inserted;
+        } catch (err) {
+          if (!isDataError(err)) throw err;
+          deadLetter(batch, err);
+        }
+        queue.splice(0, batch.length);
+      }
+      if (!storeReachable) log.info('status store reachable again; usage events flowing');
+      storeReachable = true;
+      failures = 0;
+      if (spoolFull && spool.empty && queue.length === 0) {
+        spoolFull = false;
+        log.warn('usage spool drained; recording (and trading) may resume');
+      }
+    } catch (err) {
+      const kind = classifyPgError(err);
+      if (storeReachable) log.warn({ err: sanitizeError(err), kind }, 'status store unreachable; spooling usage events locally');
+      storeReachable = false;
+      failures++;
+      result.spooled += spill();
+    }
+    result.pending = queue.length;
+    // keep retrying while anything waits on disk or in memory, backing off to MAX_BACKOFF_MS
+    if (!closed && (queue.length || !spool.empty || claimed.length))
+      armTimer(Math.min(MAX_BACKOFF_MS, flushIntervalMs * 2 ** Math.min(failures, 10)));
+    return result;
+  }
+
+  const onBeforeExit = () => {
+    if (!closed && (queue.length || !spool.empty)) void scheduleDrain();
+  };
+  // process.exit() allows only sync work: keep pending events on disk for the next process
+  const onExit = () => {
+    try {
+      if (queue.length) spill(true);
+    } catch {
+      /* exiting: nowhere left to report */
+    }
+  };
+  const hooks = opts.exitHooks ?? true;
+  if (hooks) {
+    process.on('beforeExit', onBeforeExit);
+    process.on('exit', onExit);
+  }
+
+  function record(event: EventInput): EventRow {
+    failClosedCheck();
+    const row = validateOrThrow({
+      ...event,
+      bot_id: event.bot_id === undefined ? defaults.bot_id : event.bot_id,
+      run_id: event.run_id === undefined ? defaults.run_id : event.run_id,
+      user_id: event.user_id === undefined ? defaults.user_id : event.user_id,
+    });
+    enqueue(row);
+    return row;
+  }
+
+  function track<T>(ctx: TrackContext<T>, fn: () => T | Promise<T>): Promise<T> {
+    failClosedCheck();
+    // validate the event before the call: a bad context is a bug, and must not run fn
+    const proto = validateOrThrow({ ...toInput(ctx, 'OK'), id: randomUUID() });
+    const started = performance.now();
+    const finish = (status: 'OK' | 'ERROR', extra: Partial<EventRow>) => {
+      const row: EventRow = { ...proto, ...extra, status, latency_ms: Math.max(0, Math.round(performance.now() - started)) };
+      if (!closed) enqueue(row);
+      else log.error({ integration: row.integration, operation: row.operation }, 'usage event after close() dropped');
+    };
+    const ok = (result: T): T => {
+      let records: number | null = null;
+      try {
+        const r = typeof ctx.records === 'function' ? ctx.records(result) : ctx.records;
+        if (r !== undefined && r !== null) {
+          if (Number.isInteger(r) && r >= 0 && r <= 2_147_483_647) records = r;
+          else log.warn({ integration: ctx.integration, operation: ctx.operation }, 'track(): records is not a non-negative integer; stored as null');
+        }
+      } catch {
+        log.warn({ integration: ctx.integration, operation: ctx.operation }, 'track(): the records function threw; stored as null');
+      }
+      finish('OK', { records });
+      return result;
+    };
+    const fail = (err: unknown): never => {
+      const s = sanitizeError(err);
+      finish('ERROR', { reason_code: reasonCodeOf(err), metadata: { ...proto.metadata, error_message: oneLine(s.message, 200) } });
+      throw err;
+    };
+    try {
+      const out = fn();
+      if (out && typeof (out as PromiseLike<T>).then === 'function') return Promise.resolve(out as Promise<T>).then(ok, fail);
+      return Promise.resolve(ok(out as T));
+    } catch (err) {
+      try {
+        fail(err);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      return Promise.reject(err);
+    }
+  }
+
+  function recordBlocked(ctx: UsageContext, reasonCode: string, message?: string): EventRow {
+    failClosedCheck();
+    const input = toInput(ctx, 'BLOCKED');
+    input.reason_code = reasonCode;
+    if (message) input.metadata = { ...input.metadata, reason_message: oneLine(redactString(message), 200) };
+    const row = validateOrThrow(input);
+    enqueue(row);
+    return row;
+  }
+
+  async function flush(): Promise<FlushResult> {
+    return scheduleDrain();
+  }
+
+  async function close(): Promise<void> {
+    if (closed) return;
+    const r = await flush();
+    closed = true;
+    if (timer) clearTimeout(timer);
+    timer = null;
+    if (r.pending || queue.length) {
+      // past the bound, but losing proof is worse than a larger file at shutdown
+      spill(true);
+      log.error({ spool: spool.path, events: r.pending }, 'usage events written to a full spool at close; they will be replayed by the next recorder');
+    }
+    if (hooks) {
+      process.off('beforeExit', onBeforeExit);
+      process.off('exit', onExit);
+    }
+    if (ownPool) await pool.end().catch(() => undefined);
+  }
+
+  const runs: UsageRecorder['runs'] = {
+    async start(input) {
+      const botId = input.botId ?? defaults.bot_id ?? undefined;
+      if (!botId) throw new ConfigError('runs.start: botId is required (or pass botId to createUsageRecorder)');
+      const run = await startRun(pool, { ...input, botId, userId: input.userId ?? defaults.user_id });
+      return {
+        ...run,
+        heartbeat: () => runs.heartbeat(run.id),
+        finish: (state, reasonCode) => runs.finish(run.id, state, reasonCode),
+      };
+    },
+    heartbeat: (runId) => heartbeatRun(pool, runId),
+    async finish(runId, state, reasonCode) {
+      // the run's events land before its terminal state, so readers never see a finished run without them
+      await flush().catch(() => undefined);
+      return finishRun(pool, runId, state, reasonCode);
+    },
+  };
+
+  return {
+    track,
+    recordBlocked,
+    record,
+    flush,
+    close,
+    canTrade: () => !closed && !spoolFull && queue.length < maxPending,
+    stats: () => ({ pending: queue.length, spoolBytes: spool.bytes, spoolFull, inserted: totals.inserted, spooled: totals.spooled, replayed: totals.replayed, storeReachable }),
+    runs,
+  };
+}
