@@ -117,7 +117,7 @@ describe('health and gate, end to end', () => {
     const res = await fetch(`${base}/api/system/status?mode=paper`);
     expect(res.status).toBe(200);
     expect(res.headers.get('x-trace-id')).toMatch(/^[0-9a-f]{32}$/);
-    const body = await res.json();
+    const body = (await res.json()) as any;
     expect(Object.keys(body)).toEqual(expect.arrayContaining(['success', 'trace_id', 'ts', 'integrations', 'autonomy']));
     expect(body.trace_id).toBe(res.headers.get('x-trace-id'));
     const poly = body.integrations.find((i: { name: string }) => i.name === 'polygon');
@@ -127,7 +127,7 @@ describe('health and gate, end to end', () => {
     expect(body.autonomy.global_status).toBe('OK');
     expect((await fetch(`${base}/api/integrations/health?mode=paper`)).status).toBe(200);
     expect((await fetch(`${base}/api/integrations/health?mode=live`)).status).toBe(503);
-    const live = await (await fetch(`${base}/api/system/autonomy?mode=live`)).json();
+    const live = (await (await fetch(`${base}/api/system/autonomy?mode=live`)).json()) as any;
     expect(live.global_status).toBe('BLOCKED');
     expect(live.blockers.map((b: { code: string }) => b.code)).toContain('LIVE_TRADING_DISABLED');
     expect((await fetch(`${base}/api/system/autonomy?mode=bogus`)).status).toBe(400);
