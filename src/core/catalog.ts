@@ -1,0 +1,138 @@
+/**
+ * The variable catalog (brief Panel C): the signals/features the platform can hand to bots.
+ * The list is canonical and lives in code; it is an inventory, not a promise of profitability,
+ * and it never carries values — only names, types, sources, availability and last sighting.
+ *
+ * Availability is derived from the sources' current integration status (Panel A):
+ *  - OK       if at least one source integration is OK (any one vendor can supply it);
+ *  - DEGRADED if none is OK but at least one is DEGRADED;
+ *  - BLOCKED  otherwise — including a source missing from the status map (never probed,
+ *             not configured, or removed): unknown is never shown as available (fail-closed).
+ * Last seen (bot, trace) comes from variable_sightings, fed by events' metadata.feature_keys_used.
+ */
+import type pg from 'pg';
+import { listSightings, type SightingView } from './db/usage-events.js';
+import type { Status } from './integrations/types.js';
+
+export type VariableType = 'number' | 'bool' | 'string';
+export const VARIABLE_GROUPS = ['market_data', 'order_execution', 'risk', 'ai'] as const;
+export type VariableGroup = (typeof VARIABLE_GROUPS)[number];
+
+export interface VariableDef {
+  /** snake_case with a group prefix: md., exec., risk., ai. */
+  name: string;
+  type: VariableType;
+  group: VariableGroup;
+  /** integrations whose data the variable is computed from (any one suffices) */
+  sources: string[];
+  definition: string;
+}
+
+const MD = ['databento', 'polygon'];
+const BROKER = ['ironbeam', 'tradovate'];
+const RISK = ['risk_engine'];
+const AI = ['openai'];
+
+const md = (name: string, type: VariableType, definition: string): VariableDef => ({ name: `md.${name}`, type, group: 'market_data', sources: MD, definition });
+const ex = (name: string, type: VariableType, definition: string): VariableDef => ({ name: `exec.${name}`, type, group: 'order_execution', sources: BROKER, definition });
+const rk = (name: string, type: VariableType, definition: string): VariableDef => ({ name: `risk.${name}`, type, group: 'risk', sources: RISK, definition });
+const ai = (name: string, type: VariableType, definition: string): VariableDef => ({ name: `ai.${name}`, type, group: 'ai', sources: AI, definition });
+
+export const CATALOG: readonly VariableDef[] = Object.freeze([
+  // Market data: OHLCV bars and what is derived from them
+  md('open', 'number', 'Bar open price (OHLCV)'),
+  md('high', 'number', 'Bar high price (OHLCV)'),
+  md('low', 'number', 'Bar low price (OHLCV)'),
+  md('close', 'number', 'Bar close price (OHLCV)'),
+  md('volume', 'number', 'Contracts/shares traded in the bar (OHLCV)'),
+  md('bar_time', 'string', 'Bar start time, ISO 8601 UTC'),
+  md('vwap', 'number', 'Volume-weighted average price since the session open'),
+  md('atr', 'number', 'Average true range over the configured lookback (default 14 bars)'),
+  md('returns', 'number', 'Close-to-close return of the latest bar'),
+  md('log_returns', 'number', 'Natural-log close-to-close return of the latest bar'),
+  md('volatility', 'number', 'Realized volatility: standard deviation of returns over the lookback'),
+  md('range_pct', 'number', 'Bar high-low range as a fraction of the close'),
+  md('session_open', 'bool', 'True while the regular trading session is open'),
+  md('session_phase', 'string', 'Session marker: pre, regular, post or overnight'),
+  md('minutes_to_close', 'number', 'Minutes until the regular session closes'),
+  md('gap_pct', 'number', 'Opening gap versus the previous session close, as a fraction'),
+  // Order / execution: from broker acknowledgements and fills
+  ex('fill_latency_ms', 'number', 'Time from order submission to the fill acknowledgement'),
+  ex('slippage_estimate', 'number', 'Fill price minus intended price, in ticks (signed against the order side)'),
+  ex('position_state', 'string', 'Current position: flat, long or short'),
+  ex('position_qty', 'number', 'Signed open position size in contracts'),
+  ex('exposure', 'number', 'Open notional exposure in account currency'),
+  ex('open_orders', 'number', 'Working (unfilled) orders at the broker'),
+  ex('fill_provenance', 'string', 'Where the latest fill came from: LIVE, PAPER or SIM'),
+  ex('order_rejected', 'bool', 'True when the latest order was rejected by the broker'),
+  ex('unrealized_pnl', 'number', 'Unrealized profit/loss of the open position'),
+  // Risk engine
+  rk('max_contracts', 'number', 'Maximum position size the risk limits allow'),
+  rk('drawdown', 'number', 'Current drawdown from the equity peak, as a fraction'),
+  rk('daily_loss', 'number', 'Realized plus unrealized loss since the session start'),
+  rk('daily_loss_limit', 'number', 'Daily loss at which trading is halted'),
+  rk('violation_flag', 'bool', 'True when the latest risk check found a limit violation'),
+  rk('violation_code', 'string', 'Reason code of the latest risk violation'),
+  rk('kill_switch', 'bool', 'True when the risk engine has halted trading'),
+  // AI
+  ai('sentiment_tag', 'string', 'Sentiment label from news/text: bullish, bearish or neutral'),
+  ai('regime_classification', 'string', 'Market regime label: trending, ranging, volatile or quiet'),
+  ai('strategy_commentary', 'string', 'Short model commentary on the current strategy decision'),
+  ai('signal_confidence', 'number', 'Model confidence (0–1) attached to the latest AI signal'),
+]);
+
+export const CATALOG_NAMES: ReadonlySet<string> = new Set(CATALOG.map((v) => v.name));
+
+export function availabilityOf(sources: readonly string[], statusByIntegration: Readonly<Record<string, Status>>): Status {
+  const s = sources.map((n) => statusByIntegration[n]);
+  if (s.includes('OK')) return 'OK';
+  if (s.includes('DEGRADED')) return 'DEGRADED';
+  return 'BLOCKED';
+}
+
+/** One variable as every reader shows it (CLI --json, API, TUI). */
+export interface VariableView {
+  name: string;
+  type: VariableType;
+  group: VariableGroup;
+  sources: string[];
+  definition: string;
+  availability: Status;
+  /** each source's status; null = unknown (counts as BLOCKED) */
+  source_status: Record<string, Status | null>;
+  last_seen_at: string | null;
+  last_bot_id: string | null;
+  last_trace_id: string | null;
+  sightings: number;
+}
+
+export interface CatalogView {
+  variables: VariableView[];
+  /** names bots reported in feature_keys_used that the catalog does not define */
+  uncatalogued: Array<Omit<SightingView, 'variable'> & { name: string }>;
+}
+
+export async function catalogView(pool: pg.Pool, statusByIntegration: Readonly<Record<string, Status>>): Promise<CatalogView> {
+  const sightings = await listSightings(pool);
+  const byName = new Map(sightings.map((s) => [s.variable, s]));
+  const variables = CATALOG.map((v): VariableView => {
+    const seen = byName.get(v.name);
+    return {
+      name: v.name,
+      type: v.type,
+      group: v.group,
+      sources: [...v.sources],
+      definition: v.definition,
+      availability: availabilityOf(v.sources, statusByIntegration),
+      source_status: Object.fromEntries(v.sources.map((n) => [n, statusByIntegration[n] ?? null])),
+      last_seen_at: seen?.last_seen_at ?? null,
+      last_bot_id: seen?.last_bot_id ?? null,
+      last_trace_id: seen?.last_trace_id ?? null,
+      sightings: seen?.sightings ?? 0,
+    };
+  });
+  const uncatalogued = sightings
+    .filter((s) => !CATALOG_NAMES.has(s.variable))
+    .map(({ variable, ...rest }) => ({ name: variable, ...rest }));
+  return { variables, uncatalogued };
+}

@@ -1,0 +1,157 @@
+/** Proof-of-use (Panel B) and per-bot blockers on real rows written through the SDK. */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freshDatabase, type TestDb } from './helpers/db.js';
+import { createUsageRecorder, type UsageRecorder } from '../src/core/usage.js';
+import { botBlockers, botProof, topBots } from '../src/core/db/proof.js';
+import { createLogger } from '../src/core/log.js';
+
+let db: TestDb;
+const quiet = createLogger('silent');
+const recorder = (botId: string): UsageRecorder =>
+  createUsageRecorder({ pool: db.pool, botId, spoolPath: join(mkdtempSync(join(tmpdir(), 'obs-proof-')), 'usage-1-1.jsonl'), log: quiet, exitHooks: false });
+
+const ago = (ms: number) => new Date(Date.now() - ms).toISOString();
+const HOUR = 3_600_000;
+
+const active = randomUUID();
+const simOnly = randomUUID();
+const quietBot = randomUUID();
+const traces: Record<string, string> = {};
+
+beforeAll(async () => {
+  db = await freshDatabase();
+  const u = recorder(active);
+  const run = await u.runs.start({ botName: 'es-momentum', mode: 'paper', jobKind: 'session' });
+  const ctx = { runId: run.id };
+  for (let i = 0; i < 3; i++)
+    await u.track({ ...ctx, integration: 'databento', operation: 'marketdata.bars', symbol: 'ESZ5', timeframe: '1m', records: 100, featureKeysUsed: ['md.close', 'md.vwap'] }, async () => null);
+  await u.track({ ...ctx, integration: 'polygon', operation: 'marketdata.bars', records: 10 }, () => null);
+  await u.track({ ...ctx, integration: 'ironbeam', operation: 'broker.place_order', symbol: 'ESZ5' }, () => null);
+  await u.track({ ...ctx, integration: 'ironbeam', operation: 'broker.cancel_order' }, () => null);
+  u.record({ run_id: run.id, integration: 'ironbeam', operation: 'broker.fill', status: 'OK', records: 1, metadata: { provenance: 'PAPER' } });
+  u.record({ run_id: run.id, integration: 'ironbeam', operation: 'broker.fill', status: 'OK', records: 1, metadata: { provenance: 'SIM' } });
+  u.record({ run_id: run.id, integration: 'ironbeam', operation: 'broker.fill', status: 'OK', records: 1, metadata: { provenance: 'SIM' } });
+  traces.blockedOld = u.recordBlocked({ ...ctx, integration: 'ironbeam', operation: 'broker.place_order' }, 'MISSING_CREDENTIALS').trace_id;
+  traces.blocked = u.recordBlocked({ ...ctx, integration: 'ironbeam', operation: 'broker.place_order' }, 'MISSING_CREDENTIALS').trace_id;
+  await u.track({ ...ctx, integration: 'openai', operation: 'llm.chat', model: 'gpt-4o-mini', purpose: 'coaching' }, () => 'ok');
+  await u.track({ ...ctx, integration: 'openai', operation: 'llm.chat', model: 'gpt-4o-mini' }, () => 'ok');
+  await u.track({ ...ctx, integration: 'openai', operation: 'llm.chat', model: 'gpt-4.1' }, () => 'ok');
+  await u.track({ ...ctx, integration: 'openai', operation: 'llm.chat', model: 'gpt-4.1' }, () => Promise.reject(Object.assign(new Error('x'), { code: 'RATE_LIMITED' }))).catch(() => undefined);
+  await u.track({ ...ctx, integration: 'risk_engine', operation: 'risk.check' }, () => true);
+  await u.track({ ...ctx, integration: 'risk_engine', operation: 'risk.check' }, () => true);
+  traces.risk = u.recordBlocked({ ...ctx, integration: 'risk_engine', operation: 'risk.check' }, 'MAX_CONTRACTS_EXCEEDED').trace_id;
+  // outside the 24 h window: never counted
+  u.record({ integration: 'databento', operation: 'marketdata.bars', status: 'OK', records: 5000, created_at: ago(30 * HOUR) });
+  await u.runs.finish(run.id, 'BLOCKED', 'MISSING_CREDENTIALS');
+  await u.close();
+  traces.run = run.trace_id;
+
+  const s = recorder(simOnly);
+  for (let i = 0; i < 4; i++) s.record({ integration: 'tradovate', operation: 'broker.fill', status: 'OK', metadata: { provenance: 'SIM' } });
+  s.record({ integration: 'tradovate', operation: 'broker.place_order', status: 'OK' });
+  // a blocked attempt 2 h ago: in the proof window, but too old to block the bot now
+  s.record({ integration: 'tradovate', operation: 'broker.place_order', status: 'BLOCKED', reason_code: 'LIVE_TRADING_DISABLED', created_at: ago(2 * HOUR) });
+  const r2 = await s.runs.start({ mode: 'shadow' });
+  traces.stale = r2.trace_id;
+  await s.close();
+  await db.pool.query(`update bot_runs set heartbeat_at = now() - interval '10 minutes' where id = $1`, [r2.id]);
+
+  const q = recorder(quietBot);
+  q.record({ integration: 'polygon', operation: 'marketdata.bars', status: 'OK', records: 1 });
+  const r3 = await q.runs.start({ mode: 'paper' });
+  await r3.finish('SUCCEEDED');
+  await q.close();
+});
+
+describe('botProof', () => {
+  it('gives Panel B for a busy bot: last run, per-integration counts, models, fills by provenance, blocked reasons', async () => {
+    const p = (await botProof(db.pool, active))!;
+    expect(p.bot).toMatchObject({ id: active, name: 'es-momentum' });
+    expect(p.window.hours).toBe(24);
+    expect(new Date(p.window.since).getTime()).toBeLessThanOrEqual(Date.now() - 24 * HOUR);
+    expect(p.last_run).toMatchObject({ mode: 'paper', job_kind: 'session', status: 'BLOCKED', terminal_state: 'BLOCKED', reason_code: 'MISSING_CREDENTIALS', trace_id: traces.run });
+    expect(p.last_run!.ended_at).not.toBeNull();
+    expect(p.last_run!.heartbeat_age_s).toBeGreaterThanOrEqual(0);
+
+    const by = Object.fromEntries(p.integrations.map((i) => [i.integration, i]));
+    expect(Object.keys(by).sort()).toEqual(['databento', 'ironbeam', 'openai', 'polygon', 'risk_engine']);
+
+    expect(by.databento).toMatchObject({ used: true, calls: 3, ok: 3, error: 0, blocked: 0, records: 300, market_data: { calls: 3, bars: 300 }, broker: null, ai: null, risk: null });
+    expect(by.polygon.market_data).toEqual({ calls: 1, bars: 10 });
+
+    expect(by.ironbeam.broker).toEqual({
+      order_intents: { total: 4, ok: 2, error: 0, blocked: 2, place: 3, modify: 0, cancel: 1 },
+      fills: { LIVE: 0, PAPER: 1, SIM: 2 },
+      used_live_or_paper: true,
+    });
+    expect(by.ironbeam.blocked_attempts).toEqual([{ reason_code: 'MISSING_CREDENTIALS', count: 2, last_at: expect.any(String), last_trace_id: traces.blocked }]);
+    expect(by.ironbeam).toMatchObject({ calls: 7, ok: 5, blocked: 2 });
+
+    expect(by.openai.ai).toEqual({ calls: 4, models: [{ model: 'gpt-4o-mini', calls: 2 }, { model: 'gpt-4.1', calls: 1 }] });
+    expect(by.openai.errors).toEqual([{ reason_code: 'RATE_LIMITED', count: 1, last_at: expect.any(String), last_trace_id: expect.stringMatching(/^[0-9a-f]{32}$/) }]);
+    expect(by.openai.last_ok_trace_id).toMatch(/^[0-9a-f]{32}$/);
+
+    expect(by.risk_engine.risk).toEqual({ checks: 3, violations: 1 });
+    expect(by.risk_engine.last_trace_id).toBe(traces.risk);
+
+    expect(p.blocked_attempts.map((b) => [b.integration, b.reason_code, b.count])).toEqual([
+      ['risk_engine', 'MAX_CONTRACTS_EXCEEDED', 1],
+      ['ironbeam', 'MISSING_CREDENTIALS', 2],
+    ]);
+    for (const i of p.integrations) expect(i.last_trace_id).toMatch(/^[0-9a-f]{32}$/);
+    // one JSON shape, snake_case keys, no values beyond counts and names
+    expect(JSON.stringify(p)).not.toMatch(/"[a-z]+[A-Z][a-zA-Z]*":/);
+  });
+
+  it('SIM fills never prove broker use; accepted order intents alone neither', async () => {
+    const p = (await botProof(db.pool, simOnly))!;
+    const t = p.integrations.find((i) => i.integration === 'tradovate')!;
+    expect(t.broker).toMatchObject({ fills: { LIVE: 0, PAPER: 0, SIM: 4 }, used_live_or_paper: false, order_intents: { total: 2, ok: 1, blocked: 1 } });
+    expect(p.last_run).toMatchObject({ status: 'RUNNING', ended_at: null, terminal_state: null });
+    expect(p.last_run!.heartbeat_age_s).toBeGreaterThanOrEqual(590);
+  });
+
+  it('a wider window includes older rollups; an unknown bot is null', async () => {
+    const p = (await botProof(db.pool, active, { sinceHours: 48 }))!;
+    // the event stamped 30 h ago now counts
+    expect(p.integrations.find((i) => i.integration === 'databento')!.market_data).toEqual({ calls: 4, bars: 5300 });
+    const all = (await botProof(db.pool, active, { sinceHours: 72 }))!;
+    expect(all.window.hours).toBe(72);
+    expect(await botProof(db.pool, randomUUID())).toBeNull();
+  });
+});
+
+describe('topBots', () => {
+  it('ranks bots by calls in the window with their integrations', async () => {
+    const top = await topBots(db.pool);
+    expect(top.map((b) => b.bot_id)).toEqual([active, simOnly, quietBot]);
+    expect(top[0]).toMatchObject({ name: 'es-momentum', calls: 18, ok: 14, error: 1, blocked: 3, integrations: ['databento', 'ironbeam', 'openai', 'polygon', 'risk_engine'] });
+    expect((await topBots(db.pool, { limit: 1 })).length).toBe(1);
+  });
+});
+
+describe('botBlockers', () => {
+  it('last run BLOCKED and recent BLOCKED attempts block the bot, each with a trace_id', async () => {
+    const b = await botBlockers(db.pool, active, 60_000);
+    expect(b.map((x) => x.code).sort()).toEqual(['BOT_BLOCKED_ATTEMPT', 'BOT_BLOCKED_ATTEMPT', 'BOT_RUN_BLOCKED']);
+    expect(b.find((x) => x.code === 'BOT_RUN_BLOCKED')).toMatchObject({ trace_id: traces.run, message: expect.stringContaining('MISSING_CREDENTIALS') });
+    expect(b.find((x) => x.integration === 'ironbeam')).toMatchObject({ code: 'BOT_BLOCKED_ATTEMPT', trace_id: traces.blocked });
+    expect(b.find((x) => x.integration === 'risk_engine')).toMatchObject({ trace_id: traces.risk });
+    for (const x of b) expect(x.fix.length).toBeGreaterThan(10);
+  });
+
+  it('a RUNNING run with a stale heartbeat blocks; an old blocked attempt does not', async () => {
+    const b = await botBlockers(db.pool, simOnly, 60_000);
+    expect(b).toEqual([expect.objectContaining({ code: 'BOT_HEARTBEAT_STALE', trace_id: traces.stale, integration: null })]);
+    expect(await botBlockers(db.pool, simOnly, 3_600_000)).toEqual([]);
+  });
+
+  it('a healthy bot has none; an unknown bot is BOT_UNKNOWN (fail-closed)', async () => {
+    expect(await botBlockers(db.pool, quietBot, 60_000)).toEqual([]);
+    expect((await botBlockers(db.pool, randomUUID(), 60_000)).map((x) => x.code)).toEqual(['BOT_UNKNOWN']);
+  });
+});
