@@ -145,6 +145,52 @@ Examples:
       await withContext(program, async (ctx) => (await import('./commands/probe.js')).run(ctx, names, opts));
     });
 
+  program
+    .command('proof')
+    .description('proof of use (Panel B): the 10 most active bots, or one bot\'s evidence per integration')
+    .argument('[bot]', 'bot UUID')
+    .option('--hours <n>', 'window in hours', '24')
+    .option('--limit <n>', 'how many bots to list', '10')
+    .option('--json', 'print the API\'s JSON (/api/system/bots, /api/system/bots/:id/proof)')
+    .addHelpText('after', '\nCounts come only from rows real bot activity wrote (usage events, runs); SIM fills never count as broker use.')
+    .action(async (bot: string | undefined, opts: { hours: string; limit: string; json?: boolean }) => {
+      await withContext(program, async (ctx) => (await import('./commands/proof.js')).run(ctx, bot, opts));
+    });
+
+  program
+    .command('events')
+    .description('sanitized usage events, newest last; --follow streams new ones live')
+    .option('-i, --integration <name>', 'only this integration')
+    .option('-b, --bot <id>', 'only this bot')
+    .option('-r, --run <id>', 'only this run')
+    .option('-s, --status <status>', 'OK, ERROR or BLOCKED')
+    .option('--since <when>', 'ISO time or a duration ago (e.g. 15m, 24h)')
+    .option('-n, --limit <n>', 'how many (1–1000)', '50')
+    .option('-f, --follow', 'keep streaming new events (Ctrl-C stops)')
+    .option('--json', 'one JSON object per line')
+    .action(async (opts: { integration?: string; bot?: string; run?: string; status?: string; since?: string; limit: string; follow?: boolean; json?: boolean }) => {
+      await withContext(program, async (ctx) => (await import('./commands/events.js')).run(ctx, opts));
+    });
+
+  program
+    .command('variables')
+    .description('the variable catalog (Panel C): signals bots can use, availability, last use — never values')
+    .option('-g, --group <group>', 'market_data, order_execution, risk or ai')
+    .option('--json', 'print the API\'s /api/system/variables JSON')
+    .action(async (opts: { json?: boolean; group?: string }) => {
+      await withContext(program, async (ctx) => (await import('./commands/variables.js')).run(ctx, opts));
+    });
+
+  program
+    .command('retention')
+    .description('drop whole usage-event partitions older than --keep (rollups keep their history)')
+    .requiredOption('-k, --keep <duration>', 'how much history to keep, e.g. 90d')
+    .option('--dry-run', 'say what would be dropped')
+    .option('--json', 'JSON output')
+    .action(async (opts: { keep: string; dryRun?: boolean; json?: boolean }) => {
+      await withContext(program, async (ctx) => (await import('./commands/retention.js')).run(ctx, opts));
+    });
+
   const fault = program.command('fault').description('drills: inject, list and clear faults the leading daemon honours');
   fault
     .command('inject')

@@ -8,6 +8,7 @@ import { openReadStore } from './context.js';
 import { registryFor } from './registry.js';
 import { autonomyView, unavailableBlocker, type AutonomyView } from '../core/views.js';
 import { exitCodeFor } from '../core/autonomy.js';
+import { botBlockers } from '../core/db/proof.js';
 import type { Mode, Registry } from '../core/integrations/types.js';
 import { newTraceId } from '../core/trace.js';
 import { badge, colorEnabled, makeChalk, printJson, printLine } from './output.js';
@@ -49,11 +50,10 @@ export async function run(ctx: CommandContext, opts: GateOptions): Promise<numbe
   try {
     const store = await openReadStore(ctx);
     try {
-      const { botBlockers } = await import('../core/db/proof.js').catch(() => ({ botBlockers: undefined }));
       view = await autonomyView(store.pool, registry, config, {
         mode: opts.mode,
         botId: opts.bot,
-        botBlockers: botBlockers ? (pool, id) => botBlockers(pool, id, config.daemon.staleAfterMs) : undefined,
+        botBlockers: (pool, id) => botBlockers(pool, id, config.daemon.staleAfterMs),
       });
     } finally {
       await store.close();

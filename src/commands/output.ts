@@ -24,6 +24,7 @@ export function badge(c: ChalkInstance, status: string): string {
     case 'OK':
       return c.green(status);
     case 'DEGRADED':
+    case 'ERROR':
       return c.yellow(status);
     case 'BLOCKED':
       return c.red.bold(status);

@@ -5,11 +5,14 @@
  */
 import type pg from 'pg';
 import type { Config } from './config.js';
-import type { Blocker, GateStatus, IntegrationState, Mode, Registry } from './integrations/types.js';
+import type { Blocker, GateStatus, IntegrationState, Mode, Registry, Status } from './integrations/types.js';
 import { connectedOf, requirementOf } from './integrations/registry.js';
 import { effectiveState } from './status.js';
 import { evaluateGate } from './autonomy.js';
-import { getStates } from './db/state.js';
+import { getStates, recentProbes, type ProbeRow } from './db/state.js';
+import { catalogView, type CatalogView } from './catalog.js';
+import { botProof, topBots, type BotProof, type TopBot } from './db/proof.js';
+import { listEvents, type EventView } from './db/usage-events.js';
 import { listHeartbeats } from './db/heartbeats.js';
 import { newTraceId } from './trace.js';
 import { sanitizeError } from './redact.js';
@@ -155,7 +158,8 @@ export async function autonomyView(
   const traceId = opts.traceId ?? newTraceId();
   try {
     const snap = await readHealth(pool, registry, config);
-    const bot = opts.botId && opts.botBlockers ? await opts.botBlockers(pool, opts.botId) : [];
+    // every blocker carries a trace_id; a bot blocker without its own gets the evaluation's
+    const bot = opts.botId && opts.botBlockers ? (await opts.botBlockers(pool, opts.botId)).map((b) => ({ ...b, trace_id: b.trace_id ?? traceId })) : [];
     const g = gateFrom(registry, config, snap, opts.mode, traceId, bot);
     return {
       success: true,
@@ -209,4 +213,53 @@ export async function systemStatusView(pool: pg.Pool, registry: Registry, config
       daemon: null,
     };
   }
+}
+
+// ─── Panels B and C, and the integration drawer ─────────────────────────────────────
+
+
+interface Envelope {
+  success: true;
+  trace_id: string;
+  ts: string;
+}
+
+const envelope = (traceId?: string): Envelope => ({ success: true, trace_id: traceId ?? newTraceId(), ts: new Date().toISOString() });
+
+/** Current status per integration, through the same rules as Panel A. */
+export async function statusByIntegration(pool: pg.Pool, registry: Registry, config: Config): Promise<Record<string, Status>> {
+  const snap = await readHealth(pool, registry, config);
+  return Object.fromEntries([...snap.effective].map(([name, s]) => [name, s.status]));
+}
+
+export type VariablesView = Envelope & CatalogView;
+
+/** GET /api/system/variables — Panel C. */
+export async function variablesView(pool: pg.Pool, registry: Registry, config: Config, traceId?: string): Promise<VariablesView> {
+  return { ...envelope(traceId), ...(await catalogView(pool, await statusByIntegration(pool, registry, config))) };
+}
+
+export type BotsView = Envelope & { window_hours: number; bots: TopBot[] };
+
+/** GET /api/system/bots — the most active bots (Panel B's selector). */
+export async function botsView(pool: pg.Pool, opts: { limit?: number; sinceHours?: number; traceId?: string } = {}): Promise<BotsView> {
+  const sinceHours = opts.sinceHours ?? 24;
+  return { ...envelope(opts.traceId), window_hours: sinceHours, bots: await topBots(pool, { sinceHours, limit: opts.limit ?? 10 }) };
+}
+
+export type BotProofView = Envelope & { proof: BotProof };
+
+/** GET /api/system/bots/:id/proof — Panel B for one bot; null when the bot was never seen. */
+export async function botProofView(pool: pg.Pool, botId: string, opts: { sinceHours?: number; traceId?: string } = {}): Promise<BotProofView | null> {
+  const proof = await botProof(pool, botId, { sinceHours: opts.sinceHours ?? 24 });
+  return proof ? { ...envelope(opts.traceId), proof } : null;
+}
+
+export type IntegrationEventsView = Envelope & { integration: string; events: EventView[]; probes: ProbeRow[] };
+
+/** GET /api/system/integrations/:name/events — the drawer: last usage events and recent probes. */
+export async function integrationEventsView(pool: pg.Pool, integration: string, opts: { limit?: number; traceId?: string } = {}): Promise<IntegrationEventsView> {
+  const limit = Math.max(1, Math.min(200, opts.limit ?? 20));
+  const [events, probes] = await Promise.all([listEvents(pool, { integration, limit }), recentProbes(pool, integration, limit)]);
+  return { ...envelope(opts.traceId), integration, events, probes };
 }

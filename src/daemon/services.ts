@@ -4,6 +4,9 @@ import { loadRegistry } from '../core/integrations/registry.js';
 import { LeaderService } from './leader.js';
 import { ProbeScheduler } from './scheduler.js';
 import { HttpService } from './http.js';
+import { usageRoutes } from './routes/usage.js';
+import { proofRoutes } from './routes/proof.js';
+import { botBlockers } from '../core/db/proof.js';
 
 /** The services the daemon runs, in start order (stopped in reverse). */
 export async function daemonServices(config: Config): Promise<DaemonService[]> {
@@ -11,5 +14,12 @@ export async function daemonServices(config: Config): Promise<DaemonService[]> {
   const minInterval = Math.min(...registry.integrations.map((s) => s.intervalMs));
   // leadership is retried often enough that a dead leader is replaced within one probe interval
   const leaderRetryMs = Math.max(200, Math.min(5_000, Math.floor(minInterval / 2)));
-  return [new LeaderService(leaderRetryMs), new ProbeScheduler(registry), new HttpService(registry)];
+  return [
+    new LeaderService(leaderRetryMs),
+    new ProbeScheduler(registry),
+    new HttpService(registry, {
+      routes: [usageRoutes, proofRoutes],
+      botBlockers: (pool, botId) => botBlockers(pool, botId, config.daemon.staleAfterMs),
+    }),
+  ];
 }

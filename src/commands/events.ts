@@ -1,0 +1,89 @@
+/** `observatory events`: sanitized usage events, newest first; --follow streams new ones (LISTEN/NOTIFY + catch-up query). */
+import pg from 'pg';
+import type { CommandContext } from './context.js';
+import { openReadStore } from './context.js';
+import { EVENTS_CHANNEL, listEvents, type EventFilters, type EventView } from '../core/db/usage-events.js';
+import { EVENT_STATUSES, type EventStatus } from '../core/events-schema.js';
+import { parseDuration } from '../core/duration.js';
+import { UsageError } from '../core/errors.js';
+import { redactString } from '../core/redact.js';
+import { badge, colorEnabled, makeChalk, printLine } from './output.js';
+
+export interface EventsOptions {
+  integration?: string;
+  bot?: string;
+  run?: string;
+  status?: string;
+  since?: string;
+  limit: string;
+  follow?: boolean;
+  json?: boolean;
+}
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function filtersFrom(opts: EventsOptions): EventFilters {
+  for (const [flag, v] of [['--bot', opts.bot], ['--run', opts.run]] as const) if (v && !UUID_RE.test(v)) throw new UsageError(`${flag}: expected a UUID`);
+  const status = opts.status?.toUpperCase();
+  if (status && !(EVENT_STATUSES as readonly string[]).includes(status)) throw new UsageError(`--status: expected one of ${EVENT_STATUSES.join(', ')}`);
+  const limit = Number(opts.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError('--limit: expected an integer 1–1000');
+  let since: Date | undefined;
+  if (opts.since) {
+    const abs = Date.parse(opts.since);
+    since = Number.isNaN(abs) ? new Date(Date.now() - parseDuration(opts.since, '--since')) : new Date(abs);
+  }
+  return { integration: opts.integration, botId: opts.bot, runId: opts.run, status: status as EventStatus | undefined, since, limit };
+}
+
+export async function run(ctx: CommandContext, opts: EventsOptions): Promise<number> {
+  const filters = filtersFrom(opts);
+  const store = await openReadStore(ctx);
+  const c = makeChalk(colorEnabled(ctx.globals));
+  const print = (e: EventView) => {
+    if (opts.json) process.stdout.write(redactString(JSON.stringify(e)) + '\n');
+    else
+      printLine(
+        `${e.created_at} ${badge(c, e.status)} ${e.integration} ${e.operation}` +
+          `${e.bot_id ? ` bot=${e.bot_id}` : ''}${e.symbol ? ` ${e.symbol}` : ''}${e.timeframe ? `/${e.timeframe}` : ''}${e.records !== null ? ` records=${e.records}` : ''}` +
+          `${e.latency_ms !== null ? ` ${e.latency_ms}ms` : ''}${e.reason_code ? ` ${e.reason_code}` : ''} trace_id=${e.trace_id}`,
+      );
+  };
+  try {
+    const first = await listEvents(store.pool, filters);
+    // oldest first on screen so a follow continues naturally below
+    for (const e of [...first].reverse()) print(e);
+    if (!opts.follow) return 0;
+
+    let cursor = first[0]?.id;
+    const listener = new pg.Client({ connectionString: store.url });
+    await listener.connect();
+    await listener.query(`listen ${EVENTS_CHANNEL}`);
+    let pending = Promise.resolve();
+    const catchUp = () => {
+      pending = pending.then(async () => {
+        for (;;) {
+          const page = await listEvents(store.pool, { ...filters, since: cursor ? undefined : filters.since, afterId: cursor, limit: 500 });
+          for (const e of page) print(e);
+          if (page.length) cursor = page[page.length - 1].id;
+          if (page.length < 500) break;
+        }
+      });
+      return pending;
+    };
+    listener.on('notification', () => void catchUp());
+    // polling fallback: a lost notification costs at most 2 s
+    const poll = setInterval(() => void catchUp(), 2000);
+    await new Promise<void>((resolve, reject) => {
+      const stop = () => resolve();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      listener.on('error', reject);
+    });
+    clearInterval(poll);
+    await listener.end().catch(() => undefined);
+    return 0;
+  } finally {
+    await store.close();
+  }
+}

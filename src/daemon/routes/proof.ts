@@ -1,0 +1,44 @@
+/** Reads for Panels B and C and the integration drawer — the same shapes as the CLI's --json. */
+import type { RouteModule } from '../http.js';
+import { botProofView, botsView, integrationEventsView, variablesView } from '../../core/views.js';
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function intParam(raw: unknown, def: number, min: number, max: number): number | undefined {
+  if (raw === undefined || raw === '') return def;
+  const n = Number(raw);
+  return Number.isInteger(n) && n >= min && n <= max ? n : undefined;
+}
+
+export const proofRoutes: RouteModule = (app, ctx, { registry }) => {
+  const pool = ctx.store.pool;
+  const badParam = (req: { traceId: string }, what: string) => ({ success: false, trace_id: req.traceId, error: { code: 'BAD_REQUEST', message: what } });
+
+  app.get('/api/system/bots', async (req, reply) => {
+    const q = req.query as Record<string, unknown>;
+    const limit = intParam(q.limit, 10, 1, 1000);
+    const hours = intParam(q.hours, 24, 1, 2160);
+    if (limit === undefined || hours === undefined) return reply.code(400).send(badParam(req, 'limit: 1–1000, hours: 1–2160'));
+    return reply.send(await botsView(pool, { limit, sinceHours: hours, traceId: req.traceId }));
+  });
+
+  app.get('/api/system/bots/:id/proof', async (req, reply) => {
+    const id = (req.params as { id: string }).id;
+    const hours = intParam((req.query as Record<string, unknown>).hours, 24, 1, 2160);
+    if (!UUID_RE.test(id) || hours === undefined) return reply.code(400).send(badParam(req, 'bot id must be a UUID; hours: 1–2160'));
+    const view = await botProofView(pool, id, { sinceHours: hours, traceId: req.traceId });
+    if (!view) return reply.code(404).send({ success: false, trace_id: req.traceId, error: { code: 'BOT_UNKNOWN', message: 'no bot with this id has written any run or event' } });
+    return reply.send(view);
+  });
+
+  app.get('/api/system/variables', async (req, reply) => reply.send(await variablesView(pool, registry, ctx.config, req.traceId)));
+
+  app.get('/api/system/integrations/:name/events', async (req, reply) => {
+    const name = (req.params as { name: string }).name;
+    const limit = intParam((req.query as Record<string, unknown>).limit, 20, 1, 200);
+    if (limit === undefined) return reply.code(400).send(badParam(req, 'limit: 1–200'));
+    if (!registry.integrations.some((s) => s.name === name))
+      return reply.code(404).send({ success: false, trace_id: req.traceId, error: { code: 'NOT_FOUND', message: `unknown integration '${name.slice(0, 64)}'` } });
+    return reply.send(await integrationEventsView(pool, name, { limit, traceId: req.traceId }));
+  });
+};

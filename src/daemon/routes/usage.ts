@@ -1,0 +1,98 @@
+/**
+ * Writes over HTTP, for bots in other languages: POST /api/usage-events (a batch, atomic:
+ * all stored or none; every bad event reported by index and field) and the run lifecycle.
+ * All of them require the bearer token (OBSERVATORY_TOKEN).
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { RouteModule } from '../http.js';
+import { validateBatch } from '../../core/events-schema.js';
+import { insertEvents } from '../../core/db/usage-events.js';
+import { finishRun, heartbeatRun, startRun, RunInputError, TERMINAL_STATES, type TerminalState } from '../../core/db/runs.js';
+import { classifyPgError, toStoreError } from '../../core/db/errors.js';
+import { MODES, type Mode } from '../../core/integrations/types.js';
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function bad(reply: FastifyReply, req: FastifyRequest, status: number, code: string, message: string, extra: Record<string, unknown> = {}) {
+  return reply.code(status).send({ success: false, trace_id: req.traceId, error: { code, message, ...extra } });
+}
+
+export const usageRoutes: RouteModule = (app, ctx, { requireToken }) => {
+  const { config } = ctx;
+  const pool = ctx.store.pool;
+
+  const storeFailure = (req: FastifyRequest, reply: FastifyReply, err: unknown) => {
+    const unavailable = classifyPgError(err) === 'unavailable';
+    ctx.log.warn({ err: toStoreError(err, ctx.store.url), trace_id: req.traceId }, 'write failed');
+    return bad(reply, req, unavailable ? 503 : 500, unavailable ? 'STATUS_UNAVAILABLE' : 'INTERNAL', unavailable ? 'status store unreachable; retry later (nothing was stored)' : 'write failed; nothing was stored');
+  };
+
+  app.post('/api/usage-events', async (req, reply) => {
+    if (!requireToken(req, reply)) return reply;
+    const checked = validateBatch(req.body, {
+      maxEvents: config.limits.ingestMaxEvents,
+      metadataLimits: { maxBytes: config.limits.metadataBytes, maxDepth: config.limits.metadataDepth, maxKeys: 64 },
+    });
+    if (!checked.ok) {
+      const batchLevel = checked.errors.find((e) => e.index === -1);
+      const status = batchLevel && /more than \d+ events/.test(batchLevel.message) ? 413 : 400;
+      return bad(reply, req, status, 'INVALID_EVENTS', `${checked.errors.length} problem(s); nothing was stored`, { errors: checked.errors.slice(0, 1000) });
+    }
+    try {
+      const res = await insertEvents(pool, checked.rows);
+      return reply.code(202).send({ success: true, trace_id: req.traceId, received: checked.rows.length, stored: res.inserted, duplicates: checked.rows.length - res.inserted, ids: checked.rows.map((r) => r.id) });
+    } catch (err) {
+      return storeFailure(req, reply, err);
+    }
+  });
+
+  app.post('/api/runs', async (req, reply) => {
+    if (!requireToken(req, reply)) return reply;
+    const b = (req.body ?? {}) as Record<string, unknown>;
+    if (typeof b !== 'object' || Array.isArray(b)) return bad(reply, req, 400, 'BAD_REQUEST', 'expected a JSON object');
+    if (!(MODES as readonly string[]).includes(b.mode as string)) return bad(reply, req, 400, 'BAD_REQUEST', `field \`mode\`: expected one of ${MODES.join(', ')}`);
+    try {
+      const run = await startRun(pool, {
+        botId: b.bot_id as string,
+        botName: typeof b.bot_name === 'string' ? b.bot_name : undefined,
+        mode: b.mode as Mode,
+        jobKind: typeof b.job_kind === 'string' ? b.job_kind : undefined,
+        userId: (b.user_id as string | null | undefined) ?? null,
+        traceId: typeof b.trace_id === 'string' ? b.trace_id : undefined,
+        runId: typeof b.run_id === 'string' ? b.run_id : undefined,
+      });
+      return reply.code(201).send({ success: true, trace_id: req.traceId, run });
+    } catch (err) {
+      if (err instanceof RunInputError) return bad(reply, req, 400, err.code, err.message);
+      return storeFailure(req, reply, err);
+    }
+  });
+
+  app.post('/api/runs/:id/heartbeat', async (req, reply) => {
+    if (!requireToken(req, reply)) return reply;
+    const id = (req.params as { id: string }).id;
+    if (!UUID_RE.test(id)) return bad(reply, req, 400, 'BAD_REQUEST', 'run id must be a UUID');
+    try {
+      const ok = await heartbeatRun(pool, id);
+      return ok ? reply.send({ success: true, trace_id: req.traceId }) : bad(reply, req, 404, 'NOT_FOUND', 'no running run with this id');
+    } catch (err) {
+      return storeFailure(req, reply, err);
+    }
+  });
+
+  app.post('/api/runs/:id/finish', async (req, reply) => {
+    if (!requireToken(req, reply)) return reply;
+    const id = (req.params as { id: string }).id;
+    const b = (req.body ?? {}) as Record<string, unknown>;
+    if (!UUID_RE.test(id)) return bad(reply, req, 400, 'BAD_REQUEST', 'run id must be a UUID');
+    if (!(TERMINAL_STATES as readonly string[]).includes(b.terminal_state as string))
+      return bad(reply, req, 400, 'BAD_REQUEST', `field \`terminal_state\`: expected one of ${TERMINAL_STATES.join(', ')}`);
+    try {
+      const run = await finishRun(pool, id, b.terminal_state as TerminalState, (b.reason_code as string | null | undefined) ?? null);
+      return run ? reply.send({ success: true, trace_id: req.traceId, run }) : bad(reply, req, 404, 'NOT_FOUND', 'no run with this id');
+    } catch (err) {
+      if (err instanceof RunInputError) return bad(reply, req, 400, err.code, err.message);
+      return storeFailure(req, reply, err);
+    }
+  });
+};
