@@ -29,6 +29,8 @@ export const usageRoutes: RouteModule = (app, ctx, { requireToken }) => {
 
   app.post('/api/usage-events', async (req, reply) => {
     if (!requireToken(req, reply)) return reply;
+    if (!/^application\/json\b/i.test(req.headers['content-type'] ?? ''))
+      return bad(reply, req, 415, 'UNSUPPORTED_MEDIA_TYPE', 'send a JSON array with content-type: application/json');
     const checked = validateBatch(req.body, {
       maxEvents: config.limits.ingestMaxEvents,
       metadataLimits: { maxBytes: config.limits.metadataBytes, maxDepth: config.limits.metadataDepth, maxKeys: 64 },
