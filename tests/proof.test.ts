@@ -36,6 +36,7 @@ beforeAll(async () => {
   u.record({ run_id: run.id, integration: 'ironbeam', operation: 'broker.fill', status: 'OK', records: 1, metadata: { provenance: 'SIM' } });
   u.record({ run_id: run.id, integration: 'ironbeam', operation: 'broker.fill', status: 'OK', records: 1, metadata: { provenance: 'SIM' } });
   traces.blockedOld = u.recordBlocked({ ...ctx, integration: 'ironbeam', operation: 'broker.place_order' }, 'MISSING_CREDENTIALS').trace_id;
+  await new Promise((r) => setTimeout(r, 5)); // distinct timestamps: "last" must be well defined
   traces.blocked = u.recordBlocked({ ...ctx, integration: 'ironbeam', operation: 'broker.place_order' }, 'MISSING_CREDENTIALS').trace_id;
   await u.track({ ...ctx, integration: 'openai', operation: 'llm.chat', model: 'gpt-4o-mini', purpose: 'coaching' }, () => 'ok');
   await u.track({ ...ctx, integration: 'openai', operation: 'llm.chat', model: 'gpt-4o-mini' }, () => 'ok');
@@ -43,6 +44,7 @@ beforeAll(async () => {
   await u.track({ ...ctx, integration: 'openai', operation: 'llm.chat', model: 'gpt-4.1' }, () => Promise.reject(Object.assign(new Error('x'), { code: 'RATE_LIMITED' }))).catch(() => undefined);
   await u.track({ ...ctx, integration: 'risk_engine', operation: 'risk.check' }, () => true);
   await u.track({ ...ctx, integration: 'risk_engine', operation: 'risk.check' }, () => true);
+  await new Promise((r) => setTimeout(r, 5));
   traces.risk = u.recordBlocked({ ...ctx, integration: 'risk_engine', operation: 'risk.check' }, 'MAX_CONTRACTS_EXCEEDED').trace_id;
   // outside the 24 h window: never counted
   u.record({ integration: 'databento', operation: 'marketdata.bars', status: 'OK', records: 5000, created_at: ago(30 * HOUR) });

@@ -116,9 +116,18 @@ function fieldOf(path: readonly PropertyKey[]): string {
   return path.length ? path.map((p) => String(p)).join('.') : '(event)';
 }
 
-/** Identifiers that the sanitizer would change look like a secret: refuse rather than store. */
+/**
+ * Identifiers that the sanitizer would change look like a secret: refuse rather than store.
+ * Identifiers repeat (a bot trades few symbols), so verdicts are memoized in a small bounded
+ * map; only "safe" verdicts are kept, and the map is emptied when full.
+ */
+const safeIdentifiers = new Set<string>();
 function secretShaped(v: string | null | undefined): boolean {
-  return typeof v === 'string' && redactString(v) !== v;
+  if (typeof v !== 'string' || safeIdentifiers.has(v)) return false;
+  if (redactString(v) !== v) return true;
+  if (safeIdentifiers.size >= 4096) safeIdentifiers.clear();
+  safeIdentifiers.add(v);
+  return false;
 }
 
 function validateOne(input: unknown, index: number, now: number, limits: MetadataLimits): EventRow | EventIssue[] {

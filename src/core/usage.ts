@@ -69,6 +69,8 @@ export interface UsageRecorderOptions {
   maxSpoolBytes?: number;
   /** events held in memory when neither store nor spool takes them; past it, fail closed. Default 100 000 */
   maxPendingEvents?: number;
+  /** batches inserted in parallel during a flush. Default 2 (the recorder's own pool has 2 connections) */
+  concurrency?: number;
   /** defaults applied to every event */
   botId?: string | null;
   runId?: string | null;
@@ -188,6 +190,7 @@ export function createUsageRecorder(opts: UsageRecorderOptions = {}): UsageRecor
   const batchSize = Math.max(1, Math.trunc(opts.batchSize ?? 500));
   const flushIntervalMs = Math.max(1, Math.trunc(opts.flushIntervalMs ?? 200));
   const maxPending = Math.max(batchSize, Math.trunc(opts.maxPendingEvents ?? 100_000));
+  const concurrency = Math.max(1, Math.trunc(opts.concurrency ?? 2));
   const spool = new Spool(opts.spoolPath ?? defaultSpoolPath(), opts.maxSpoolBytes ?? DEFAULT_MAX_SPOOL_BYTES);
   const defaults = { bot_id: opts.botId ?? null, run_id: opts.runId ?? null, user_id: opts.userId ?? null };
 
@@ -201,6 +204,8 @@ export function createUsageRecorder(opts: UsageRecorderOptions = {}): UsageRecor
   let lastOrphanScan = 0;
   let chain: Promise<unknown> = Promise.resolve();
   let drainQueued = false;
+  let draining = false;
+  const inflight = new Set<Promise<void>>();
   const totals = { inserted: 0, spooled: 0, replayed: 0 };
 
   function failClosedCheck(): void {
@@ -237,8 +242,37 @@ export function createUsageRecorder(opts: UsageRecorderOptions = {}): UsageRecor
 
   function enqueue(row: EventRow): void {
     queue.push(row);
-    if (queue.length >= batchSize) scheduleDrain();
+    if (queue.length >= batchSize) pump();
     else if (!timer) armTimer(flushIntervalMs);
+  }
+
+  /**
+   * The fast path: full batches are inserted as soon as they fill, up to `concurrency` at a
+   * time, while the bot keeps producing. Anything unusual (store down, spool to replay, a
+   * flush running) goes through the serialized drain instead, which owns spool and replay.
+   */
+  function pump(): void {
+    while (queue.length >= batchSize && inflight.size < concurrency && storeReachable && spool.empty && !claimed.length && !draining && !closed) {
+      const batch = queue.splice(0, batchSize);
+      const p: Promise<void> = insertEvents(pool, batch)
+        .then(
+          (r) => {
+            totals.inserted += r.inserted;
+          },
+          (err) => {
+            if (isDataError(err)) return deadLetter(batch, err);
+            // back to the front of the queue; the drain spools it and reports the outage
+            queue = [...batch, ...queue];
+            void scheduleDrain();
+          },
+        )
+        .finally(() => {
+          inflight.delete(p);
+          pump();
+        });
+      inflight.add(p);
+    }
+    if (queue.length >= batchSize && inflight.size === 0) void scheduleDrain();
   }
 
   function armTimer(ms: number): void {
@@ -321,27 +355,61 @@ export function createUsageRecorder(opts: UsageRecorderOptions = {}): UsageRecor
     return 0;
   }
 
+  /**
+   * Inserts what is queued now, up to `concurrency` batches at a time (Postgres works on
+   * them in parallel; the rollup upsert orders its row locks, so they do not deadlock).
+   * On a store error the batches not stored go back to the front of the queue, then it throws.
+   */
+  async function insertQueued(): Promise<number> {
+    const batches: EventRow[][] = [];
+    while (queue.length) batches.push(queue.splice(0, batchSize));
+    const unstored: EventRow[][] = [];
+    let failure: unknown;
+    let inserted = 0;
+    let next = 0;
+    const worker = async () => {
+      while (next < batches.length) {
+        const batch = batches[next++];
+        if (failure !== undefined) {
+          unstored.push(batch);
+          continue;
+        }
+        try {
+          inserted += (await insertEvents(pool, batch)).inserted;
+        } catch (err) {
+          if (isDataError(err)) deadLetter(batch, err);
+          else {
+            failure ??= err;
+            unstored.push(batch);
+          }
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, batches.length) }, worker));
+    if (failure !== undefined) {
+      queue = [...unstored.flat(), ...queue];
+      throw failure;
+    }
+    return inserted;
+  }
+
   async function drain(): Promise<FlushResult> {
     if (timer) {
       clearTimeout(timer);
       timer = null;
     }
+    draining = true;
     const result: FlushResult = { inserted: 0, spooled: 0, pending: 0 };
+    // fast-path inserts finish (or hand their batch back) before the drain decides anything
+    while (inflight.size) await Promise.allSettled([...inflight]);
     try {
       // while the store is down, a cheap ping first: do not re-read a large spool just to fail
       if (!storeReachable) await pool.query('select 1');
       if (!spool.empty || claimed.length || spoolFull || Date.now() - lastOrphanScan > ORPHAN_SCAN_MS) await replay();
       while (queue.length) {
-        const batch = queue.slice(0, batchSize);
-        try {
-          const r = await insertEvents(pool, batch);
-          result.inserted += r.inserted;
-          totals.inserted += r.inserted;
-        } catch (err) {
-          if (!isDataError(err)) throw err;
-          deadLetter(batch, err);
-        }
-        queue.splice(0, batch.length);
+        const r = await insertQueued();
+        result.inserted += r;
+        totals.inserted += r;
       }
       if (!storeReachable) log.info('status store reachable again; usage events flowing');
       storeReachable = true;
@@ -357,6 +425,7 @@ export function createUsageRecorder(opts: UsageRecorderOptions = {}): UsageRecor
       failures++;
       result.spooled += spill();
     }
+    draining = false;
     result.pending = queue.length;
     // keep retrying while anything waits on disk or in memory, backing off to MAX_BACKOFF_MS
     if (!closed && (queue.length || !spool.empty || claimed.length))

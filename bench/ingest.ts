@@ -1,0 +1,244 @@
+/**
+ * Ingest + proof-of-use benchmark (issue 4). Not a test: prints figures, asserts nothing.
+ *
+ *   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx tsx bench/ingest.ts \
+ *     [--events 200000] [--bots 1000] [--scale 1000000,10000000] [--keep]
+ *
+ * In one scratch database it measures, on the same generated rows:
+ *  1. the ceiling: raw COPY (psql \copy of a CSV) into a bare copy of integration_usage_events
+ *     (no indexes, no partitions, no triggers);
+ *  2. the SDK batch path: createUsageRecorder().record() for every event (validation and
+ *     sanitizing included), rollups + sightings maintained in the same statement;
+ *  3. insertEvents() alone on pre-validated rows (the store's share of 2);
+ *  4. proof-of-use latency (botProof, topBots, botBlockers; p50/p95) after topping the table up
+ *     to each --scale size with SQL-generated history (events spread over 30 days, rollups built
+ *     with the same detail rule), since reads depend on rollup rows, not on how they were written.
+ * HTTP ingest is measured by the API's own benchmark, not here.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import pg from 'pg';
+import { migrate } from '../src/core/db/migrate.js';
+import { botBlockers, botProof, topBots } from '../src/core/db/proof.js';
+import { DETAIL_SQL, insertEvents } from '../src/core/db/usage-events.js';
+import { validateBatch, type EventInput } from '../src/core/events-schema.js';
+import { createLogger } from '../src/core/log.js';
+import { createUsageRecorder } from '../src/core/usage.js';
+
+function arg(name: string, dflt: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : dflt;
+}
+const N = Number(arg('events', '200000'));
+const BOTS = Number(arg('bots', '1000'));
+const SCALES = arg('scale', '1000000')
+  .split(',')
+  .map(Number)
+  .filter((n) => n > 0);
+const KEEP = process.argv.includes('--keep');
+const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL;
+if (!adminUrl) {
+  console.error('set BENCH_DATABASE_URL (a server where a scratch database may be created)');
+  process.exit(64);
+}
+
+const OPS: Array<[string, string, Record<string, unknown>?]> = [
+  ['databento', 'marketdata.bars'],
+  ['polygon', 'marketdata.bars'],
+  ['ironbeam', 'broker.place_order'],
+  ['ironbeam', 'broker.fill', { provenance: 'PAPER' }],
+  ['openai', 'llm.chat', { model: 'gpt-4o-mini', purpose: 'coaching' }],
+  ['risk_engine', 'risk.check'],
+];
+
+function events(n: number, bots: string[]): EventInput[] {
+  const now = Date.now();
+  return Array.from({ length: n }, (_, i) => {
+    const [integration, operation, meta] = OPS[i % OPS.length];
+    const blocked = i % 50 === 0;
+    return {
+      id: randomUUID(),
+      created_at: new Date(now - (i % 3_600_000)).toISOString(),
+      bot_id: bots[i % bots.length],
+      run_id: null,
+      integration,
+      operation,
+      status: blocked ? 'BLOCKED' : 'OK',
+      reason_code: blocked ? 'MISSING_CREDENTIALS' : null,
+      latency_ms: i % 500,
+      symbol: 'ESZ5',
+      timeframe: '1m',
+      records: operation === 'marketdata.bars' ? 100 : 1,
+      trace_id: randomBytes(16).toString('hex'),
+      metadata: { ...(meta ?? {}), feature_keys_used: ['md.close', 'md.vwap'] },
+    };
+  });
+}
+
+const rate = (n: number, ms: number) => Math.round((n / ms) * 1000);
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+}
+
+async function main(): Promise<void> {
+  const dbName = `obs_bench_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`create database ${dbName}`);
+  const u = new URL(adminUrl!);
+  u.pathname = `/${dbName}`;
+  const url = u.toString();
+  const pool = new pg.Pool({ connectionString: url, max: 4 });
+  const work = mkdtempSync(join(tmpdir(), 'obs-bench-'));
+  try {
+    await migrate(pool);
+    const bots = Array.from({ length: BOTS }, () => randomUUID());
+    const input = events(N, bots);
+    const v = validateBatch(input);
+    if (!v.ok) throw new Error('generated events do not validate');
+    console.log(`events: ${N}, bots: ${BOTS}, server: ${(await pool.query('show server_version')).rows[0].server_version}`);
+
+    // 1. ceiling: COPY into a bare copy of the table
+    await pool.query('create table bench_copy (like integration_usage_events)');
+    const csv = join(work, 'events.csv');
+    const q = (s: string | null) => (s === null ? '' : `"${s.replace(/"/g, '""')}"`);
+    writeFileSync(
+      csv,
+      v.rows
+        .map((r) =>
+          [r.id, r.created_at.toISOString(), r.user_id ?? '', r.bot_id ?? '', r.run_id ?? '', r.integration, r.operation, r.status, r.latency_ms ?? '', q(r.symbol), q(r.timeframe), r.records ?? '', r.reason_code ?? '', r.trace_id, q(JSON.stringify(r.metadata))].join(','),
+        )
+        .join('\n') + '\n',
+    );
+    let t = performance.now();
+    execFileSync('psql', [url, '-q', '-c', `\\copy bench_copy from '${csv}' with (format csv)`], { stdio: 'inherit' });
+    const copyMs = performance.now() - t;
+    const copyRate = rate(N, copyMs);
+    console.log(`raw COPY (bare table)            ${copyRate.toString().padStart(8)} events/s   ← the ceiling`);
+    // the same rows into a copy that keeps the table's indexes: what index upkeep alone costs
+    await pool.query('create table bench_copy_indexed (like integration_usage_events including all)');
+    t = performance.now();
+    execFileSync('psql', [url, '-q', '-c', `\\copy bench_copy_indexed from '${csv}' with (format csv)`], { stdio: 'inherit' });
+    const idxRate = rate(N, performance.now() - t);
+    console.log(`raw COPY (same indexes as events) ${idxRate.toString().padStart(7)} events/s  (${(idxRate / copyRate).toFixed(2)} × COPY)`);
+
+    // 2. SDK batch path (validation + sanitizing + rollups + sightings)
+    const half = Math.floor(N / 2);
+    const usage = createUsageRecorder({ pool, spoolPath: join(work, 'usage-1-1.jsonl'), batchSize: 2000, flushIntervalMs: 50, log: createLogger('warn'), exitHooks: false });
+    t = performance.now();
+    for (let i = 0; i < half; i++) {
+      usage.record(input[i]);
+      if (i % 2000 === 1999) await new Promise((r) => setImmediate(r)); // let flushes run, as a bot's event loop would
+    }
+    await usage.close();
+    const sdkMs = performance.now() - t;
+    const sdkRate = rate(half, sdkMs);
+    console.log(`SDK record(), ${BOTS} bots mixed     ${sdkRate.toString().padStart(8)} events/s  (${(sdkRate / copyRate).toFixed(2)} × COPY)`);
+
+    // 2b. the SDK as a bot uses it: one recorder per bot
+    const oneBot = bots[0];
+    const single = createUsageRecorder({ pool, botId: oneBot, spoolPath: join(work, 'usage-1-2.jsonl'), batchSize: 2000, flushIntervalMs: 50, log: createLogger('warn'), exitHooks: false });
+    const m = Math.min(half, 50_000);
+    t = performance.now();
+    for (let i = 0; i < m; i++) {
+      single.record({ ...input[i], id: randomUUID(), bot_id: oneBot });
+      if (i % 2000 === 1999) await new Promise((r) => setImmediate(r));
+    }
+    await single.close();
+    const oneRate = rate(m, performance.now() - t);
+    console.log(`SDK record(), one bot per recorder ${oneRate.toString().padStart(6)} events/s  (${(oneRate / copyRate).toFixed(2)} × COPY)`);
+
+    // 3. insertEvents alone, pre-validated rows
+    t = performance.now();
+    for (let i = half; i < N; i += 2000) await insertEvents(pool, v.rows.slice(i, i + 2000));
+    const insMs = performance.now() - t;
+    const insRate = rate(N - half, insMs);
+    console.log(`insertEvents (pre-validated)      ${insRate.toString().padStart(8)} events/s  (${(insRate / copyRate).toFixed(2)} × COPY)`);
+
+    // 4. proof latency at each scale
+    for (const scale of SCALES) {
+      const have = Number((await pool.query('select count(*) from integration_usage_events')).rows[0].count);
+      if (scale > have) await backfill(pool, scale - have, bots);
+      await pool.query('analyze');
+      const rollRows = Number((await pool.query('select count(*) from usage_rollups')).rows[0].count);
+      const lat = { proof: [] as number[], top: [] as number[], blockers: [] as number[] };
+      for (let i = 0; i < 300; i++) {
+        const bot = bots[Math.floor(Math.random() * bots.length)];
+        let s = performance.now();
+        await botProof(pool, bot);
+        lat.proof.push(performance.now() - s);
+        s = performance.now();
+        await botBlockers(pool, bot, 60_000);
+        lat.blockers.push(performance.now() - s);
+        if (i % 10 === 0) {
+          s = performance.now();
+          await topBots(pool);
+          lat.top.push(performance.now() - s);
+        }
+      }
+      const f = (xs: number[]) => `p50 ${pct(xs, 50).toFixed(2)} ms  p95 ${pct(xs, 95).toFixed(2)} ms`;
+      console.log(`at ${scale.toLocaleString('en')} events (${rollRows.toLocaleString('en')} rollup rows):`);
+      console.log(`  botProof     ${f(lat.proof)}`);
+      console.log(`  botBlockers  ${f(lat.blockers)}`);
+      console.log(`  topBots      ${f(lat.top)}`);
+    }
+  } finally {
+    await pool.end();
+    rmSync(work, { recursive: true, force: true });
+    if (!KEEP) await admin.query(`drop database if exists ${dbName} with (force)`);
+    else console.log(`kept database ${dbName}`);
+    await admin.end();
+  }
+}
+
+/**
+ * History for read benchmarks: n events over the last 30 days, written by SQL in chunks,
+ * rollups built from exactly those rows with the ingest's detail rule.
+ */
+async function backfill(pool: pg.Pool, n: number, bots: string[]): Promise<void> {
+  const t = performance.now();
+  await pool.query('select observatory_ensure_usage_partitions(2, 1)');
+  const chunk = 500_000;
+  for (let done = 0; done < n; done += chunk) {
+    const k = Math.min(chunk, n - done);
+    await pool.query(
+      `with src as (
+         select gen_random_uuid() as id,
+                now() - (random() * interval '30 days') as created_at,
+                ($2::uuid[])[1 + (g % array_length($2::uuid[], 1))] as bot_id,
+                (array['databento','polygon','ironbeam','ironbeam','openai','risk_engine'])[1 + g % 6] as integration,
+                (array['marketdata.bars','marketdata.bars','broker.place_order','broker.fill','llm.chat','risk.check'])[1 + g % 6] as operation,
+                case when g % 50 = 0 then 'BLOCKED' else 'OK' end as status,
+                g
+           from generate_series(1, $1::int) g
+       ), ins as (
+         insert into integration_usage_events (id, created_at, bot_id, integration, operation, status, records, reason_code, trace_id, metadata)
+         select id, created_at, bot_id, integration, operation, status, 1,
+                case when status = 'BLOCKED' then 'MISSING_CREDENTIALS' end,
+                md5(id::text),
+                case when operation = 'broker.fill' then '{"provenance":"PAPER"}'::jsonb
+                     when operation = 'llm.chat' then '{"model":"gpt-4o-mini"}'::jsonb else '{}'::jsonb end
+           from src
+         returning bot_id, integration, operation, status, created_at, records, reason_code, trace_id, metadata
+       )
+       insert into usage_rollups as u (bot_id, integration, operation, status, detail, hour, calls, records, last_at, last_trace_id, last_reason_code)
+       select bot_id, integration, operation, status, ${DETAIL_SQL}, date_trunc('hour', created_at, 'UTC'),
+              count(*), sum(records), max(created_at), max(trace_id), max(reason_code)
+         from ins group by 1, 2, 3, 4, 5, 6
+       on conflict (bot_id, integration, operation, status, detail, hour) do update set
+         calls = u.calls + excluded.calls, records = u.records + excluded.records, last_at = greatest(u.last_at, excluded.last_at)`,
+      [k, bots],
+    );
+  }
+  console.log(`(backfilled ${n.toLocaleString('en')} events in ${((performance.now() - t) / 1000).toFixed(1)} s)`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
