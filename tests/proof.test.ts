@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freshDatabase, type TestDb } from './helpers/db.js';
 import { createUsageRecorder, type UsageRecorder } from '../src/core/usage.js';
-import { botBlockers, botProof, topBots } from '../src/core/db/proof.js';
+import { botBlockers, botProof, resolveBot, topBots } from '../src/core/db/proof.js';
 import { createLogger } from '../src/core/log.js';
 
 let db: TestDb;
@@ -124,6 +124,14 @@ describe('botProof', () => {
     const all = (await botProof(db.pool, active, { sinceHours: 72 }))!;
     expect(all.window.hours).toBe(72);
     expect(await botProof(db.pool, randomUUID())).toBeNull();
+    await expect(botProof(db.pool, 'not-a-uuid')).rejects.toMatchObject({ code: 'USAGE', exitCode: 64 });
+  });
+
+  it('resolveBot accepts an id or a name', async () => {
+    expect(await resolveBot(db.pool, 'es-momentum')).toBe(active);
+    expect(await resolveBot(db.pool, active)).toBe(active);
+    expect(await resolveBot(db.pool, 'nobody')).toBeNull();
+    expect(await resolveBot(db.pool, randomUUID())).toBeNull();
   });
 });
 

@@ -360,11 +360,29 @@ describe('store outages', () => {
     expect(left).toEqual([expect.stringMatching(/^usage-\d+-1\.jsonl$/)]);
     expect(statSync(join(dir, 'spool')).mode & 0o777).toBe(0o700);
     expect(readFileSync(join(dir, 'spool', left[0]), 'utf8').trim().split('\n')).toHaveLength(12);
-    // the next recorder in the same spool directory adopts the dead process's spool
+    // store unreachable at exit: the process still exits promptly, its events kept on disk
+    const closedPort = await new Promise<number>((res) => {
+      const srv = net.createServer().listen(0, '127.0.0.1', () => {
+        const p = (srv.address() as net.AddressInfo).port;
+        srv.close(() => res(p));
+      });
+    });
+    const downUrl = new URL(db.url);
+    downUrl.hostname = '127.0.0.1';
+    downUrl.port = String(closedPort);
+    const down = await execa(tsx, [script], { env: { ...env, DB: downUrl.toString() }, timeout: 30_000 });
+    const downIds = JSON.parse(down.stdout) as string[];
+    const spooled = readdirSync(join(dir, 'spool'))
+      .filter((f) => !f.startsWith(left[0])) // the hard run's spool (possibly claimed by the down run)
+      .flatMap((f) => readFileSync(join(dir, 'spool', f), 'utf8').split('\n').filter(Boolean))
+      .map((l) => JSON.parse(l).id);
+    expect(spooled.sort()).toEqual([...downIds].sort());
+    hardIds.push(...downIds);
+    // the next recorder in the same spool directory adopts the dead processes' spools
     const next = createUsageRecorder({ pool: db.pool, spoolPath: join(dir, 'spool', `usage-${process.pid}-3.jsonl`), log: quiet, exitHooks: false });
     await next.flush();
     await next.close();
-    expect(await stored(hardIds)).toEqual({ total: 12, distinct: 12 });
+    expect(await stored(hardIds)).toEqual({ total: 24, distinct: 24 });
   });
 });
 

@@ -206,6 +206,18 @@ export function createUsageRecorder(opts: UsageRecorderOptions = {}): UsageRecor
   let drainQueued = false;
   let draining = false;
   const inflight = new Set<Promise<void>>();
+  /** batches taken from the queue whose insert has not answered yet: spooled if the process exits */
+  const unconfirmed = new Set<EventRow[]>();
+
+  /** insertEvents, with the batch tracked until the store answers */
+  async function store(batch: EventRow[]): Promise<number> {
+    unconfirmed.add(batch);
+    try {
+      return (await insertEvents(pool, batch)).inserted;
+    } finally {
+      unconfirmed.delete(batch);
+    }
+  }
   const totals = { inserted: 0, spooled: 0, replayed: 0 };
 
   function failClosedCheck(): void {
@@ -254,10 +266,10 @@ export function createUsageRecorder(opts: UsageRecorderOptions = {}): UsageRecor
   function pump(): void {
     while (queue.length >= batchSize && inflight.size < concurrency && storeReachable && spool.empty && !claimed.length && !draining && !closed) {
       const batch = queue.splice(0, batchSize);
-      const p: Promise<void> = insertEvents(pool, batch)
+      const p: Promise<void> = store(batch)
         .then(
-          (r) => {
-            totals.inserted += r.inserted;
+          (n) => {
+            totals.inserted += n;
           },
           (err) => {
             if (isDataError(err)) return deadLetter(batch, err);
@@ -303,7 +315,7 @@ export function createUsageRecorder(opts: UsageRecorderOptions = {}): UsageRecor
 
   async function insertChunks(rows: EventRow[]): Promise<number> {
     let n = 0;
-    for (let i = 0; i < rows.length; i += batchSize) n += (await insertEvents(pool, rows.slice(i, i + batchSize))).inserted;
+    for (let i = 0; i < rows.length; i += batchSize) n += (await insertEvents(pool, rows.slice(i, i + batchSize))).inserted; // rows are on disk already
     return n;
   }
 
@@ -375,7 +387,7 @@ export function createUsageRecorder(opts: UsageRecorderOptions = {}): UsageRecor
           continue;
         }
         try {
-          inserted += (await insertEvents(pool, batch)).inserted;
+          inserted += await store(batch);
         } catch (err) {
           if (isDataError(err)) deadLetter(batch, err);
           else {
@@ -433,12 +445,19 @@ export function createUsageRecorder(opts: UsageRecorderOptions = {}): UsageRecor
     return result;
   }
 
+  // the event loop is empty: store what is queued. Only when something is queued — a spool
+  // alone is safe on disk, and retrying it here would keep a store-less process alive forever.
   const onBeforeExit = () => {
-    if (!closed && (queue.length || !spool.empty)) void scheduleDrain();
+    if (closed || !queue.length) return;
+    void scheduleDrain().then(() => {
+      if (queue.length) spill(true); // store down and spool full: past the bound beats losing proof
+    });
   };
-  // process.exit() allows only sync work: keep pending events on disk for the next process
+  // process.exit() allows only sync work: queued and unanswered batches go to disk for the next
+  // process (a batch the store did commit is deduplicated on replay by its ids)
   const onExit = () => {
     try {
+      for (const b of unconfirmed) queue.push(...b);
       if (queue.length) spill(true);
     } catch {
       /* exiting: nowhere left to report */
@@ -529,6 +548,8 @@ export function createUsageRecorder(opts: UsageRecorderOptions = {}): UsageRecor
       // past the bound, but losing proof is worse than a larger file at shutdown
       spill(true);
       log.error({ spool: spool.path, events: r.pending }, 'usage events written to a full spool at close; they will be replayed by the next recorder');
+    } else if (!spool.empty) {
+      log.warn({ spool: spool.path, bytes: spool.bytes }, 'status store unreachable at close; usage events stay spooled and are replayed by the next recorder');
     }
     if (hooks) {
       process.off('beforeExit', onBeforeExit);

@@ -16,6 +16,7 @@
  *  - errors / blocked attempts by reason code (exact: the rollup splits non-OK rows by reason).
  */
 import type pg from 'pg';
+import { UsageError } from '../errors.js';
 import type { Blocker } from '../integrations/types.js';
 import { NIL_UUID } from '../events-schema.js';
 import { lastRun, runningRunsWithStaleHeartbeat, type RunView } from './runs.js';
@@ -91,6 +92,20 @@ export interface TopBot {
   last_at: string;
 }
 
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function assertBotId(botId: string): void {
+  if (!UUID_RE.test(botId)) throw new UsageError('bot id must be a UUID', 'pass the bot id, or resolve a name with resolveBot()');
+}
+
+/** A bot id from its id or its name (`observatory proof es-momentum`); null when unknown. */
+export async function resolveBot(pool: pg.Pool, idOrName: string): Promise<string | null> {
+  const { rows } = UUID_RE.test(idOrName)
+    ? await pool.query('select id from bots where id = $1', [idOrName])
+    : await pool.query('select id from bots where name = $1', [idOrName]);
+  return rows[0]?.id ?? null;
+}
+
 function hoursOf(h: number | undefined): number {
   const n = Math.trunc(h ?? 24);
   return Math.max(1, Math.min(24 * 90, n));
@@ -145,6 +160,7 @@ interface RollupGroup {
 
 /** Panel B for one bot, or null when the bot is unknown (no bot row and no usage). */
 export async function botProof(pool: pg.Pool, botId: string, opts: { sinceHours?: number } = {}): Promise<BotProof | null> {
+  assertBotId(botId);
   const hours = hoursOf(opts.sinceHours);
   const [botRes, groupsRes, run] = await Promise.all([
     pool.query(
@@ -316,6 +332,7 @@ export const BLOCKED_ATTEMPT_WINDOW_MS = 60 * 60_000;
  * blocker per integration and reason, with the latest trace_id).
  */
 export async function botBlockers(pool: pg.Pool, botId: string, staleMs: number): Promise<Blocker[]> {
+  assertBotId(botId);
   const [botRes, run, stale, blockedRes] = await Promise.all([
     pool.query('select id from bots where id = $1', [botId]),
     lastRun(pool, botId),

@@ -7,6 +7,7 @@
 import type pg from 'pg';
 import type { EventRow, EventStatus } from '../events-schema.js';
 import { NIL_UUID } from '../events-schema.js';
+import { UsageError } from '../errors.js';
 import { redactDeep } from '../redact.js';
 
 export const EVENTS_CHANNEL = 'observatory_events';
@@ -177,7 +178,9 @@ export const MAX_LIST_LIMIT = 1000;
 
 export async function listEvents(pool: pg.Pool, f: EventFilters = {}): Promise<EventView[]> {
   const limit = Math.max(1, Math.min(MAX_LIST_LIMIT, Math.trunc(f.limit ?? 50)));
-  const since = f.since === undefined ? null : new Date(f.since).toISOString();
+  const sinceDate = f.since === undefined ? null : new Date(f.since);
+  if (sinceDate && Number.isNaN(sinceDate.getTime())) throw new UsageError('since: expected a timestamp');
+  const since = sinceDate ? sinceDate.toISOString() : null;
   const asc = f.afterId !== undefined;
   const { rows } = await pool.query(
     `select id, created_at, user_id, bot_id, run_id, integration, operation, status, latency_ms,
