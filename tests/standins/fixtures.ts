@@ -7,7 +7,8 @@ import type { IntegrationKind, IntegrationSpec, ProbeDef } from '../../src/core/
 import { TokenCache, type ProbeContext } from '../../src/core/integrations/probes/index.js';
 import { newTraceId } from '../../src/core/trace.js';
 
-export const TEST_TIMEOUT_MS = 300;
+// long enough that a loaded CI machine never times out a healthy local probe; hang tests wait this long
+export const TEST_TIMEOUT_MS = 1000;
 
 const ENV_OF: Record<string, string[]> = {
   databento: ['DATABENTO_API_KEY'],
