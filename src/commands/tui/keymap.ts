@@ -64,8 +64,9 @@ export const BINDINGS: readonly Binding[] = [
   { type: 'panel', keys: '1-4', help: 'Integrations · Proof · Catalog · Gate', group: 'Panels', contexts: LISTS, matches: (i, k) => plain(k) && /^[1-4]$/.test(i) },
   { type: 'nextPanel', keys: 'Tab', help: 'next panel', group: 'Panels', contexts: LISTS, matches: (_i, k) => k.tab && !k.shift },
   { type: 'prevPanel', keys: 'Shift-Tab', help: 'previous panel', group: 'Panels', contexts: LISTS, matches: (_i, k) => k.tab && k.shift },
-  { type: 'up', keys: '↑ k', help: 'move up', group: 'Move', contexts: MOVES, matches: (i, k) => k.upArrow || (plain(k) && i === 'k') },
-  { type: 'down', keys: '↓ j', help: 'move down', group: 'Move', contexts: MOVES, matches: (i, k) => k.downArrow || (plain(k) && i === 'j') },
+  // j/k are letters while typing; arrows move everywhere
+  { type: 'up', keys: '↑ k', help: 'move up', group: 'Move', contexts: MOVES, matches: (i, k, c) => k.upArrow || (c !== 'text' && plain(k) && i === 'k') },
+  { type: 'down', keys: '↓ j', help: 'move down', group: 'Move', contexts: MOVES, matches: (i, k, c) => k.downArrow || (c !== 'text' && plain(k) && i === 'j') },
   { type: 'pageUp', keys: 'PgUp', help: 'page up', group: 'Move', contexts: LISTS, matches: (_i, k) => k.pageUp },
   { type: 'pageDown', keys: 'PgDn', help: 'page down', group: 'Move', contexts: LISTS, matches: (_i, k) => k.pageDown },
   { type: 'open', keys: 'Enter', help: 'open the integration drawer / choose the bot', group: 'Move', contexts: ['browse', 'text'], matches: (_i, k) => k.return },

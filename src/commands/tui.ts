@@ -1,0 +1,22 @@
+/**
+ * `observatory tui`: the on-call terminal UI (Panels A–D, live). Read-only. The Ink app lives
+ * in ./tui/ and is imported only here, on use, so no other command pays for ink or react.
+ */
+import type { CommandContext } from './context.js';
+import type { Mode } from '../core/integrations/types.js';
+import { MODES } from '../core/integrations/types.js';
+import { UsageError } from '../core/errors.js';
+
+export interface TuiCommandOptions {
+  mode: Mode;
+  /** polling interval (fallback to LISTEN/NOTIFY), default 2000 */
+  intervalMs?: number;
+}
+
+export async function run(ctx: CommandContext, opts: TuiCommandOptions): Promise<number> {
+  if (!(MODES as readonly string[]).includes(opts.mode)) throw new UsageError(`--mode: expected one of ${MODES.join(', ')}`);
+  if (opts.intervalMs !== undefined && (!Number.isFinite(opts.intervalMs) || opts.intervalMs < 250 || opts.intervalMs > 600_000))
+    throw new UsageError('--interval: expected milliseconds between 250 and 600000');
+  const { runTui } = await import('./tui/main.js');
+  return runTui(ctx, opts);
+}

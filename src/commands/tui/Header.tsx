@@ -1,0 +1,65 @@
+/**
+ * Always on screen: the global autonomy verdict for the mode shown (text + colour), how old
+ * the data is, the daemon's heartbeat age, the database read, and the first blocker with its
+ * trace_id so an on-call engineer can quote it without switching panels.
+ */
+import { Box, Text } from 'ink';
+import type { TuiData } from './controller.js';
+import { headerStatus } from './verdict.js';
+import { safe, seconds } from './format.js';
+import { statusColour, useColor, useColour } from './theme.js';
+
+interface Props {
+  data: TuiData;
+  now: number;
+  width: number;
+}
+
+function Badge({ status }: { status: string }) {
+  const on = useColor();
+  // with colour: a solid block; without: brackets, so it still reads as the headline
+  return on ? (
+    <Text backgroundColor={statusColour(status)} color="black" bold>{` ${status} `}</Text>
+  ) : (
+    <Text bold>{`[ ${status} ]`}</Text>
+  );
+}
+
+function FirstBlocker({ data }: { data: TuiData }) {
+  const colour = useColour();
+  if (data.outage)
+    return <Text color={colour('magenta')} wrap="truncate-end">{'? STATUS_UNAVAILABLE [postgres] fix: check Postgres is running and DATABASE_URL; `observatory up` starts the embedded store'}</Text>;
+  if (!data.status) return <Text dimColor wrap="truncate-end">… reading the status store</Text>;
+  const { blockers, warnings } = data.status.autonomy;
+  const b = blockers[0];
+  if (!b) {
+    const w = warnings.length ? ` · ${warnings.length} warning(s) (4 Gate)` : '';
+    return <Text color={colour('green')} wrap="truncate-end">{`✓ no blockers for ${data.status.mode}${w}`}</Text>;
+  }
+  const more = blockers.length > 1 ? ` +${blockers.length - 1} more (4 Gate)` : '';
+  return (
+    <Text wrap="truncate-end">
+      <Text color={colour('red')} bold>{`✗ ${safe(b.code)}`}</Text>
+      {`${b.integration ? ` [${safe(b.integration)}]` : ''} trace_id ${safe(b.trace_id ?? '—')}${more}`}
+    </Text>
+  );
+}
+
+export function Header({ data, now, width }: Props) {
+  const status = headerStatus(data, now);
+  const updated = data.updatedAt === null ? 'never' : `${seconds(now - data.updatedAt)} ago`;
+  const d = data.status?.daemon;
+  const beat = !data.status ? '—' : d?.heartbeat_age_ms == null ? 'none' : `${seconds(d.heartbeat_age_ms + (now - (data.updatedAt ?? now)))} ago`;
+  return (
+    <Box flexDirection="column" width={width}>
+      {/* one Text, not a row of boxes: flex would squeeze the badge and wrap it at 80 columns */}
+      <Text wrap="truncate-end">
+        <Text bold>OBSERVATORY </Text>
+        <Badge status={status} />
+        {`  mode ${data.request.mode} · updated ${updated} · daemon heartbeat ${beat} · ${data.listening ? 'live' : `polling ${seconds(data.intervalMs)}`}`}
+      </Text>
+      <Text dimColor wrap="truncate-end">{`db ${safe(data.where)}`}</Text>
+      <FirstBlocker data={data} />
+    </Box>
+  );
+}

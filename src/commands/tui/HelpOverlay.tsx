@@ -1,0 +1,47 @@
+/** The '?' overlay, drawn from the key registry itself (keymap.ts), so it cannot drift from the bindings. */
+import { Box, Text } from 'ink';
+import { helpRows, type HelpGroup } from './keymap.js';
+
+const LEFT: HelpGroup[] = ['Panels', 'Move'];
+const RIGHT: HelpGroup[] = ['Data', 'App'];
+
+function Group({ group, width }: { group: HelpGroup; width: number }) {
+  const rows = helpRows().filter((r) => r.group === group);
+  return (
+    <Box flexDirection="column" width={width}>
+      <Text bold underline>
+        {group}
+      </Text>
+      {rows.map((r) => (
+        <Box key={`${r.keys}|${r.help}`}>
+          <Box width={11}>
+            <Text bold>{r.keys}</Text>
+          </Box>
+          <Text wrap="truncate-end">{r.help}</Text>
+        </Box>
+      ))}
+    </Box>
+  );
+}
+
+export function HelpOverlay({ width }: { width: number }) {
+  const twoColumns = width >= 70;
+  const col = twoColumns ? Math.floor((width - 2) / 2) : width;
+  return (
+    <Box flexDirection="column" width={width}>
+      <Text bold>{'Keys — read-only: nothing here changes the platform   (? or Esc closes)'}</Text>
+      <Box flexDirection={twoColumns ? 'row' : 'column'}>
+        <Box flexDirection="column" width={col} marginRight={twoColumns ? 2 : 0}>
+          {LEFT.map((g) => (
+            <Group key={g} group={g} width={col} />
+          ))}
+        </Box>
+        <Box flexDirection="column" width={col}>
+          {RIGHT.map((g) => (
+            <Group key={g} group={g} width={col} />
+          ))}
+        </Box>
+      </Box>
+    </Box>
+  );
+}

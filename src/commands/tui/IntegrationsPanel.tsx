@@ -1,0 +1,58 @@
+/** Panel A: integration health as the prober recorded it (systemStatusView's rows). Enter opens the drawer. */
+import { Box } from 'ink';
+import type { IntegrationRow } from '../../core/views.js';
+import { Table, type Column, type Row } from './Table.js';
+import { ago, latency } from './format.js';
+
+interface Props {
+  rows: IntegrationRow[];
+  cursor: number;
+  width: number;
+  height: number;
+  now: number;
+}
+
+function required(r: IntegrationRow): string {
+  if (!r.required_for_autonomy) return 'no';
+  return r.required_groups.length ? 'any' : 'yes';
+}
+
+function reason(r: IntegrationRow): string {
+  if (!r.reason_code) return '';
+  return `${r.reason_code}${r.injected ? ' (drill)' : ''}${r.reason_human ? `: ${r.reason_human}` : ''}`;
+}
+
+export function IntegrationsPanel({ rows, cursor, width, height, now }: Props) {
+  // wide terminals get the trace_id column; 80 columns keep the reason readable instead
+  const wide = width >= 130;
+  const columns: Column[] = [
+    { title: 'Integration', width: 12 },
+    { title: 'Conn', width: 4 },
+    { title: 'Status', width: 8 },
+    { title: 'Last OK', width: 8 },
+    { title: 'Probed', width: 8 },
+    { title: 'Latency', width: 7 },
+    { title: 'Req', width: 4 },
+    { title: 'Reason' },
+    ...(wide ? [{ title: 'Trace', width: 32 }] : []),
+  ];
+  const table: Row[] = rows.map((r) => ({
+    key: r.name,
+    cells: [
+      { text: r.name, bold: true },
+      r.connected ? 'yes' : 'no',
+      { text: r.status, status: r.status },
+      ago(r.last_ok_at, now),
+      ago(r.last_probe_at, now),
+      latency(r.latency_ms),
+      required(r),
+      reason(r),
+      ...(wide ? [r.trace_id ?? '—'] : []),
+    ],
+  }));
+  return (
+    <Box flexDirection="column">
+      <Table columns={columns} rows={table} width={width} height={height} selected={cursor} empty="no integrations configured" />
+    </Box>
+  );
+}

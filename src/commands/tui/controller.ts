@@ -1,0 +1,340 @@
+/**
+ * The TUI's data loader. It reads only through the core views the CLI and the HTTP API serve
+ * — systemStatusView (Panel A, the header and Panel D: the same evaluateGate `gate check`
+ * runs), botsView/botProofView (Panel B, from usage_rollups), catalogView (Panel C),
+ * integrationEventsView (the drawer) — so nothing here derives a status of its own.
+ *
+ * Freshness rules (never stale in silence):
+ *  - a load is all or nothing: when any read fails, every panel's data is dropped (the screen
+ *    shows UNKNOWN and the error), never the last good data;
+ *  - failed loads retry with exponential backoff and the store is reopened, so the screen
+ *    recovers by itself when the database comes back;
+ *  - a dedicated client LISTENs on the state and events channels and triggers a reload within
+ *    NOTIFY_DEBOUNCE_MS; polling every intervalMs is the fallback when notifications are lost.
+ */
+import pg from 'pg';
+import type { Config } from '../../core/config.js';
+import type { Mode, Registry, Status } from '../../core/integrations/types.js';
+import { botProofView, botsView, integrationEventsView, systemStatusView, type SystemStatusView } from '../../core/views.js';
+import { STATE_CHANNEL, type ProbeRow } from '../../core/db/state.js';
+import { EVENTS_CHANNEL, type EventView } from '../../core/db/usage-events.js';
+import type { BotProof } from '../../core/db/proof.js';
+import { catalogView, type CatalogView } from '../../core/catalog.js';
+import { oneLine, redactString, sanitizeError } from '../../core/redact.js';
+
+export type PanelId = 'integrations' | 'proof' | 'catalog' | 'gate';
+export const PANELS: readonly PanelId[] = ['integrations', 'proof', 'catalog', 'gate'];
+
+export interface StoreHandle {
+  pool: pg.Pool;
+  url: string;
+  /** store.describe: where the data comes from, never credentials */
+  describe: string;
+  close(): Promise<void>;
+}
+
+/** What the screen currently asks for; the controller loads only that. */
+export interface ViewRequest {
+  mode: Mode;
+  panel: PanelId;
+  /** integration whose drawer is open */
+  drawer: string | null;
+  /** bot chosen in Panel B; null = the most active one */
+  botId: string | null;
+  /** the bot search text while the selector is open, else null */
+  botQuery: string | null;
+}
+
+export interface DrawerData {
+  integration: string;
+  events: EventView[];
+  probes: ProbeRow[];
+}
+
+export interface BotChoice {
+  bot_id: string;
+  name: string | null;
+}
+
+export interface ProofData {
+  top: Array<BotChoice & { calls: number; blocked: number; last_at: string }>;
+  /** the bot shown: the one picked, else the most active */
+  botId: string | null;
+  bot: BotProof | null;
+}
+
+export type CatalogData = CatalogView;
+
+export interface Outage {
+  message: string;
+  since: number;
+  attempts: number;
+  nextRetryAt: number;
+}
+
+export interface TuiData {
+  request: ViewRequest;
+  /** null while connecting or during an outage: nothing is shown that was not just read */
+  status: SystemStatusView | null;
+  proof: ProofData | null;
+  catalog: CatalogData | null;
+  drawer: DrawerData | null;
+  botChoices: BotChoice[] | null;
+  /** when the data on screen was read (ms since epoch) */
+  updatedAt: number | null;
+  outage: Outage | null;
+  /** the store's description once opened, else the configured target */
+  where: string;
+  /** a LISTEN connection is up (updates within a second); else polling only */
+  listening: boolean;
+  intervalMs: number;
+}
+
+export const NOTIFY_DEBOUNCE_MS = 100;
+const BACKOFF_FIRST_MS = 500;
+const BACKOFF_MAX_MS = 10_000;
+
+export function backoffMs(attempts: number): number {
+  return Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** Math.max(0, attempts - 1));
+}
+
+export interface ControllerDeps {
+  openStore: () => Promise<StoreHandle>;
+  registry: Registry;
+  config: Config;
+  /** shown before the store is open (e.g. "external db.example:5432/observatory") */
+  where: string;
+  intervalMs: number;
+  initial: ViewRequest;
+  /** LISTEN for NOTIFY (default true) */
+  listen?: boolean;
+}
+
+export class TuiController {
+  private data: TuiData;
+  private listeners = new Set<() => void>();
+  private store: StoreHandle | null = null;
+  private listenClient: pg.Client | null = null;
+  private listenConnecting = false;
+  private timer: NodeJS.Timeout | null = null;
+  private timerAt = Infinity;
+  private running = false;
+  private again = false;
+  private closed = false;
+  private failures = 0;
+
+  constructor(private readonly deps: ControllerDeps) {
+    this.data = {
+      request: deps.initial,
+      status: null,
+      proof: null,
+      catalog: null,
+      drawer: null,
+      botChoices: null,
+      updatedAt: null,
+      outage: null,
+      where: deps.where,
+      listening: false,
+      intervalMs: deps.intervalMs,
+    };
+  }
+
+  subscribe = (fn: () => void): (() => void) => {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  };
+
+  getData = (): TuiData => this.data;
+
+  private emit(next: Partial<TuiData>): void {
+    this.data = { ...this.data, ...next };
+    for (const fn of this.listeners) fn();
+  }
+
+  start(): void {
+    this.soon(0);
+  }
+
+  /** Load once (for the non-TTY frame): resolves after the first attempt, success or not. */
+  async loadOnce(): Promise<TuiData> {
+    await this.tick(false);
+    return this.data;
+  }
+
+  setView(patch: Partial<ViewRequest>): void {
+    const request = { ...this.data.request, ...patch };
+    const changed = (Object.keys(patch) as Array<keyof ViewRequest>).some((k) => patch[k] !== this.data.request[k]);
+    if (!changed) return;
+    // data read for another mode must not be shown under this mode's label
+    const cleared: Partial<TuiData> = request.mode !== this.data.request.mode ? { status: null, catalog: null } : {};
+    if (request.drawer !== this.data.request.drawer) cleared.drawer = null;
+    if (request.botId !== this.data.request.botId && this.data.proof) cleared.proof = { ...this.data.proof, botId: request.botId, bot: null };
+    this.emit({ request, ...cleared });
+    this.soon(0);
+  }
+
+  refresh(): void {
+    this.soon(0);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.dropStore();
+  }
+
+  /** Runs a load within ms unless one is already due sooner. */
+  private soon(ms: number): void {
+    if (this.closed) return;
+    const at = Date.now() + ms;
+    if (this.timer && this.timerAt <= at) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.timerAt = Infinity;
+      void this.tick(true);
+    }, ms);
+  }
+
+  private async tick(schedule: boolean): Promise<void> {
+    if (this.closed) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    let next = this.deps.intervalMs;
+    try {
+      await this.load();
+      this.failures = 0;
+    } catch (err) {
+      this.failures += 1;
+      next = backoffMs(this.failures);
+      const e = sanitizeError(err, 'STATUS_UNAVAILABLE');
+      // the store's own errors say STATUS_UNAVAILABLE already; Postgres' SQLSTATE codes (3D000…) help
+      const message = oneLine(redactString(e.code === 'STATUS_UNAVAILABLE' ? e.message : `${e.message} (${e.code})`), 300);
+      // fail closed: drop everything read before; the screen shows UNKNOWN and this message
+      this.emit({
+        status: null,
+        proof: null,
+        catalog: null,
+        drawer: null,
+        botChoices: null,
+        listening: false,
+        outage: { message, since: this.data.outage?.since ?? Date.now(), attempts: this.failures, nextRetryAt: Date.now() + next },
+      });
+      await this.dropStore();
+    } finally {
+      this.running = false;
+    }
+    if (!schedule || this.closed) return;
+    if (this.again) {
+      this.again = false;
+      next = 0;
+    }
+    this.soon(next);
+  }
+
+  private async load(): Promise<void> {
+    const req = this.data.request;
+    if (!this.store) {
+      this.store = await this.deps.openStore();
+      this.emit({ where: this.store.describe });
+    }
+    const { pool } = this.store;
+    const status = await systemStatusView(pool, this.deps.registry, this.deps.config, { mode: req.mode });
+    // the view turns a read failure into UNKNOWN; for the screen that is an outage like any other
+    if (!status.success) throw new Error(status.autonomy.blockers[0]?.message ?? 'status store unreachable');
+    const statusByName: Record<string, Status> = Object.fromEntries(status.integrations.map((i) => [i.name, i.status]));
+    const [proof, catalog, drawer, botChoices] = await Promise.all([
+      req.panel === 'proof' ? loadProof(pool, req.botId) : null,
+      req.panel === 'catalog' ? loadCatalog(pool, statusByName) : null,
+      req.drawer ? loadDrawer(pool, req.drawer) : null,
+      req.botQuery !== null ? searchBots(pool, req.botQuery) : null,
+    ]);
+    // the screen asked for something else while we read: read again rather than mix views
+    if (JSON.stringify(this.data.request) !== JSON.stringify(req)) {
+      this.again = true;
+      return;
+    }
+    this.emit({ status, proof, catalog, drawer, botChoices, updatedAt: Date.now(), outage: null });
+    if (this.deps.listen !== false) void this.ensureListener(this.store.url);
+  }
+
+  private async ensureListener(url: string): Promise<void> {
+    if (this.listenClient || this.listenConnecting || this.closed) return;
+    this.listenConnecting = true;
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000, application_name: 'observatory-tui-listen' });
+    const lost = () => {
+      if (this.listenClient !== client) return;
+      this.listenClient = null;
+      this.emit({ listening: false });
+      client.end().catch(() => undefined);
+      // a lost LISTEN may mean the store went away: check now instead of at the next poll
+      this.soon(0);
+    };
+    client.on('error', lost);
+    client.on('end', lost);
+    client.on('notification', () => this.soon(NOTIFY_DEBOUNCE_MS));
+    try {
+      await client.connect();
+      await client.query(`listen ${STATE_CHANNEL}; listen ${EVENTS_CHANNEL}`);
+      if (this.closed) {
+        await client.end().catch(() => undefined);
+        return;
+      }
+      this.listenClient = client;
+      this.emit({ listening: true });
+    } catch {
+      // polling carries on; the next successful load tries again
+      await client.end().catch(() => undefined);
+    } finally {
+      this.listenConnecting = false;
+    }
+  }
+
+  private async dropStore(): Promise<void> {
+    const client = this.listenClient;
+    this.listenClient = null;
+    if (client) await client.end().catch(() => undefined);
+    const store = this.store;
+    this.store = null;
+    if (store) await store.close().catch(() => undefined);
+  }
+}
+
+async function loadProof(pool: pg.Pool, botId: string | null): Promise<ProofData> {
+  const { bots } = await botsView(pool, { limit: 10 });
+  const id = botId ?? bots[0]?.bot_id ?? null;
+  const view = id ? await botProofView(pool, id) : null;
+  return { top: bots.map((t) => ({ bot_id: t.bot_id, name: t.name, calls: t.calls, blocked: t.blocked, last_at: t.last_at })), botId: id, bot: view?.proof ?? null };
+}
+
+/** Availability from the statuses of the same read as Panel A, so the two never disagree on one screen. */
+async function loadCatalog(pool: pg.Pool, statusByName: Record<string, Status>): Promise<CatalogData> {
+  return catalogView(pool, statusByName);
+}
+
+async function loadDrawer(pool: pg.Pool, integration: string): Promise<DrawerData> {
+  const { events, probes } = await integrationEventsView(pool, integration, { limit: 20 });
+  return { integration, events, probes };
+}
+
+/**
+ * The bot selector's type-to-search: by name (substring) or id (prefix), over the bots table
+ * (one row per bot, indexed by name). Not a status read — it only names bots; their proof
+ * comes from botProof.
+ */
+export async function searchBots(pool: pg.Pool, query: string): Promise<BotChoice[]> {
+  const q = query.trim();
+  if (!q) return [];
+  const like = q.replace(/[\\%_]/g, (c) => `\\${c}`);
+  const { rows } = await pool.query<{ id: string; name: string | null }>(
+    `select id, name from bots
+      where name ilike '%' || $1 || '%' or id::text like $2 || '%'
+      order by last_seen_at desc, id limit 10`,
+    [like, like.toLowerCase()],
+  );
+  return rows.map((r) => ({ bot_id: r.id, name: r.name }));
+}

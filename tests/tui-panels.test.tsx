@@ -1,0 +1,299 @@
+/**
+ * Panels A–D and the drawer, rendered by ink-testing-library at 80×24 from real rows in a
+ * real database (written through the core write paths), ANSI stripped; and the key flows.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { freshDatabase, type TestDb } from './helpers/db.js';
+import { KEY, mount, poolStore, seedWorld, testConfig, type Mounted, type Seeded } from './tui-fixtures.js';
+import { autonomyView } from '../src/core/views.js';
+import { loadRegistry } from '../src/core/integrations/registry.js';
+import { helpRows } from '../src/commands/tui/keymap.js';
+import type { Config } from '../src/core/config.js';
+
+let db: TestDb;
+let world: Seeded;
+let config: Config;
+let m: Mounted | undefined;
+const allFrames: string[] = [];
+
+beforeAll(async () => {
+  db = await freshDatabase();
+  world = await seedWorld(db.pool);
+  config = testConfig(db.url);
+});
+afterEach(async () => {
+  if (m) {
+    allFrames.push(...m.frames);
+    await m.close();
+  }
+  m = undefined;
+});
+afterAll(() => {
+  expect(allFrames.length).toBeGreaterThan(10);
+});
+
+const open = (extra: Parameters<typeof mount>[0] extends infer O ? Partial<O> : never = {}) =>
+  (m = mount({ openStore: poolStore(db.pool, db.url), config, ...extra }));
+
+function fits(frame: string, columns = 80, rows = 24) {
+  const lines = frame.split('\n');
+  expect(lines.length).toBeLessThanOrEqual(rows - 1);
+  for (const l of lines) expect(l.length, `line too wide: ${l}`).toBeLessThanOrEqual(columns);
+}
+
+describe('Panel A — integrations', () => {
+  it('shows every integration with connected, status, ages, latency, required and reason; header has the gate verdict', async () => {
+    const t = open();
+    const f = await t.until((s) => s.includes('risk_engine'), 'panel A rows');
+    fits(f);
+    const gate = await autonomyView(db.pool, loadRegistry(config), config, { mode: 'paper' });
+    expect(f).toContain(`[ ${gate.global_status} ]`);
+    expect(f).toMatch(/mode paper · updated \d+s ago · daemon heartbeat \d+s ago/);
+    expect(f).toContain(`db external test /${db.name}`);
+    expect(f).toMatch(/Integration\s+Conn\s+Status\s+Last OK\s+Probed\s+Latency\s+Req\s+Reason/);
+    expect(f).toMatch(/polygon\s+yes\s+OK\s+\d+s ago\s+\d+s ago\s+35ms\s+any/);
+    expect(f).toMatch(/databento\s+yes\s+DEGRADED\s+never\s+\d+s ago\s+42ms\s+any\s+UPSTREAM_5XX/);
+    expect(f).toMatch(/ironbeam\s+no\s+BLOCKED\s+never\s+\d+s ago\s+42ms\s+no\s+MISSING_CREDENTIA/);
+    expect(f).toMatch(/postgres\s+yes\s+OK/);
+    expect(f).toMatch(/\[1 Integrations\]/);
+  });
+
+  it('Enter opens the drawer: last usage events (sanitized) and probes with trace_ids; Esc closes it', async () => {
+    const t = open();
+    await t.until((s) => s.includes('risk_engine'), 'rows');
+    await t.press(KEY.down); // databento → polygon
+    await t.press(KEY.enter);
+    const f = await t.until((s) => s.includes('Usage events — last'), 'drawer');
+    fits(f);
+    expect(f).toContain('▌polygon OK');
+    expect(f).toContain('Usage events — last 2 (sanitized)');
+    expect(f).toMatch(/marketdata\.bars\s+OK 390 rec ESZ5 1m/);
+    expect(f).toContain(world.alpha.barsTrace);
+    // probes are below the events: scroll to them
+    for (let i = 0; i < 6; i++) await t.press('j');
+    const g = t.frame();
+    expect(g).toContain('Probes — last 1');
+    expect(g).toContain(world.traces.polygon);
+    await t.press(KEY.esc);
+    const h = await t.until((s) => s.includes('Integration  Conn'), 'drawer closed');
+    expect(h).not.toContain('Usage events');
+  });
+
+  it('the drawer of an integration with a BLOCKED attempt shows the reason and its trace_id', async () => {
+    const t = open({ columns: 100 });
+    await t.until((s) => s.includes('risk_engine'), 'rows');
+    await t.press('j');
+    await t.press('j'); // ironbeam
+    await t.press(KEY.enter);
+    const f = await t.until((s) => s.includes('broker.place_order'), 'ironbeam drawer');
+    expect(f).toMatch(/broker\.place_order\s+BLOCKED MISSING_CRE/);
+    expect(f).toContain(world.alpha.blockedTrace);
+  });
+
+  it('"/" filters the list; Esc clears', async () => {
+    const t = open();
+    await t.until((s) => s.includes('risk_engine'), 'rows');
+    await t.press('/');
+    for (const c of 'blocked') await t.press(c);
+    const f = await t.until((s) => !s.includes('polygon  '), 'filtered');
+    expect(f).toContain('/blocked█');
+    expect(f).toMatch(/ironbeam/);
+    expect(f).toMatch(/tradovate/);
+    expect(f).not.toMatch(/risk_engine\s+yes/);
+    await t.press(KEY.enter);
+    expect(t.frame()).toContain('filter "blocked"');
+    await t.press(KEY.esc);
+    await t.until((s) => s.includes('risk_engine'), 'filter cleared');
+  });
+
+  it('wider terminals get a trace_id column', async () => {
+    const t = open({ columns: 140, rows: 30 });
+    const f = await t.until((s) => s.includes('risk_engine'), 'rows');
+    fits(f, 140, 30);
+    expect(f).toMatch(/Reason\s+Trace/);
+    expect(f).toContain(world.traces.polygon);
+  });
+});
+
+describe('Panel B — proof of use', () => {
+  it('lists the most active bots and shows the selected bot: run, 24h badges with counts, BLOCKED attempts, trace_ids', async () => {
+    const t = open({ columns: 100, rows: 30 });
+    await t.until((s) => s.includes('risk_engine'), 'rows');
+    await t.press('2');
+    const f = await t.until((s) => s.includes('Used in last 24h'), 'proof');
+    fits(f, 100, 30);
+    expect(f).toContain('[2 Proof of use]');
+    expect(f).toMatch(/› alpha-bot\s+5/);
+    expect(f).toMatch(/beta-bot\s+1/);
+    expect(f).not.toContain('quiet-bot'); // no usage in 24 h: not among the most active
+    expect(f).toContain(world.alpha.id);
+    expect(f).toMatch(/run paper RUNNING · heartbeat \d+s ago · terminal —/);
+    expect(f).toMatch(/polygon USED 2 calls \/ 450 bars/);
+    expect(f).toMatch(/openai USED 1 calls · gpt-4o-mini×1/);
+    expect(f).toMatch(/ironbeam BLOCKED 1 order intents \(1 blocked\)\n\s+fills: live 0 · paper 0 · sim 0/);
+    expect(f).toContain(`last trace_id ${world.alpha.llmTrace}`);
+    expect(f).toMatch(/BLOCKED attempts \(1\)/);
+    expect(f).toMatch(/ironbeam MISSING_CREDENTIALS ×1/);
+    expect(f).toContain(`trace_id ${world.alpha.blockedTrace}`);
+  });
+
+  it('j moves to the next bot; its failed run shows status and terminal state', async () => {
+    const t = open({ columns: 100, rows: 30 });
+    await t.until((s) => s.includes('risk_engine'), 'rows');
+    await t.press('2');
+    await t.until((s) => s.includes('alpha-bot  '), 'proof');
+    await t.press('j');
+    const f = await t.until((s) => s.includes(world.beta.id), 'beta selected');
+    expect(f).toMatch(/› beta-bot/);
+    expect(f).toMatch(/run shadow FAILED · ended \d+s ago · terminal FAILED \(UPSTREAM_5XX\)/);
+    expect(f).toMatch(/databento ERROR 1 calls \/ 0 bars \(1 err\)/);
+  });
+
+  it("'b' opens the selector: type part of a name (or an id prefix), Enter picks the bot, Esc cancels", async () => {
+    const t = open();
+    await t.until((s) => s.includes('risk_engine'), 'rows');
+    await t.press('b');
+    let f = await t.until((s) => s.includes('Pick a bot'), 'selector');
+    fits(f);
+    for (const c of 'quie') await t.press(c);
+    f = await t.until((s) => s.includes(world.quiet.id), 'search result');
+    expect(f).toContain('> quie█');
+    expect(f).not.toContain('alpha-bot');
+    await t.press(KEY.enter);
+    f = await t.until((s) => s.includes('no usage recorded in the window'), 'quiet-bot proof');
+    expect(f).toContain(world.quiet.id);
+    expect(f).toMatch(/quiet-bot/);
+    // by id prefix
+    await t.press('b');
+    for (const c of world.beta.id.slice(0, 6)) await t.press(c);
+    f = await t.until((s) => s.includes(world.beta.id), 'id search');
+    await t.press(KEY.esc);
+    f = await t.until((s) => !s.includes('Pick a bot'), 'cancelled');
+    expect(f).toContain(world.quiet.id); // cancel keeps the previous choice
+  });
+});
+
+describe('Panel C — variable catalog', () => {
+  it('groups variables by source with type, sources, availability (from Panel A) and last seen; "/" filters', async () => {
+    const t = open({ columns: 100, rows: 30 });
+    await t.until((s) => s.includes('risk_engine'), 'rows');
+    await t.press('3');
+    let f = await t.until((s) => s.includes('Market data ('), 'catalog');
+    fits(f, 100, 30);
+    expect(f).toMatch(/Variable\s+Type\s+Sources\s+Avail\s+Last seen/);
+    expect(f).toMatch(/md\.open\s+number\s+databento,polygon\s+OK\s+never/);
+    expect(f).toMatch(/md\.close\s+number\s+databento,polygon\s+OK\s+\d+s ago/);
+    await t.press('/');
+    for (const c of 'exec') await t.press(c);
+    f = await t.until((s) => s.includes('Order / execution ('), 'exec group');
+    expect(f).not.toContain('Market data (');
+    expect(f).toMatch(/exec\.fill_latency_ms\s+number\s+ironbeam,tradovate\s+BLOCKED\s+never/);
+    await t.press(KEY.esc);
+    for (const c of '/vwap') await t.press(c);
+    f = await t.until((s) => s.includes('Market data (1)'), 'vwap only');
+    expect(f).toMatch(/md\.vwap\s+number\s+databento,polygon\s+OK\s+\d+s ago/);
+    await t.press(KEY.enter);
+    // j/k move within the filtered list; the hint line shows the kept filter
+    expect(t.frame()).toContain('filter "vwap"');
+  });
+
+  it('scrolls through every group with j/k', async () => {
+    const t = open();
+    await t.until((s) => s.includes('risk_engine'), 'rows');
+    await t.press('3');
+    await t.until((s) => s.includes('Market data ('), 'catalog');
+    for (let i = 0; i < 40; i++) await t.press('j');
+    const f = t.frame();
+    fits(f);
+    expect(f).toMatch(/AI \(4\)|ai\.signal_confidence/);
+    expect(f).toMatch(/↑\d+ more/);
+  });
+});
+
+describe('Panel D — autonomy gate', () => {
+  it('shows the same verdict, blockers, fixes and trace_ids as `gate check` for the mode shown; m cycles the mode', async () => {
+    const t = open({ columns: 100, rows: 40 });
+    await t.until((s) => s.includes('risk_engine'), 'rows');
+    await t.press('4');
+    const registry = loadRegistry(config);
+    for (const mode of ['paper', 'shadow', 'live'] as const) {
+      const f = await t.until((s) => s.includes(`autonomy (${mode}):`), `gate ${mode}`);
+      const gate = await autonomyView(db.pool, registry, config, { mode });
+      expect(f).toContain(`[ ${gate.global_status} ]  mode ${mode}`);
+      expect(f).toContain(`${gate.global_status} autonomy (${mode}): ${gate.blockers.length} blocker(s), ${gate.warnings.length} warning(s)`);
+      for (const b of [...gate.blockers, ...gate.warnings]) {
+        expect(f).toContain(b.code);
+        if (b.trace_id && b.trace_id !== gate.trace_id) expect(f).toContain(`trace_id: ${b.trace_id}`);
+      }
+      if (mode === 'live') {
+        expect(f).toContain('LIVE_TRADING_DISABLED');
+        expect(f).toContain('fix: Set LIVE_TRADING_ENABLED=true');
+      }
+      await t.press('m');
+    }
+  });
+
+  it('fits 80×24 and scrolls blockers with j', async () => {
+    const t = open({ initial: { mode: 'live' } });
+    await t.until((s) => s.includes('risk_engine'), 'rows');
+    await t.press('4');
+    const f = await t.until((s) => s.includes('autonomy (live)'), 'gate');
+    fits(f);
+    expect(f).toMatch(/› ✗ /);
+    await t.press('j');
+    fits(t.frame());
+  });
+});
+
+describe('keys', () => {
+  it('Tab / Shift-Tab and 1–4 switch panels', async () => {
+    const t = open();
+    await t.until((s) => s.includes('risk_engine'), 'rows');
+    await t.press(KEY.tab);
+    await t.until((s) => s.includes('[2 Proof of use]'), 'tab → 2');
+    await t.press(KEY.tab);
+    await t.until((s) => s.includes('[3 Catalog]'), 'tab → 3');
+    await t.press('\u001B[Z');
+    await t.until((s) => s.includes('[2 Proof of use]'), 'shift-tab → 2');
+    await t.press('4');
+    await t.until((s) => s.includes('[4 Gate]'), '4');
+    await t.press('1');
+    await t.until((s) => s.includes('[1 Integrations]'), '1');
+  });
+
+  it("'?' shows every binding of the key registry; Esc closes", async () => {
+    const t = open();
+    await t.until((s) => s.includes('risk_engine'), 'rows');
+    await t.press('?');
+    const f = await t.until((s) => s.includes('Keys — read-only'), 'help');
+    fits(f);
+    for (const r of helpRows()) {
+      expect(f).toContain(r.keys);
+      expect(f).toContain(r.help.slice(0, 20));
+    }
+    await t.press('2'); // ignored while the overlay is open
+    expect(t.frame()).toContain('Keys — read-only');
+    await t.press(KEY.esc);
+    await t.until((s) => s.includes('Integration  Conn'), 'help closed');
+  });
+
+  it("'q' quits", async () => {
+    const t = open();
+    await t.until((s) => s.includes('risk_engine'), 'rows');
+    await t.press('q');
+    await t.press('4');
+    expect(t.frame()).toContain('[1 Integrations]');
+  });
+
+  it('Ctrl-C quits, even while typing a filter', async () => {
+    const t = open();
+    await t.until((s) => s.includes('risk_engine'), 'rows');
+    await t.press('/');
+    await t.press('q'); // a letter here, not quit
+    expect(t.frame()).toContain('/q█');
+    await t.press(KEY.ctrlC);
+    await t.press(KEY.esc);
+    await t.press('4');
+    expect(t.frame()).toContain('/q█');
+  });
+});
