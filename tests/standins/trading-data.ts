@@ -1,0 +1,231 @@
+/**
+ * Stand-ins for the endpoints the reference bot (src/runner) calls, layered on the probe
+ * stand-ins of vendors.ts (same auth checks, same echoing failure modes), tests only:
+ *  - Polygon: GET /v2/aggs/ticker/{ticker}/range/1/minute/{from}/{to}?sort&limit (Bearer)
+ *    → {ticker, status: "OK", resultsCount, results: [{t, o, h, l, c, v, vw, n}]}
+ *  - Databento: GET /v0/metadata.get_dataset_range?dataset → {start, end};
+ *    GET|POST /v0/timeseries.get_range (query or form body) → JSON lines of ohlcv-1m records
+ *  - OpenAI: POST /v1/chat/completions → {choices: [{message: {content}}], usage}
+ *  - Tradovate (/v1): GET /account/list, POST /order/placeorder, GET /fill/deps?masterid
+ *  - Ironbeam (/v2): GET /account/getAllAccounts, POST /order/{acct}/place, GET /order/{acct}/fills
+ * Bars are a deterministic synthetic series (a gentle uptrend), generated on request.
+ */
+import { bearerOf, jsonBody, Standin, type Recorded, type Reply, type VendorHandler } from './server.js';
+import { databento, ironbeam, openai, polygon, tradovate, type IronbeamCreds, type TradovateCreds } from './vendors.js';
+
+export interface SynthBar {
+  t: number;
+  o: number;
+  h: number;
+  l: number;
+  c: number;
+  v: number;
+}
+
+/** `n` one-minute bars ending at `endMs` (exclusive), drifting up from `start`. */
+export function synthBars(n: number, endMs: number, start = 5000): SynthBar[] {
+  const first = Math.floor(endMs / 60_000) * 60_000 - n * 60_000;
+  const out: SynthBar[] = [];
+  let price = start;
+  for (let i = 0; i < n; i++) {
+    const o = price;
+    const c = +(o + 0.25 + (i % 3 === 0 ? -0.5 : 0.5)).toFixed(2);
+    out.push({ t: first + i * 60_000, o, h: Math.max(o, c) + 0.5, l: Math.min(o, c) - 0.25, c, v: 100 + (i % 7) * 10 });
+    price = c;
+  }
+  return out;
+}
+
+function unauthorized(s: Standin, r: Recorded): Reply {
+  return { status: 401, body: s.echoBody(r, 'unauthorized'), headers: { 'x-echo-authorization': String(r.headers.authorization ?? '') } };
+}
+
+/** A stand-in whose handler tries `extra` first and falls back to the probe stand-in's handler. */
+function extend(baseStandin: Standin, extra: (r: Recorded, s: Standin) => Reply | undefined): Standin {
+  const v = baseStandin.vendor;
+  const h: VendorHandler = {
+    basePath: v.basePath,
+    isLogin: (r) => v.isLogin(r),
+    echoed: (r) => v.echoed(r),
+    handle: (r, s) => extra(r, s) ?? v.handle(r, s),
+    wrongShape: (r) => v.wrongShape(r),
+    special: v.special ? (name, r, s) => v.special!(name, r, s) : undefined,
+  };
+  return new Standin(h);
+}
+
+export interface PolygonDataOptions {
+  bars?: number;
+}
+
+export function polygonData(key: string, opts: PolygonDataOptions = {}): Standin {
+  return extend(polygon(key), (r, s) => {
+    const m = /^\/v2\/aggs\/ticker\/([^/]+)\/range\/1\/minute\/(\d+)\/(\d+)$/.exec(r.path);
+    if (r.method !== 'GET' || !m) return undefined;
+    if (bearerOf(r) !== key) return unauthorized(s, r);
+    const q = new URLSearchParams(r.query);
+    const limit = Number(q.get('limit') ?? 5000);
+    const to = Number(m[3]);
+    let bars = synthBars(opts.bars ?? 150, to).filter((b) => b.t >= Number(m[2]));
+    if (q.get('sort') === 'desc') bars = bars.reverse();
+    bars = bars.slice(0, limit);
+    return {
+      status: 200,
+      body: {
+        ticker: decodeURIComponent(m[1]),
+        queryCount: bars.length,
+        resultsCount: bars.length,
+        adjusted: true,
+        status: 'OK',
+        request_id: 'req-standin',
+        count: bars.length,
+        results: bars.map((b) => ({ ...b, vw: +((b.h + b.l + b.c) / 3).toFixed(4), n: 12 })),
+      },
+    };
+  });
+}
+
+export interface DatabentoDataOptions {
+  bars?: number;
+  /** end of the available range (default: now) */
+  availableEnd?: number;
+}
+
+export function databentoData(key: string, opts: DatabentoDataOptions = {}): Standin {
+  const auth = `Basic ${Buffer.from(`${key}:`).toString('base64')}`;
+  return extend(databento(key), (r, s) => {
+    if (r.path === '/v0/metadata.get_dataset_range' && r.method === 'GET') {
+      if (r.headers.authorization !== auth) return unauthorized(s, r);
+      const end = opts.availableEnd ?? Date.now();
+      return { status: 200, body: { start: '2010-06-06T00:00:00.000000000Z', end: new Date(end).toISOString().replace('Z', '000000Z') } };
+    }
+    if (r.path === '/v0/timeseries.get_range' && (r.method === 'GET' || r.method === 'POST')) {
+      if (r.headers.authorization !== auth) return unauthorized(s, r);
+      const p = new URLSearchParams(r.method === 'POST' ? r.body : r.query.replace(/^\?/, ''));
+      if (p.get('schema') !== 'ohlcv-1m' || p.get('encoding') !== 'json' || !p.get('dataset') || !p.get('symbols') || !p.get('start'))
+        return { status: 422, body: { detail: 'bad request' } };
+      const start = Date.parse(p.get('start')!);
+      const end = Date.parse(p.get('end') ?? p.get('start')!);
+      const bars = synthBars(opts.bars ?? 150, end).filter((b) => b.t >= start);
+      const lines = bars.map((b) =>
+        JSON.stringify({
+          hd: { ts_event: new Date(b.t).toISOString().replace('Z', '000000Z'), rtype: 33, publisher_id: 1, instrument_id: 4242 },
+          open: b.o.toFixed(9),
+          high: b.h.toFixed(9),
+          low: b.l.toFixed(9),
+          close: b.c.toFixed(9),
+          volume: String(b.v),
+          symbol: 'ESZ5',
+        }),
+      );
+      return { status: 200, raw: lines.join('\n') + (lines.length ? '\n' : ''), headers: { 'content-type': 'application/json' } };
+    }
+    return undefined;
+  });
+}
+
+export function openaiData(key: string, opts: { content?: string } = {}): Standin {
+  return extend(openai(key), (r, s) => {
+    if (r.method !== 'POST' || r.path !== '/v1/chat/completions') return undefined;
+    if (bearerOf(r) !== key) return unauthorized(s, r);
+    const b = jsonBody(r);
+    if (typeof b.model !== 'string' || !Array.isArray(b.messages)) return { status: 400, body: { error: { message: 'bad request' } } };
+    return {
+      status: 200,
+      body: {
+        id: 'chatcmpl-standin',
+        object: 'chat.completion',
+        model: b.model,
+        choices: [{ index: 0, message: { role: 'assistant', content: opts.content ?? 'Trending' }, finish_reason: 'stop' }],
+        usage: { prompt_tokens: 57, completion_tokens: 2, total_tokens: 59 },
+      },
+    };
+  });
+}
+
+export interface PaperBrokerOptions {
+  /** report a fill for every order (default true) */
+  fill?: boolean;
+  /** reject every order */
+  reject?: boolean;
+}
+
+export interface PaperOrders {
+  orders: Array<{ id: string; body: Record<string, unknown> }>;
+}
+
+export function tradovatePaper(creds: TradovateCreds, opts: PaperBrokerOptions = {}): Standin & PaperOrders {
+  const orders: PaperOrders['orders'] = [];
+  let next = 900_000;
+  const st = extend(tradovate(creds), (r, s) => {
+    const authed = () => {
+      const t = bearerOf(r);
+      return !!t && s.validTokens.has(t);
+    };
+    if (r.method === 'GET' && r.path === '/v1/account/list') {
+      if (!authed()) return unauthorized(s, r);
+      return { status: 200, body: [{ id: 7001, name: 'DEMO7001', userId: 4242, accountType: 'Customer', active: true, clearingHouseId: 2, riskCategoryId: 2, autoLiqProfileId: 2, marginAccountType: 'Speculator', legalStatus: 'Individual', archived: false, timestamp: new Date().toISOString() }] };
+    }
+    if (r.method === 'POST' && r.path === '/v1/order/placeorder') {
+      if (!authed()) return unauthorized(s, r);
+      const b = jsonBody(r);
+      if (opts.reject) return { status: 200, body: { failureReason: 'RiskCheck', failureText: 'rejected' } };
+      if (b.accountId !== 7001 || b.accountSpec !== 'DEMO7001' || !['Buy', 'Sell'].includes(String(b.action)) || b.orderType !== 'Market' || b.isAutomated !== true)
+        return { status: 400, body: { errorText: 'bad order' } };
+      const id = String(next++);
+      orders.push({ id, body: b });
+      return { status: 200, body: { orderId: Number(id) } };
+    }
+    if (r.method === 'GET' && r.path === '/v1/fill/deps') {
+      if (!authed()) return unauthorized(s, r);
+      const master = new URLSearchParams(r.query).get('masterid');
+      const o = orders.find((x) => x.id === master);
+      if (!o || opts.fill === false) return { status: 200, body: [] };
+      return { status: 200, body: [{ id: Number(o.id) + 1, orderId: Number(o.id), contractId: 3456, timestamp: new Date().toISOString(), tradeDate: { year: 2025, month: 1, day: 2 }, action: o.body.action, qty: o.body.orderQty, price: 5001.25, active: true, finallyPaired: 0 }] };
+    }
+    return undefined;
+  });
+  return Object.assign(st, { orders });
+}
+
+export function ironbeamPaper(creds: IronbeamCreds, opts: PaperBrokerOptions = {}): Standin & PaperOrders {
+  const orders: PaperOrders['orders'] = [];
+  let next = 1;
+  const st = extend(ironbeam(creds), (r, s) => {
+    const authed = () => {
+      const t = bearerOf(r);
+      return !!t && s.validTokens.has(t);
+    };
+    if (r.method === 'GET' && r.path === '/v2/account/getAllAccounts') {
+      if (!authed()) return unauthorized(s, r);
+      return { status: 200, body: { status: 'OK', message: 'OK', accounts: ['5123345'] } };
+    }
+    const place = /^\/v2\/order\/([^/]+)\/place$/.exec(r.path);
+    if (r.method === 'POST' && place) {
+      if (!authed()) return unauthorized(s, r);
+      const b = jsonBody(r);
+      if (opts.reject) return { status: 200, body: { status: 'ERROR', message: 'rejected' } };
+      if (place[1] !== '5123345' || !['BUY', 'SELL'].includes(String(b.side)) || b.orderType !== '1' || typeof b.quantity !== 'number')
+        return { status: 400, body: { status: 'ERROR', message: 'bad order' } };
+      const id = `ORD${next++}`;
+      orders.push({ id, body: b });
+      return { status: 200, body: { status: 'OK', message: 'OK', orderId: id, strategyId: 1 } };
+    }
+    const fills = /^\/v2\/order\/([^/]+)\/fills$/.exec(r.path);
+    if (r.method === 'GET' && fills) {
+      if (!authed()) return unauthorized(s, r);
+      if (opts.fill === false) return { status: 200, body: { status: 'OK', message: 'OK', fills: [] } };
+      return {
+        status: 200,
+        body: {
+          status: 'OK',
+          message: 'OK',
+          fills: orders.map((o) => ({ orderId: o.id, accountId: '5123345', exchSym: o.body.exchSym, status: 'FILLED', side: o.body.side, quantity: o.body.quantity, fillQuantity: o.body.quantity, fillPrice: 5001.25, avgFillPrice: 5001.25 })),
+        },
+      };
+    }
+    return undefined;
+  });
+  return Object.assign(st, { orders });
+}
+
