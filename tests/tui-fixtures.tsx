@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import stripAnsi from 'strip-ansi';
 import { render } from 'ink-testing-library';
-import { upsertState, insertProbe } from '../src/core/db/state.js';
+import { upsertState, insertProbe, notifyState } from '../src/core/db/state.js';
 import { insertEvents } from '../src/core/db/usage-events.js';
 import { startRun, finishRun } from '../src/core/db/runs.js';
 import { writeHeartbeat } from '../src/core/db/heartbeats.js';
@@ -41,7 +41,7 @@ export function testConfig(url: string, env: Record<string, string> = {}): Confi
 export async function writeState(
   pool: pg.Pool,
   name: string,
-  s: { status: Status; outcome?: ProbeOutcome; reason?: string | null; message?: string | null; connected?: boolean; latencyMs?: number; httpStatus?: number; injected?: boolean },
+  s: { status: Status; outcome?: ProbeOutcome; reason?: string | null; message?: string | null; connected?: boolean; latencyMs?: number; httpStatus?: number; injected?: boolean; notify?: boolean },
 ): Promise<string> {
   const traceId = newTraceId();
   const now = new Date();
@@ -68,6 +68,8 @@ export async function writeState(
       lastTraceId: traceId,
       injected: s.injected ?? false,
     });
+    // as the prober does: NOTIFY inside the transaction, delivered on commit
+    if (s.notify) await notifyState(c, name);
   });
   return traceId;
 }

@@ -6,7 +6,7 @@
 import { Box, Text } from 'ink';
 import type { TuiData } from './controller.js';
 import { headerStatus } from './verdict.js';
-import { safe, seconds } from './format.js';
+import { interval, safe, seconds } from './format.js';
 import { statusColour, useColor, useColour } from './theme.js';
 
 interface Props {
@@ -56,9 +56,9 @@ export function Header({ data, now, width }: Props) {
       <Text wrap="truncate-end">
         <Text bold>OBSERVATORY </Text>
         <Badge status={status} />
-        {`  mode ${data.request.mode} · updated ${updated} · daemon heartbeat ${beat} · ${data.listening ? 'live' : `polling ${seconds(data.intervalMs)}`}`}
+        {` mode ${data.request.mode} · updated ${updated} · daemon heartbeat ${beat}`}
       </Text>
-      <Text dimColor wrap="truncate-end">{`db ${safe(data.where)}`}</Text>
+      <Text dimColor wrap="truncate-end">{`${data.listening ? 'live' : 'no LISTEN'} · poll ${interval(data.intervalMs)} · db ${safe(data.where)}`}</Text>
       <FirstBlocker data={data} />
     </Box>
   );

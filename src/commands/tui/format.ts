@@ -23,6 +23,11 @@ export function seconds(ms: number | null | undefined): string {
   return `${Math.floor(s / 3600)}h`;
 }
 
+/** A configured interval: "300ms", "2s". */
+export function interval(ms: number): string {
+  return ms < 1000 ? `${ms}ms` : seconds(ms);
+}
+
 export function latency(ms: number | null | undefined): string {
   return ms === null || ms === undefined ? '—' : `${ms}ms`;
 }

@@ -3,6 +3,7 @@
  * same core code as the read commands (never starting the embedded server), then either
  * runs the live screen or — when stdout/stdin is not a terminal — prints one plain frame.
  */
+import { stripVTControlCharacters } from 'node:util';
 import { render, renderToString } from 'ink';
 import type { CommandContext } from '../context.js';
 import type { Mode } from '../../core/integrations/types.js';
@@ -65,7 +66,8 @@ export async function runTui(ctx: CommandContext, opts: TuiOptions): Promise<num
     const data = await controller.loadOnce();
     await controller.close();
     const frame = renderToString(<Frame data={data} width={process.stdout.columns || 100} staleAfterMs={staleAfterMs} now={Date.now()} />, { columns: process.stdout.columns || 100 });
-    process.stdout.write(redactString(frame) + '\n');
+    // plain means plain: no styling either, whatever FORCE_COLOR says (it is data for a pipe)
+    process.stdout.write(redactString(stripVTControlCharacters(frame)) + '\n');
     process.stderr.write('observatory tui: stdout is not a terminal — printed one frame; in scripts use `observatory status` or `observatory gate check`\n');
     return 0;
   }
