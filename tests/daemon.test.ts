@@ -1,15 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { freshDatabase } from './helpers/db.js';
+import { waitFor } from './helpers/wait.js';
 import { spawnCli } from './helpers/cli.js';
 
-async function waitFor(pred: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await pred()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe('observatory daemon (DATABASE_URL)', () => {
   it('heartbeats on schedule, logs JSON to stderr only, and drains on the first SIGTERM', async () => {

@@ -6,52 +6,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ResultPromise } from 'execa';
 import { freshDatabase, type TestDb } from './helpers/db.js';
-import { cli, spawnCli } from './helpers/cli.js';
+import { cli } from './helpers/cli.js';
+import { startDaemon, stopDaemon, waitFor, type DaemonProc } from './helpers/wait.js';
 import { polygon } from './standins/vendors.js';
 import type { Standin } from './standins/server.js';
 
 const KEY = 'pk_e2e_health_0123456789abcdef';
 
-async function waitFor<T>(fn: () => Promise<T | undefined | false>, ms: number, what: string): Promise<T> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < end) {
-    last = await fn();
-    if (last) return last as T;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)?.slice(0, 500)}`);
-}
-
-interface Daemon {
-  proc: ResultPromise;
-  stderr: () => string;
-  port: number;
-}
-
-async function startDaemon(env: Record<string, string>): Promise<Daemon> {
-  const proc = spawnCli(['daemon'], { OBSERVATORY_PORT: '0', LOG_LEVEL: 'info', ...env });
-  let err = '';
-  proc.stderr?.on('data', (d) => (err += d));
-  const port = await waitFor(async () => {
-    const m = /"port":(\d+),"msg":"HTTP API listening"/.exec(err);
-    return m ? Number(m[1]) : undefined;
-  }, 30_000, 'daemon HTTP API');
-  return { proc, stderr: () => err, port };
-}
-
-async function stop(d: Daemon | undefined, signal: NodeJS.Signals = 'SIGTERM') {
-  if (!d || d.proc.exitCode !== null) return;
-  d.proc.kill(signal);
-  await d.proc.catch(() => undefined);
-}
 
 let db: TestDb;
 let vendor: Standin;
 let env: Record<string, string>;
-let daemon: Daemon | undefined;
+let daemon: DaemonProc | undefined;
 
 beforeAll(async () => {
   db = await freshDatabase();
@@ -80,7 +47,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await stop(daemon, 'SIGKILL');
+  await stopDaemon(daemon, 'SIGKILL');
   await vendor?.close();
 });
 
@@ -199,7 +166,7 @@ describe('health and gate, end to end', () => {
   });
 
   it('the daemon killed ⇒ DAEMON_STALE ⇒ exit 2', async () => {
-    await stop(daemon, 'SIGKILL');
+    await stopDaemon(daemon, 'SIGKILL');
     daemon = undefined;
     const g = await waitFor(async () => {
       const r = await gate(['--json']);
@@ -237,8 +204,8 @@ describe('health and gate, end to end', () => {
       expect(other.stderr()).toMatch(/took probe leadership/);
       process.stderr.write(`[figure] leader killed → new leader probing in ${Date.now() - killedAt} ms\n`);
     } finally {
-      await stop(a, 'SIGKILL');
-      await stop(b, 'SIGKILL');
+      await stopDaemon(a, 'SIGKILL');
+      await stopDaemon(b, 'SIGKILL');
     }
   });
 

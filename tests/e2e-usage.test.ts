@@ -8,10 +8,10 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ResultPromise } from 'execa';
 import { connect } from 'node:net';
 import { freshDatabase, type TestDb } from './helpers/db.js';
 import { cli, spawnCli } from './helpers/cli.js';
+import { startDaemon, stopDaemon, waitFor, type DaemonProc } from './helpers/wait.js';
 import { createUsageRecorder, type UsageRecorder } from '../src/core/usage.js';
 import { registerSecret } from '../src/core/redact.js';
 
@@ -19,8 +19,7 @@ const TOKEN = 'tok-e2e-usage-0123456789abcdef';
 const SECRET = 'CANARYsecretvalue9f8e7d6c5b4a';
 
 let db: TestDb;
-let daemon: ResultPromise;
-let daemonErr = '';
+let daemon: DaemonProc;
 let base = '';
 let env: Record<string, string>;
 let sdk: UsageRecorder;
@@ -29,15 +28,6 @@ const botB = randomUUID();
 let runA = '';
 let blockedTrace = '';
 
-async function waitFor<T>(fn: () => Promise<T | undefined | false> | T | undefined | false, ms: number, what: string): Promise<T> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    const v = await fn();
-    if (v) return v as T;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 const count = async (where = 'true', params: unknown[] = []) =>
   (await db.pool.query(`select count(*)::int as n from integration_usage_events where ${where}`, params)).rows[0].n as number;
@@ -90,23 +80,15 @@ beforeAll(async () => {
   db = await freshDatabase();
   // the daemon knows SECRET as a credential (as it would a real vendor key) and must never store it
   env = { DATABASE_URL: db.url, OBSERVATORY_TOKEN: TOKEN, POLYGON_API_KEY: SECRET, OBSERVATORY_PORT: '0', OBSERVATORY_HEARTBEAT_MS: '300', OBSERVATORY_HOME: mkdtempSync(join(tmpdir(), 'obs-usage-')) };
-  daemon = spawnCli(['daemon'], { ...env, LOG_LEVEL: 'info' });
-  daemon.stderr?.on('data', (d) => (daemonErr += d));
-  const port = await waitFor(() => {
-    const m = /"port":(\d+),"msg":"HTTP API listening"/.exec(daemonErr);
-    return m ? Number(m[1]) : undefined;
-  }, 30_000, 'daemon');
-  base = `http://127.0.0.1:${port}`;
+  daemon = await startDaemon(env);
+  base = daemon.base;
   registerSecret(SECRET);
   sdk = createUsageRecorder({ pool: db.pool, spoolPath: join(env.OBSERVATORY_HOME, 'spool.jsonl'), exitHooks: false });
 });
 
 afterAll(async () => {
   await sdk?.close();
-  if (daemon?.exitCode === null) {
-    daemon.kill('SIGTERM');
-    await daemon.catch(() => undefined);
-  }
+  await stopDaemon(daemon);
 });
 
 describe('ingest API: each bad input is a clear 4xx and nothing is stored', () => {

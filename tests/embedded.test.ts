@@ -9,6 +9,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { cli, spawnCli } from './helpers/cli.js';
+import { waitFor } from './helpers/wait.js';
 
 function urlOf(home: string): { url: string; dataDir: string; port: number } {
   const state = JSON.parse(readFileSync(join(home, 'embedded.json'), 'utf8')) as { port: number; dataDir: string };
@@ -16,14 +17,6 @@ function urlOf(home: string): { url: string; dataDir: string; port: number } {
   return { url: `postgres://observatory:${encodeURIComponent(pw)}@127.0.0.1:${state.port}/observatory`, dataDir: state.dataDir, port: state.port };
 }
 
-async function waitFor(pred: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await pred()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 async function scenario(home: string, asUser?: { uid: number; gid: number }) {
   const env = { OBSERVATORY_HOME: home, OBSERVATORY_HEARTBEAT_MS: '300', OBSERVATORY_STALE_AFTER_MS: '5000' };

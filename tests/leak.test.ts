@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { ResultPromise } from 'execa';
 import { freshDatabase, type TestDb } from './helpers/db.js';
 import { cli, spawnCli } from './helpers/cli.js';
+import { waitFor } from './helpers/wait.js';
 import { databento, ironbeam, openai, polygon, tradovate } from './standins/vendors.js';
 import type { Standin } from './standins/server.js';
 import { canaryEnv, findLeaks } from './standins/fixtures.js';
@@ -24,15 +25,6 @@ let daemonLog = '';
 let port = 0;
 const outputs: string[] = [];
 
-async function waitFor<T>(fn: () => Promise<T | undefined | false> | T | undefined | false, ms: number, what: string): Promise<T> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    const v = await fn();
-    if (v) return v as T;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 async function probesSoFar(): Promise<number> {
   const { rows } = await db.pool.query('select count(*)::int as n from integration_probes');

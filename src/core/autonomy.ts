@@ -14,7 +14,7 @@
  */
 import { ExitCode } from './errors.js';
 import { fixFor } from './integrations/registry.js';
-import type { EffectiveState } from './status.js';
+import { neverProbedState, type EffectiveState } from './status.js';
 import type { Blocker, GateStatus, IntegrationSpec, IntegrationState, Mode, ReasonCode, Registry } from './integrations/types.js';
 
 export interface GateInput {
@@ -83,20 +83,7 @@ export function evaluateGate(input: GateInput): GateResult {
   // Integration rules only when the states could be read at all.
   if (input.store.reachable) {
     const required = new Set<string>();
-    const missingState = (spec: IntegrationSpec): IntegrationState => ({
-      integration: spec.name,
-      connected: false,
-      status: 'BLOCKED',
-      reasonCode: 'NEVER_PROBED',
-      reasonMessage: 'no state recorded',
-      lastProbeAt: null,
-      lastOkAt: null,
-      latencyMs: null,
-      consecutiveFailures: 0,
-      consecutiveSuccesses: 0,
-      lastTraceId: null,
-      injected: false,
-    });
+    const missingState = (spec: IntegrationSpec): IntegrationState => neverProbedState(spec, false, 'no state recorded');
     const get = (spec: IntegrationSpec) => stateOf(input.states, spec.name) ?? missingState(spec);
 
     for (const spec of registry.integrations) {

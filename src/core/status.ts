@@ -140,17 +140,14 @@ export interface EffectiveState extends IntegrationState {
  * `connected`: the prober's view (state.connected) for readers in another process, or
  * connectedOf(spec, env) in the prober; `env` (optional) lets the message name missing vars.
  */
-export function effectiveState(
-  spec: IntegrationSpec,
-  state: IntegrationState | undefined,
-  opts: { connected: boolean; now: Date; env?: NodeJS.ProcessEnv },
-): EffectiveState {
-  const base: IntegrationState = state ?? {
+/** The state of an integration nobody has probed: BLOCKED NEVER_PROBED, never anything better. */
+export function neverProbedState(spec: IntegrationSpec, connected: boolean, reasonMessage: string | null): IntegrationState {
+  return {
     integration: spec.name,
-    connected: opts.connected,
+    connected,
     status: 'BLOCKED',
     reasonCode: 'NEVER_PROBED',
-    reasonMessage: null,
+    reasonMessage,
     lastProbeAt: null,
     lastOkAt: null,
     latencyMs: null,
@@ -159,6 +156,14 @@ export function effectiveState(
     lastTraceId: null,
     injected: false,
   };
+}
+
+export function effectiveState(
+  spec: IntegrationSpec,
+  state: IntegrationState | undefined,
+  opts: { connected: boolean; now: Date; env?: NodeJS.ProcessEnv },
+): EffectiveState {
+  const base: IntegrationState = state ?? neverProbedState(spec, opts.connected, null);
   if (!opts.connected) {
     const missing = opts.env ? missingEnvOf(spec, opts.env) : undefined;
     const names = missing?.length ? missing : spec.envVars;

@@ -8,7 +8,7 @@
  * Reuses the probes' helpers (joinUrl, hostOf, classifyStatus, classifyNetworkError) so the
  * runner and the prober classify a vendor's answer the same way.
  */
-import { classifyNetworkError, classifyStatus, hostOf, joinUrl, MAX_BODY_BYTES } from '../core/integrations/probes/http.js';
+import { classifyNetworkError, classifyStatus, hostOf, joinUrl, MAX_BODY_BYTES, readCapped } from '../core/integrations/probes/http.js';
 import { traceparent } from '../core/trace.js';
 import { VERSION } from '../core/version.js';
 
@@ -91,7 +91,7 @@ export async function vendorRequest(call: VendorCall): Promise<VendorReply> {
     }
     let text: string;
     try {
-      text = await readCapped(res);
+      text = await readText(res);
     } catch (err) {
       if (err instanceof VendorError) throw err;
       const v = classifyNetworkError(err, host, { signal: deadline.signal, timeoutMs: call.timeoutMs });
@@ -104,22 +104,10 @@ export async function vendorRequest(call: VendorCall): Promise<VendorReply> {
   }
 }
 
-async function readCapped(res: Response): Promise<string> {
-  if (!res.body) return '';
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let n = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    n += value.byteLength;
-    if (n > MAX_BODY_BYTES) {
-      await reader.cancel().catch(() => undefined);
-      throw new VendorError('UPSTREAM_BAD_RESPONSE', `body over ${MAX_BODY_BYTES} bytes`);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+async function readText(res: Response): Promise<string> {
+  const raw = await readCapped(res, MAX_BODY_BYTES);
+  if (raw === 'too_large') throw new VendorError('UPSTREAM_BAD_RESPONSE', `body over ${MAX_BODY_BYTES} bytes`);
+  return raw.toString('utf8');
 }
 
 /** The reply as JSON; a body that is not JSON is a bad response (JSON.parse's message quotes the body: unused). */

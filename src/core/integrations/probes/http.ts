@@ -115,7 +115,8 @@ export function classifyNetworkError(err: unknown, host: string, rc: Pick<RunCon
   return { outcome: 'UPSTREAM_NETWORK', message: `network error contacting ${host}${code ? ` (${code})` : ''}` };
 }
 
-async function readCapped(res: Response): Promise<Buffer | 'too_large'> {
+/** Reads a body up to `max` bytes; a larger one is cancelled unread past the limit ('too_large'). */
+export async function readCapped(res: Response, max = MAX_BODY_BYTES): Promise<Buffer | 'too_large'> {
   if (!res.body) return Buffer.alloc(0);
   const reader = res.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -124,7 +125,7 @@ async function readCapped(res: Response): Promise<Buffer | 'too_large'> {
     const { done, value } = await reader.read();
     if (done) break;
     n += value.byteLength;
-    if (n > MAX_BODY_BYTES) {
+    if (n > max) {
       await reader.cancel().catch(() => undefined);
       return 'too_large';
     }
