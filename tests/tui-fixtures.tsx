@@ -98,6 +98,13 @@ export interface Seeded {
  * quiet-bot known but idle.
  */
 export async function seedWorld(pool: pg.Pool): Promise<Seeded> {
+  const traces = await seedStates(pool);
+  await beat(pool);
+  return { traces, ...(await seedBots(pool)) };
+}
+
+/** Integration states and probe rows as a prober would leave them. */
+export async function seedStates(pool: pg.Pool): Promise<Record<string, string>> {
   const traces: Record<string, string> = {};
   traces.polygon = await writeState(pool, 'polygon', { status: 'OK', latencyMs: 35 });
   traces.databento = await writeState(pool, 'databento', { status: 'DEGRADED', outcome: 'UPSTREAM_5XX', reason: 'UPSTREAM_5XX', message: 'server error (5xx)', httpStatus: 503 });
@@ -106,8 +113,11 @@ export async function seedWorld(pool: pg.Pool): Promise<Seeded> {
   traces.openai = await writeState(pool, 'openai', { status: 'OK', latencyMs: 180 });
   traces.postgres = await writeState(pool, 'postgres', { status: 'OK', latencyMs: 2 });
   traces.risk_engine = await writeState(pool, 'risk_engine', { status: 'OK', latencyMs: 1 });
-  await beat(pool);
+  return traces;
+}
 
+/** Bot activity through the real ingest and run writers. */
+export async function seedBots(pool: pg.Pool): Promise<Omit<Seeded, 'traces'>> {
   const alphaId = randomUUID();
   const alphaRun = await startRun(pool, { botId: alphaId, botName: 'alpha-bot', mode: 'paper' });
   const barsTrace = newTraceId();
@@ -130,7 +140,7 @@ export async function seedWorld(pool: pg.Pool): Promise<Seeded> {
   const quietId = randomUUID();
   await startRun(pool, { botId: quietId, botName: 'quiet-bot', mode: 'paper' });
 
-  return { traces, alpha: { id: alphaId, runId: alphaRun.id, barsTrace, blockedTrace, llmTrace }, beta: { id: betaId, runId: betaRun.id }, quiet: { id: quietId } };
+  return { alpha: { id: alphaId, runId: alphaRun.id, barsTrace, blockedTrace, llmTrace }, beta: { id: betaId, runId: betaRun.id }, quiet: { id: quietId } };
 }
 
 export function poolStore(pool: pg.Pool, url: string): () => Promise<StoreHandle> {

@@ -49,7 +49,7 @@ describe('Panel A — integrations', () => {
     const gate = await autonomyView(db.pool, loadRegistry(config), config, { mode: 'paper' });
     expect(f).toContain(`[ ${gate.global_status} ]`);
     expect(f).toMatch(/mode paper · updated \d+s ago · daemon heartbeat \d+s ago/);
-    expect(f).toContain(`db external test /${db.name}`);
+    expect(f).toContain(`no LISTEN · poll 60s · db external test /${db.name}`);
     expect(f).toMatch(/Integration\s+Conn\s+Status\s+Last OK\s+Probed\s+Latency\s+Req\s+Reason/);
     expect(f).toMatch(/polygon\s+yes\s+OK\s+\d+s ago\s+\d+s ago\s+35ms\s+any/);
     expect(f).toMatch(/databento\s+yes\s+DEGRADED\s+never\s+\d+s ago\s+42ms\s+any\s+UPSTREAM_5XX/);
@@ -131,7 +131,7 @@ describe('Panel B — proof of use', () => {
     expect(f).toMatch(/polygon USED 2 calls \/ 450 bars/);
     expect(f).toMatch(/openai USED 1 calls · gpt-4o-mini×1/);
     expect(f).toMatch(/ironbeam BLOCKED 1 order intents \(1 blocked\)\n\s+fills: live 0 · paper 0 · sim 0/);
-    expect(f).toContain(`last trace_id ${world.alpha.llmTrace}`);
+    expect(f).toContain(`trace_id ${world.alpha.llmTrace}`);
     expect(f).toMatch(/BLOCKED attempts \(1\)/);
     expect(f).toMatch(/ironbeam MISSING_CREDENTIALS ×1/);
     expect(f).toContain(`trace_id ${world.alpha.blockedTrace}`);
@@ -219,7 +219,7 @@ describe('Panel D — autonomy gate', () => {
     for (const mode of ['paper', 'shadow', 'live'] as const) {
       const f = await t.until((s) => s.includes(`autonomy (${mode}):`), `gate ${mode}`);
       const gate = await autonomyView(db.pool, registry, config, { mode });
-      expect(f).toContain(`[ ${gate.global_status} ]  mode ${mode}`);
+      expect(f).toContain(`[ ${gate.global_status} ] mode ${mode}`);
       expect(f).toContain(`${gate.global_status} autonomy (${mode}): ${gate.blockers.length} blocker(s), ${gate.warnings.length} warning(s)`);
       for (const b of [...gate.blockers, ...gate.warnings]) {
         expect(f).toContain(b.code);

@@ -52,12 +52,13 @@ export function GatePanel({ view, cursor, width, height }: Props) {
     <Box flexDirection="column" width={width}>
       <Text wrap="truncate-end">
         <StatusText status={global_status} bold />
-        <Text>{` autonomy (${view.mode}): ${blockers.length} blocker(s), ${warnings.length} warning(s) — trace_id ${view.trace_id}`}</Text>
+        <Text>{` autonomy (${view.mode}): ${blockers.length} blocker(s), ${warnings.length} warning(s) — as \`gate check --mode ${view.mode}\``}</Text>
       </Text>
+      <Text dimColor wrap="truncate-end">{`  evaluation trace_id ${view.trace_id}`}</Text>
       {items.length === 0 ? (
         <Text color={colour('green')}>{`  nothing blocks autonomous ${view.mode} trading right now`}</Text>
       ) : (
-        <ScrollLines items={items} cursor={cursor} height={Math.max(1, height - 1)} width={width} />
+        <ScrollLines items={items} cursor={cursor} height={Math.max(1, height - 2)} width={width} />
       )}
     </Box>
   );

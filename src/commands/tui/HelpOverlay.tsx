@@ -14,10 +14,12 @@ function Group({ group, width }: { group: HelpGroup; width: number }) {
       </Text>
       {rows.map((r) => (
         <Box key={`${r.keys}|${r.help}`}>
-          <Box width={11}>
+          <Box width={11} flexShrink={0}>
             <Text bold>{r.keys}</Text>
           </Box>
-          <Text wrap="truncate-end">{r.help}</Text>
+          <Box width={Math.max(8, width - 11)}>
+            <Text wrap="truncate-end">{r.help}</Text>
+          </Box>
         </Box>
       ))}
     </Box>
@@ -31,7 +33,7 @@ export function HelpOverlay({ width }: { width: number }) {
     <Box flexDirection="column" width={width}>
       <Text bold>{'Keys — read-only: nothing here changes the platform   (? or Esc closes)'}</Text>
       <Box flexDirection={twoColumns ? 'row' : 'column'}>
-        <Box flexDirection="column" width={col} marginRight={twoColumns ? 2 : 0}>
+        <Box flexDirection="column" width={col} flexShrink={0} marginRight={twoColumns ? 2 : 0}>
           {LEFT.map((g) => (
             <Group key={g} group={g} width={col} />
           ))}

@@ -74,7 +74,7 @@ function detailLines(p: BotProof, now: number, colour: ReturnType<typeof useColo
       </Text>,
     );
     c.more.forEach((l, n) => out.push(<Text key={`m${i.integration}${n}`} wrap="truncate-end">{`  ${safe(l)}`}</Text>));
-    out.push(<Text key={`t${i.integration}`} dimColor wrap="truncate-end">{`  last trace_id ${i.last_trace_id} · ${ago(i.last_at, now)}`}</Text>);
+    out.push(<Text key={`t${i.integration}`} dimColor wrap="truncate-end">{`  trace_id ${i.last_trace_id} · ${ago(i.last_at, now)}`}</Text>);
   }
   if (p.blocked_attempts.length) {
     out.push(<Text key="bh" bold color={colour('red')}>{`BLOCKED attempts (${p.blocked_attempts.length})`}</Text>);
