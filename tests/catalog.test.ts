@@ -1,7 +1,7 @@
 /** Variable catalog (Panel C): canonical list, availability from sources, last seen from real events. */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freshDatabase, type TestDb } from './helpers/db.js';
@@ -12,6 +12,15 @@ import { createUsageRecorder } from '../src/core/usage.js';
 import { createLogger } from '../src/core/log.js';
 
 let db: TestDb;
+const dirs: string[] = [];
+const tmpDir = (): string => {
+  const d = mkdtempSync(join(tmpdir(), 'obs-cat-'));
+  dirs.push(d);
+  return d;
+};
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 beforeAll(async () => {
   db = await freshDatabase();
 });
@@ -57,7 +66,7 @@ describe('catalog', () => {
     const botA = randomUUID();
     const botB = randomUUID();
     const mk = (bot: string) =>
-      createUsageRecorder({ pool: db.pool, botId: bot, spoolPath: join(mkdtempSync(join(tmpdir(), 'obs-cat-')), 'usage-1-1.jsonl'), log: createLogger('silent'), exitHooks: false });
+      createUsageRecorder({ pool: db.pool, botId: bot, spoolPath: join(tmpDir(), 'usage-1-1.jsonl'), log: createLogger('silent'), exitHooks: false });
     const a = mk(botA);
     a.record({ integration: 'databento', operation: 'marketdata.bars', status: 'OK', created_at: new Date(Date.now() - 60_000).toISOString(), metadata: { feature_keys_used: ['md.vwap', 'md.atr'] } });
     await a.close();

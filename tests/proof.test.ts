@@ -1,7 +1,7 @@
 /** Proof-of-use (Panel B) and per-bot blockers on real rows written through the SDK. */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freshDatabase, type TestDb } from './helpers/db.js';
@@ -10,9 +10,18 @@ import { botBlockers, botProof, resolveBot, topBots } from '../src/core/db/proof
 import { createLogger } from '../src/core/log.js';
 
 let db: TestDb;
+const dirs: string[] = [];
+const tmpDir = (): string => {
+  const d = mkdtempSync(join(tmpdir(), 'obs-proof-'));
+  dirs.push(d);
+  return d;
+};
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 const quiet = createLogger('silent');
 const recorder = (botId: string): UsageRecorder =>
-  createUsageRecorder({ pool: db.pool, botId, spoolPath: join(mkdtempSync(join(tmpdir(), 'obs-proof-')), 'usage-1-1.jsonl'), log: quiet, exitHooks: false });
+  createUsageRecorder({ pool: db.pool, botId, spoolPath: join(tmpDir(), 'usage-1-1.jsonl'), log: quiet, exitHooks: false });
 
 const ago = (ms: number) => new Date(Date.now() - ms).toISOString();
 const HOUR = 3_600_000;
