@@ -29,6 +29,7 @@ const HOUR = 3_600_000;
 const active = randomUUID();
 const simOnly = randomUUID();
 const quietBot = randomUUID();
+const recovered = randomUUID();
 const traces: Record<string, string> = {};
 
 beforeAll(async () => {
@@ -63,13 +64,24 @@ beforeAll(async () => {
 
   const s = recorder(simOnly);
   for (let i = 0; i < 4; i++) s.record({ integration: 'tradovate', operation: 'broker.fill', status: 'OK', metadata: { provenance: 'SIM' } });
-  s.record({ integration: 'tradovate', operation: 'broker.place_order', status: 'OK' });
+  s.record({ integration: 'tradovate', operation: 'broker.place_order', status: 'OK', metadata: { provenance: 'SIM', action: 'place' } });
   // a blocked attempt 2 h ago: in the proof window, but too old to block the bot now
   s.record({ integration: 'tradovate', operation: 'broker.place_order', status: 'BLOCKED', reason_code: 'LIVE_TRADING_DISABLED', created_at: ago(2 * HOUR) });
   const r2 = await s.runs.start({ mode: 'shadow' });
   traces.stale = r2.trace_id;
   await s.close();
   await db.pool.query(`update bot_runs set heartbeat_at = now() - interval '10 minutes' where id = $1`, [r2.id]);
+
+  // blocked, then the cause fixed and a run succeeded: the old attempts no longer block
+  const rc = recorder(recovered);
+  rc.recordBlocked({ integration: 'ironbeam', operation: 'broker.place_order' }, 'MISSING_CREDENTIALS');
+  rc.recordBlocked({ integration: 'observatory', operation: 'gate.check' }, 'DAEMON_STALE');
+  await rc.flush();
+  traces.recoveredBefore = JSON.stringify(await botBlockers(db.pool, recovered, 60_000));
+  const okRun = await rc.runs.start({ mode: 'paper' });
+  await new Promise((r) => setTimeout(r, 5));
+  await okRun.finish('SUCCEEDED');
+  await rc.close();
 
   const q = recorder(quietBot);
   q.record({ integration: 'polygon', operation: 'marketdata.bars', status: 'OK', records: 1 });
@@ -122,6 +134,7 @@ describe('botProof', () => {
     const p = (await botProof(db.pool, simOnly))!;
     const t = p.integrations.find((i) => i.integration === 'tradovate')!;
     expect(t.broker).toMatchObject({ fills: { LIVE: 0, PAPER: 0, SIM: 4 }, used_live_or_paper: false, order_intents: { total: 2, ok: 1, blocked: 1 } });
+    expect(t.used).toBe(false); // simulated intents and fills are activity, not use
     expect(p.last_run).toMatchObject({ status: 'RUNNING', ended_at: null, terminal_state: null });
     expect(p.last_run!.heartbeat_age_s).toBeGreaterThanOrEqual(590);
   });
@@ -147,7 +160,7 @@ describe('botProof', () => {
 describe('topBots', () => {
   it('ranks bots by calls in the window with their integrations', async () => {
     const top = await topBots(db.pool);
-    expect(top.map((b) => b.bot_id)).toEqual([active, simOnly, quietBot]);
+    expect(top.map((b) => b.bot_id)).toEqual([active, simOnly, recovered, quietBot]);
     expect(top[0]).toMatchObject({ name: 'es-momentum', calls: 18, ok: 14, error: 1, blocked: 3, integrations: ['databento', 'ironbeam', 'openai', 'polygon', 'risk_engine'] });
     expect((await topBots(db.pool, { limit: 1 })).length).toBe(1);
   });
@@ -167,6 +180,12 @@ describe('botBlockers', () => {
     const b = await botBlockers(db.pool, simOnly, 60_000);
     expect(b).toEqual([expect.objectContaining({ code: 'BOT_HEARTBEAT_STALE', trace_id: traces.stale, integration: null })]);
     expect(await botBlockers(db.pool, simOnly, 3_600_000)).toEqual([]);
+  });
+
+  it('a gate refusal recorded by the bot never blocks it by itself; a run that succeeded since clears old attempts', async () => {
+    const before = JSON.parse(traces.recoveredBefore) as Array<{ code: string; integration: string }>;
+    expect(before.map((b) => `${b.code}@${b.integration}`)).toEqual(['BOT_BLOCKED_ATTEMPT@ironbeam']);
+    expect(await botBlockers(db.pool, recovered, 60_000)).toEqual([]);
   });
 
   it('a healthy bot has none; an unknown bot is BOT_UNKNOWN (fail-closed)', async () => {

@@ -41,7 +41,7 @@ export interface OperationProof {
 
 export interface IntegrationProof {
   integration: string;
-  /** at least one OK call in the window */
+  /** at least one OK call in the window that was not simulated (provenance SIM) */
   used: boolean;
   calls: number;
   ok: number;
@@ -303,7 +303,8 @@ function summarize(integration: string, gs: RollupGroup[]): IntegrationProof {
 
   return {
     integration,
-    used: okG.length > 0,
+    // simulated activity (shadow intents, SIM fills) is never proof that an integration was used
+    used: okG.some((g) => g.detail !== 'SIM'),
     calls: sum(gs),
     ok: sum(okG),
     error: sum(errG),
@@ -342,8 +343,13 @@ export async function botBlockers(pool: pg.Pool, botId: string, staleMs: number)
               (array_agg(last_trace_id order by last_at desc))[1] as last_trace_id
          from usage_rollups
         where bot_id = $1 and status = 'BLOCKED'
+          -- the runner's own record of a gate refusal is a consequence, not a cause: counting it
+          -- would keep a bot blocked by its own retries after the cause is fixed
+          and operation <> 'gate.check'
           and hour >= date_trunc('hour', now() - make_interval(secs => $2::float8 / 1000), 'UTC')
           and last_at >= now() - make_interval(secs => $2::float8 / 1000)
+          -- a run that succeeded since clears earlier blocked attempts
+          and last_at > coalesce((select max(ended_at) from bot_runs r where r.bot_id = $1 and r.status = 'SUCCEEDED'), '-infinity')
         group by integration, detail
         order by max(last_at) desc`,
       [botId, BLOCKED_ATTEMPT_WINDOW_MS],

@@ -15,12 +15,13 @@ export const EVENTS_CHANNEL = 'observatory_events';
 /**
  * How a rollup row splits its counts (`detail`): for failed or blocked calls the reason code
  * (so "blocked attempts by reason" are exact counts, not the last reason of a mixed group);
- * for successful calls the fill provenance of broker.fill and the model of llm.* operations.
+ * for successful calls the provenance (LIVE/PAPER/SIM) of broker.* operations and the model of
+ * llm.* operations.
  * Exported so tests and readers share the one definition.
  */
 export const DETAIL_SQL = `case
     when status <> 'OK' then coalesce(reason_code, '')
-    when operation = 'broker.fill' then coalesce(metadata->>'provenance', '')
+    when operation like 'broker.%' then coalesce(metadata->>'provenance', '')
     when operation like 'llm.%' then coalesce(metadata->>'model', '')
     else '' end`;
 
