@@ -175,6 +175,8 @@ describe('never stale in silence', () => {
       const f = await t.until((s) => s.includes('DATABASE UNREACHABLE'), 'outage', 5_000);
       expect(f).toContain('[ UNKNOWN ]');
       expect(f).toContain('? STATUS_UNAVAILABLE [postgres]');
+      // the loader itself dropped what it had read (not only the screen hiding it)
+      expect(t.controller.getData()).toMatchObject({ status: null, proof: null, catalog: null, drawer: null });
       expect(f).toMatch(/retry #\d+ in \d+s/);
       expect(f).toContain('UNKNOWN — store unreachable: integration health not shown (retrying)');
       // no last good data anywhere on screen

@@ -61,7 +61,7 @@ const MOVES: readonly KeyContext[] = ['browse', 'drawer', 'text'];
 const plain = (key: Key) => !key.ctrl && !key.meta;
 
 export const BINDINGS: readonly Binding[] = [
-  { type: 'panel', keys: '1-4', help: 'panel: Integrations/Proof/Catalog/Gate', group: 'Panels', contexts: LISTS, matches: (i, k) => plain(k) && /^[1-4]$/.test(i) },
+  { type: 'panel', keys: '1-4', help: 'panels A · B · C · D', group: 'Panels', contexts: LISTS, matches: (i, k) => plain(k) && /^[1-4]$/.test(i) },
   { type: 'nextPanel', keys: 'Tab', help: 'next panel', group: 'Panels', contexts: LISTS, matches: (_i, k) => k.tab && !k.shift },
   { type: 'prevPanel', keys: 'Shift-Tab', help: 'previous panel', group: 'Panels', contexts: LISTS, matches: (_i, k) => k.tab && k.shift },
   // j/k are letters while typing; arrows move everywhere
@@ -70,8 +70,8 @@ export const BINDINGS: readonly Binding[] = [
   { type: 'pageUp', keys: 'PgUp', help: 'page up', group: 'Move', contexts: LISTS, matches: (_i, k) => k.pageUp },
   { type: 'pageDown', keys: 'PgDn', help: 'page down', group: 'Move', contexts: LISTS, matches: (_i, k) => k.pageDown },
   { type: 'open', keys: 'Enter', help: 'open drawer / choose bot', group: 'Move', contexts: ['browse', 'text'], matches: (_i, k) => k.return },
-  { type: 'close', keys: 'Esc', help: 'close drawer/filter/search/help', group: 'Move', contexts: ALL, matches: (_i, k) => k.escape },
-  { type: 'filter', keys: '/', help: 'filter (A, C); bot search (B)', group: 'Data', contexts: LISTS, matches: (i, k) => plain(k) && i === '/' },
+  { type: 'close', keys: 'Esc', help: 'close drawer/filter/help', group: 'Move', contexts: ALL, matches: (_i, k) => k.escape },
+  { type: 'filter', keys: '/', help: 'filter (A, C) · search (B)', group: 'Data', contexts: LISTS, matches: (i, k) => plain(k) && i === '/' },
   { type: 'pickBot', keys: 'b', help: 'pick a bot by name or id', group: 'Data', contexts: LISTS, matches: (i, k) => plain(k) && i === 'b' },
   { type: 'cycleMode', keys: 'm', help: 'mode: live → paper → shadow', group: 'Data', contexts: LISTS, matches: (i, k) => plain(k) && i === 'm' },
   { type: 'refresh', keys: 'r', help: 'refresh now', group: 'Data', contexts: LISTS, matches: (i, k) => plain(k) && i === 'r' },
