@@ -150,6 +150,29 @@ describe('health and gate, end to end', () => {
     await waitFor(async () => (await gate()).exitCode === 0, 15_000, 'recovery');
   });
 
+  it('one hanging vendor never delays the other probes', async () => {
+    // polygon now hangs past its 800 ms timeout on every probe; postgres keeps its 1 s rhythm
+    expect((await cli(['fault', 'inject', 'polygon', '--latency-ms', '60000', '--ttl', '1m'], env)).exitCode).toBe(0);
+    const since = new Date();
+    await new Promise((r) => setTimeout(r, 4000));
+    const { rows } = await db.pool.query(
+      `select integration, count(*)::int as n, max(latency_ms) as max_latency from integration_probes
+        where probed_at > $1 group by integration`,
+      [since],
+    );
+    const by = Object.fromEntries(rows.map((r) => [r.integration, r]));
+    expect(by.postgres.n).toBeGreaterThanOrEqual(3);
+    expect(by.risk_engine.n).toBeGreaterThanOrEqual(3);
+    expect(by.postgres.max_latency).toBeLessThan(800);
+    const { rows: slow } = await db.pool.query(
+      `select outcome from integration_probes where integration = 'polygon' and probed_at > $1 order by id desc limit 1`,
+      [since],
+    );
+    expect(slow[0].outcome).toBe('UPSTREAM_TIMEOUT');
+    await cli(['fault', 'clear', 'polygon'], env);
+    await waitFor(async () => (await gate()).exitCode === 0, 15_000, 'recovery after the hang');
+  });
+
   it('the database stopped or gone ⇒ gate exit 3 (UNKNOWN), never 0', async () => {
     const dead = await gate(['--json'], { DATABASE_URL: 'postgres://obs:pw-abcdef@127.0.0.1:1/observatory' });
     expect(dead.exitCode).toBe(3);

@@ -53,6 +53,13 @@ async function probeOrDrill(spec: IntegrationSpec, deps: ProbeRunDeps, fault: Fa
     const outcome = outcomeForStatus(fault.http_status);
     return { outcome, httpStatus: fault.http_status, latencyMs: Date.now() - started, traceId, injected: true, message: `fault injected: HTTP ${fault.http_status}` };
   }
+  // a latency drill really waits (bounded by the probe's timeout), so it occupies its slot like a slow vendor would
+  const started = Date.now();
+  if (extra) {
+    await sleep(Math.min(extra, spec.timeoutMs), deps.signal);
+    if (extra >= spec.timeoutMs)
+      return { outcome: 'UPSTREAM_TIMEOUT', latencyMs: Date.now() - started, traceId, injected: true, message: `fault injected: +${extra} ms latency, over the ${spec.timeoutMs} ms timeout` };
+  }
   const result = await runProbe(spec, {
     env: deps.env,
     traceId,
@@ -62,8 +69,7 @@ async function probeOrDrill(spec: IntegrationSpec, deps: ProbeRunDeps, fault: Fa
     tokenCache: deps.tokenCache,
   });
   if (!extra) return result;
-  // latency-only drill: the real probe ran; its latency is raised as if the vendor were slow
-  const latencyMs = result.latencyMs + extra;
+  const latencyMs = Date.now() - started;
   if (latencyMs >= spec.timeoutMs)
     return { outcome: 'UPSTREAM_TIMEOUT', latencyMs, traceId, injected: true, message: `fault injected: +${extra} ms latency, over the ${spec.timeoutMs} ms timeout` };
   return { ...result, latencyMs, injected: true, message: result.message ?? `fault injected: +${extra} ms latency` };
