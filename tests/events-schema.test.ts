@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { validateBatch, type EventRow } from '../src/core/events-schema.js';
+import { eventSchema, fastParse, validateBatch, type EventRow } from '../src/core/events-schema.js';
 import { _resetSecretsForTest, registerSecret } from '../src/core/redact.js';
 
 const ok = (extra: Record<string, unknown> = {}) => ({ integration: 'databento', operation: 'marketdata.bars', status: 'OK', ...extra });
@@ -166,5 +166,49 @@ describe('validateBatch', () => {
   it('refuses identifiers (symbol, timeframe, operation) that look like a registered secret', () => {
     registerSecret('SECRETSYMBOL99');
     expect(errors([ok({ symbol: 'SECRETSYMBOL99' })])[0]).toMatchObject({ field: 'symbol', message: 'looks like a credential; refused' });
+  });
+});
+
+describe('fast path', () => {
+  const good = {
+    id: randomUUID(),
+    created_at: '2025-11-25T10:00:00.123Z',
+    bot_id: randomUUID(),
+    run_id: null,
+    user_id: undefined,
+    integration: 'databento',
+    operation: 'marketdata.bars',
+    status: 'OK',
+    latency_ms: 12,
+    symbol: 'ESZ5',
+    timeframe: '1m',
+    records: 100,
+    reason_code: null,
+    trace_id: 'a'.repeat(32),
+    metadata: { feature_keys_used: ['md.close'] },
+  };
+  const mutations: Array<Record<string, unknown>> = [
+    {},
+    { id: 'not-a-uuid' }, { id: null }, { id: randomUUID().toUpperCase() }, { id: '00000000-0000-0000-0000-000000000000' },
+    { created_at: '2025-02-29T10:00:00Z' }, { created_at: '2024-02-29T10:00:00+05:30' }, { created_at: '2025-11-25T10:00Z' },
+    { created_at: '2025-11-25 10:00:00Z' }, { created_at: new Date('nope') }, { created_at: new Date() }, { created_at: 1700000000000 },
+    { bot_id: '00000000-0000-0000-0000-000000000000' }, { bot_id: 'x' }, { user_id: randomUUID() }, { run_id: 'ffffffff-ffff-ffff-ffff-ffffffffffff' },
+    { integration: 'Databento' }, { integration: 'a'.repeat(64) }, { integration: 'a'.repeat(63) }, { operation: '' }, { operation: 'a b' },
+    { status: 'ok' }, { status: undefined }, { latency_ms: -1 }, { latency_ms: 1.5 }, { latency_ms: 2 ** 31 }, { latency_ms: 2 ** 31 - 1 },
+    { latency_ms: Number.NaN }, { latency_ms: '5' }, { records: Infinity }, { records: null }, { symbol: 'ES Z5' }, { symbol: '' }, { symbol: 'x'.repeat(65) },
+    { timeframe: '1 m' }, { reason_code: 'lower' }, { reason_code: 'UPSTREAM_5XX' }, { trace_id: '0'.repeat(32) }, { trace_id: 'A'.repeat(32) },
+    { metadata: [] }, { metadata: 'x' }, { metadata: null }, { metadata: new Date() }, { metadata: Object.create(null) }, { extra: 1 },
+  ];
+  it('accepts only what zod accepts, with the same data', () => {
+    for (const m of mutations) {
+      const ev: Record<string, unknown> = { ...good, ...m };
+      const fast = fastParse(ev);
+      const slow = eventSchema.safeParse(ev);
+      if (fast) {
+        expect(slow.success, JSON.stringify(m)).toBe(true);
+        for (const k of Object.keys(eventSchema.shape)) if (k !== 'metadata') expect((fast as Record<string, unknown>)[k], k).toEqual((slow.data as Record<string, unknown>)[k]);
+      }
+    }
+    expect(fastParse({ ...good })).toBeDefined();
   });
 });

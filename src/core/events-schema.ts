@@ -89,7 +89,7 @@ const uuidOrNull = z.uuid({ message: 'expected a UUID' }).nullish();
 const intOrNull = (max: number) => z.number().int('expected an integer').min(0, 'expected ≥ 0').max(max, `expected ≤ ${max}`).nullish();
 
 /** Plain-field shape; cross-field rules and metadata run after it (see validateOne). */
-const eventSchema = z
+export const eventSchema = z
   .object({
     id: z.uuid({ message: 'expected a UUID' }).optional(),
     created_at: z.union([z.date(), z.iso.datetime({ offset: true, message: 'expected an ISO 8601 timestamp with zone' })]).optional(),
@@ -112,6 +112,47 @@ const eventSchema = z
   })
   .strict();
 
+/**
+ * Fast path for well-formed events: hand checks of exactly the rules of `eventSchema` (same
+ * regexes — zod's own for UUIDs and timestamps). It only ever ACCEPTS; anything it is not sure
+ * of (a bad field, an unusual shape) returns undefined and the event goes through zod, which
+ * produces the error messages. tests/events-schema.test.ts runs every case through both.
+ */
+const UUID_RE = z.regexes.uuid();
+const DATETIME_RE = z.regexes.datetime({ offset: true, local: false, precision: undefined } as Parameters<typeof z.regexes.datetime>[0]);
+const EVENT_KEYS = new Set(Object.keys(eventSchema.shape));
+const STATUS_SET = new Set<unknown>(EVENT_STATUSES);
+
+const nullishMatch = (v: unknown, re: RegExp): boolean => v === undefined || v === null || (typeof v === 'string' && re.test(v));
+const nullishInt = (v: unknown): boolean => v === undefined || v === null || (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= INT32_MAX);
+
+type ParsedEvent = z.infer<typeof eventSchema>;
+
+/** @internal exported for tests: the fast path's verdict (undefined = "ask zod") */
+export function fastParse(raw: Record<string, unknown>): ParsedEvent | undefined {
+  for (const k in raw) if (!EVENT_KEYS.has(k) || !Object.prototype.hasOwnProperty.call(raw, k)) return undefined;
+  const { id, created_at, bot_id, metadata } = raw;
+  if (id !== undefined && !(typeof id === 'string' && UUID_RE.test(id))) return undefined;
+  if (
+    created_at !== undefined &&
+    !(created_at instanceof Date ? !Number.isNaN(created_at.getTime()) : typeof created_at === 'string' && DATETIME_RE.test(created_at))
+  )
+    return undefined;
+  if (!nullishMatch(raw.user_id, UUID_RE) || !nullishMatch(raw.run_id, UUID_RE) || !nullishMatch(bot_id, UUID_RE) || bot_id === NIL_UUID) return undefined;
+  if (typeof raw.integration !== 'string' || !INTEGRATION_RE.test(raw.integration)) return undefined;
+  if (typeof raw.operation !== 'string' || !OPERATION_RE.test(raw.operation)) return undefined;
+  if (!STATUS_SET.has(raw.status)) return undefined;
+  if (!nullishInt(raw.latency_ms) || !nullishInt(raw.records)) return undefined;
+  if (!nullishMatch(raw.symbol, SYMBOL_RE) || !nullishMatch(raw.timeframe, TIMEFRAME_RE) || !nullishMatch(raw.reason_code, REASON_CODE_RE)) return undefined;
+  if (raw.trace_id !== undefined && raw.trace_id !== null && !isTraceId(raw.trace_id)) return undefined;
+  if (metadata !== undefined && metadata !== null) {
+    if (typeof metadata !== 'object' || Array.isArray(metadata)) return undefined;
+    const proto = Object.getPrototypeOf(metadata);
+    if (proto !== Object.prototype && proto !== null) return undefined;
+  }
+  return raw as ParsedEvent;
+}
+
 function fieldOf(path: readonly PropertyKey[]): string {
   return path.length ? path.map((p) => String(p)).join('.') : '(event)';
 }
@@ -132,7 +173,8 @@ function secretShaped(v: string | null | undefined): boolean {
 
 function validateOne(input: unknown, index: number, now: number, limits: MetadataLimits): EventRow | EventIssue[] {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) return [{ index, field: '(event)', message: 'expected a JSON object' }];
-  const parsed = eventSchema.safeParse(input);
+  const fast = fastParse(input as Record<string, unknown>);
+  const parsed = fast ? ({ success: true, data: fast } as const) : eventSchema.safeParse(input);
   const issues: EventIssue[] = [];
   if (!parsed.success) {
     for (const iss of parsed.error.issues) {

@@ -40,6 +40,8 @@ let needleList: string[] = [];
 function rebuild(): void {
   // longest first so a secret that contains another is replaced whole
   needleList = [...needles].sort((a, b) => b.length - a.length);
+  // verdicts depend on the registered secrets
+  redactCache.clear();
 }
 
 function base64Needles(value: string): string[] {
@@ -136,12 +138,37 @@ const SHAPES: Array<[RegExp, string]> = [
   [/\b(authorization|x-api-key|api-key|cookie|set-cookie)(\s*[:=]\s*)[^\r\n,;]+/gi, `$1$2${REDACTED}`],
 ];
 
-/** Redacts one string. Idempotent. */
-export function redactString(input: string): string {
+/**
+ * A superset of what every SHAPES pattern needs to match (each one requires one of these,
+ * case-insensitively): a string without any of them cannot match a shape, so the shape pass is
+ * skipped. Keep it in step with SHAPES (tests/redact.test.ts exercises every shape).
+ */
+const SHAPE_TRIGGER = /bearer|basic|:\/\/|=|sk-|"|authorization|api-key|cookie/i;
+
+/**
+ * Metadata values repeat (model names, purposes, variable names): results for short strings are
+ * memoized. The map is emptied whenever a secret is registered (rebuild) and when it is full.
+ */
+const redactCache = new Map<string, string>();
+const REDACT_CACHE_MAX = 4096;
+const REDACT_CACHE_MAX_LEN = 256;
+
+function redactUncached(input: string): string {
   let s = input;
   for (const n of needleList) if (s.includes(n)) s = s.split(n).join(REDACTED);
-  for (const [re, rep] of SHAPES) s = s.replace(re, rep);
+  if (SHAPE_TRIGGER.test(s)) for (const [re, rep] of SHAPES) s = s.replace(re, rep);
   return s;
+}
+
+/** Redacts one string. Idempotent. */
+export function redactString(input: string): string {
+  if (input.length > REDACT_CACHE_MAX_LEN) return redactUncached(input);
+  const hit = redactCache.get(input);
+  if (hit !== undefined) return hit;
+  const out = redactUncached(input);
+  if (redactCache.size >= REDACT_CACHE_MAX) redactCache.clear();
+  redactCache.set(input, out);
+  return out;
 }
 
 /** Metadata keys that are never stored or shown, whatever their value. */
@@ -149,10 +176,23 @@ const DENY_KEY =
   /^(password|passwd|pwd|secret|client_secret|token|access_token|refresh_token|id_token|api_key|apikey|api-key|key|authorization|auth|cookie|set-cookie|session|credentials?|private_key|prompt|prompts|completion|completions|messages|response_text|content|sec|cid)$/i;
 const DENY_KEY_PART = /(password|passwd|secret|token|api_?key|authorization|cookie|credential|private_?key|prompt|completion)/i;
 
-export function isDeniedKey(key: string): boolean {
+function deniedUncached(key: string): boolean {
   // token counts are allowed metadata (brief: "token counts")
   if (/^(prompt|completion|total)_tokens$/i.test(key) || /^tokens?_(in|out|total|used)$/i.test(key)) return false;
   return DENY_KEY.test(key) || DENY_KEY_PART.test(key);
+}
+
+/** Key verdicts are pure functions of the key: memoized for short keys (bounded map). */
+const deniedCache = new Map<string, boolean>();
+export function isDeniedKey(key: string): boolean {
+  let v = deniedCache.get(key);
+  if (v !== undefined) return v;
+  v = deniedUncached(key);
+  if (key.length <= 128) {
+    if (deniedCache.size >= 4096) deniedCache.clear();
+    deniedCache.set(key, v);
+  }
+  return v;
 }
 
 /** Recursively redacts strings in a JSON-ish value and drops deny-listed keys. */
