@@ -2,7 +2,10 @@
  * Ingest + proof-of-use benchmark (issue 4). Not a test: prints figures, asserts nothing.
  *
  *   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx tsx bench/ingest.ts \
- *     [--events 200000] [--bots 1000] [--scale 1000000,10000000] [--keep]
+ *     [--events 100000] [--bots 1000] [--scale 1000000] [--big] [--keep]
+ *
+ * `npm run build` first: the HTTP step runs the built daemon (bin/observatory daemon).
+ * --big (or BENCH_BIG=1) adds the 10M-event scale step (it takes minutes).
  *
  * In one scratch database it measures, on the same generated rows:
  *  1. the ceiling: raw COPY (psql \copy of a CSV) into a bare copy of integration_usage_events
@@ -10,16 +13,18 @@
  *  2. the SDK batch path: createUsageRecorder().record() for every event (validation and
  *     sanitizing included), rollups + sightings maintained in the same statement;
  *  3. insertEvents() alone on pre-validated rows (the store's share of 2);
+ *  3b. HTTP ingest: POST /api/usage-events (batches of 2000 JSON events, 2 in flight) on a
+ *     running daemon (bin/observatory daemon, built from dist) against the same database;
  *  4. proof-of-use latency (botProof, topBots, botBlockers; p50/p95) after topping the table up
  *     to each --scale size with SQL-generated history (events spread over 30 days, rollups built
  *     with the same detail rule), since reads depend on rollup rows, not on how they were written.
- * HTTP ingest is measured by the API's own benchmark, not here.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { migrate } from '../src/core/db/migrate.js';
@@ -33,12 +38,14 @@ function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : dflt;
 }
-const N = Number(arg('events', '200000'));
+const N = Number(arg('events', '100000'));
 const BOTS = Number(arg('bots', '1000'));
-const SCALES = arg('scale', '1000000')
+const BIG = process.argv.includes('--big') || process.env.BENCH_BIG === '1';
+const SCALES = (arg('scale', '1000000') + (BIG ? ',10000000' : ''))
   .split(',')
   .map(Number)
   .filter((n) => n > 0);
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const KEEP = process.argv.includes('--keep');
 const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL;
 if (!adminUrl) {
@@ -160,6 +167,11 @@ async function main(): Promise<void> {
     const insRate = rate(N - half, insMs);
     console.log(`insertEvents (pre-validated)      ${insRate.toString().padStart(8)} events/s  (${(insRate / copyRate).toFixed(2)} × COPY)`);
 
+    // 3b. HTTP ingest on a running daemon (fresh ids: the same rows would all be duplicates)
+    const httpN = Math.min(N, 50_000);
+    const httpRate = await httpIngest(url, work, events(httpN, bots));
+    if (httpRate !== null) console.log(`HTTP POST /api/usage-events       ${httpRate.toString().padStart(8)} events/s  (${(httpRate / copyRate).toFixed(2)} × COPY)`);
+
     // 4. proof latency at each scale
     for (const scale of SCALES) {
       const have = Number((await pool.query('select count(*) from integration_usage_events')).rows[0].count);
@@ -196,6 +208,58 @@ async function main(): Promise<void> {
   }
 }
 
+/** Starts the built daemon on the bench database and POSTs `input` in batches; events/s, or null when not built. */
+async function httpIngest(url: string, work: string, input: EventInput[]): Promise<number | null> {
+  const bin = join(ROOT, 'bin', 'observatory');
+  const token = randomBytes(24).toString('hex');
+  let proc: ChildProcess | undefined;
+  try {
+    proc = spawn(bin, ['daemon'], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: url, OBSERVATORY_TOKEN: token, OBSERVATORY_PORT: '0', OBSERVATORY_HOME: join(work, 'home'), LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let log = '';
+    proc.stdout!.on('data', (d) => (log += d));
+    proc.stderr!.on('data', (d) => (log += d));
+    const end = Date.now() + 30_000;
+    let port: number | undefined;
+    while (!port && Date.now() < end && proc.exitCode === null) {
+      port = Number(/"port":(\d+),"msg":"HTTP API listening"/.exec(log)?.[1]) || undefined;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    if (!port) {
+      console.log(`HTTP ingest: skipped (daemon did not start; run \`npm run build\` first): ${log.trim().split('\n').slice(-1)[0] ?? ''}`);
+      return null;
+    }
+    const post = async (batch: EventInput[]) => {
+      const res = await fetch(`http://127.0.0.1:${port}/api/usage-events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify(batch),
+      });
+      if (res.status !== 202) throw new Error(`POST /api/usage-events: HTTP ${res.status} ${(await res.text()).slice(0, 300)}`);
+      await res.arrayBuffer();
+    };
+    const B = 2000;
+    const batches: EventInput[][] = [];
+    for (let i = 0; i < input.length; i += B) batches.push(input.slice(i, i + B));
+    await post(batches.shift()!); // warm-up (connection, JIT); not timed
+    const timed = batches.reduce((a, b) => a + b.length, 0);
+    const t = performance.now();
+    let next = 0;
+    const worker = async () => {
+      while (next < batches.length) await post(batches[next++]);
+    };
+    await Promise.all([worker(), worker()]);
+    return rate(timed, performance.now() - t);
+  } finally {
+    if (proc && proc.exitCode === null) {
+      proc.kill('SIGTERM');
+      await new Promise((r) => proc!.once('exit', r));
+    }
+  }
+}
+
 /**
  * History for read benchmarks: n events over the last 30 days, written by SQL in chunks,
  * rollups built from exactly those rows with the ingest's detail rule.
@@ -225,13 +289,23 @@ async function backfill(pool: pg.Pool, n: number, bots: string[]): Promise<void>
                      when operation = 'llm.chat' then '{"model":"gpt-4o-mini"}'::jsonb else '{}'::jsonb end
            from src
          returning bot_id, integration, operation, status, created_at, records, reason_code, trace_id, metadata
+       ), roll as (
+         insert into usage_rollups as u (bot_id, integration, operation, status, detail, hour, calls, records, last_at, last_trace_id, last_reason_code)
+         select bot_id, integration, operation, status, ${DETAIL_SQL}, date_trunc('hour', created_at, 'UTC'),
+                count(*), sum(records), max(created_at), max(trace_id), max(reason_code)
+           from ins group by 1, 2, 3, 4, 5, 6
+         on conflict (bot_id, integration, operation, status, detail, hour) do update set
+           calls = u.calls + excluded.calls, records = u.records + excluded.records, last_at = greatest(u.last_at, excluded.last_at)
        )
-       insert into usage_rollups as u (bot_id, integration, operation, status, detail, hour, calls, records, last_at, last_trace_id, last_reason_code)
-       select bot_id, integration, operation, status, ${DETAIL_SQL}, date_trunc('hour', created_at, 'UTC'),
-              count(*), sum(records), max(created_at), max(trace_id), max(reason_code)
-         from ins group by 1, 2, 3, 4, 5, 6
-       on conflict (bot_id, integration, operation, status, detail, hour) do update set
-         calls = u.calls + excluded.calls, records = u.records + excluded.records, last_at = greatest(u.last_at, excluded.last_at)`,
+       insert into usage_bot_hours as h (bot_id, hour, calls, ok, error, blocked, records, last_at, integrations)
+       select bot_id, date_trunc('hour', created_at, 'UTC'), count(*), count(*) filter (where status = 'OK'),
+              count(*) filter (where status = 'ERROR'), count(*) filter (where status = 'BLOCKED'),
+              coalesce(sum(records) filter (where status = 'OK'), 0), max(created_at), array_agg(distinct integration order by integration)
+         from ins group by 1, 2
+       on conflict (bot_id, hour) do update set
+         calls = h.calls + excluded.calls, ok = h.ok + excluded.ok, error = h.error + excluded.error, blocked = h.blocked + excluded.blocked,
+         records = h.records + excluded.records, last_at = greatest(h.last_at, excluded.last_at),
+         integrations = array(select distinct x from unnest(h.integrations || excluded.integrations) x order by x)`,
       [k, bots],
     );
   }

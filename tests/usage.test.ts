@@ -483,6 +483,22 @@ describe('rollups', () => {
       db2.set(k, (db2.get(k) ?? 0) + r.calls);
     }
     expect(db2).toEqual(js);
+    // per-bot-hour totals (topBots) equal the raw aggregates too
+    const { rows: rawHours } = await pool.query(
+      `select bot_id, date_trunc('hour', created_at, 'UTC') as hour, count(*)::int as calls,
+              (count(*) filter (where status = 'OK'))::int as ok, (count(*) filter (where status = 'ERROR'))::int as error,
+              (count(*) filter (where status = 'BLOCKED'))::int as blocked,
+              coalesce(sum(records) filter (where status = 'OK'), 0)::int as records, max(created_at) as last_at,
+              array_agg(distinct integration order by integration) as integrations
+         from integration_usage_events where id = any($1::uuid[]) and bot_id is not null
+        group by 1, 2 order by 1, 2`,
+      [all.map((e) => e.id)],
+    );
+    const { rows: hours } = await pool.query(
+      `select bot_id, hour, calls::int, ok::int, error::int, blocked::int, records::int, last_at, integrations
+         from usage_bot_hours order by 1, 2`,
+    );
+    expect(hours).toEqual(rawHours);
     expect(raw.reduce((a, r) => a + r.calls, 0)).toBe(all.length);
     // sightings equal the raw feature_keys_used counts
     const { rows: s } = await pool.query(`select variable, sightings::int from variable_sightings order by variable`);

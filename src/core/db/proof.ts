@@ -116,22 +116,28 @@ const iso = (v: unknown): string => (v instanceof Date ? v.toISOString() : Strin
 /** The most active bots in the window, by calls (bot-less events excluded). */
 export async function topBots(pool: pg.Pool, opts: { sinceHours?: number; limit?: number } = {}): Promise<TopBot[]> {
   const limit = Math.max(1, Math.min(1000, Math.trunc(opts.limit ?? 10)));
+  // usage_bot_hours (migrations/002) holds one row per bot and hour: the ranking aggregates
+  // ≤ bots × hours rows, and only the top `limit` bots are joined to names
   const { rows } = await pool.query(
-    `select r.bot_id, b.name,
-            sum(r.calls)::float8 as calls,
-            coalesce(sum(r.calls) filter (where r.status = 'OK'), 0)::float8 as ok,
-            coalesce(sum(r.calls) filter (where r.status = 'ERROR'), 0)::float8 as error,
-            coalesce(sum(r.calls) filter (where r.status = 'BLOCKED'), 0)::float8 as blocked,
-            coalesce(sum(r.records) filter (where r.status = 'OK'), 0)::float8 as records,
-            array_agg(distinct r.integration order by r.integration) as integrations,
-            max(r.last_at) as last_at
-       from usage_rollups r
-       left join bots b on b.id = r.bot_id
-      where r.hour >= date_trunc('hour', now() - make_interval(hours => $1), 'UTC')
-        and r.bot_id <> '${NIL_UUID}'::uuid
-      group by r.bot_id, b.name
-      order by calls desc, last_at desc, r.bot_id
-      limit $2`,
+    `with w as (select date_trunc('hour', now() - make_interval(hours => $1), 'UTC') as since),
+     top as (
+       select h.bot_id, sum(h.calls) as calls, sum(h.ok) as ok, sum(h.error) as error, sum(h.blocked) as blocked,
+              sum(h.records) as records, max(h.last_at) as last_at
+         from usage_bot_hours h, w
+        where h.hour >= w.since
+        group by h.bot_id
+        order by calls desc, last_at desc, h.bot_id
+        limit $2
+     )
+     select t.bot_id, b.name, t.calls::float8 as calls, t.ok::float8 as ok, t.error::float8 as error,
+            t.blocked::float8 as blocked, t.records::float8 as records, t.last_at,
+            array(select distinct x
+                    from usage_bot_hours h2, w, unnest(h2.integrations) x
+                   where h2.bot_id = t.bot_id and h2.hour >= w.since
+                   order by x) as integrations
+       from top t
+       left join bots b on b.id = t.bot_id
+      order by t.calls desc, t.last_at desc, t.bot_id`,
     [hoursOf(opts.sinceHours), limit],
   );
   return rows.map((r) => ({

@@ -66,6 +66,30 @@ roll as (
     last_trace_id = case when excluded.last_at >= u.last_at then excluded.last_trace_id else u.last_trace_id end,
     last_reason_code = case when excluded.last_at >= u.last_at then excluded.last_reason_code else u.last_reason_code end
 ),
+bot_hours as (
+  -- per-bot-hour totals for topBots (migrations/002); bot-less events are not ranked
+  insert into usage_bot_hours as h (bot_id, hour, calls, ok, error, blocked, records, last_at, integrations)
+  select bot_id, hour, count(*),
+         count(*) filter (where status = 'OK'),
+         count(*) filter (where status = 'ERROR'),
+         count(*) filter (where status = 'BLOCKED'),
+         coalesce(sum(records) filter (where status = 'OK'), 0),
+         max(created_at),
+         array_agg(distinct integration order by integration)
+    from keyed
+   where bot_id <> '${NIL_UUID}'::uuid
+   group by bot_id, hour
+   order by bot_id, hour
+  on conflict (bot_id, hour) do update set
+    calls = h.calls + excluded.calls,
+    ok = h.ok + excluded.ok,
+    error = h.error + excluded.error,
+    blocked = h.blocked + excluded.blocked,
+    records = h.records + excluded.records,
+    last_at = greatest(h.last_at, excluded.last_at),
+    integrations = case when excluded.integrations <@ h.integrations then h.integrations
+                        else array(select distinct x from unnest(h.integrations || excluded.integrations) x order by x) end
+),
 seen_bots as (
   insert into bots as b (id, last_seen_at)
   select bot_id, max(created_at) from ins where bot_id is not null group by bot_id order by bot_id
