@@ -60,6 +60,7 @@ Quick start:
   observatory migrate            apply database migrations only
   observatory status             integration health table
   observatory gate check         exit code for deploy scripts: 0 ok, 2 blocked, 3 unknown
+  observatory tui                the on-call terminal UI (panels A–D, live)
 
 Environment: DATABASE_URL (unset: embedded Postgres under OBSERVATORY_HOME, default ~/.observatory),
 OBSERVATORY_CONFIG, OBSERVATORY_PORT/OBSERVATORY_BIND, OBSERVATORY_TOKEN, LIVE_TRADING_ENABLED, LOG_LEVEL.
@@ -189,6 +190,16 @@ Examples:
     .option('--json', 'JSON output')
     .action(async (opts: { keep: string; dryRun?: boolean; json?: boolean }) => {
       await withContext(program, async (ctx) => (await import('./commands/retention.js')).run(ctx, opts));
+    });
+
+  program
+    .command('tui')
+    .description('the on-call terminal UI: panels A–D, live (LISTEN/NOTIFY + polling), read-only')
+    .addOption(modeOption())
+    .option('-i, --interval <ms>', 'polling fallback interval (250–600000)', '2000')
+    .addHelpText('after', '\nKeys: 1–4/Tab panels · ↑↓/j k move · Enter drawer · Esc close · / filter · b bot · m mode · r refresh · ? help · q quit.\nNot a TTY: prints one plain frame and exits (use `observatory status` / `gate check` in scripts).')
+    .action(async (opts: { mode: 'live' | 'paper' | 'shadow'; interval: string }) => {
+      await withContext(program, async (ctx) => (await import('./commands/tui.js')).run(ctx, { mode: opts.mode, intervalMs: Number(opts.interval) }), true);
     });
 
   const bot = program.command('bot').description('the reference paper/shadow bot (records real usage through the SDK)');

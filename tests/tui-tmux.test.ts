@@ -114,10 +114,7 @@ beforeAll(async () => {
   ({ proc: daemon } = await startDaemon());
   await seedBots(db.pool);
 
-  // the real bin once src/cli.ts registers `tui`; until then the same run() from dist/
-  const registered = /Usage: observatory tui/.test((await cli(['tui', '--help'], env)).stdout);
-  const cmd = registered ? [BIN, 'tui', '--mode', 'paper'] : [process.execPath, join(ROOT, 'tests', 'tui-tmux-launch.mjs'), '--mode', 'paper'];
-  if (!registered) process.stderr.write('[tui-tmux] `tui` is not registered in src/cli.ts yet: running dist/commands/tui.js through tests/tui-tmux-launch.mjs\n');
+  const cmd = [BIN, 'tui', '--mode', 'paper'];
   const script = join(dir, 'run-tui.sh');
   const vars = Object.entries({ ...env, PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', LANG: 'C.UTF-8' })
     .map(([k, v]) => `${k}=${sh(v)}`)
@@ -148,7 +145,8 @@ afterAll(async () => {
 
 describe.skipIf(!hasTmux)('observatory tui in a real terminal (tmux, 80×24)', () => {
   it('shows the header and Panel A; the paper gate is OK once the daemon has probed', async () => {
-    const f = await screenUntil((s) => header('OK').test(s) && /risk_engine/.test(s), 'paper OK');
+    // wait for the LISTEN connection too ("live" on the db line; "no LISTEN" for the first frame or two)
+    const f = await screenUntil((s) => header('OK').test(s) && /risk_engine/.test(s) && /^live · /m.test(s), 'paper OK, live');
     keep('Panel A — integrations', f);
     const lines = f.replace(/\n+$/, '').split('\n');
     expect(lines.length).toBeLessThanOrEqual(24);

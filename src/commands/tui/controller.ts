@@ -13,6 +13,7 @@
  *    NOTIFY_DEBOUNCE_MS; polling every intervalMs is the fallback when notifications are lost.
  */
 import pg from 'pg';
+import { searchBots } from '../../core/db/bots.js';
 import type { Config } from '../../core/config.js';
 import type { Mode, Registry, Status } from '../../core/integrations/types.js';
 import { botProofView, botsView, integrationEventsView, systemStatusView, type SystemStatusView } from '../../core/views.js';
@@ -321,20 +322,3 @@ async function loadDrawer(pool: pg.Pool, integration: string): Promise<DrawerDat
   return { integration, events, probes };
 }
 
-/**
- * The bot selector's type-to-search: by name (substring) or id (prefix), over the bots table
- * (one row per bot, indexed by name). Not a status read — it only names bots; their proof
- * comes from botProof.
- */
-export async function searchBots(pool: pg.Pool, query: string): Promise<BotChoice[]> {
-  const q = query.trim();
-  if (!q) return [];
-  const like = q.replace(/[\\%_]/g, (c) => `\\${c}`);
-  const { rows } = await pool.query<{ id: string; name: string | null }>(
-    `select id, name from bots
-      where name ilike '%' || $1 || '%' or id::text like $2 || '%'
-      order by last_seen_at desc, id limit 10`,
-    [like, like.toLowerCase()],
-  );
-  return rows.map((r) => ({ bot_id: r.id, name: r.name }));
-}
