@@ -273,7 +273,8 @@ async function backfill(pool: pg.Pool, n: number, bots: string[]): Promise<void>
     await pool.query(
       `with src as (
          select gen_random_uuid() as id,
-                now() - (random() * interval '30 days') as created_at,
+                -- chronological, as live ingestion is: chunk k covers its own slice of the 30 days
+                now() - interval '30 days' + (($3::float8 + random() * $4::float8) * interval '30 days') as created_at,
                 ($2::uuid[])[1 + (g % array_length($2::uuid[], 1))] as bot_id,
                 (array['databento','polygon','ironbeam','ironbeam','openai','risk_engine'])[1 + g % 6] as integration,
                 (array['marketdata.bars','marketdata.bars','broker.place_order','broker.fill','llm.chat','risk.check'])[1 + g % 6] as operation,
@@ -306,7 +307,7 @@ async function backfill(pool: pg.Pool, n: number, bots: string[]): Promise<void>
          calls = h.calls + excluded.calls, ok = h.ok + excluded.ok, error = h.error + excluded.error, blocked = h.blocked + excluded.blocked,
          records = h.records + excluded.records, last_at = greatest(h.last_at, excluded.last_at),
          integrations = array(select distinct x from unnest(h.integrations || excluded.integrations) x order by x)`,
-      [k, bots],
+      [k, bots, done / n, k / n],
     );
   }
   console.log(`(backfilled ${n.toLocaleString('en')} events in ${((performance.now() - t) / 1000).toFixed(1)} s)`);

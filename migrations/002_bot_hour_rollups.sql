@@ -5,10 +5,11 @@
 create table usage_bot_hours (
   bot_id        uuid        not null,
   hour          timestamptz not null,
-  calls         bigint      not null default 0,
-  ok            bigint      not null default 0,
-  error         bigint      not null default 0,
-  blocked       bigint      not null default 0,
+  -- int4 counters (one bot-hour): sum() over them accumulates in int8, far cheaper than numeric
+  calls         integer     not null default 0,
+  ok            integer     not null default 0,
+  error         integer     not null default 0,
+  blocked       integer     not null default 0,
   -- records of OK calls (what topBots reports)
   records       bigint      not null default 0,
   last_at       timestamptz not null,

@@ -118,24 +118,29 @@ export async function topBots(pool: pg.Pool, opts: { sinceHours?: number; limit?
   const limit = Math.max(1, Math.min(1000, Math.trunc(opts.limit ?? 10)));
   // usage_bot_hours (migrations/002) holds one row per bot and hour: the ranking aggregates
   // ≤ bots × hours rows, and only the top `limit` bots are joined to names
+  // The ranking reads only calls and last_at (int4 sums); the other totals, names and
+  // integrations are looked up for the top `limit` bots only, by primary key.
   const { rows } = await pool.query(
     `with w as (select date_trunc('hour', now() - make_interval(hours => $1), 'UTC') as since),
      top as (
-       select h.bot_id, sum(h.calls) as calls, sum(h.ok) as ok, sum(h.error) as error, sum(h.blocked) as blocked,
-              sum(h.records) as records, max(h.last_at) as last_at
+       select h.bot_id, sum(h.calls) as calls, max(h.last_at) as last_at
          from usage_bot_hours h, w
         where h.hour >= w.since
         group by h.bot_id
         order by calls desc, last_at desc, h.bot_id
         limit $2
      )
-     select t.bot_id, b.name, t.calls::float8 as calls, t.ok::float8 as ok, t.error::float8 as error,
-            t.blocked::float8 as blocked, t.records::float8 as records, t.last_at,
-            array(select distinct x
-                    from usage_bot_hours h2, w, unnest(h2.integrations) x
-                   where h2.bot_id = t.bot_id and h2.hour >= w.since
-                   order by x) as integrations
+     select t.bot_id, b.name, t.calls::float8 as calls, s.ok::float8 as ok, s.error::float8 as error,
+            s.blocked::float8 as blocked, s.records::float8 as records, t.last_at, s.integrations
        from top t
+       cross join w
+       cross join lateral (
+         select sum(h2.ok) as ok, sum(h2.error) as error, sum(h2.blocked) as blocked, sum(h2.records) as records,
+                array(select distinct x from usage_bot_hours h3, unnest(h3.integrations) x
+                       where h3.bot_id = t.bot_id and h3.hour >= w.since order by x) as integrations
+           from usage_bot_hours h2
+          where h2.bot_id = t.bot_id and h2.hour >= w.since
+       ) s
        left join bots b on b.id = t.bot_id
       order by t.calls desc, t.last_at desc, t.bot_id`,
     [hoursOf(opts.sinceHours), limit],
