@@ -1,6 +1,6 @@
 /** What every command needs: typed config, a stderr logger, and (lazily) the store. */
 import { loadConfig, type Config } from '../core/config.js';
-import { createLogger, type Logger } from '../core/log.js';
+import { createLogger, lazyLogger, type Logger } from '../core/log.js';
 import { openStore, type Store } from '../core/db/store.js';
 import { assertSchemaCompatible } from '../core/db/migrate.js';
 
@@ -19,7 +19,7 @@ export function makeContext(globals: GlobalOptions, defaultLevel?: string): Comm
   const config = loadConfig({ configPath: globals.config });
   // CLI commands log warnings only unless LOG_LEVEL says otherwise; the daemon logs at info
   const level = process.env.LOG_LEVEL ? config.logLevel : (defaultLevel ?? config.logLevel);
-  return { config, log: createLogger(level), globals };
+  return { config, log: lazyLogger(() => createLogger(level)), globals };
 }
 
 /** Opens the store for a read command: never starts the embedded server, checks the schema. */

@@ -3,7 +3,7 @@ import pg from 'pg';
 import type { CommandContext } from './context.js';
 import { openReadStore } from './context.js';
 import { EVENTS_CHANNEL, listEvents, type EventFilters, type EventView } from '../core/db/usage-events.js';
-import { EVENT_STATUSES, type EventStatus } from '../core/events-schema.js';
+import { EVENT_STATUSES, type EventStatus } from '../core/event-rules.js';
 import { parseDuration } from '../core/duration.js';
 import { UsageError } from '../core/errors.js';
 import { redactString } from '../core/redact.js';

@@ -6,51 +6,56 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
-import { z } from 'zod';
+import type * as Z from 'zod';
+import { lazySchema } from './lazy-zod.js';
 import { ConfigError } from './errors.js';
 import { passwordOfUrl, registerSecret, registerSecretsFromEnv } from './redact.js';
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
-/** Integration overrides are validated in full by the registry; here only their outer shape. */
-const integrationOverride = z.record(z.string(), z.unknown());
+/** The config file's schema, built on first use: no file, no zod (see lazy-zod.ts). */
+export const configFileSchema = lazySchema((z) => {
+  /** Integration overrides are validated in full by the registry; here only their outer shape. */
+  const integrationOverride = z.record(z.string(), z.unknown());
 
-export const fileSchema = z
-  .object({
-    database_url: z.string().min(1).optional(),
-    home: z.string().min(1).optional(),
-    live_trading_enabled: z.boolean().optional(),
-    log_level: z.enum(LOG_LEVELS).optional(),
-    http: z
-      .object({
-        port: z.number().int().min(0).max(65535).optional(),
-        bind: z.string().min(1).optional(),
-      })
-      .strict()
-      .optional(),
-    daemon: z
-      .object({
-        heartbeat_interval_ms: z.number().int().min(100).max(3_600_000).optional(),
-        stale_after_ms: z.number().int().min(500).max(86_400_000).optional(),
-        probe_concurrency: z.number().int().min(1).max(64).optional(),
-      })
-      .strict()
-      .optional(),
-    limits: z
-      .object({
-        ingest_body_bytes: z.number().int().min(1024).max(64 * 1024 * 1024).optional(),
-        ingest_max_events: z.number().int().min(1).max(100_000).optional(),
-        metadata_bytes: z.number().int().min(256).max(1024 * 1024).optional(),
-        metadata_depth: z.number().int().min(1).max(16).optional(),
-      })
-      .strict()
-      .optional(),
-    integrations: z.record(z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'lowercase name: a-z, 0-9, _'), integrationOverride).optional(),
-    risk_limits: z.record(z.string(), z.unknown()).optional(),
-  })
-  .strict();
+  const fileSchema = z
+    .object({
+      database_url: z.string().min(1).optional(),
+      home: z.string().min(1).optional(),
+      live_trading_enabled: z.boolean().optional(),
+      log_level: z.enum(LOG_LEVELS).optional(),
+      http: z
+        .object({
+          port: z.number().int().min(0).max(65535).optional(),
+          bind: z.string().min(1).optional(),
+        })
+        .strict()
+        .optional(),
+      daemon: z
+        .object({
+          heartbeat_interval_ms: z.number().int().min(100).max(3_600_000).optional(),
+          stale_after_ms: z.number().int().min(500).max(86_400_000).optional(),
+          probe_concurrency: z.number().int().min(1).max(64).optional(),
+        })
+        .strict()
+        .optional(),
+      limits: z
+        .object({
+          ingest_body_bytes: z.number().int().min(1024).max(64 * 1024 * 1024).optional(),
+          ingest_max_events: z.number().int().min(1).max(100_000).optional(),
+          metadata_bytes: z.number().int().min(256).max(1024 * 1024).optional(),
+          metadata_depth: z.number().int().min(1).max(16).optional(),
+        })
+        .strict()
+        .optional(),
+      integrations: z.record(z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'lowercase name: a-z, 0-9, _'), integrationOverride).optional(),
+      risk_limits: z.record(z.string(), z.unknown()).optional(),
+    })
+    .strict();
+  return fileSchema;
+});
 
-export type ConfigFile = z.infer<typeof fileSchema>;
+export type ConfigFile = Z.infer<ReturnType<typeof configFileSchema>>;
 
 export interface Config {
   databaseUrl?: string;
@@ -71,7 +76,7 @@ function fieldPath(path: PropertyKey[]): string {
 }
 
 /** zod's messages describe types, never values; keep it that way and name the field. */
-function describeZod(err: z.ZodError, where: string): ConfigError {
+function describeZod(err: Z.ZodError, where: string): ConfigError {
   const issue = err.issues[0];
   const field = fieldPath(issue.path as PropertyKey[]);
   let what = issue.message;
@@ -97,7 +102,7 @@ function readConfigFile(path: string): ConfigFile {
     const line = pos === undefined ? undefined : text.slice(0, pos).split('\n').length;
     throw new ConfigError(`config file ${path} is not valid JSON${line ? ` (line ${line})` : ''}`, 'fix the JSON syntax');
   }
-  const parsed = fileSchema.safeParse(json);
+  const parsed = configFileSchema().safeParse(json);
   if (!parsed.success) throw describeZod(parsed.error, `config file ${path}`);
   return parsed.data;
 }

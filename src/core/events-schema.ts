@@ -9,27 +9,24 @@ import { z } from 'zod';
 import { DEFAULT_METADATA_LIMITS, MetadataRejected, redactString, sanitizeMetadata, type MetadataLimits } from './redact.js';
 import { isTraceId, newTraceId } from './trace.js';
 
-export const EVENT_STATUSES = ['OK', 'ERROR', 'BLOCKED'] as const;
-export type EventStatus = (typeof EVENT_STATUSES)[number];
+import {
+  EVENT_STATUSES,
+  PROVENANCES,
+  INTEGRATION_RE,
+  REASON_CODE_RE,
+  OPERATION_RE,
+  VARIABLE_NAME_RE,
+  FILL_OPERATION,
+  MAX_FEATURE_KEYS,
+  MAX_FUTURE_SKEW_MS,
+  NIL_UUID,
+  type EventStatus,
+  type Provenance,
+} from './event-rules.js';
+export * from './event-rules.js';
 
-export const PROVENANCES = ['LIVE', 'PAPER', 'SIM'] as const;
-export type Provenance = (typeof PROVENANCES)[number];
-
-export const INTEGRATION_RE = /^[a-z][a-z0-9_]{0,62}$/;
-export const REASON_CODE_RE = /^[A-Z][A-Z0-9_]{0,63}$/;
-/** Operation names are identifiers ("broker.place_order"), not free text: no room for a value. */
-export const OPERATION_RE = /^[A-Za-z][A-Za-z0-9_.:/-]{0,127}$/;
-/** Variable / feature names: `md.vwap`, `risk.drawdown_pct`. Names only, never values. */
-export const VARIABLE_NAME_RE = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+){0,7}$/;
 const SYMBOL_RE = /^[A-Za-z0-9._:/^=$ -]{1,64}$/;
 const TIMEFRAME_RE = /^[A-Za-z0-9_.:-]{1,32}$/;
-
-/** Broker fill operation: its metadata must say where the fill came from. */
-export const FILL_OPERATION = 'broker.fill';
-export const MAX_FEATURE_KEYS = 256;
-/** Clock skew allowed for writer-stamped times; later than this is a writer bug. */
-export const MAX_FUTURE_SKEW_MS = 5 * 60_000;
-export const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 const INT32_MAX = 2_147_483_647;
 
 /** A stored event: the columns of integration_usage_events, snake_case. */

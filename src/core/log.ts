@@ -3,7 +3,9 @@
  * through the sanitizer on its way out, so no call site can leak a secret by accident.
  */
 import { Writable } from 'node:stream';
-import pino, { type Logger } from 'pino';
+import { createRequire } from 'node:module';
+import type { Logger } from 'pino';
+import type * as Pino from 'pino';
 import { redactString } from './redact.js';
 
 export type { Logger };
@@ -17,7 +19,24 @@ export function redactingStream(target: NodeJS.WritableStream = process.stderr):
   });
 }
 
+// pino is loaded on first use: one-shot commands that never log (gate check) skip its start-up cost
+const require = createRequire(import.meta.url);
+const loadPino = (): typeof Pino.default => require('pino') as typeof Pino.default;
+
+/** A logger created on first use — passing it around costs nothing until something is logged. */
+export function lazyLogger(create: () => Logger): Logger {
+  let real: Logger | undefined;
+  return new Proxy({} as Logger, {
+    get(_t, key) {
+      real ??= create();
+      const v = Reflect.get(real, key, real) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(real) : v;
+    },
+  });
+}
+
 export function createLogger(level: string, bindings: Record<string, unknown> = {}, target?: NodeJS.WritableStream): Logger {
+  const pino = loadPino();
   return pino(
     {
       level,

@@ -18,7 +18,7 @@
 import type pg from 'pg';
 import { UsageError } from '../errors.js';
 import type { Blocker } from '../integrations/types.js';
-import { NIL_UUID } from '../events-schema.js';
+import { NIL_UUID } from '../event-rules.js';
 import { lastRun, runningRunsWithStaleHeartbeat, type RunView } from './runs.js';
 
 export const ORDER_INTENT_OPS = ['broker.place_order', 'broker.modify_order', 'broker.cancel_order'] as const;

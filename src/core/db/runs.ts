@@ -8,7 +8,7 @@ import type pg from 'pg';
 import { ObservatoryError } from '../errors.js';
 import { MODES, type Mode } from '../integrations/types.js';
 import { newTraceId, isTraceId } from '../trace.js';
-import { REASON_CODE_RE } from '../events-schema.js';
+import { REASON_CODE_RE } from '../event-rules.js';
 
 export const TERMINAL_STATES = ['SUCCEEDED', 'FAILED', 'BLOCKED', 'CANCELLED'] as const;
 export type TerminalState = (typeof TERMINAL_STATES)[number];

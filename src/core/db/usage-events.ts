@@ -5,8 +5,9 @@
  * a replayed id (ON CONFLICT DO NOTHING) returns no row, so it is never counted twice.
  */
 import type pg from 'pg';
-import type { EventRow, EventStatus } from '../events-schema.js';
-import { NIL_UUID } from '../events-schema.js';
+import type { EventRow } from '../events-schema.js';
+import type { EventStatus } from '../event-rules.js';
+import { NIL_UUID } from '../event-rules.js';
 import { UsageError } from '../errors.js';
 import { redactDeep } from '../redact.js';
 

@@ -28,7 +28,8 @@
  * Environment beats file: `<VENDOR>_BASE_URL` beats `base_url`; TRADOVATE_ENV / IRONBEAM_ENV
  * = demo | live pick the documented host.
  */
-import { z } from 'zod';
+import type * as Z from 'zod';
+import { lazySchema } from '../lazy-zod.js';
 import type { Config } from '../config.js';
 import { ConfigError } from '../errors.js';
 import { isSecretEnvName, redactString, registerSecret } from '../redact.js';
@@ -247,51 +248,55 @@ const ENV_NAME = /^[A-Z_][A-Z0-9_]{0,127}$/;
 const NAME = /^[a-z][a-z0-9_]{0,62}$/;
 const HEADER = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$/;
 
-const envName = z.string().regex(ENV_NAME, 'expected an env var name (A-Z, 0-9, _)');
-const posInt = (min: number, max: number) =>
-  z.number({ error: `expected an integer ${min}–${max}` }).int(`expected an integer ${min}–${max}`).min(min, `expected an integer ${min}–${max}`).max(max, `expected an integer ${min}–${max}`);
-const modes = z.array(z.enum(MODES, { error: `expected one of ${MODES.join(', ')}` }), { error: 'expected an array of modes' });
-const httpUrl = z.string({ error: 'expected an http(s) URL' }).refine((s) => isHttpUrl(s), 'expected an http(s) URL');
+/** The config-override schemas, built on first use (see lazy-zod.ts). */
+const overrideSchemas = lazySchema((z) => {
+  const envName = z.string().regex(ENV_NAME, 'expected an env var name (A-Z, 0-9, _)');
+  const posInt = (min: number, max: number) =>
+    z.number({ error: `expected an integer ${min}–${max}` }).int(`expected an integer ${min}–${max}`).min(min, `expected an integer ${min}–${max}`).max(max, `expected an integer ${min}–${max}`);
+  const modes = z.array(z.enum(MODES, { error: `expected one of ${MODES.join(', ')}` }), { error: 'expected an array of modes' });
+  const httpUrl = z.string({ error: 'expected an http(s) URL' }).refine((s) => isHttpUrl(s), 'expected an http(s) URL');
 
-const headerSource = z.union([envName, z.strictObject({ env: envName, prefix: z.string().max(64).regex(/^[\x20-\x23\x25-\x7e]*$/, 'expected printable ASCII without $').optional() })], {
-  error: 'expected an env var name or {"env": NAME, "prefix": "Bearer "}',
+  const headerSource = z.union([envName, z.strictObject({ env: envName, prefix: z.string().max(64).regex(/^[\x20-\x23\x25-\x7e]*$/, 'expected printable ASCII without $').optional() })], {
+    error: 'expected an env var name or {"env": NAME, "prefix": "Bearer "}',
+  });
+
+  const httpProbeSchema = z.strictObject({
+    type: z.literal('http', { error: 'expected "http"' }).optional(),
+    url: httpUrl,
+    method: z.enum(['GET', 'HEAD'], { error: 'expected GET or HEAD' }).optional(),
+    expect_status: z.array(posInt(100, 599), { error: 'expected an array of HTTP status codes' }).min(1).optional(),
+    headers_from_env: z.record(z.string().regex(HEADER, 'expected an HTTP header name'), headerSource).optional(),
+    expect_json: z
+      .record(z.string().min(1).max(256), z.union([z.string(), z.number(), z.boolean(), z.null()], { error: 'expected a string, number, boolean or null' }))
+      .optional(),
+    max_latency_ms: posInt(1, 600_000).optional(),
+  });
+
+  const fixesSchema = z.partialRecord(z.enum(REASON_CODES, { error: 'expected a reason code' }), z.string().min(1).max(500));
+
+  const overrideSchema = z.strictObject({
+    enabled: z.boolean({ error: 'expected true or false' }).optional(),
+    kind: z.enum(['marketdata', 'broker', 'ai', 'store', 'risk', 'custom'], { error: 'expected marketdata, broker, ai, store, risk or custom' }).optional(),
+    description: z.string({ error: 'expected a string' }).max(500).optional(),
+    interval_ms: posInt(100, 86_400_000).optional(),
+    timeout_ms: posInt(50, 600_000).optional(),
+    degraded_latency_ms: posInt(1, 600_000).optional(),
+    failures_before_degraded: posInt(1, 1000).optional(),
+    failures_before_blocked: posInt(1, 1000).optional(),
+    successes_before_ok: posInt(1, 1000).optional(),
+    stale_after_ms: posInt(200, 7 * 86_400_000).optional(),
+    required_for: modes.optional(),
+    env_vars: z.array(envName, { error: 'expected an array of env var names' }).optional(),
+    secret_env_vars: z.array(envName, { error: 'expected an array of env var names' }).optional(),
+    base_url: httpUrl.optional(),
+    probe: httpProbeSchema.optional(),
+    fixes: fixesSchema.optional(),
+    any_of_group: z.string({ error: 'expected a group name or null' }).regex(NAME, 'expected a lowercase group name').nullable().optional(),
+    group_required_for: modes.optional(),
+  });
+  return { overrideSchema };
 });
-
-const httpProbeSchema = z.strictObject({
-  type: z.literal('http', { error: 'expected "http"' }).optional(),
-  url: httpUrl,
-  method: z.enum(['GET', 'HEAD'], { error: 'expected GET or HEAD' }).optional(),
-  expect_status: z.array(posInt(100, 599), { error: 'expected an array of HTTP status codes' }).min(1).optional(),
-  headers_from_env: z.record(z.string().regex(HEADER, 'expected an HTTP header name'), headerSource).optional(),
-  expect_json: z
-    .record(z.string().min(1).max(256), z.union([z.string(), z.number(), z.boolean(), z.null()], { error: 'expected a string, number, boolean or null' }))
-    .optional(),
-  max_latency_ms: posInt(1, 600_000).optional(),
-});
-
-const fixesSchema = z.partialRecord(z.enum(REASON_CODES, { error: 'expected a reason code' }), z.string().min(1).max(500));
-
-const overrideSchema = z.strictObject({
-  enabled: z.boolean({ error: 'expected true or false' }).optional(),
-  kind: z.enum(['marketdata', 'broker', 'ai', 'store', 'risk', 'custom'], { error: 'expected marketdata, broker, ai, store, risk or custom' }).optional(),
-  description: z.string({ error: 'expected a string' }).max(500).optional(),
-  interval_ms: posInt(100, 86_400_000).optional(),
-  timeout_ms: posInt(50, 600_000).optional(),
-  degraded_latency_ms: posInt(1, 600_000).optional(),
-  failures_before_degraded: posInt(1, 1000).optional(),
-  failures_before_blocked: posInt(1, 1000).optional(),
-  successes_before_ok: posInt(1, 1000).optional(),
-  stale_after_ms: posInt(200, 7 * 86_400_000).optional(),
-  required_for: modes.optional(),
-  env_vars: z.array(envName, { error: 'expected an array of env var names' }).optional(),
-  secret_env_vars: z.array(envName, { error: 'expected an array of env var names' }).optional(),
-  base_url: httpUrl.optional(),
-  probe: httpProbeSchema.optional(),
-  fixes: fixesSchema.optional(),
-  any_of_group: z.string({ error: 'expected a group name or null' }).regex(NAME, 'expected a lowercase group name').nullable().optional(),
-  group_required_for: modes.optional(),
-});
-type Override = z.infer<typeof overrideSchema>;
+type Override = Z.infer<ReturnType<typeof overrideSchemas>['overrideSchema']>;
 type HttpProbeDef = Extract<ProbeDef, { type: 'http' }>;
 
 function isHttpUrl(s: string): boolean {
@@ -324,7 +329,7 @@ export function loadRegistry(config: RegistryConfig): Registry {
 
   for (const [name, raw] of Object.entries(config.integrations ?? {})) {
     if (!NAME.test(name)) throw fail(name, '', 'expected a lowercase name: a-z, 0-9, _');
-    const parsed = overrideSchema.safeParse(raw);
+    const parsed = overrideSchemas().overrideSchema.safeParse(raw);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const path = issue.path.map(String).join('.');

@@ -1,0 +1,52 @@
+/**
+ * `gate check` start-up against the floor (node + pg connect + one query), median of N runs,
+ * without and with a config file (the file's validation loads zod). Prints figures; not a test.
+ *
+ *   npm run build && BENCH_DATABASE_URL=postgres://… npx tsx bench/gate-startup.ts [--runs 15]
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BIN, ROOT } from '../tests/helpers/cli.js';
+
+const url = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL;
+if (!url) {
+  process.stderr.write('set BENCH_DATABASE_URL (a migrated observatory database, or any: the gate then says UNKNOWN)\n');
+  process.exit(64);
+}
+const runsArg = process.argv.indexOf('--runs');
+const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 15;
+
+const dir = mkdtempSync(join(tmpdir(), 'obs-gate-bench-'));
+const floor = join(dir, 'floor.mjs');
+writeFileSync(
+  floor,
+  `import pg from ${JSON.stringify(join(ROOT, 'node_modules', 'pg', 'lib', 'index.js'))};
+const c = new pg.Client({ connectionString: process.env.DATABASE_URL }); await c.connect(); await c.query('select 1'); await c.end();\n`,
+);
+const config = join(dir, 'observatory.json');
+writeFileSync(config, JSON.stringify({ integrations: { polygon: { interval_ms: 60000 } }, risk_limits: { max_contracts: 5 } }));
+
+function median(cmd: string, args: string[], env: NodeJS.ProcessEnv): number {
+  const times: number[] = [];
+  spawnSync(cmd, args, { env, stdio: 'ignore' }); // warm the page cache
+  for (let i = 0; i < RUNS; i++) {
+    const t = process.hrtime.bigint();
+    spawnSync(cmd, args, { env, stdio: 'ignore' });
+    times.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+const env = { ...process.env, DATABASE_URL: url, NO_COLOR: '1' };
+const f = median(process.execPath, [floor], env);
+const g = median(BIN, ['gate', 'check'], env);
+const gc = median(BIN, ['gate', 'check'], { ...env, OBSERVATORY_CONFIG: config });
+const fmt = (ms: number) => `${ms.toFixed(0).padStart(5)} ms`;
+process.stdout.write(`node ${process.version}, ${RUNS} runs each, median\n`);
+process.stdout.write(`floor (node + pg connect + select 1)   ${fmt(f)}\n`);
+process.stdout.write(`gate check                             ${fmt(g)}  (${(g / f).toFixed(2)} × floor)\n`);
+process.stdout.write(`gate check with a config file          ${fmt(gc)}  (${(gc / f).toFixed(2)} × floor; validating it loads zod)\n`);
+

@@ -1,0 +1,25 @@
+/**
+ * The plain rules of a usage event (statuses, provenances, name patterns, limits) — no zod, so
+ * read paths (proof, runs, the gate) can use them without loading the validator.
+ * events-schema.ts re-exports all of it.
+ */
+
+export const EVENT_STATUSES = ['OK', 'ERROR', 'BLOCKED'] as const;
+export type EventStatus = (typeof EVENT_STATUSES)[number];
+
+export const PROVENANCES = ['LIVE', 'PAPER', 'SIM'] as const;
+export type Provenance = (typeof PROVENANCES)[number];
+
+export const INTEGRATION_RE = /^[a-z][a-z0-9_]{0,62}$/;
+export const REASON_CODE_RE = /^[A-Z][A-Z0-9_]{0,63}$/;
+/** Operation names are identifiers ("broker.place_order"), not free text: no room for a value. */
+export const OPERATION_RE = /^[A-Za-z][A-Za-z0-9_.:/-]{0,127}$/;
+/** Variable / feature names: `md.vwap`, `risk.drawdown_pct`. Names only, never values. */
+export const VARIABLE_NAME_RE = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+){0,7}$/;
+
+/** Broker fill operation: its metadata must say where the fill came from. */
+export const FILL_OPERATION = 'broker.fill';
+export const MAX_FEATURE_KEYS = 256;
+/** Clock skew allowed for writer-stamped times; later than this is a writer bug. */
+export const MAX_FUTURE_SKEW_MS = 5 * 60_000;
+export const NIL_UUID = '00000000-0000-0000-0000-000000000000';
