@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freshDatabase, type TestDb } from './helpers/db.js';
 import { createUsageRecorder, type UsageRecorder } from '../src/core/usage.js';
-import { botBlockers, botProof, resolveBot, topBots } from '../src/core/db/proof.js';
+import { botBlockers, botProof, refreshBotRanking, resolveBot, topBots } from '../src/core/db/proof.js';
 import { createLogger } from '../src/core/log.js';
 
 let db: TestDb;
@@ -163,6 +163,23 @@ describe('topBots', () => {
     expect(top.map((b) => b.bot_id)).toEqual([active, simOnly, recovered, quietBot]);
     expect(top[0]).toMatchObject({ name: 'es-momentum', calls: 18, ok: 14, error: 1, blocked: 3, integrations: ['databento', 'ironbeam', 'openai', 'polygon', 'risk_engine'] });
     expect((await topBots(db.pool, { limit: 1 })).length).toBe(1);
+  });
+});
+
+describe('topBots from the ranking table', () => {
+  it('a fresh ranking gives the same answer as the live aggregation; a stale one is ignored', async () => {
+    const live = await topBots(db.pool);
+    expect(await refreshBotRanking(db.pool)).toEqual({ bots: live.length });
+    expect(await topBots(db.pool)).toEqual(live);
+    // the ranking decides the order; totals stay live
+    await db.pool.query(`update bot_activity_ranking set calls = 1000 where bot_id = $1`, [quietBot]);
+    const ranked = await topBots(db.pool, { limit: 1 });
+    expect(ranked.map((b) => b.bot_id)).toEqual([quietBot]);
+    expect(ranked[0].calls).toBe(live.find((b) => b.bot_id === quietBot)!.calls);
+    // stale (older than the bound): the live aggregation answers again
+    await db.pool.query(`update bot_activity_ranking set refreshed_at = now() - interval '1 minute'`);
+    expect(await topBots(db.pool)).toEqual(live);
+    await db.pool.query(`delete from bot_activity_ranking`);
   });
 });
 

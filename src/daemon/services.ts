@@ -3,6 +3,7 @@ import type { DaemonService } from './daemon.js';
 import { loadRegistry } from '../core/integrations/registry.js';
 import { LeaderService } from './leader.js';
 import { ProbeScheduler } from './scheduler.js';
+import { RankingService } from './ranking.js';
 import { HttpService } from './http.js';
 import { usageRoutes } from './routes/usage.js';
 import { proofRoutes } from './routes/proof.js';
@@ -17,6 +18,7 @@ export async function daemonServices(config: Config): Promise<DaemonService[]> {
   return [
     new LeaderService(leaderRetryMs),
     new ProbeScheduler(registry),
+    new RankingService(),
     new HttpService(registry, {
       routes: [usageRoutes, proofRoutes],
       botBlockers: (pool, botId) => botBlockers(pool, botId, config.daemon.staleAfterMs),
