@@ -163,24 +163,8 @@ export async function insertEvents(pool: pg.Pool | pg.PoolClient, rows: readonly
   }
 }
 
-/** The sanitized shape every reader shows (CLI --json, API, TUI drawer). */
-export interface EventView {
-  id: string;
-  created_at: string;
-  user_id: string | null;
-  bot_id: string | null;
-  run_id: string | null;
-  integration: string;
-  operation: string;
-  status: EventStatus;
-  latency_ms: number | null;
-  symbol: string | null;
-  timeframe: string | null;
-  records: number | null;
-  reason_code: string | null;
-  trace_id: string;
-  metadata: Record<string, unknown>;
-}
+/** The sanitized shape every reader shows (CLI --json, API, TUI drawer): a stored row, time as ISO text. */
+export type EventView = Omit<EventRow, 'created_at'> & { created_at: string };
 
 export interface EventFilters {
   integration?: string;
