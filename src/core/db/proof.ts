@@ -145,11 +145,16 @@ export async function refreshBotRanking(pool: pg.Pool): Promise<{ bots: number }
   }
 }
 
-/** Top bot ids from the ranking table, or null when it is stale or for another window. */
-async function rankedTop(pool: pg.Pool, hours: number, limit: number): Promise<string[] | null> {
+/**
+ * Candidate bot ids from the ranking table, or null when it is stale or for another window: its
+ * top `limit`, plus the bots active since it was refreshed (their current hour, most calls
+ * first), so a bot that just became active is never missing. The caller ranks the candidates by
+ * live totals.
+ */
+async function rankedCandidates(pool: pg.Pool, hours: number, limit: number): Promise<string[] | null> {
   if (hours !== RANKING_WINDOW_HOURS) return null;
-  const { rows } = await pool.query<{ bot_id: string; fresh: boolean }>(
-    `select r.bot_id,
+  const { rows } = await pool.query<{ bot_id: string; fresh: boolean; refreshed_at: Date }>(
+    `select r.bot_id, r.refreshed_at,
             r.refreshed_at > now() - make_interval(secs => $3::float8 / 1000)
               and r.since = date_trunc('hour', now() - make_interval(hours => $1), 'UTC') as fresh
        from bot_activity_ranking r
@@ -159,20 +164,26 @@ async function rankedTop(pool: pg.Pool, hours: number, limit: number): Promise<s
     [hours, limit, RANKING_MAX_AGE_MS],
   );
   if (rows.length === 0 || !rows[0].fresh) return null;
-  return rows.map((r) => r.bot_id);
+  const recent = await pool.query<{ bot_id: string }>(
+    `select bot_id from usage_bot_hours
+      where hour >= date_trunc('hour', $1::timestamptz, 'UTC') and last_at > $1
+      order by calls desc, bot_id
+      limit $2`,
+    [rows[0].refreshed_at, limit],
+  );
+  return [...new Set([...rows.map((r) => r.bot_id), ...recent.rows.map((r) => r.bot_id)])];
 }
 
 /**
- * The most active bots in the window, by calls (bot-less events excluded). The order comes from
- * the ranking table when it is fresh (≤ 15 s old, same hour window) — a bot that became active in
- * the last seconds may be missing until the next refresh — else from the live aggregation; the
- * totals shown are always live.
+ * The most active bots in the window, by calls (bot-less events excluded). Candidates come from
+ * the ranking table when it is fresh (≤ 15 s old, same hour window) plus the bots active since its
+ * refresh, else from the live aggregation; the totals and the final order are always live.
  */
 export async function topBots(pool: pg.Pool, opts: { sinceHours?: number; limit?: number } = {}): Promise<TopBot[]> {
   const limit = Math.max(1, Math.min(1000, Math.trunc(opts.limit ?? 10)));
   const hours = hoursOf(opts.sinceHours);
-  const ids = (await rankedTop(pool, hours, limit)) ?? (await liveTop(pool, hours, limit));
-  return totalsFor(pool, ids, hours);
+  const ids = (await rankedCandidates(pool, hours, limit)) ?? (await liveTop(pool, hours, limit));
+  return (await totalsFor(pool, ids, hours)).slice(0, limit);
 }
 
 /**
