@@ -22,7 +22,7 @@ import { App } from '../src/commands/tui/App.js';
 
 export const plain = (frame: string | undefined): string => stripAnsi(frame ?? '');
 
-export async function waitFor<T>(fn: () => T | undefined | false | Promise<T | undefined | false>, ms = 8_000, what = 'condition'): Promise<T> {
+export async function waitFor<T>(fn: () => T | undefined | false | Promise<T | undefined | false>, ms = 20_000, what = 'condition'): Promise<T> {
   const end = Date.now() + ms;
   let last: unknown;
   while (Date.now() < end) {

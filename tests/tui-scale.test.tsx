@@ -71,9 +71,10 @@ describe('at fleet size', () => {
     expect(new Set(listed).size).toBeLessThanOrEqual(11); // 10 in the list (+ the selected one's title)
     await t.press('b');
     for (const c of 'bot-0007') await t.press(c);
-    f = await t.until((s) => /bot-0007\s+[0-9a-f-]{36}/.test(s), 'search');
+    // generous bounds: each keystroke re-reads 107 integrations and 1,000 bots, slow on a loaded CI machine
+    f = await t.until((s) => /bot-0007\s+[0-9a-f-]{36}/.test(s), 'search', 30_000);
     await t.press(KEY.enter);
-    f = await t.until((s) => /^bot-0007\s+[0-9a-f-]{36}/m.test(s.split('\n').map((l) => l.slice(26)).join('\n')), 'bot-0007 proof');
+    f = await t.until((s) => /^bot-0007\s+[0-9a-f-]{36}/m.test(s.split('\n').map((l) => l.slice(26)).join('\n')), 'bot-0007 proof', 30_000);
     expect(f).toMatch(/polygon USED 3 calls \/ 30 bars/);
   });
 });
