@@ -7,7 +7,7 @@
  * (0 OK, 1 DEGRADED --strict, 2 BLOCKED, 3 UNKNOWN) and turn any other failure into 3.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { ExitCode, isObservatoryError, ObservatoryError } from './core/errors.js';
+import { ExitCode, isObservatoryError } from './core/errors.js';
 import { oneLine, redactString } from './core/redact.js';
 import { VERSION } from './core/version.js';
 import type { CommandContext, GlobalOptions } from './commands/context.js';
@@ -283,16 +283,11 @@ export async function main(argv = process.argv): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
-      // a bare `observatory` prints help and is not an error
-      if (err.code === 'commander.executeSubCommandAsync') return err.exitCode;
       return VERDICT_COMMANDS.has(activeCommand) ? ExitCode.GATE_UNKNOWN : ExitCode.USAGE;
     }
     return fail(err);
   }
 }
-
-// keep Option exported-used for command files that build options with choices
-export { Option, ObservatoryError };
 
 const code = await main();
 process.exitCode = code;
