@@ -47,7 +47,10 @@ async function main() {
     home = mkdtempSync(join(tmpdir(), 'obs-acceptance-'));
     const e = await ensureEmbedded(home, log, { start: true });
     adminUrl = withDatabase(e.url, 'postgres');
-    stopEmbedded = e.stop;
+    stopEmbedded = async () => {
+      await e.stop();
+      rmSync(e.dataDir, { recursive: true, force: true }); // outside the home when run as root
+    };
   }
   const dbName = `obs_acceptance_${Date.now().toString(36)}`;
   const admin = new pg.Client({ connectionString: adminUrl });

@@ -56,5 +56,7 @@ export async function teardown(): Promise<void> {
     /* the server may be gone already */
   }
   await embedded?.stop();
+  // as root the data directory lives outside the home (/var/lib/observatory): remove it too
+  if (embedded) rmSync(embedded.dataDir, { recursive: true, force: true });
   if (home) rmSync(home, { recursive: true, force: true });
 }
