@@ -8,6 +8,7 @@ import { parseDuration } from '../core/duration.js';
 import { UsageError } from '../core/errors.js';
 import { redactString } from '../core/redact.js';
 import { badge, colorEnabled, makeChalk, printLine } from './output.js';
+import { isUuid } from '../core/trace.js';
 
 export interface EventsOptions {
   integration?: string;
@@ -20,10 +21,8 @@ export interface EventsOptions {
   json?: boolean;
 }
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 function filtersFrom(opts: EventsOptions): EventFilters {
-  for (const [flag, v] of [['--bot', opts.bot], ['--run', opts.run]] as const) if (v && !UUID_RE.test(v)) throw new UsageError(`${flag}: expected a UUID`);
+  for (const [flag, v] of [['--bot', opts.bot], ['--run', opts.run]] as const) if (v && !isUuid(v)) throw new UsageError(`${flag}: expected a UUID`);
   const status = opts.status?.toUpperCase();
   if (status && !(EVENT_STATUSES as readonly string[]).includes(status)) throw new UsageError(`--status: expected one of ${EVENT_STATUSES.join(', ')}`);
   const limit = Number(opts.limit);

@@ -10,7 +10,7 @@ import { autonomyView, unavailableBlocker, type AutonomyView } from '../core/vie
 import { exitCodeFor } from '../core/autonomy.js';
 import { botBlockers } from '../core/db/proof.js';
 import type { Mode, Registry } from '../core/integrations/types.js';
-import { newTraceId } from '../core/trace.js';
+import { newTraceId, isUuid } from '../core/trace.js';
 import { badge, colorEnabled, makeChalk, printJson, printLine } from './output.js';
 import { UsageError } from '../core/errors.js';
 
@@ -42,7 +42,7 @@ export function printVerdict(ctx: CommandContext, view: AutonomyView): void {
 }
 
 export async function run(ctx: CommandContext, opts: GateOptions): Promise<number> {
-  if (opts.bot && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(opts.bot))
+  if (opts.bot && !isUuid(opts.bot))
     throw new UsageError('--bot: expected a bot UUID');
   const config = opts.maxAge ? { ...ctx.config, daemon: { ...ctx.config.daemon, staleAfterMs: Math.min(ctx.config.daemon.staleAfterMs, opts.maxAge) } } : ctx.config;
   const registry = tightened(registryFor(config), opts.maxAge);

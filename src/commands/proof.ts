@@ -6,14 +6,13 @@ import { botProofView, botsView } from '../core/views.js';
 import { ObservatoryError, UsageError } from '../core/errors.js';
 import { ago, badge, colorEnabled, makeChalk, printJson, printLine } from './output.js';
 import type { IntegrationProof } from '../core/db/proof.js';
+import { isUuid } from '../core/trace.js';
 
 export interface ProofOptions {
   json?: boolean;
   hours: string;
   limit: string;
 }
-
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function positiveInt(raw: string, flag: string, max: number): number {
   const n = Number(raw);
@@ -39,7 +38,7 @@ export function usageSummary(p: IntegrationProof): string {
 export async function run(ctx: CommandContext, bot: string | undefined, opts: ProofOptions): Promise<number> {
   const hours = positiveInt(opts.hours, '--hours', 2160);
   const limit = positiveInt(opts.limit, '--limit', 1000);
-  if (bot && !UUID_RE.test(bot)) throw new UsageError('BOT: expected a bot UUID', 'list bots with: observatory proof');
+  if (bot && !isUuid(bot)) throw new UsageError('BOT: expected a bot UUID', 'list bots with: observatory proof');
   const store = await openReadStore(ctx);
   const c = makeChalk(colorEnabled(ctx.globals));
   try {

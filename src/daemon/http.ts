@@ -11,7 +11,7 @@ import type { Mode, Registry } from '../core/integrations/types.js';
 import { MODES } from '../core/integrations/types.js';
 import { ConfigError } from '../core/errors.js';
 import { redactDeep } from '../core/redact.js';
-import { newTraceId, parseTraceparent } from '../core/trace.js';
+import { newTraceId, parseTraceparent, isUuid } from '../core/trace.js';
 import { autonomyView, systemStatusView, type BotBlockersFn } from '../core/views.js';
 import { buildMetrics } from './metrics.js';
 
@@ -123,7 +123,7 @@ export class HttpService implements DaemonService {
       const mode = parseMode(q.mode, reply, req);
       if (!mode) return reply;
       const bot = typeof q.bot === 'string' && q.bot ? q.bot : undefined;
-      if (bot && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(bot))
+      if (bot && !isUuid(bot))
         return reply.code(400).send({ success: false, trace_id: req.traceId, error: { code: 'BAD_REQUEST', message: 'bot must be a UUID' } });
       const view = await autonomyView(ctx.store.pool, this.registry, config, { mode, botId: bot, botBlockers: this.opts.botBlockers, traceId: req.traceId });
       return reply.code(view.success ? 200 : 503).send(view);

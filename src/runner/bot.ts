@@ -41,7 +41,7 @@ import type { Blocker, IntegrationSpec, Mode, Registry, Status } from '../core/i
 import { botBlockers } from '../core/db/proof.js';
 import type { RunView, TerminalState } from '../core/db/runs.js';
 import { oneLine, sanitizeError } from '../core/redact.js';
-import { newTraceId } from '../core/trace.js';
+import { newTraceId, isUuid } from '../core/trace.js';
 import { EventValidationError, reasonCodeOf, SpoolFullError, type RunHandle, type UsageRecorder } from '../core/usage.js';
 import { autonomyView, statusByIntegration } from '../core/views.js';
 import { liveHostReason, paperBroker, type BrokerClient, type BrokerName } from './brokers.js';
@@ -117,7 +117,6 @@ export const DEFAULTS = {
   polygonSymbol: 'SPY',
 } as const;
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const BOT_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9 _.:-]{0,127}$/;
 const SYMBOL_RE = /^[A-Za-z0-9._:/^=$-]{1,64}$/;
 
@@ -143,7 +142,7 @@ export function normalizeOptions(o: BotRunOptions): NormalizedOptions {
   if (mode === 'live')
     throw new UsageError('--mode live is refused: the reference bot trades paper (broker demo host) or shadow (simulated) only', 'use --mode paper or --mode shadow');
   if (mode !== 'paper' && mode !== 'shadow') throw new UsageError('--mode: expected paper or shadow');
-  if (o.bot !== undefined && !UUID_RE.test(o.bot)) throw new UsageError('--bot: expected a bot UUID');
+  if (o.bot !== undefined && !isUuid(o.bot)) throw new UsageError('--bot: expected a bot UUID');
   if (o.botName !== undefined && !BOT_NAME_RE.test(o.botName)) throw new UsageError('--bot-name: expected 1–128 letters, digits, space, _ . : -');
   for (const [flag, v] of [['--symbol', o.symbol], ['--broker-symbol', o.brokerSymbol]] as const)
     if (v !== undefined && !SYMBOL_RE.test(v)) throw new UsageError(`${flag}: expected a symbol: letters, digits, . _ : / ^ = $ - (max 64)`);

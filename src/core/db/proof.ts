@@ -20,6 +20,7 @@ import { UsageError } from '../errors.js';
 import type { Blocker } from '../integrations/types.js';
 import { NIL_UUID } from '../event-rules.js';
 import { lastRun, runningRunsWithStaleHeartbeat, type RunView } from './runs.js';
+import { isUuid } from '../trace.js';
 
 export const ORDER_INTENT_OPS = ['broker.place_order', 'broker.modify_order', 'broker.cancel_order'] as const;
 
@@ -92,15 +93,13 @@ export interface TopBot {
   last_at: string;
 }
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 function assertBotId(botId: string): void {
-  if (!UUID_RE.test(botId)) throw new UsageError('bot id must be a UUID', 'pass the bot id, or resolve a name with resolveBot()');
+  if (!isUuid(botId)) throw new UsageError('bot id must be a UUID', 'pass the bot id, or resolve a name with resolveBot()');
 }
 
 /** A bot id from its id or its name (`observatory proof es-momentum`); null when unknown. */
 export async function resolveBot(pool: pg.Pool, idOrName: string): Promise<string | null> {
-  const { rows } = UUID_RE.test(idOrName)
+  const { rows } = isUuid(idOrName)
     ? await pool.query('select id from bots where id = $1', [idOrName])
     : await pool.query('select id from bots where name = $1', [idOrName]);
   return rows[0]?.id ?? null;

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { ObservatoryError } from '../errors.js';
 import { MODES, type Mode } from '../integrations/types.js';
-import { newTraceId, isTraceId } from '../trace.js';
+import { newTraceId, isTraceId, isUuid } from '../trace.js';
 import { REASON_CODE_RE } from '../event-rules.js';
 
 export const TERMINAL_STATES = ['SUCCEEDED', 'FAILED', 'BLOCKED', 'CANCELLED'] as const;
@@ -43,8 +43,6 @@ export interface StartRunInput {
   runId?: string;
 }
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 export class RunInputError extends ObservatoryError {
   constructor(field: string, message: string) {
     super('RUN_INPUT_INVALID', `run: field \`${field}\`: ${message}`, { exitCode: 64 });
@@ -60,7 +58,7 @@ function uuid(field: string, v: string | null | undefined, required: boolean): v
     if (required) throw new RunInputError(field, 'required');
     return;
   }
-  if (!UUID_RE.test(v)) throw new RunInputError(field, 'expected a UUID');
+  if (!isUuid(v)) throw new RunInputError(field, 'expected a UUID');
 }
 
 export async function startRun(pool: pg.Pool, input: StartRunInput): Promise<RunView> {

@@ -1,8 +1,7 @@
 /** Reads for Panels B and C and the integration drawer — the same shapes as the CLI's --json. */
 import type { RouteModule } from '../http.js';
 import { botProofView, botsView, integrationEventsView, variablesView } from '../../core/views.js';
-
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { isUuid } from '../../core/trace.js';
 
 function intParam(raw: unknown, def: number, min: number, max: number): number | undefined {
   if (raw === undefined || raw === '') return def;
@@ -25,7 +24,7 @@ export const proofRoutes: RouteModule = (app, ctx, { registry }) => {
   app.get('/api/system/bots/:id/proof', async (req, reply) => {
     const id = (req.params as { id: string }).id;
     const hours = intParam((req.query as Record<string, unknown>).hours, 24, 1, 2160);
-    if (!UUID_RE.test(id) || hours === undefined) return reply.code(400).send(badParam(req, 'bot id must be a UUID; hours: 1–2160'));
+    if (!isUuid(id) || hours === undefined) return reply.code(400).send(badParam(req, 'bot id must be a UUID; hours: 1–2160'));
     const view = await botProofView(pool, id, { sinceHours: hours, traceId: req.traceId });
     if (!view) return reply.code(404).send({ success: false, trace_id: req.traceId, error: { code: 'BOT_UNKNOWN', message: 'no bot with this id has written any run or event' } });
     return reply.send(view);

@@ -10,8 +10,7 @@ import { insertEvents } from '../../core/db/usage-events.js';
 import { finishRun, heartbeatRun, startRun, RunInputError, TERMINAL_STATES, type TerminalState } from '../../core/db/runs.js';
 import { classifyPgError, toStoreError } from '../../core/db/errors.js';
 import { MODES, type Mode } from '../../core/integrations/types.js';
-
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { isUuid } from '../../core/trace.js';
 
 function bad(reply: FastifyReply, req: FastifyRequest, status: number, code: string, message: string, extra: Record<string, unknown> = {}) {
   return reply.code(status).send({ success: false, trace_id: req.traceId, error: { code, message, ...extra } });
@@ -73,7 +72,7 @@ export const usageRoutes: RouteModule = (app, ctx, { requireToken }) => {
   app.post('/api/runs/:id/heartbeat', async (req, reply) => {
     if (!requireToken(req, reply)) return reply;
     const id = (req.params as { id: string }).id;
-    if (!UUID_RE.test(id)) return bad(reply, req, 400, 'BAD_REQUEST', 'run id must be a UUID');
+    if (!isUuid(id)) return bad(reply, req, 400, 'BAD_REQUEST', 'run id must be a UUID');
     try {
       const ok = await heartbeatRun(pool, id);
       return ok ? reply.send({ success: true, trace_id: req.traceId }) : bad(reply, req, 404, 'NOT_FOUND', 'no running run with this id');
@@ -86,7 +85,7 @@ export const usageRoutes: RouteModule = (app, ctx, { requireToken }) => {
     if (!requireToken(req, reply)) return reply;
     const id = (req.params as { id: string }).id;
     const b = (req.body ?? {}) as Record<string, unknown>;
-    if (!UUID_RE.test(id)) return bad(reply, req, 400, 'BAD_REQUEST', 'run id must be a UUID');
+    if (!isUuid(id)) return bad(reply, req, 400, 'BAD_REQUEST', 'run id must be a UUID');
     if (!(TERMINAL_STATES as readonly string[]).includes(b.terminal_state as string))
       return bad(reply, req, 400, 'BAD_REQUEST', `field \`terminal_state\`: expected one of ${TERMINAL_STATES.join(', ')}`);
     try {
