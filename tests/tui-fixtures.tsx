@@ -19,18 +19,13 @@ import { newTraceId } from '../src/core/trace.js';
 import type { ProbeOutcome, Status } from '../src/core/integrations/types.js';
 import { TuiController, type StoreHandle, type ViewRequest } from '../src/commands/tui/controller.js';
 import { App } from '../src/commands/tui/App.js';
+import { waitFor as sharedWaitFor } from './helpers/wait.js';
 
 export const plain = (frame: string | undefined): string => stripAnsi(frame ?? '');
 
-export async function waitFor<T>(fn: () => T | undefined | false | Promise<T | undefined | false>, ms = 20_000, what = 'condition'): Promise<T> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < end) {
-    last = await fn();
-    if (last) return last as T;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`timed out waiting for ${what}; last: ${String(last).slice(0, 2000)}`);
+/** The shared poller, checking every 25 ms (frames change fast), 20 s unless told. */
+export function waitFor<T>(fn: () => T | undefined | false | Promise<T | undefined | false>, ms = 20_000, what = 'condition'): Promise<T> {
+  return sharedWaitFor(fn, ms, what, 25);
 }
 
 /** A config whose env has the given credentials (connected comes from the stored probe rows anyway). */

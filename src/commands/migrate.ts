@@ -1,6 +1,7 @@
 import type { CommandContext } from './context.js';
 import { openStore } from '../core/db/store.js';
 import { migrate } from '../core/db/migrate.js';
+import { printJson, printLine } from './output.js';
 
 export interface MigrateOptions {
   json?: boolean;
@@ -10,14 +11,13 @@ export async function run(ctx: CommandContext, opts: MigrateOptions): Promise<nu
   const store = await openStore(ctx.config, ctx.log, { start: true });
   try {
     const res = await migrate(store.pool, { url: store.url });
-    if (opts.json) process.stdout.write(JSON.stringify({ ...res, store: store.describe }) + '\n');
-    else {
-      process.stdout.write(
+    if (opts.json) printJson({ ...res, store: store.describe });
+    else
+      printLine(
         res.applied.length
-          ? `applied ${res.applied.length} migration(s): ${res.applied.join(', ')}; schema at ${res.version}\n`
-          : `schema up to date at ${res.version}\n`,
+          ? `applied ${res.applied.length} migration(s): ${res.applied.join(', ')}; schema at ${res.version}`
+          : `schema up to date at ${res.version}`,
       );
-    }
     return 0;
   } finally {
     await store.close();

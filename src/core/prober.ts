@@ -7,6 +7,7 @@ import type pg from 'pg';
 import type { IntegrationSpec, IntegrationState, ProbeResult, Registry } from './integrations/types.js';
 import { connectedOf } from './integrations/registry.js';
 import { runProbe } from './integrations/probes/index.js';
+import { classifyStatus } from './integrations/probes/http.js';
 import { TokenCache } from './integrations/probes/context.js';
 import { applyProbe } from './status.js';
 import { activeFaults, type Fault } from './db/faults.js';
@@ -22,14 +23,6 @@ export interface ProbeRunDeps {
   tokenCache: TokenCache;
   daemonId: string | null;
   signal?: AbortSignal;
-}
-
-function outcomeForStatus(status: number): ProbeResult['outcome'] {
-  if (status >= 200 && status < 300) return 'OK';
-  if (status === 401 || status === 403) return 'AUTH_REJECTED';
-  if (status === 429) return 'RATE_LIMITED';
-  if (status >= 500) return 'UPSTREAM_5XX';
-  return 'UPSTREAM_4XX';
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -50,7 +43,8 @@ async function probeOrDrill(spec: IntegrationSpec, deps: ProbeRunDeps, fault: Fa
     await sleep(Math.min(extra, spec.timeoutMs), deps.signal);
     if (extra >= spec.timeoutMs)
       return { outcome: 'UPSTREAM_TIMEOUT', latencyMs: Date.now() - started, traceId, injected: true, message: `fault injected: timeout after ${spec.timeoutMs} ms` };
-    const outcome = outcomeForStatus(fault.http_status);
+    // the probes' own status table decides what the injected status means
+    const outcome = classifyStatus(fault.http_status, spec.name)?.outcome ?? 'OK';
     return { outcome, httpStatus: fault.http_status, latencyMs: Date.now() - started, traceId, injected: true, message: `fault injected: HTTP ${fault.http_status}` };
   }
   // a latency drill really waits (bounded by the probe's timeout), so it occupies its slot like a slow vendor would

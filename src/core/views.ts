@@ -124,7 +124,8 @@ export interface SystemStatusView {
 
 export type BotBlockersFn = (pool: pg.Pool, botId: string) => Promise<Blocker[]>;
 
-function gateFrom(registry: Registry, config: Config, snap: HealthSnapshot, mode: Mode, traceId: string, botBlockers: Blocker[] = []) {
+/** The gate for one mode over an already-read snapshot (several modes need only one read). */
+export function gateFrom(registry: Registry, config: Config, snap: HealthSnapshot, mode: Mode, traceId: string, botBlockers: Blocker[] = []) {
   return evaluateGate({
     mode,
     registry,

@@ -6,7 +6,9 @@ import client from 'prom-client';
 import type { DaemonContext } from './daemon.js';
 import type { Registry } from '../core/integrations/types.js';
 import { MODES, STATUSES } from '../core/integrations/types.js';
-import { autonomyView, systemStatusView } from '../core/views.js';
+import { gateFrom, integrationRows, readHealth, type HealthSnapshot } from '../core/views.js';
+import { newTraceId } from '../core/trace.js';
+import { redactString } from '../core/redact.js';
 import { probeCounts } from '../core/db/state.js';
 
 export function buildMetrics(ctx: DaemonContext, registry: Registry) {
@@ -25,20 +27,30 @@ export function buildMetrics(ctx: DaemonContext, registry: Registry) {
     async render(): Promise<string> {
       reg.resetMetrics();
       leader.set(ctx.isLeader() ? 1 : 0);
-      const view = await systemStatusView(ctx.store.pool, registry, ctx.config, { mode: 'live' });
-      up.set(view.success ? 1 : 0);
-      for (const row of view.integrations) {
-        for (const s of STATUSES) status.set({ integration: row.name, status: s }, row.status === s ? 1 : 0);
-        connected.set({ integration: row.name }, row.connected ? 1 : 0);
-        if (row.latency_ms !== null) latency.set({ integration: row.name }, row.latency_ms);
+      // one read of the store per scrape; every gauge (and each mode's gate) derives from it
+      let snap: HealthSnapshot | undefined;
+      try {
+        snap = await readHealth(ctx.store.pool, registry, ctx.config);
+      } catch {
+        snap = undefined;
       }
-      if (view.success) for (const c of await probeCounts(ctx.store.pool)) probes.set({ integration: c.integration, status: c.status }, c.n);
+      up.set(snap ? 1 : 0);
+      if (snap) {
+        for (const row of integrationRows(registry, snap, 'live')) {
+          for (const s of STATUSES) status.set({ integration: row.name, status: s }, row.status === s ? 1 : 0);
+          connected.set({ integration: row.name }, row.connected ? 1 : 0);
+          if (row.latency_ms !== null) latency.set({ integration: row.name }, row.latency_ms);
+        }
+        for (const c of await probeCounts(ctx.store.pool)) probes.set({ integration: c.integration, status: c.status }, c.n);
+      }
+      const traceId = newTraceId();
       for (const mode of MODES) {
-        const a = await autonomyView(ctx.store.pool, registry, ctx.config, { mode });
-        for (const s of [...STATUSES, 'UNKNOWN']) autonomy.set({ mode, status: s }, a.global_status === s ? 1 : 0);
-        blockers.set({ mode }, a.blockers.length);
+        const g = snap ? gateFrom(registry, ctx.config, snap, mode, traceId) : { global_status: 'UNKNOWN', blockers: [null] };
+        for (const s of [...STATUSES, 'UNKNOWN']) autonomy.set({ mode, status: s }, g.global_status === s ? 1 : 0);
+        blockers.set({ mode }, g.blockers.length);
       }
-      return reg.metrics();
+      // the text leaves through the sanitizer like every other response body
+      return redactString(await reg.metrics());
     },
   };
 }

@@ -3,15 +3,20 @@ import type { ResultPromise } from 'execa';
 import { spawnCli } from './cli.js';
 
 /** Polls `fn` until it returns something truthy (returned), or fails after `ms` naming `what`. */
-export async function waitFor<T>(fn: () => Promise<T | undefined | false | null> | T | undefined | false | null, ms: number, what: string): Promise<T> {
+export async function waitFor<T>(
+  fn: () => Promise<T | undefined | false | null> | T | undefined | false | null,
+  ms: number,
+  what: string,
+  everyMs = 100,
+): Promise<T> {
   const end = Date.now() + ms;
   let last: unknown;
   while (Date.now() < end) {
     last = await fn();
     if (last) return last as T;
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, everyMs));
   }
-  throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)?.slice(0, 500)}`);
+  throw new Error(`timed out waiting for ${what}; last: ${String(typeof last === 'string' ? last : JSON.stringify(last)).slice(0, 2000)}`);
 }
 
 export interface DaemonProc {
