@@ -150,6 +150,14 @@ export function unavailableBlocker(err: unknown, traceId: string): Blocker {
   };
 }
 
+/** What a view says when the store cannot be read: UNKNOWN with STATUS_UNAVAILABLE, no data. */
+function unavailable(err: unknown, traceId: string, mode: Mode) {
+  return {
+    envelope: { success: false, trace_id: traceId, ts: new Date().toISOString(), mode, daemon: null },
+    gate: { global_status: 'UNKNOWN' as GateStatus, blockers: [unavailableBlocker(err, traceId)], warnings: [] as Blocker[] },
+  };
+}
+
 export async function autonomyView(
   pool: pg.Pool,
   registry: Registry,
@@ -174,17 +182,8 @@ export async function autonomyView(
       daemon: snap.daemon,
     };
   } catch (err) {
-    return {
-      success: false,
-      trace_id: traceId,
-      ts: new Date().toISOString(),
-      mode: opts.mode,
-      bot_id: opts.botId ?? null,
-      global_status: 'UNKNOWN',
-      blockers: [unavailableBlocker(err, traceId)],
-      warnings: [],
-      daemon: null,
-    };
+    const u = unavailable(err, traceId, opts.mode);
+    return { ...u.envelope, bot_id: opts.botId ?? null, ...u.gate };
   }
 }
 
@@ -204,15 +203,8 @@ export async function systemStatusView(pool: pg.Pool, registry: Registry, config
       daemon: snap.daemon,
     };
   } catch (err) {
-    return {
-      success: false,
-      trace_id: traceId,
-      ts: new Date().toISOString(),
-      mode: opts.mode,
-      integrations: [],
-      autonomy: { global_status: 'UNKNOWN', blockers: [unavailableBlocker(err, traceId)], warnings: [] },
-      daemon: null,
-    };
+    const u = unavailable(err, traceId, opts.mode);
+    return { ...u.envelope, integrations: [], autonomy: u.gate };
   }
 }
 
