@@ -274,7 +274,19 @@ function verdictCommandIn(argv: string[]): string {
   return '';
 }
 
+/**
+ * A reader that goes away (`observatory gate check | head -1`) must not turn the verdict into a
+ * crash: a closed stdout just stops the output, and the command still exits with its own code.
+ */
+function toleratePipeClose(): void {
+  for (const stream of [process.stdout, process.stderr])
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+    });
+}
+
 export async function main(argv = process.argv): Promise<number> {
+  toleratePipeClose();
   const program = buildProgram();
   activeCommand = verdictCommandIn(argv);
   try {

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cli } from './helpers/cli.js';
+import { execa } from 'execa';
+import { BIN, baseEnv, cli } from './helpers/cli.js';
+import { freshDatabase } from './helpers/db.js';
 
 const pkg = JSON.parse(await import('node:fs').then((fs) => fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')));
 
@@ -89,5 +91,17 @@ describe('observatory CLI basics', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     const all = r.stdout + r.stderr;
     for (const form of [pw, Buffer.from(pw).toString('base64'), encodeURIComponent(pw)]) expect(all).not.toContain(form);
+  });
+
+  it('a reader that closes the pipe early does not crash the gate: its verdict still is the exit code', async () => {
+    const db = await freshDatabase();
+    // `true` exits without reading: every write of the gate's report meets a closed pipe
+    const r = await execa('bash', ['-c', '"$0" gate check --mode paper | true; exit ${PIPESTATUS[0]}', BIN], {
+      env: baseEnv({ DATABASE_URL: db.url }),
+      extendEnv: false,
+      reject: false,
+    });
+    expect(r.exitCode).toBe(2); // BLOCKED: no daemon has ever run against this database
+    expect(String(r.stderr)).not.toMatch(/EPIPE|Unhandled/);
   });
 });
