@@ -171,6 +171,18 @@ describe('Panel B — proof of use', () => {
     f = await t.until((s) => !s.includes('Pick a bot'), 'cancelled');
     expect(f).toContain(world.quiet.id); // cancel keeps the previous choice
   });
+
+  it('results of an earlier query are never picked while the new one is being read', async () => {
+    const t = open({ initial: { panel: 'proof' } });
+    t.controller.setView({ botQuery: 'a' });
+    await t.until(() => (t.controller.getData().botChoices?.length ?? 0) > 0, 'results for "a"');
+    // typing one more character drops those results at once (Enter then has nothing to pick)
+    t.controller.setView({ botQuery: 'al' });
+    expect(t.controller.getData().botChoices).toBeNull();
+    const next = await t.until(() => t.controller.getData().botChoices !== null, 'results for "al"');
+    expect(next).toBeTruthy();
+    expect(t.controller.getData().botChoices!.every((c) => /al/i.test(c.name ?? '') || c.bot_id.startsWith('al'))).toBe(true);
+  });
 });
 
 describe('Panel C — variable catalog', () => {

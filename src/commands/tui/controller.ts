@@ -169,6 +169,8 @@ export class TuiController {
     // data read for another mode must not be shown under this mode's label
     const cleared: Partial<TuiData> = request.mode !== this.data.request.mode ? { status: null, catalog: null } : {};
     if (request.drawer !== this.data.request.drawer) cleared.drawer = null;
+    // results of an earlier query must not be picked by Enter while this one is being read
+    if (request.botQuery !== this.data.request.botQuery) cleared.botChoices = null;
     if (request.botId !== this.data.request.botId && this.data.proof) cleared.proof = { ...this.data.proof, botId: request.botId, bot: null };
     this.emit({ request, ...cleared });
     this.soon(0);
