@@ -116,7 +116,8 @@ beforeAll(async () => {
 
   const cmd = [BIN, 'tui', '--mode', 'paper'];
   const script = join(dir, 'run-tui.sh');
-  const vars = Object.entries({ ...env, PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', LANG: 'C.UTF-8' })
+  // CI=1 as some operators' shells export it: a real terminal must still get live frames
+  const vars = Object.entries({ ...env, PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', LANG: 'C.UTF-8', CI: '1' })
     .map(([k, v]) => `${k}=${sh(v)}`)
     .join(' ');
   // a clean environment (nothing from the developer's shell), TERM from tmux; the exit code lands in a file

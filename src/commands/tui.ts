@@ -17,6 +17,13 @@ export async function run(ctx: CommandContext, opts: TuiCommandOptions): Promise
   if (!(MODES as readonly string[]).includes(opts.mode)) throw new UsageError(`--mode: expected one of ${MODES.join(', ')}`);
   if (opts.intervalMs !== undefined && (!Number.isFinite(opts.intervalMs) || opts.intervalMs < 250 || opts.intervalMs > 600_000))
     throw new UsageError('--interval: expected milliseconds between 250 and 600000');
+  // Ink decides once, on import, that a CI environment gets no live frames (is-in-ci) — so an
+  // operator's interactive terminal with CI=1 exported would show a blank screen. A terminal
+  // on both ends is interactive whatever CI says; piped output keeps the plain one-frame path.
+  if (process.stdout.isTTY && process.stdin.isTTY) {
+    delete process.env.CI;
+    delete process.env.CONTINUOUS_INTEGRATION;
+  }
   const { runTui } = await import('./tui/main.js');
   return runTui(ctx, opts);
 }
