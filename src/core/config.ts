@@ -10,6 +10,7 @@ import type * as Z from 'zod';
 import { lazySchema } from './lazy-zod.js';
 import { ConfigError } from './errors.js';
 import { passwordOfUrl, registerSecret, registerSecretsFromEnv } from './redact.js';
+import { configDigest, isTrusted } from './config-trust.js';
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
@@ -68,7 +69,16 @@ export interface Config {
   integrations: Record<string, Record<string, unknown>>;
   riskLimits?: Record<string, unknown>;
   configPath?: string;
+  /** the config file's digest and whether an earlier run validated these exact bytes (config-trust.ts) */
+  fileCheck?: FileCheck;
   env: NodeJS.ProcessEnv;
+}
+
+export interface FileCheck {
+  digest: string | undefined;
+  trusted: boolean;
+  /** where its marker lives: the home from the environment or the default, never from the file itself */
+  home: string;
 }
 
 function fieldPath(path: PropertyKey[]): string {
@@ -84,7 +94,7 @@ function describeZod(err: Z.ZodError, where: string): ConfigError {
   return new ConfigError(`${where}: field \`${field}\`: ${what}`, 'fix the field and run again (see README "Configuration")');
 }
 
-function readConfigFile(path: string): ConfigFile {
+function readConfigFile(path: string, trustHome: string): { file: ConfigFile; check: FileCheck } {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -102,9 +112,11 @@ function readConfigFile(path: string): ConfigFile {
     const line = pos === undefined ? undefined : text.slice(0, pos).split('\n').length;
     throw new ConfigError(`config file ${path} is not valid JSON${line ? ` (line ${line})` : ''}`, 'fix the JSON syntax');
   }
+  const digest = configDigest(text);
+  if (isTrusted(trustHome, digest)) return { file: json as ConfigFile, check: { digest, trusted: true, home: trustHome } };
   const parsed = configFileSchema().safeParse(json);
   if (!parsed.success) throw describeZod(parsed.error, `config file ${path}`);
-  return parsed.data;
+  return { file: parsed.data, check: { digest, trusted: false, home: trustHome } };
 }
 
 function envInt(env: NodeJS.ProcessEnv, name: string, min: number, max: number): number | undefined {
@@ -144,7 +156,9 @@ export interface LoadOptions {
 export function loadConfig(opts: LoadOptions = {}): Config {
   const env = opts.env ?? process.env;
   const configPath = opts.configPath ?? (env.OBSERVATORY_CONFIG || undefined);
-  const file: ConfigFile = configPath ? readConfigFile(resolve(configPath)) : {};
+  const trustHome = resolve(env.OBSERVATORY_HOME?.trim() || resolve(homedir(), '.observatory'));
+  const read = configPath ? readConfigFile(resolve(configPath), trustHome) : undefined;
+  const file: ConfigFile = read?.file ?? {};
 
   const dbFromEnv = env.DATABASE_URL?.trim() || undefined;
   const databaseUrl = dbFromEnv
@@ -189,6 +203,7 @@ export function loadConfig(opts: LoadOptions = {}): Config {
     integrations: (file.integrations ?? {}) as Record<string, Record<string, unknown>>,
     riskLimits: file.risk_limits,
     configPath: configPath ? resolve(configPath) : undefined,
+    fileCheck: read?.check,
     env,
   };
   if (cfg.daemon.staleAfterMs <= cfg.daemon.heartbeatIntervalMs)

@@ -30,7 +30,8 @@
  */
 import type * as Z from 'zod';
 import { lazySchema } from '../lazy-zod.js';
-import type { Config } from '../config.js';
+import type { Config, FileCheck } from '../config.js';
+import { rememberValid } from '../config-trust.js';
 import { ConfigError } from '../errors.js';
 import { isSecretEnvName, redactString, registerSecret } from '../redact.js';
 import {
@@ -313,9 +314,17 @@ function checkUrl(s: string, err: () => ConfigError): string {
   return s.replace(/\/+$/, '');
 }
 
+function parseOverride(raw: unknown, fail: (path: string, what: string) => ConfigError): Override {
+  const parsed = overrideSchemas().overrideSchema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const what = issue.code === 'unrecognized_keys' ? `unknown key(s): ${issue.keys.join(', ')}` : issue.message;
+  throw fail(issue.path.map(String).join('.'), what);
+}
+
 // ---------------------------------------------------------------- loading
 
-type RegistryConfig = Pick<Config, 'integrations' | 'env'> & { configPath?: string };
+type RegistryConfig = Pick<Config, 'integrations' | 'env'> & { configPath?: string; fileCheck?: FileCheck };
 
 export function loadRegistry(config: RegistryConfig): Registry {
   const env = config.env;
@@ -329,14 +338,7 @@ export function loadRegistry(config: RegistryConfig): Registry {
 
   for (const [name, raw] of Object.entries(config.integrations ?? {})) {
     if (!NAME.test(name)) throw fail(name, '', 'expected a lowercase name: a-z, 0-9, _');
-    const parsed = overrideSchemas().overrideSchema.safeParse(raw);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const path = issue.path.map(String).join('.');
-      const what = issue.code === 'unrecognized_keys' ? `unknown key(s): ${issue.keys.join(', ')}` : issue.message;
-      throw fail(name, path, what);
-    }
-    const o = parsed.data;
+    const o = config.fileCheck?.trusted ? (raw as Override) : parseOverride(raw, (path, what) => fail(name, path, what));
     const builtin = specs.get(name);
     if (o.enabled === false) {
       specs.delete(name);
@@ -375,6 +377,8 @@ export function loadRegistry(config: RegistryConfig): Registry {
 
   const integrations = [...specs.values()];
   for (const g of groups.values()) g.fix = groupFix(g, specs);
+  // the file passed both schemas (config and these overrides) and every rule above
+  if (config.fileCheck && !config.fileCheck.trusted) rememberValid(config.fileCheck.home, config.fileCheck.digest);
   // A group whose members were all disabled stays: the mode still needs one (fail-closed).
   return { integrations, groups: [...groups.values()].filter((g) => g.modes.length > 0) };
 }

@@ -1,0 +1,68 @@
+/**
+ * Remembers config files that passed full validation, so the next command reading the same
+ * bytes can skip loading zod (~60 ms). `gate check` runs from deploy scripts and cron with the
+ * same file every time; DESIGN budgets its start-up at 1.5 × the floor.
+ *
+ * A marker is an empty file named by a digest of: the file's bytes, the package version, and the
+ * source of the modules whose schemas judged it (config and registry). Any change to either —
+ * an edited config, a new build — is a different digest, so it is validated again. The schemas
+ * only check (no defaults, no transforms), so a trusted file's JSON.parse is what zod returned.
+ *
+ * Markers hold no content. They live in the user's own Observatory home (0700), never in a shared
+ * directory: a forged marker would let an invalid file through unvalidated. Best effort: an
+ * unwritable home just means validating every time.
+ */
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { VERSION } from './version.js';
+
+const KEEP = 16;
+
+// the modules whose schemas judge a config file, as built (.js) or run from source (.ts, tests)
+const EXT = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+const SCHEMA_SOURCES = [`./config${EXT}`, `./integrations/registry${EXT}`].map((p) => fileURLToPath(new URL(p, import.meta.url)));
+
+function dir(home: string): string {
+  return join(home, 'cache', 'valid-config');
+}
+
+/** The digest of a config file's bytes as judged by this build; undefined when a schema source is unreadable. */
+export function configDigest(text: string): string | undefined {
+  const h = createHash('sha256').update(VERSION).update('\0').update(text);
+  try {
+    for (const f of SCHEMA_SOURCES) h.update('\0').update(readFileSync(f));
+  } catch {
+    return undefined;
+  }
+  return h.digest('hex');
+}
+
+export function isTrusted(home: string, digest: string | undefined): boolean {
+  if (!digest) return false;
+  try {
+    const st = statSync(dir(home));
+    // only a directory of ours, closed to others (see the header)
+    if (!st.isDirectory() || (st.mode & 0o022) !== 0 || (typeof process.getuid === 'function' && st.uid !== process.getuid())) return false;
+    return existsSync(join(dir(home), digest));
+  } catch {
+    return false;
+  }
+}
+
+/** Records that `digest` passed full validation; keeps the newest KEEP markers. */
+export function rememberValid(home: string, digest: string | undefined): void {
+  if (!digest) return;
+  try {
+    const d = dir(home);
+    mkdirSync(d, { recursive: true, mode: 0o700 });
+    closeSync(openSync(join(d, digest), 'w', 0o600));
+    const markers = readdirSync(d)
+      .map((name) => ({ name, at: statSync(join(d, name)).mtimeMs }))
+      .sort((a, b) => b.at - a.at);
+    for (const m of markers.slice(KEEP)) unlinkSync(join(d, m.name));
+  } catch {
+    /* best effort: the next command validates again */
+  }
+}
