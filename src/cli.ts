@@ -8,7 +8,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, isObservatoryError } from './core/errors.js';
-import { oneLine, redactString } from './core/redact.js';
+import { oneLine, redactString, registerSecretsFromEnv } from './core/redact.js';
 import { VERSION } from './core/version.js';
 import type { CommandContext, GlobalOptions } from './commands/context.js';
 
@@ -17,16 +17,22 @@ const VERDICT_COMMANDS = new Set<string>(['gate check', 'probe']);
 
 let activeCommand = '';
 
+/** Error text for stderr: the env's secrets are registered first, since this path can run before any config load. */
+function safe(text: string, max: number): string {
+  registerSecretsFromEnv(process.env);
+  return oneLine(redactString(text), max);
+}
+
 function fail(err: unknown): number {
   const verdict = VERDICT_COMMANDS.has(activeCommand);
   if (isObservatoryError(err)) {
-    const hint = err.hint ? ` — ${oneLine(redactString(err.hint), 300)}` : "";
-    process.stderr.write(`observatory: ${oneLine(redactString(err.message), 400)}${hint}\n`);
+    const hint = err.hint ? ` — ${safe(err.hint, 300)}` : '';
+    process.stderr.write(`observatory: ${safe(err.message, 400)}${hint}\n`);
     if (verdict && err.exitCode !== ExitCode.GATE_BLOCKED) return ExitCode.GATE_UNKNOWN;
     return err.exitCode;
   }
   const msg = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`observatory: unexpected error: ${oneLine(redactString(msg), 400)} — run with LOG_LEVEL=debug and report it\n`);
+  process.stderr.write(`observatory: unexpected error: ${safe(msg, 400)} — run with LOG_LEVEL=debug and report it\n`);
   return verdict ? ExitCode.GATE_UNKNOWN : ExitCode.FAILURE;
 }
 
@@ -50,7 +56,8 @@ export function buildProgram(): Command {
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({
-      outputError: (str, write) => write(`observatory: ${oneLine(str.replace(/^error:\s*/i, ''), 300)} — see \`observatory --help\`\n`),
+      // commander quotes the offending argument back, and it could be a pasted key
+      outputError: (str, write) => write(`observatory: ${safe(str.replace(/^error:\s*/i, ''), 300)} — see \`observatory --help\`\n`),
     })
     .addHelpText(
       'after',
@@ -268,7 +275,12 @@ Exit: 0 succeeded · 1 failed · 2 blocked · 64 usage · 130 interrupted.`,
 
 /** The command path a verdict command would run under, decided before parsing (parse errors count too). */
 function verdictCommandIn(argv: string[]): string {
-  const words = argv.slice(2).filter((a) => !a.startsWith('-'));
+  const words: string[] = [];
+  const args = argv.slice(2);
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '-c' || args[i] === '--config') i++; // the global option's value is not a command word
+    else if (!args[i].startsWith('-')) words.push(args[i]);
+  }
   if (words[0] === 'gate' && words[1] === 'check') return 'gate check';
   if (words[0] === 'probe') return 'probe';
   return '';
@@ -287,6 +299,9 @@ function toleratePipeClose(): void {
 
 export async function main(argv = process.argv): Promise<number> {
   toleratePipeClose();
+  // Node would print an escaped error raw — stack, properties and all — and exit 1 even for
+  // `gate check`: report it through the sanitizer, with the command's failure code
+  for (const ev of ['uncaughtException', 'unhandledRejection'] as const) process.on(ev, (err: unknown) => process.exit(fail(err)));
   const program = buildProgram();
   activeCommand = verdictCommandIn(argv);
   try {

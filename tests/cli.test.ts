@@ -46,6 +46,23 @@ describe('observatory CLI basics', () => {
     expect(r.stderr).toMatch(/unknown option '--bogus'/);
   });
 
+  it('a secret pasted as a flag value is not echoed back by the usage error', async () => {
+    const key = 'PolyKeyCanary0123456789XYZ';
+    const r = await cli(['gate', 'check', '--mode', key], { POLYGON_API_KEY: key, DATABASE_URL: 'postgres://u@127.0.0.1:1/x' });
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toMatch(/--mode/);
+    expect(r.stderr + r.stdout).not.toContain(key);
+  });
+
+  it('global options before the command keep the verdict exit code: `-c FILE gate check` with a bad config is 3, not 78', async () => {
+    const p = tmpFile('bad.json', JSON.stringify({ daemon: { heartbeat_interval_ms: 'soon' } }));
+    const r = await cli(['-c', p, 'gate', 'check']);
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toMatch(/daemon\.heartbeat_interval_ms/);
+    const plain = await cli(['-c', p, 'migrate']);
+    expect(plain.exitCode).toBe(78);
+  });
+
   it('a config file of the wrong shape exits 78 naming the field, without echoing the value', async () => {
     const canary = 'CANARY-cfg-8e1f2b7c';
     const p = tmpFile('bad.json', JSON.stringify({ daemon: { heartbeat_interval_ms: canary } }));

@@ -19,7 +19,8 @@ function urlOf(home: string): { url: string; dataDir: string; port: number } {
 
 
 async function scenario(home: string, asUser?: { uid: number; gid: number }) {
-  const env = { OBSERVATORY_HOME: home, OBSERVATORY_HEARTBEAT_MS: '300', OBSERVATORY_STALE_AFTER_MS: '5000' };
+  const vendorKey = `canary${Math.random().toString(36).slice(2)}${Date.now()}`;
+  const env = { OBSERVATORY_HOME: home, OBSERVATORY_HEARTBEAT_MS: '300', OBSERVATORY_STALE_AFTER_MS: '5000', POLYGON_API_KEY: vendorKey };
   const up = spawnCli(['up'], env, asUser ?? {});
   let stderr = '';
   up.stderr?.on('data', (d) => (stderr += d));
@@ -47,6 +48,8 @@ async function scenario(home: string, asUser?: { uid: number; gid: number }) {
 
     // a second observatory process reuses the running server
     const pidBefore = readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0];
+    // the server never inherits the vendor keys (a superuser could read its environment back)
+    if (process.platform === 'linux') expect(readFileSync(`/proc/${pidBefore}/environ`, 'latin1')).not.toContain(vendorKey);
     const second = await cli(['migrate'], env, asUser ? { ...asUser } : {});
     expect(second.exitCode).toBe(0);
     expect(second.stdout).toMatch(/schema up to date/);

@@ -9,7 +9,10 @@ import {
   sanitizeMetadata,
   MetadataRejected,
   REDACTED,
+  isSecretShaped,
+  registerSecret,
 } from '../src/core/redact.js';
+import { validateBatch } from '../src/core/events-schema.js';
 import { createLogger } from '../src/core/log.js';
 
 const CANARY = 'CANARYq7Zk2v9XwP4m';
@@ -100,5 +103,31 @@ describe('the sanitizer', () => {
     expect(() => sanitizeMetadata({ big: 'x'.repeat(20_000) })).toThrow(/over the 8192-byte limit/);
     expect(() => sanitizeMetadata([1, 2])).toThrow(/JSON object/);
     expect(redactDeep({ authorization: 'x', ok: 1 })).toEqual({ ok: 1 });
+  });
+
+  it('metadata keys are data too: a key holding a secret is dropped with its value; credential-ish key names too', () => {
+    registerSecretsFromEnv({ POLYGON_API_KEY: CANARY });
+    const clean = sanitizeMetadata({ [CANARY]: 1, per_key: { [`k-${CANARY}`]: 'x', fine: 2 }, model: 'gpt-4o' });
+    expectClean(JSON.stringify(clean));
+    expect(clean).toEqual({ per_key: { fine: 2 }, model: 'gpt-4o' });
+    const keys = ['x-api-key', 'X-API-KEY', 'passphrase', 'x-auth', 'auth_header', 'signature', 'bearer', 'session_id', 'ocp-apim-subscription-key'];
+    expect(sanitizeMetadata(Object.fromEntries(keys.map((k) => [k, 'v'])))).toEqual({});
+    expect(sanitizeMetadata({ headers: { 'X-API-KEY': 'v' } })).toEqual({ headers: {} });
+    // allowed names stay: the brief's token counts, authors and session markers
+    expect(sanitizeMetadata({ prompt_tokens: 1, author: 'a', session: undefined, session_open: true })).toEqual({ prompt_tokens: 1, author: 'a', session_open: true });
+  });
+
+  it('a "safe" identifier verdict is forgotten when a secret is registered later', () => {
+    expect(isSecretShaped(CANARY)).toBe(false); // nothing registered yet: just a word
+    registerSecret(CANARY);
+    expect(isSecretShaped(CANARY)).toBe(true);
+  });
+
+  it('events refuse a reason_code, symbol or operation holding a registered secret', () => {
+    registerSecretsFromEnv({ POLYGON_API_KEY: 'POLYKEY_ABCDEF0123456789' });
+    const v = validateBatch([{ integration: 'polygon', operation: 'marketdata.bars', status: 'ERROR', reason_code: 'POLYKEY_ABCDEF0123456789' }]);
+    expect(v.ok).toBe(false);
+    expect(JSON.stringify(v)).not.toContain('POLYKEY_ABCDEF0123456789');
+    expect(!v.ok && v.errors).toEqual([{ index: 0, field: 'reason_code', message: 'looks like a credential; refused' }]);
   });
 });

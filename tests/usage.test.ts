@@ -17,7 +17,7 @@ import { createUsageRecorder, EventValidationError, reasonCodeOf, SpoolFullError
 import { insertEvents, listEvents } from '../src/core/db/usage-events.js';
 import { lastRun, runningRunsWithStaleHeartbeat } from '../src/core/db/runs.js';
 import { rowToJson, validateBatch, type EventRow } from '../src/core/events-schema.js';
-import { registerSecret } from '../src/core/redact.js';
+import { _resetSecretsForTest, registerSecret } from '../src/core/redact.js';
 import { createLogger } from '../src/core/log.js';
 import { Writable } from 'node:stream';
 
@@ -149,6 +149,27 @@ describe('SDK: OK / ERROR / BLOCKED', () => {
       expect(JSON.parse(r.j).status).toBe('ERROR');
     }
     expect(rows.some((r) => r.j.includes('[REDACTED]'))).toBe(true);
+  });
+
+  it('a bot using only the SDK (no loadConfig) still has its env secrets redacted in what it stores', async () => {
+    const canary = `DBK${randomUUID().replace(/-/g, '')}`;
+    const name = 'SOMEVENDOR_API_KEY';
+    process.env[name] = canary;
+    try {
+      _resetSecretsForTest(); // as in a fresh bot process: nothing registered yet
+      const bot = randomUUID();
+      const usage = recorder({ botId: bot });
+      const boom = new Error(`401 Unauthorized: invalid API key ${canary}`);
+      await expect(usage.track(bars, () => Promise.reject(boom))).rejects.toBe(boom);
+      usage.recordBlocked({ integration: 'polygon', operation: 'marketdata.bars' }, 'AUTH_REJECTED', `polygon said bad key ${canary}`);
+      await usage.close();
+      const { rows } = await db.pool.query('select row_to_json(e)::text as j from integration_usage_events e where bot_id = $1', [bot]);
+      expect(rows).toHaveLength(2);
+      for (const r of rows) expect(r.j).not.toContain(canary);
+    } finally {
+      delete process.env[name];
+      _resetSecretsForTest();
+    }
   });
 
   it('reasonCodeOf: safe codes normalized, secret-shaped codes and odd values fall back', () => {

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { DEFAULT_METADATA_LIMITS, MetadataRejected, redactString, sanitizeMetadata, type MetadataLimits } from './redact.js';
+import { DEFAULT_METADATA_LIMITS, isSecretShaped, MetadataRejected, redactString, sanitizeMetadata, type MetadataLimits } from './redact.js';
 import { isTraceId, newTraceId } from './trace.js';
 
 import {
@@ -154,20 +154,6 @@ function fieldOf(path: readonly PropertyKey[]): string {
   return path.length ? path.map((p) => String(p)).join('.') : '(event)';
 }
 
-/**
- * Identifiers that the sanitizer would change look like a secret: refuse rather than store.
- * Identifiers repeat (a bot trades few symbols), so verdicts are memoized in a small bounded
- * map; only "safe" verdicts are kept, and the map is emptied when full.
- */
-const safeIdentifiers = new Set<string>();
-function secretShaped(v: string | null | undefined): boolean {
-  if (typeof v !== 'string' || safeIdentifiers.has(v)) return false;
-  if (redactString(v) !== v) return true;
-  if (safeIdentifiers.size >= 4096) safeIdentifiers.clear();
-  safeIdentifiers.add(v);
-  return false;
-}
-
 function validateOne(input: unknown, index: number, now: number, limits: MetadataLimits): EventRow | EventIssue[] {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) return [{ index, field: '(event)', message: 'expected a JSON object' }];
   const fast = fastParse(input as Record<string, unknown>);
@@ -202,8 +188,8 @@ function validateOne(input: unknown, index: number, now: number, limits: Metadat
 
   if ((e.status === 'ERROR' || e.status === 'BLOCKED') && !e.reason_code)
     issues.push({ index, field: 'reason_code', message: `required when status is ${e.status}` });
-  for (const f of ['symbol', 'timeframe', 'operation'] as const)
-    if (secretShaped(e[f])) issues.push({ index, field: f, message: 'looks like a credential; refused' });
+  for (const f of ['symbol', 'timeframe', 'operation', 'reason_code'] as const)
+    if (isSecretShaped(e[f])) issues.push({ index, field: f, message: 'looks like a credential; refused' });
 
   let createdAt: Date;
   if (e.created_at === undefined) createdAt = new Date(now);

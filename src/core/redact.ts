@@ -37,11 +37,18 @@ const MIN_SECRET_LEN = 4;
 const needles = new Set<string>();
 let needleList: string[] = [];
 
+let generation = 0;
+/** Bumped whenever the registered secrets change: callers caching "this is safe" verdicts drop them. */
+export function secretsGeneration(): number {
+  return generation;
+}
+
 function rebuild(): void {
   // longest first so a secret that contains another is replaced whole
   needleList = [...needles].sort((a, b) => b.length - a.length);
   // verdicts depend on the registered secrets
   redactCache.clear();
+  generation++;
 }
 
 function base64Needles(value: string): string[] {
@@ -171,10 +178,30 @@ export function redactString(input: string): string {
   return out;
 }
 
+/**
+ * An identifier the sanitizer would change looks like a secret: writers refuse it rather than
+ * store it. Identifiers repeat (a bot trades few symbols), so "safe" verdicts are memoized in a
+ * small bounded set, emptied when full and whenever the registered secrets change.
+ */
+const safeIdentifiers = new Set<string>();
+let safeFor = -1;
+export function isSecretShaped(v: string | null | undefined): boolean {
+  if (safeFor !== generation) {
+    safeIdentifiers.clear();
+    safeFor = generation;
+  }
+  if (typeof v !== 'string' || safeIdentifiers.has(v)) return false;
+  if (redactString(v) !== v) return true;
+  if (safeIdentifiers.size >= 4096) safeIdentifiers.clear();
+  safeIdentifiers.add(v);
+  return false;
+}
+
 /** Metadata keys that are never stored or shown, whatever their value. */
 const DENY_KEY =
   /^(password|passwd|pwd|secret|client_secret|token|access_token|refresh_token|id_token|api_key|apikey|api-key|key|authorization|auth|cookie|set-cookie|session|credentials?|private_key|prompt|prompts|completion|completions|messages|response_text|content|sec|cid)$/i;
-const DENY_KEY_PART = /(password|passwd|secret|token|api_?key|authorization|cookie|credential|private_?key|prompt|completion)/i;
+const DENY_KEY_PART =
+  /(password|passwd|passphrase|secret|token|api[_-]?key|subscription[_-]?key|authorization|(^|[_-])auth([_-]|$)|bearer|signature|session[_-]?(id|key)|cookie|credential|private[_-]?key|prompt|completion)/i;
 
 function deniedUncached(key: string): boolean {
   // token counts are allowed metadata (brief: "token counts")
@@ -208,7 +235,8 @@ function walk(v: unknown, depth: number): unknown {
   if (Array.isArray(v)) return v.map((x) => walk(x, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
-    if (isDeniedKey(k)) continue;
+    // a key is data too: one that holds a secret (or its shape) is dropped with its value
+    if (isDeniedKey(k) || redactString(k) !== k) continue;
     out[k] = walk(x, depth + 1);
   }
   return out;

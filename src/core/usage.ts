@@ -30,7 +30,7 @@ import { insertEvents } from './db/usage-events.js';
 import { ConfigError, ObservatoryError } from './errors.js';
 import { REASON_CODE_RE, validateBatch, type EventInput, type EventIssue, type EventRow, type Provenance } from './events-schema.js';
 import { createLogger, type Logger } from './log.js';
-import { oneLine, redactString, sanitizeError } from './redact.js';
+import { oneLine, passwordOfUrl, redactString, registerSecret, registerSecretsFromEnv, sanitizeError } from './redact.js';
 import { defaultSpoolPath, DEFAULT_MAX_SPOOL_BYTES, readSpoolFile, removeFile, Spool } from './spool.js';
 
 /** A bad event: the caller's bug. Lists every problem by field; never echoes values. */
@@ -174,6 +174,10 @@ export function reasonCodeOf(err: unknown): string {
 }
 
 export function createUsageRecorder(opts: UsageRecorderOptions = {}): UsageRecorder {
+  // a bot imports the SDK without loadConfig: the sanitizer must still know this process's
+  // secrets, or an error message quoting a vendor key would be stored, spooled and logged
+  registerSecretsFromEnv(process.env);
+  registerSecret(passwordOfUrl(opts.databaseUrl));
   const log = opts.log ?? createLogger(process.env.LOG_LEVEL?.trim() || 'info', { component: 'usage-sdk' });
   let pool: pg.Pool;
   let ownPool = false;

@@ -99,12 +99,23 @@ function freePort(): Promise<number> {
   });
 }
 
+/**
+ * The server's environment: only what PostgreSQL needs. Never the caller's whole env — it holds
+ * the vendor keys and OBSERVATORY_TOKEN, which a server process would keep in /proc/PID/environ
+ * and a superuser could read back over SQL (COPY … FROM PROGRAM 'env').
+ */
+function serverEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { LC_ALL: 'C', LANG: 'C' };
+  for (const k of ['PATH', 'LD_LIBRARY_PATH', 'TZ', 'TMPDIR']) if (process.env[k]) env[k] = process.env[k];
+  return env;
+}
+
 function run(cmd: string, args: string[], who: RunAs | undefined, opts: { detached?: boolean } = {}): Promise<{ code: number; out: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, {
       ...(who ?? {}),
       cwd: tmpdir(),
-      env: { ...process.env, LC_ALL: 'C', LANG: 'C' },
+      env: serverEnv(),
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: opts.detached,
     });

@@ -9,6 +9,7 @@ import { ObservatoryError } from '../errors.js';
 import { MODES, type Mode } from '../integrations/types.js';
 import { newTraceId, isTraceId, isUuid } from '../trace.js';
 import { REASON_CODE_RE } from '../event-rules.js';
+import { isSecretShaped } from '../redact.js';
 
 export const TERMINAL_STATES = ['SUCCEEDED', 'FAILED', 'BLOCKED', 'CANCELLED'] as const;
 export type TerminalState = (typeof TERMINAL_STATES)[number];
@@ -71,6 +72,8 @@ export async function startRun(pool: pg.Pool, input: StartRunInput): Promise<Run
   if (input.botName !== undefined && !/^[A-Za-z0-9][A-Za-z0-9 _.:-]{0,127}$/.test(input.botName))
     throw new RunInputError('botName', 'expected 1–128 letters, digits, space, _ . : -');
   if (input.traceId !== undefined && !isTraceId(input.traceId)) throw new RunInputError('traceId', 'expected 32 lowercase hex digits');
+  if (isSecretShaped(jobKind)) throw new RunInputError('jobKind', 'looks like a credential; refused');
+  if (isSecretShaped(input.botName)) throw new RunInputError('botName', 'looks like a credential; refused');
   const runId = input.runId ?? randomUUID();
   const traceId = input.traceId ?? newTraceId();
   try {
@@ -127,6 +130,7 @@ export async function finishRun(pool: pg.Pool, runId: string, terminalState: Ter
   if (!(TERMINAL_STATES as readonly string[]).includes(terminalState))
     throw new RunInputError('terminalState', 'expected SUCCEEDED, FAILED, BLOCKED or CANCELLED');
   if (reasonCode != null && !REASON_CODE_RE.test(reasonCode)) throw new RunInputError('reasonCode', 'expected an upper-case code (max 64)');
+  if (isSecretShaped(reasonCode)) throw new RunInputError('reasonCode', 'looks like a credential; refused');
   if ((terminalState === 'BLOCKED' || terminalState === 'FAILED') && !reasonCode)
     throw new RunInputError('reasonCode', `required when the run ends ${terminalState}`);
   await pool.query(
