@@ -97,6 +97,10 @@ describe('health and gate, end to end', () => {
     const live = (await (await fetch(`${base}/api/system/autonomy?mode=live`)).json()) as any;
     expect(live.global_status).toBe('BLOCKED');
     expect(live.blockers.map((b: { code: string }) => b.code)).toContain('LIVE_TRADING_DISABLED');
+    // the switch is the daemon's: a caller exporting it does not lift the blocker
+    const cliLive = await cli(['gate', 'check', '--mode', 'live', '--json'], { ...env, LIVE_TRADING_ENABLED: 'true' });
+    expect(cliLive.exitCode).toBe(2);
+    expect(JSON.parse(cliLive.stdout).blockers.map((b: { code: string }) => b.code)).toContain('LIVE_TRADING_DISABLED');
     expect((await fetch(`${base}/api/system/autonomy?mode=bogus`)).status).toBe(400);
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toMatch(/observatory_integration_status\{integration="polygon",status="OK"\} 1/);

@@ -211,6 +211,34 @@ describe('botBlockers', () => {
     expect(await botBlockers(db.pool, recovered, 60_000)).toEqual([]);
   });
 
+  it('overlapping runs: an older run ending BLOCKED blocks until a run starts after it; only a success in the gate\'s mode clears an attempt', async () => {
+    const bot = randomUUID();
+    const u = recorder(bot);
+    const codes = async (mode?: 'live' | 'paper' | 'shadow') => (await botBlockers(db.pool, bot, 60_000, mode)).map((b) => b.code);
+    const tick = () => new Promise((r) => setTimeout(r, 5));
+    const r1 = await u.runs.start({ mode: 'paper' });
+    await tick();
+    const r2 = await u.runs.start({ mode: 'paper' });
+    await tick();
+    await r1.finish('BLOCKED', 'MAX_DRAWDOWN');
+    expect(await codes()).toEqual(['BOT_RUN_BLOCKED']); // the latest-started run is still RUNNING
+    await tick();
+    await r2.finish('SUCCEEDED');
+    expect(await codes()).toEqual(['BOT_RUN_BLOCKED']); // it started before r1 ended: no evidence the cause is fixed
+    await tick();
+    const r3 = await u.runs.start({ mode: 'paper' });
+    expect(await codes()).toEqual([]);
+    await r3.finish('SUCCEEDED');
+    u.recordBlocked({ integration: 'ironbeam', operation: 'broker.place_order' }, 'MISSING_CREDENTIALS');
+    await u.flush();
+    await tick();
+    const backtest = await u.runs.start({ mode: 'shadow', jobKind: 'backtest' });
+    await backtest.finish('SUCCEEDED');
+    expect(await codes('live')).toEqual(['BOT_BLOCKED_ATTEMPT']);
+    expect(await codes('shadow')).toEqual([]);
+    await u.close();
+  });
+
   it('a healthy bot has none; an unknown bot is BOT_UNKNOWN (fail-closed)', async () => {
     expect(await botBlockers(db.pool, quietBot, 60_000)).toEqual([]);
     expect((await botBlockers(db.pool, randomUUID(), 60_000)).map((x) => x.code)).toEqual(['BOT_UNKNOWN']);

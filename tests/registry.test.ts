@@ -135,11 +135,12 @@ describe('config overrides', () => {
     expect(r.groups.find((g) => g.name === 'broker')).toMatchObject({ anyOf: [], modes: ['live'] });
   });
 
-  it('group_required_for changes a group\'s modes; [] drops the requirement', () => {
+  it('group_required_for changes a group\'s modes; [] is refused (a requirement never vanishes by config)', () => {
     const r = load({ ironbeam: { group_required_for: ['live', 'paper'] } });
     expect(r.groups.find((g) => g.name === 'broker')!.modes).toEqual(['live', 'paper']);
-    const r2 = load({ polygon: { group_required_for: [] } });
-    expect(r2.groups.map((g) => g.name)).toEqual(['broker']);
+    const empty = configError(() => load({ polygon: { group_required_for: [] } }));
+    expect(empty.message).toContain('integrations.polygon.group_required_for');
+    expect(empty.message).toContain('cannot be switched off');
     const err = configError(() => load({ ironbeam: { group_required_for: ['live'] }, tradovate: { group_required_for: ['paper'] } }));
     expect(err.message).toContain('integrations.tradovate.group_required_for');
   });

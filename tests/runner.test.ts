@@ -85,7 +85,7 @@ function configOf(env: Record<string, string>, riskLimits: Record<string, unknow
 
 /** What the daemon would have done: a fresh heartbeat and real probes recorded. */
 async function healthy(config: Config, names: string[]): Promise<void> {
-  await writeHeartbeat(db.pool, { daemonId: DAEMON, version: VERSION, hostname: hostname(), pid: process.pid, startedAt: new Date(), leader: true });
+  await writeHeartbeat(db.pool, { daemonId: DAEMON, version: VERSION, hostname: hostname(), pid: process.pid, startedAt: new Date(), leader: true, liveTradingEnabled: config.liveTradingEnabled });
   const registry = loadRegistry(config);
   const tokenCache = new TokenCache();
   for (const n of names) {

@@ -102,9 +102,12 @@ describe('applyProbe — the status table', () => {
   it('429 ⇒ DEGRADED RATE_LIMITED, and never worse however long it lasts', () => {
     const xs = run(databento, [result('OK'), ...Array.from({ length: 6 }, () => result('RATE_LIMITED', { httpStatus: 429 }))]);
     expect(new Set(statuses(xs.slice(1)))).toEqual(new Set(['DEGRADED:RATE_LIMITED']));
-    // after BLOCKED, a 429 shows the vendor is up again: DEGRADED
+    // never an improvement: vendors rate-limit before they check the key, so after BLOCKED
+    // (an outage or a rejected key) a 429 keeps the verdict and its reason
     const blocked = run(databento, [result('UPSTREAM_5XX'), result('UPSTREAM_5XX'), result('UPSTREAM_5XX')])[2];
-    expect(statuses(run(databento, [result('RATE_LIMITED')], blocked))).toEqual(['DEGRADED:RATE_LIMITED']);
+    expect(statuses(run(databento, [result('RATE_LIMITED')], blocked))).toEqual(['BLOCKED:UPSTREAM_5XX']);
+    const rejected = run(databento, [result('AUTH_REJECTED', { httpStatus: 401 })])[0];
+    expect(statuses(run(databento, [result('RATE_LIMITED'), result('RATE_LIMITED')], rejected))).toEqual(['BLOCKED:AUTH_REJECTED', 'BLOCKED:AUTH_REJECTED']);
     // under failures_before_degraded, a lone 429 leaves OK alone
     expect(statuses(run(tuned({ failuresBeforeDegraded: 2 }), [result('OK'), result('RATE_LIMITED')]))).toEqual(['OK', 'OK']);
   });
@@ -142,6 +145,16 @@ describe('applyProbe — the status table', () => {
     expect(statuses(run(databento, [result('OK'), inj('OK', { latencyMs: 3_000 })]))).toEqual(['OK', 'DEGRADED:FAULT_INJECTED']);
     expect(statuses(run(databento, [inj('AUTH_REJECTED', { httpStatus: 401 })]))).toEqual(['BLOCKED:FAULT_INJECTED']);
     expect(statuses(run(databento, [result('OK'), inj('RATE_LIMITED')]))).toEqual(['OK', 'DEGRADED:FAULT_INJECTED']);
+  });
+
+  it('an injected success (a 2xx drill) is never OK and is no evidence: no last-OK time, no recovery progress', () => {
+    const ok200 = () => result('OK', { injected: true, httpStatus: 200, latencyMs: 5, message: 'fault injected: HTTP 200' });
+    const xs = run(databento, [ok200(), ok200()]);
+    expect(statuses(xs)).toEqual(['DEGRADED:FAULT_INJECTED', 'DEGRADED:FAULT_INJECTED']);
+    expect(xs[1]).toMatchObject({ lastOkAt: null, consecutiveSuccesses: 0 });
+    const blocked = run(databento, [result('UPSTREAM_5XX'), result('UPSTREAM_5XX'), result('UPSTREAM_5XX')])[2];
+    // after the drill, recovery still needs its real successes
+    expect(statuses(run(databento, [ok200(), result('OK'), result('OK')], blocked))).toEqual(['BLOCKED:FAULT_INJECTED', 'BLOCKED:FAULT_INJECTED', 'OK']);
   });
 
   it('records what the prober saw: connected flag, latency, trace id, message', () => {
@@ -183,6 +196,13 @@ describe('effectiveState — what readers show', () => {
     expect(stale).toMatchObject({ status: 'BLOCKED', reasonCode: 'PROBE_STALE', lastOkAt: T0, lastTraceId: fresh.lastTraceId });
     expect(stale.reasonMessage).toBe('last probe 91 s ago, over the 90 s bound');
     expect(fixForState(databento, stale)).toContain('observatory daemon');
+  });
+
+  it('a probe stamped in the future (clocks disagree) ⇒ BLOCKED PROBE_STALE, never fresh for longer', () => {
+    expect(effectiveState(databento, fresh, { connected: true, now: new Date(T0.getTime() - 4_000) })).toEqual(fresh);
+    const future = effectiveState(databento, fresh, { connected: true, now: new Date(T0.getTime() - 3_600_000) });
+    expect(future).toMatchObject({ status: 'BLOCKED', reasonCode: 'PROBE_STALE' });
+    expect(future.reasonMessage).toBe("last probe is stamped 3600 s in the future: the prober's and the database's clocks disagree");
   });
 
   it('otherwise the stored state, unchanged', () => {

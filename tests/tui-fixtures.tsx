@@ -70,7 +70,7 @@ export async function writeState(
 }
 
 export async function beat(pool: pg.Pool, daemonId = 'test-daemon'): Promise<void> {
-  await writeHeartbeat(pool, { daemonId, version: 'test', hostname: 'test', pid: process.pid, startedAt: new Date(), leader: true });
+  await writeHeartbeat(pool, { daemonId, version: 'test', hostname: 'test', pid: process.pid, startedAt: new Date(), leader: true, liveTradingEnabled: false });
 }
 
 export async function events(pool: pg.Pool, input: EventInput[]): Promise<void> {

@@ -53,7 +53,7 @@ export async function run(ctx: CommandContext, opts: GateOptions): Promise<numbe
       view = await autonomyView(store.pool, registry, config, {
         mode: opts.mode,
         botId: opts.bot,
-        botBlockers: (pool, id) => botBlockers(pool, id, config.daemon.staleAfterMs),
+        botBlockers: (pool, id, mode) => botBlockers(pool, id, config.daemon.staleAfterMs, mode),
       });
     } finally {
       await store.close();

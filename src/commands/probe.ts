@@ -32,7 +32,7 @@ export async function run(ctx: CommandContext, names: string[], opts: ProbeOptio
   const store = await openReadStore(ctx);
   try {
     // a cron-driven probe round is evidence of a live prober, like a daemon's heartbeat
-    const prober = { daemonId: `probe-${hostname()}-${process.pid}`, version: VERSION, hostname: hostname(), pid: process.pid, startedAt: new Date(), leader: false };
+    const prober = { daemonId: `probe-${hostname()}-${process.pid}`, version: VERSION, hostname: hostname(), pid: process.pid, startedAt: new Date(), leader: false, liveTradingEnabled: ctx.config.liveTradingEnabled };
     const results = await probeRound(registry, opts.all ? 'all' : names, {
       pool: store.pool,
       env: ctx.config.env,

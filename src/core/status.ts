@@ -68,6 +68,19 @@ export function applyProbe(
   // the reason a reader sees: a drill names itself, whatever it simulated
   const reason = (code: ReasonCode): ReasonCode => (result.injected ? 'FAULT_INJECTED' : code);
 
+  if (result.outcome === 'OK' && result.injected) {
+    // a drill that simulates success never makes an integration green without the vendor:
+    // no OK, no last-OK time, no progress towards recovery
+    return {
+      ...base,
+      lastOkAt: prev?.lastOkAt ?? null,
+      consecutiveFailures: 0,
+      consecutiveSuccesses: 0,
+      status: worseStatus('DEGRADED', evidence?.status ?? 'DEGRADED'),
+      reasonCode: 'FAULT_INJECTED',
+      reasonMessage: result.message ?? 'fault injected: a simulated success is not evidence of health',
+    };
+  }
   if (result.outcome === 'OK') {
     // slow successes count as successes; a failure resets the count
     const successes = (evidence?.consecutiveSuccesses ?? 0) + 1;
@@ -109,9 +122,11 @@ export function applyProbe(
       // deterministic: retrying cannot help, block at once
       return fail('BLOCKED', result.outcome);
     case 'RATE_LIMITED':
-      // 429: the vendor is up and knows the key — DEGRADED, never worse (a blip under the
-      // threshold still leaves an OK verdict alone)
+      // 429: the vendor is up — DEGRADED at worst from OK (a blip under the threshold leaves
+      // an OK verdict alone). Never an improvement: many vendors rate-limit before they check
+      // the key, so a 429 after a rejected key or an outage keeps BLOCKED until real successes.
       if (failures < spec.failuresBeforeDegraded && evidence?.status === 'OK') return keep(evidence);
+      if (evidence?.status === 'BLOCKED') return keep(evidence);
       return fail('DEGRADED', 'RATE_LIMITED');
     default: {
       let status: Status;
@@ -140,6 +155,9 @@ export interface EffectiveState extends IntegrationState {
  * `connected`: the prober's view (state.connected) for readers in another process, or
  * connectedOf(spec, env) in the prober; `env` (optional) lets the message name missing vars.
  */
+/** Clock disagreement tolerated between a probe's stamp and the reader's "now" (both the DB clock). */
+export const FUTURE_TOLERANCE_MS = 5_000;
+
 /** The state of an integration nobody has probed: BLOCKED NEVER_PROBED, never anything better. */
 export function neverProbedState(spec: IntegrationSpec, connected: boolean, reasonMessage: string | null): IntegrationState {
   return {
@@ -186,6 +204,15 @@ export function effectiveState(
     };
   }
   const ageMs = opts.now.getTime() - state.lastProbeAt.getTime();
+  if (ageMs < -FUTURE_TOLERANCE_MS) {
+    // a probe from the future can never go stale: distrust it rather than read it as fresh
+    return {
+      ...base,
+      status: 'BLOCKED',
+      reasonCode: 'PROBE_STALE',
+      reasonMessage: `last probe is stamped ${Math.round(-ageMs / 1000)} s in the future: the prober's and the database's clocks disagree`,
+    };
+  }
   if (ageMs > spec.staleAfterMs) {
     return {
       ...base,

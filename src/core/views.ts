@@ -23,6 +23,8 @@ export interface DaemonInfo {
   heartbeat_age_ms: number | null;
   daemons: number;
   leader: string | null;
+  /** LIVE_TRADING_ENABLED as every fresh daemon (prober) has it; false when any disagrees or none is fresh */
+  live_trading_enabled: boolean;
 }
 
 export async function readDaemonInfo(pool: pg.Pool, staleAfterMs: number): Promise<DaemonInfo> {
@@ -34,6 +36,7 @@ export async function readDaemonInfo(pool: pg.Pool, staleAfterMs: number): Promi
     heartbeat_age_ms: newest ? Math.round(newest.age_ms) : null,
     daemons: fresh.length,
     leader: fresh.find((h) => h.leader)?.daemon_id ?? null,
+    live_trading_enabled: fresh.length > 0 && fresh.every((h) => h.live_trading_enabled),
   };
 }
 
@@ -64,8 +67,7 @@ export interface HealthSnapshot {
 }
 
 export async function readHealth(pool: pg.Pool, registry: Registry, config: Config): Promise<HealthSnapshot> {
-  const [stored, daemon] = await Promise.all([getStates(pool), readDaemonInfo(pool, config.daemon.staleAfterMs)]);
-  const now = new Date();
+  const [{ states: stored, now }, daemon] = await Promise.all([getStates(pool), readDaemonInfo(pool, config.daemon.staleAfterMs)]);
   const effective = new Map<string, IntegrationState>();
   for (const spec of registry.integrations) {
     // "connected" is what the probing process saw (stored with its probe); before any probe, this process's env
@@ -122,7 +124,7 @@ export interface SystemStatusView {
   daemon: DaemonInfo | null;
 }
 
-export type BotBlockersFn = (pool: pg.Pool, botId: string) => Promise<Blocker[]>;
+export type BotBlockersFn = (pool: pg.Pool, botId: string, mode: Mode) => Promise<Blocker[]>;
 
 /** The gate for one mode over an already-read snapshot (several modes need only one read). */
 export function gateFrom(registry: Registry, config: Config, snap: HealthSnapshot, mode: Mode, traceId: string, botBlockers: Blocker[] = []) {
@@ -132,7 +134,8 @@ export function gateFrom(registry: Registry, config: Config, snap: HealthSnapsho
     states: snap.effective,
     store: { reachable: true },
     daemon: { fresh: snap.daemon.fresh, ageMs: snap.daemon.heartbeat_age_ms },
-    liveTradingEnabled: config.liveTradingEnabled,
+    // the daemons' switch, not this reader's environment (migrations/004)
+    liveTradingEnabled: snap.daemon.live_trading_enabled,
     botBlockers,
     traceId,
   });
@@ -168,7 +171,7 @@ export async function autonomyView(
   try {
     const snap = await readHealth(pool, registry, config);
     // every blocker carries a trace_id; a bot blocker without its own gets the evaluation's
-    const bot = opts.botId && opts.botBlockers ? (await opts.botBlockers(pool, opts.botId)).map((b) => ({ ...b, trace_id: b.trace_id ?? traceId })) : [];
+    const bot = opts.botId && opts.botBlockers ? (await opts.botBlockers(pool, opts.botId, opts.mode)).map((b) => ({ ...b, trace_id: b.trace_id ?? traceId })) : [];
     const g = gateFrom(registry, config, snap, opts.mode, traceId, bot);
     return {
       success: true,

@@ -66,6 +66,7 @@ export class Daemon {
         pid: process.pid,
         startedAt: this.startedAt,
         leader: this.leader,
+        liveTradingEnabled: this.config.liveTradingEnabled,
       });
     } catch (err) {
       // keep beating: the store may come back; readers see the gap as DAEMON_STALE

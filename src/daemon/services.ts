@@ -21,7 +21,7 @@ export async function daemonServices(config: Config): Promise<DaemonService[]> {
     new RankingService(),
     new HttpService(registry, {
       routes: [usageRoutes, proofRoutes],
-      botBlockers: (pool, botId) => botBlockers(pool, botId, config.daemon.staleAfterMs),
+      botBlockers: (pool, botId, mode) => botBlockers(pool, botId, config.daemon.staleAfterMs, mode),
     }),
   ];
 }

@@ -321,7 +321,7 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
     const view = await autonomyView(pool, registry, config, {
       mode: o.mode,
       botId: o.botId,
-      botBlockers: (p, id) => botBlockers(p, id, config.daemon.staleAfterMs),
+      botBlockers: (p, id, mode) => botBlockers(p, id, config.daemon.staleAfterMs, mode),
     });
     const refused = view.global_status === 'BLOCKED' || view.global_status === 'UNKNOWN' || (o.strict && view.global_status === 'DEGRADED');
     if (!refused) {

@@ -8,19 +8,21 @@ export interface DaemonHeartbeat {
   started_at: Date;
   heartbeat_at: Date;
   leader: boolean;
+  live_trading_enabled: boolean;
   stopped_at: Date | null;
   age_ms: number;
 }
 
 export async function writeHeartbeat(
   db: pg.Pool | pg.PoolClient,
-  hb: { daemonId: string; version: string; hostname: string; pid: number; startedAt: Date; leader: boolean },
+  hb: { daemonId: string; version: string; hostname: string; pid: number; startedAt: Date; leader: boolean; liveTradingEnabled: boolean },
 ): Promise<void> {
   await db.query(
-    `insert into daemon_heartbeats (daemon_id, version, hostname, pid, started_at, heartbeat_at, leader)
-     values ($1, $2, $3, $4, $5, now(), $6)
-     on conflict (daemon_id) do update set heartbeat_at = now(), leader = excluded.leader, version = excluded.version, stopped_at = null`,
-    [hb.daemonId, hb.version, hb.hostname, hb.pid, hb.startedAt, hb.leader],
+    `insert into daemon_heartbeats (daemon_id, version, hostname, pid, started_at, heartbeat_at, leader, live_trading_enabled)
+     values ($1, $2, $3, $4, $5, now(), $6, $7)
+     on conflict (daemon_id) do update set heartbeat_at = now(), leader = excluded.leader, version = excluded.version,
+       live_trading_enabled = excluded.live_trading_enabled, stopped_at = null`,
+    [hb.daemonId, hb.version, hb.hostname, hb.pid, hb.startedAt, hb.leader, hb.liveTradingEnabled],
   );
 }
 

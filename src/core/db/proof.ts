@@ -19,7 +19,8 @@ import type pg from 'pg';
 import { UsageError } from '../errors.js';
 import type { Blocker } from '../integrations/types.js';
 import { NIL_UUID } from '../event-rules.js';
-import { lastRun, runningRunsWithStaleHeartbeat, type RunView } from './runs.js';
+import { lastRun, runningRunsWithStaleHeartbeat, unresolvedBadRun, type RunView } from './runs.js';
+import type { Mode } from '../integrations/types.js';
 import { isUuid } from '../trace.js';
 
 export const ORDER_INTENT_OPS = ['broker.place_order', 'broker.modify_order', 'broker.cancel_order'] as const;
@@ -422,11 +423,11 @@ export const BLOCKED_ATTEMPT_WINDOW_MS = 60 * 60_000;
  * a RUNNING run whose heartbeat is older than staleMs; BLOCKED events in the last hour (one
  * blocker per integration and reason, with the latest trace_id).
  */
-export async function botBlockers(pool: pg.Pool, botId: string, staleMs: number): Promise<Blocker[]> {
+export async function botBlockers(pool: pg.Pool, botId: string, staleMs: number, mode?: Mode): Promise<Blocker[]> {
   assertBotId(botId);
   const [botRes, run, stale, blockedRes] = await Promise.all([
     pool.query('select id from bots where id = $1', [botId]),
-    lastRun(pool, botId),
+    unresolvedBadRun(pool, botId),
     runningRunsWithStaleHeartbeat(pool, { botId, staleMs }),
     pool.query(
       `select integration, detail as reason_code, max(last_at) as last_at,
@@ -438,11 +439,13 @@ export async function botBlockers(pool: pg.Pool, botId: string, staleMs: number)
           and operation <> 'gate.check'
           and hour >= date_trunc('hour', now() - make_interval(secs => $2::float8 / 1000), 'UTC')
           and last_at >= now() - make_interval(secs => $2::float8 / 1000)
-          -- a run that succeeded since clears earlier blocked attempts
-          and last_at > coalesce((select max(ended_at) from bot_runs r where r.bot_id = $1 and r.status = 'SUCCEEDED'), '-infinity')
+          -- a run started after the attempt that succeeded clears it — in the gate's mode when
+          -- one is asked for (a shadow backtest says nothing about a live broker refusal)
+          and last_at > coalesce((select max(r.started_at) from bot_runs r
+                                   where r.bot_id = $1 and r.status = 'SUCCEEDED' and ($3::text is null or r.mode = $3)), '-infinity')
         group by integration, detail
         order by max(last_at) desc`,
-      [botId, BLOCKED_ATTEMPT_WINDOW_MS],
+      [botId, BLOCKED_ATTEMPT_WINDOW_MS, mode ?? null],
     ),
   ]);
   const out: Blocker[] = [];
@@ -460,8 +463,8 @@ export async function botBlockers(pool: pg.Pool, botId: string, staleMs: number)
     const why = run.reason_code ? ` (${run.reason_code})` : '';
     out.push({
       code: run.status === 'BLOCKED' ? 'BOT_RUN_BLOCKED' : 'BOT_RUN_FAILED',
-      message: `latest ${run.mode} run ${run.id} ended ${run.status}${why}`,
-      fix: `Fix the cause${why} and start a new run; the gate clears once the latest run is not ${run.status}`,
+      message: `${run.mode} run ${run.id} ended ${run.status}${why}, and no run has started since`,
+      fix: `Fix the cause${why} and start a new run; the gate clears once a run starts after it`,
       integration: null,
       trace_id: run.trace_id,
     });

@@ -149,6 +149,22 @@ export async function lastRun(pool: pg.Pool, botId: string): Promise<RunView | n
   return rows[0] ? toRunView(rows[0]) : null;
 }
 
+/**
+ * The newest run that ended BLOCKED or FAILED with no run started since — it blocks the bot even
+ * when an older, overlapping run is still going (ordering by start alone would hide it).
+ */
+export async function unresolvedBadRun(pool: pg.Pool, botId: string): Promise<RunView | null> {
+  uuid('botId', botId, true);
+  const { rows } = await pool.query(
+    `select ${RUN_COLUMNS} from bot_runs r
+      where r.bot_id = $1 and r.status in ('BLOCKED', 'FAILED')
+        and not exists (select 1 from bot_runs s where s.bot_id = $1 and s.started_at > r.ended_at)
+      order by r.ended_at desc, r.id desc limit 1`,
+    [botId],
+  );
+  return rows[0] ? toRunView(rows[0]) : null;
+}
+
 /** RUNNING runs whose last heartbeat is older than staleMs (all bots, or one). */
 export async function runningRunsWithStaleHeartbeat(pool: pg.Pool, opts: { botId?: string; staleMs: number }): Promise<RunView[]> {
   uuid('botId', opts.botId, false);

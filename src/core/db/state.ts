@@ -34,9 +34,21 @@ function fromRow(r: StateRow): IntegrationState {
   };
 }
 
-export async function getStates(db: pg.Pool | pg.PoolClient): Promise<Map<string, IntegrationState>> {
-  const { rows } = await db.query<StateRow>('select * from integration_state');
-  return new Map(rows.map((r) => [r.integration, fromRow(r)]));
+/**
+ * Every state row, and the database's clock in the same read: ages are measured on the clock
+ * that stamped the probes (probeAndRecord uses dbNow), never on the reader's own.
+ */
+export async function getStates(db: pg.Pool | pg.PoolClient): Promise<{ states: Map<string, IntegrationState>; now: Date }> {
+  const { rows } = await db.query<StateRow & { db_now: Date }>(
+    'select s.*, n.db_now from (select clock_timestamp() as db_now) n left join integration_state s on true',
+  );
+  return { states: new Map(rows.filter((r) => r.integration !== null).map((r) => [r.integration, fromRow(r)])), now: rows[0].db_now };
+}
+
+/** The database's clock: the one time source every probe stamp and every age is measured on. */
+export async function dbNow(db: pg.Pool | pg.PoolClient): Promise<Date> {
+  const { rows } = await db.query<{ now: Date }>('select clock_timestamp() as now');
+  return rows[0].now;
 }
 
 /** Reads one state row and locks it until the transaction ends (serialises writers per integration). */

@@ -293,7 +293,8 @@ const overrideSchemas = lazySchema((z) => {
     probe: httpProbeSchema.optional(),
     fixes: fixesSchema.optional(),
     any_of_group: z.string({ error: 'expected a group name or null' }).regex(NAME, 'expected a lowercase group name').nullable().optional(),
-    group_required_for: modes.optional(),
+    // never empty: a built-in requirement (a broker for live) must not vanish by config
+    group_required_for: modes.min(1, 'expected at least one mode: a requirement group cannot be switched off by config').optional(),
   });
   return { overrideSchema };
 });
