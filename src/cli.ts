@@ -309,7 +309,11 @@ export async function main(argv = process.argv): Promise<number> {
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+      const verdict = VERDICT_COMMANDS.has(activeCommand);
+      // help asked for is success; help shown because no command was given (`observatory gate`,
+      // an empty $SUB in a script) is a usage error — never 0 where something was meant to run
+      if (err.code === 'commander.helpDisplayed' || (err.code === 'commander.help' && err.exitCode === 0)) return 0;
+      if (err.code === 'commander.version') return verdict ? ExitCode.GATE_UNKNOWN : 0;
       return VERDICT_COMMANDS.has(activeCommand) ? ExitCode.GATE_UNKNOWN : ExitCode.USAGE;
     }
     return fail(err);

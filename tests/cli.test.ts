@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -44,6 +44,35 @@ describe('observatory CLI basics', () => {
     expect(r.exitCode).toBe(64);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/unknown option '--bogus'/);
+  });
+
+  it('help shown because no command ran is a usage error (64), never 0; -V under gate check is 3; asked-for help is 0', async () => {
+    expect((await cli([])).exitCode).toBe(64);
+    expect((await cli(['gate'])).exitCode).toBe(64);
+    expect((await cli(['help', 'nosuch'])).exitCode).toBe(64);
+    expect((await cli(['gate', 'check', '-V'])).exitCode).toBe(3);
+    expect((await cli(['help'])).exitCode).toBe(0);
+    expect((await cli(['gate', '--help'])).exitCode).toBe(0);
+  });
+
+  it('a typo in a filter is a usage error naming the choices, not an empty answer', async () => {
+    const r = await cli(['variables', '--group', 'nosuch'], { DATABASE_URL: 'postgres://u@127.0.0.1:1/x' });
+    expect(r.exitCode).toBe(64);
+    expect(r.stderr).toMatch(/unknown group 'nosuch'.*market_data, order_execution, risk, ai/);
+  });
+
+  it('a build that cannot load exits 3 for gate check and probe (never 1, read as DEGRADED by --strict), 1 otherwise', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'obs-broken-'));
+    mkdirSync(join(dir, 'bin'));
+    mkdirSync(join(dir, 'dist'));
+    copyFileSync(BIN, join(dir, 'bin', 'observatory'));
+    writeFileSync(join(dir, 'dist', 'cli.js'), 'export { NOPE } from "./missing.js";\n');
+    const run = (args: string[]) => execa(process.execPath, [join(dir, 'bin', 'observatory'), ...args], { reject: false, env: baseEnv() });
+    const g = await run(['gate', 'check', '--strict']);
+    expect(g.exitCode).toBe(3);
+    expect(g.stderr).toMatch(/cannot load .*rebuild with `npm run build`/);
+    expect((await run(['probe', '--all'])).exitCode).toBe(3);
+    expect((await run(['status'])).exitCode).toBe(1);
   });
 
   it('a secret pasted as a flag value is not echoed back by the usage error', async () => {

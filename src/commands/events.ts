@@ -7,7 +7,8 @@ import { EVENT_STATUSES, type EventStatus } from '../core/event-rules.js';
 import { parseDuration } from '../core/duration.js';
 import { UsageError } from '../core/errors.js';
 import { redactString } from '../core/redact.js';
-import { badge, colorEnabled, makeChalk, printLine } from './output.js';
+import { badge, colorEnabled, makeChalk, printErr, printLine } from './output.js';
+import { registryFor } from './registry.js';
 import { isUuid } from '../core/trace.js';
 
 export interface EventsOptions {
@@ -32,7 +33,14 @@ function filtersFrom(opts: EventsOptions): EventFilters {
     const abs = Date.parse(opts.since);
     since = Number.isNaN(abs) ? new Date(Date.now() - parseDuration(opts.since, '--since')) : new Date(abs);
   }
-  return { integration: opts.integration, botId: opts.bot, runId: opts.run, status: status as EventStatus | undefined, since, limit };
+  return { integration: opts.integration?.toLowerCase(), botId: opts.bot, runId: opts.run, status: status as EventStatus | undefined, since, limit };
+}
+
+function describeFilters(f: EventFilters): string {
+  const parts = Object.entries({ integration: f.integration, bot: f.botId, run: f.runId, status: f.status, since: f.since === undefined ? undefined : new Date(f.since).toISOString() })
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}=${v}`);
+  return parts.length ? parts.join(' ') : 'none';
 }
 
 export async function run(ctx: CommandContext, opts: EventsOptions): Promise<number> {
@@ -49,9 +57,14 @@ export async function run(ctx: CommandContext, opts: EventsOptions): Promise<num
       );
   };
   try {
+    const known = registryFor(ctx.config).integrations.map((i) => i.name);
+    if (filters.integration && !known.includes(filters.integration))
+      printErr(`note: '${filters.integration}' is not a configured integration (known: ${known.join(', ')}); showing events recorded under that name`);
     const first = await listEvents(store.pool, filters);
     // oldest first on screen so a follow continues naturally below
     for (const e of [...first].reverse()) print(e);
+    // at 3 a.m. silence reads as "no problem": say that nothing matched (stderr: stdout stays data)
+    if (!first.length && !opts.json) printErr(`no events match${opts.follow ? ' yet; following' : ''} (filters: ${describeFilters(filters)})`);
     if (!opts.follow) return 0;
 
     let cursor = first[0]?.id;

@@ -50,3 +50,8 @@ export function printJson(value: unknown): void {
 export function printLine(s = ''): void {
   process.stdout.write(redactString(s) + '\n');
 }
+
+/** A note for the operator on stderr (stdout stays data for pipes and --json). */
+export function printErr(s: string): void {
+  process.stderr.write(redactString(s) + '\n');
+}

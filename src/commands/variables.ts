@@ -4,14 +4,20 @@ import type { CommandContext } from './context.js';
 import { openReadStore } from './context.js';
 import { registryFor } from './registry.js';
 import { variablesView } from '../core/views.js';
+import { VARIABLE_GROUPS } from '../core/catalog.js';
+import { UsageError } from '../core/errors.js';
 import { ago, badge, colorEnabled, makeChalk, printJson, printLine } from './output.js';
 
 export async function run(ctx: CommandContext, opts: { json?: boolean; group?: string }): Promise<number> {
+  const group = opts.group?.toLowerCase();
+  // a typo must not read as "no variables": name the groups there are
+  if (group !== undefined && !(VARIABLE_GROUPS as readonly string[]).includes(group))
+    throw new UsageError(`--group: unknown group '${opts.group}'`, `one of ${VARIABLE_GROUPS.join(', ')}`);
   const registry = registryFor(ctx.config);
   const store = await openReadStore(ctx);
   try {
     const view = await variablesView(store.pool, registry, ctx.config);
-    const vars = opts.group ? view.variables.filter((v) => v.group === opts.group) : view.variables;
+    const vars = group ? view.variables.filter((v) => v.group === group) : view.variables;
     if (opts.json) return printJson({ ...view, variables: vars }), 0;
     const c = makeChalk(colorEnabled(ctx.globals));
     const t = new Table({ head: ['Variable', 'Type', 'Group', 'Sources', 'Availability', 'Last seen', 'Definition'], style: { head: [], border: [] }, wordWrap: true });

@@ -15,7 +15,8 @@ import { botProof, topBots, type BotProof, type TopBot } from './db/proof.js';
 import { listEvents, type EventView } from './db/usage-events.js';
 import { listHeartbeats } from './db/heartbeats.js';
 import { newTraceId } from './trace.js';
-import { sanitizeError } from './redact.js';
+import { redactString, sanitizeError } from './redact.js';
+import { isObservatoryError } from './errors.js';
 
 export interface DaemonInfo {
   fresh: boolean;
@@ -147,7 +148,8 @@ export function unavailableBlocker(err: unknown, traceId: string): Blocker {
   return {
     code: 'STATUS_UNAVAILABLE',
     message: `status store unreachable: ${e.message}`,
-    fix: 'Check that PostgreSQL is running and DATABASE_URL is right; start the embedded store with `observatory up`',
+    // the classified cause knows the fix (migrate, upgrade, create the database…); else the generic one
+    fix: isObservatoryError(err) && err.hint ? redactString(err.hint) : 'Check that PostgreSQL is running and reachable at DATABASE_URL (without DATABASE_URL: start the embedded store with `observatory up`)',
     integration: 'postgres',
     trace_id: traceId,
   };

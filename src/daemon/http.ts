@@ -9,7 +9,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { DaemonContext, DaemonService } from './daemon.js';
 import type { Mode, Registry } from '../core/integrations/types.js';
 import { MODES } from '../core/integrations/types.js';
-import { ConfigError } from '../core/errors.js';
+import { ConfigError, ExitCode, ObservatoryError } from '../core/errors.js';
 import { redactDeep } from '../core/redact.js';
 import { newTraceId, parseTraceparent, isUuid } from '../core/trace.js';
 import { autonomyView, systemStatusView, type BotBlockersFn } from '../core/views.js';
@@ -150,7 +150,16 @@ export class HttpService implements DaemonService {
       });
     });
 
-    await app.listen({ host: bind, port });
+    try {
+      await app.listen({ host: bind, port });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EADDRINUSE')
+        throw new ObservatoryError('PORT_IN_USE', `HTTP API: port ${port} on ${bind} is already in use (another daemon?)`, { hint: 'stop the other process, or set OBSERVATORY_PORT (0 picks a free port)' });
+      if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN')
+        throw new ObservatoryError('BIND_INVALID', `HTTP API: cannot bind to ${bind} (${code})`, { exitCode: ExitCode.CONFIG, hint: 'set OBSERVATORY_BIND to an address of this host, e.g. 127.0.0.1' });
+      throw err;
+    }
     const addr = app.server.address();
     this.port = typeof addr === 'object' && addr ? addr.port : port;
     log.info({ bind, port: this.port }, 'HTTP API listening');
