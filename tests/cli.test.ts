@@ -55,6 +55,12 @@ describe('observatory CLI basics', () => {
     expect((await cli(['gate', '--help'])).exitCode).toBe(0);
   });
 
+  it('--max-age under 1 ms is refused (it would round to "no bound"), with the gate\'s exit code 3', async () => {
+    const r = await cli(['gate', 'check', '--max-age', '0.4ms'], { DATABASE_URL: 'postgres://u@127.0.0.1:1/x' });
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toMatch(/--max-age: expected a positive duration of at least 1ms/);
+  });
+
   it('a typo in a filter is a usage error naming the choices, not an empty answer', async () => {
     const r = await cli(['variables', '--group', 'nosuch'], { DATABASE_URL: 'postgres://u@127.0.0.1:1/x' });
     expect(r.exitCode).toBe(64);

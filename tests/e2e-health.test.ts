@@ -3,6 +3,7 @@
  * a Polygon stand-in speaking Polygon's wire format, the CLI as a subprocess.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -102,6 +103,7 @@ describe('health and gate, end to end', () => {
     expect(cliLive.exitCode).toBe(2);
     expect(JSON.parse(cliLive.stdout).blockers.map((b: { code: string }) => b.code)).toContain('LIVE_TRADING_DISABLED');
     expect((await fetch(`${base}/api/system/autonomy?mode=bogus`)).status).toBe(400);
+    expect((await fetch(`${base}/api/system/autonomy?mode=paper&bot=${randomUUID()}&bot=${randomUUID()}`)).status).toBe(400);
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toMatch(/observatory_integration_status\{integration="polygon",status="OK"\} 1/);
     expect(metrics).toMatch(/observatory_autonomy_status\{mode="paper",status="OK"\} 1/);

@@ -78,9 +78,11 @@ describe('the sanitizer', () => {
     for (const leak of ['abcdefghijklmnop', 'ABCDEFGHIJKLMNOPQRSTUV', 'p4ssw0rd', 'zzzzzz', 'yyyyyy', 'hunter22']) expect(s).not.toContain(leak);
   });
 
-  it('a DATABASE_URL password is never printed', () => {
+  it('a DATABASE_URL password is never printed, in the userinfo or as ?password=', () => {
     registerSecretsFromEnv({ DATABASE_URL: `postgres://obs:${CANARY}@127.0.0.1:5432/observatory` });
     expectClean(redactString(`could not connect using password ${CANARY}`));
+    registerSecretsFromEnv({ DATABASE_URL: `postgres://obs@127.0.0.1:5432/observatory?password=Q${CANARY}` });
+    expectClean(redactString(`auth failed for Q${CANARY}`), `Q${CANARY}`);
   });
 
   it('sanitizeError gives a code and one redacted line', () => {

@@ -111,7 +111,8 @@ export function passwordOfUrl(url: string | undefined): string | undefined {
   if (!url) return undefined;
   try {
     const u = new URL(url);
-    return u.password ? decodeURIComponent(u.password) : undefined;
+    // libpq also takes the password as a query parameter (?password=…)
+    return u.password ? decodeURIComponent(u.password) : (u.searchParams.get('password') ?? undefined);
   } catch {
     const m = /^[a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:([^@\s]*)@/i.exec(url);
     return m?.[1];

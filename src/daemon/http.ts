@@ -122,6 +122,9 @@ export class HttpService implements DaemonService {
       const q = req.query as Record<string, unknown>;
       const mode = parseMode(q.mode, reply, req);
       if (!mode) return reply;
+      // ?bot=a&bot=b arrives as an array: refuse it rather than silently gate without the bot
+      if (q.bot !== undefined && typeof q.bot !== 'string')
+        return reply.code(400).send({ success: false, trace_id: req.traceId, error: { code: 'BAD_REQUEST', message: 'bot must be given once' } });
       const bot = typeof q.bot === 'string' && q.bot ? q.bot : undefined;
       if (bot && !isUuid(bot))
         return reply.code(400).send({ success: false, trace_id: req.traceId, error: { code: 'BAD_REQUEST', message: 'bot must be a UUID' } });

@@ -265,7 +265,8 @@ const overrideSchemas = lazySchema((z) => {
     type: z.literal('http', { error: 'expected "http"' }).optional(),
     url: httpUrl,
     method: z.enum(['GET', 'HEAD'], { error: 'expected GET or HEAD' }).optional(),
-    expect_status: z.array(posInt(100, 599), { error: 'expected an array of HTTP status codes' }).min(1).optional(),
+    // a 4xx/5xx answer (a rejected key, a rate limit, an outage) is never "healthy"
+    expect_status: z.array(posInt(100, 399), { error: 'expected an array of HTTP status codes 100–399' }).min(1).optional(),
     headers_from_env: z.record(z.string().regex(HEADER, 'expected an HTTP header name'), headerSource).optional(),
     expect_json: z
       .record(z.string().min(1).max(256), z.union([z.string(), z.number(), z.boolean(), z.null()], { error: 'expected a string, number, boolean or null' }))
