@@ -230,6 +230,8 @@ describe('invalid config', () => {
     ['base_url on a non-vendor probe', { postgres: { base_url: 'http://127.0.0.1:1' } }, 'integrations.postgres.base_url'],
     ['thresholds inverted', { databento: { failures_before_degraded: 4, failures_before_blocked: 2 } }, 'integrations.databento.failures_before_blocked'],
     ['stale bound under the interval', { databento: { stale_after_ms: 1_000 } }, 'integrations.databento.stale_after_ms'],
+    ['credentials over plain http', { acme: { probe: { url: 'http://feed.example.com/health', headers_from_env: { 'X-Api-Key': 'ACME_KEY' } } } }, 'integrations.acme.probe.url'],
+    ['a vendor base_url over plain http', { polygon: { base_url: 'http://api.polygon.example' } }, 'integrations.polygon.base_url'],
     ['an error status accepted as healthy', { acme: { probe: { url: 'https://x.test/', expect_status: [200, 401] } } }, 'integrations.acme.probe.expect_status.1'],
   ];
   for (const [what, integrations, field] of cases) {

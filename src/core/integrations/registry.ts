@@ -170,6 +170,7 @@ function vendorSpec(name: keyof typeof VENDORS, env: NodeJS.ProcessEnv, required
   const urlVar = `${v.envPrefix}_BASE_URL`;
   const fromEnv = env[urlVar]?.trim();
   const baseUrl = fromEnv ? checkUrl(fromEnv, () => new ConfigError(`environment: ${urlVar}: expected an http(s) URL`)) : v.defaultUrl(env);
+  if (!credentialSafe(baseUrl)) throw new ConfigError(`environment: ${urlVar}: ${CLEARTEXT}`);
   const urlHint = `${urlVar} / integrations.${name}.base_url`;
   const upstream = `Check ${v.label} entitlement / network${v.statusPage ? `; see ${v.statusPage}` : ''}`;
   return {
@@ -316,6 +317,13 @@ function checkUrl(s: string, err: () => ConfigError): string {
   return s.replace(/\/+$/, '');
 }
 
+/** Credentials travel only over TLS, or to this host (local stand-ins, a sidecar proxy). */
+function credentialSafe(url: string): boolean {
+  const u = new URL(url);
+  return u.protocol === 'https:' || ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname);
+}
+const CLEARTEXT = 'expected an https URL: credentials are sent to it (plain http only to a loopback address)';
+
 function parseOverride(raw: unknown, fail: (path: string, what: string) => ConfigError): Override {
   const parsed = overrideSchemas().overrideSchema.safeParse(raw);
   if (parsed.success) return parsed.data;
@@ -408,11 +416,12 @@ function applyOverride(base: IntegrationSpec, o: Override, name: string, env: No
   if (o.successes_before_ok !== undefined) s.successesBeforeOk = o.successes_before_ok;
   if (o.stale_after_ms !== undefined) s.staleAfterMs = o.stale_after_ms;
   if (o.required_for) s.requiredFor = [...new Set(o.required_for)];
-  if (o.probe) s.probe = httpProbe(o.probe);
+  if (o.probe) s.probe = httpProbe(o.probe, (field, what) => fail(name, field, what));
   if (o.base_url !== undefined) {
     if (!('baseUrl' in s.probe)) throw fail(name, 'base_url', 'only vendor probes have a base_url; set probe.url instead');
     // environment beats file: a <VENDOR>_BASE_URL override stays
     const urlVar = `${VENDORS[name as keyof typeof VENDORS]?.envPrefix ?? name.toUpperCase()}_BASE_URL`;
+    if (!credentialSafe(o.base_url)) throw fail(name, 'base_url', CLEARTEXT);
     if (!env[urlVar]?.trim()) s.probe = { ...s.probe, baseUrl: o.base_url.replace(/\/+$/, '') } as ProbeDef;
   }
   const headerEnv = headerEnvVars(s.probe);
@@ -428,7 +437,7 @@ function applyOverride(base: IntegrationSpec, o: Override, name: string, env: No
 function customSpec(name: string, o: Override, fail: Fail): IntegrationSpec {
   if (!o.probe) throw fail(name, 'probe', 'a new integration needs a probe: {"type": "http", "url": …}');
   if (o.base_url !== undefined) throw fail(name, 'base_url', 'only vendor probes have a base_url; set probe.url instead');
-  const probe = httpProbe(o.probe);
+  const probe = httpProbe(o.probe, (field, what) => fail(name, field, what));
   const headerEnv = headerEnvVars(probe);
   const envVars = [...new Set([...(o.env_vars ?? []), ...headerEnv])];
   const intervalMs = o.interval_ms ?? DEFAULT_INTERVAL_MS;
@@ -459,7 +468,8 @@ function customSpec(name: string, o: Override, fail: Fail): IntegrationSpec {
 }
 
 /** headers_from_env → the probe runner's form: an env var name, or "Prefix ${NAME}" (probes/custom.ts). */
-function httpProbe(p: NonNullable<Override['probe']>): HttpProbeDef {
+function httpProbe(p: NonNullable<Override['probe']>, fail: (field: string, what: string) => ConfigError): HttpProbeDef {
+  if (p.headers_from_env && Object.keys(p.headers_from_env).length && !credentialSafe(p.url)) throw fail('probe.url', CLEARTEXT);
   const headersFromEnv: Record<string, string> = {};
   for (const [h, src] of Object.entries(p.headers_from_env ?? {}))
     headersFromEnv[h] = typeof src === 'string' ? src : src.prefix ? `${src.prefix}\${${src.env}}` : src.env;
