@@ -528,6 +528,21 @@ describe('rollups', () => {
     expect(Object.fromEntries(s.map((x) => [x.variable, x.sightings]))).toEqual(Object.fromEntries([...want.entries()].sort()));
   });
 
+  it("a bot's last_seen_at moves forward with its events — at most once a second, never backwards", async () => {
+    const bot = randomUUID();
+    const t0 = Date.now() - 60_000;
+    const at = async (ms: number) => {
+      const v = validateBatch([{ ...bars, status: 'OK', bot_id: bot, created_at: new Date(t0 + ms).toISOString() }]);
+      if (!v.ok) throw new Error('bad fixture');
+      await insertEvents(db.pool, v.rows);
+      return ((await db.pool.query('select last_seen_at from bots where id = $1', [bot])).rows[0].last_seen_at as Date).getTime() - t0;
+    };
+    expect(await at(0)).toBe(0);
+    expect(await at(400)).toBe(0); // within the second: the row is not rewritten
+    expect(await at(1_500)).toBe(1_500);
+    expect(await at(-10_000)).toBe(1_500); // a late (replayed) event never moves it back
+  });
+
   it('a replay of the same ids changes no count', async () => {
     const bot = randomUUID();
     const v = validateBatch(Array.from({ length: 40 }, (_, i) => ({ ...bars, status: 'OK', bot_id: bot, records: i, metadata: { feature_keys_used: ['md.high'] } })));

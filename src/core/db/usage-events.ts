@@ -94,7 +94,10 @@ bot_hours as (
 seen_bots as (
   insert into bots as b (id, last_seen_at)
   select bot_id, max(created_at) from ins where bot_id is not null group by bot_id order by bot_id
-  on conflict (id) do update set last_seen_at = greatest(b.last_seen_at, excluded.last_seen_at)
+  on conflict (id) do update set last_seen_at = excluded.last_seen_at
+    -- a busy bot is seen in every batch: rewrite its row at most once a second (no new tuple,
+    -- no index churn for the rest), never moving last_seen_at backwards
+    where b.last_seen_at is null or excluded.last_seen_at >= b.last_seen_at + interval '1 second'
 ),
 sightings as (
   insert into variable_sightings as v (variable, last_seen_at, last_bot_id, last_trace_id, sightings)
