@@ -33,6 +33,7 @@ import { DETAIL_SQL, insertEvents } from '../src/core/db/usage-events.js';
 import { validateBatch, type EventInput } from '../src/core/events-schema.js';
 import { createLogger } from '../src/core/log.js';
 import { createUsageRecorder } from '../src/core/usage.js';
+import { newEventId } from '../src/core/trace.js';
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -68,7 +69,8 @@ function events(n: number, bots: string[]): EventInput[] {
     const [integration, operation, meta] = OPS[i % OPS.length];
     const blocked = i % 50 === 0;
     return {
-      id: randomUUID(),
+      // the SDK's own ids (time-ordered UUIDv7), as a bot that lets the SDK assign them gets
+      id: newEventId(),
       created_at: new Date(now - (i % 3_600_000)).toISOString(),
       bot_id: bots[i % bots.length],
       run_id: null,
@@ -153,7 +155,7 @@ async function main(): Promise<void> {
     const m = Math.min(half, 50_000);
     t = performance.now();
     for (let i = 0; i < m; i++) {
-      single.record({ ...input[i], id: randomUUID(), bot_id: oneBot });
+      single.record({ ...input[i], id: newEventId(), bot_id: oneBot });
       if (i % 2000 === 1999) await new Promise((r) => setImmediate(r));
     }
     await single.close();

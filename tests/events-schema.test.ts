@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { eventSchema, fastParse, validateBatch, type EventRow } from '../src/core/events-schema.js';
 import { _resetSecretsForTest, registerSecret } from '../src/core/redact.js';
+import { newEventId } from '../src/core/trace.js';
 
 const ok = (extra: Record<string, unknown> = {}) => ({ integration: 'databento', operation: 'marketdata.bars', status: 'OK', ...extra });
 
@@ -27,6 +28,17 @@ describe('validateBatch', () => {
     expect(r.trace_id).toMatch(/^[0-9a-f]{32}$/);
     expect(r.created_at.getTime()).toBeGreaterThanOrEqual(before);
     expect(r).toMatchObject({ bot_id: null, run_id: null, user_id: null, records: null, latency_ms: null, reason_code: null, metadata: {} });
+  });
+
+  it('assigned ids are time-ordered UUIDv7 (RFC 9562): version 7, RFC variant, unique, sorted by time', () => {
+    const [r] = rows([ok()]);
+    expect(r.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(Math.abs(parseInt(r.id.replace(/-/g, '').slice(0, 12), 16) - Date.now())).toBeLessThan(60_000);
+    const early = newEventId(Date.UTC(2026, 0, 1));
+    const late = newEventId(Date.UTC(2026, 0, 1, 0, 0, 1));
+    expect(early < late).toBe(true);
+    expect(parseInt(early.replace(/-/g, '').slice(0, 12), 16)).toBe(Date.UTC(2026, 0, 1));
+    expect(new Set(Array.from({ length: 20_000 }, () => newEventId(0))).size).toBe(20_000);
   });
 
   it('keeps writer-given id, trace_id and created_at (replays must be identical)', () => {

@@ -4,10 +4,9 @@
  * storage, or one `{index, field, message}` per problem for EVERY bad event. Messages name
  * the field and what is expected, never the value (it could be a secret).
  */
-import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { DEFAULT_METADATA_LIMITS, isSecretShaped, MetadataRejected, redactString, sanitizeMetadata, type MetadataLimits } from './redact.js';
-import { isTraceId, newTraceId } from './trace.js';
+import { isTraceId, newEventId, newTraceId } from './trace.js';
 
 import {
   EVENT_STATUSES,
@@ -201,7 +200,7 @@ function validateOne(input: unknown, index: number, now: number, limits: Metadat
   if (Array.isArray(metadata.feature_keys_used)) metadata.feature_keys_used = [...new Set(metadata.feature_keys_used as string[])];
 
   return {
-    id: e.id ?? randomUUID(),
+    id: e.id ?? newEventId(),
     created_at: createdAt,
     user_id: e.user_id ?? null,
     bot_id: e.bot_id ?? null,

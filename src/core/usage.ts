@@ -20,7 +20,6 @@
  * Runs (start / heartbeat / finish) go straight to the store: a bot whose store is down
  * cannot start a run, which is the fail-closed answer too.
  */
-import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
 import { classifyPgError } from './db/errors.js';
@@ -32,6 +31,7 @@ import { REASON_CODE_RE, validateBatch, type EventInput, type EventIssue, type E
 import { createLogger, type Logger } from './log.js';
 import { oneLine, passwordOfUrl, redactString, registerSecret, registerSecretsFromEnv, sanitizeError } from './redact.js';
 import { defaultSpoolPath, DEFAULT_MAX_SPOOL_BYTES, readSpoolFile, removeFile, Spool } from './spool.js';
+import { newEventId } from './trace.js';
 
 /** A bad event: the caller's bug. Lists every problem by field; never echoes values. */
 export class EventValidationError extends ObservatoryError {
@@ -488,7 +488,7 @@ export function createUsageRecorder(opts: UsageRecorderOptions = {}): UsageRecor
   function track<T>(ctx: TrackContext<T>, fn: () => T | Promise<T>): Promise<T> {
     failClosedCheck();
     // validate the event before the call: a bad context is a bug, and must not run fn
-    const proto = validateOrThrow({ ...toInput(ctx, 'OK'), id: randomUUID() });
+    const proto = validateOrThrow({ ...toInput(ctx, 'OK'), id: newEventId() });
     const started = performance.now();
     const finish = (status: 'OK' | 'ERROR', extra: Partial<EventRow>) => {
       const row: EventRow = { ...proto, ...extra, status, latency_ms: Math.max(0, Math.round(performance.now() - started)) };
