@@ -29,30 +29,38 @@ const c = new pg.Client({ connectionString: process.env.DATABASE_URL }); await c
 const config = join(dir, 'observatory.json');
 writeFileSync(config, JSON.stringify({ integrations: { polygon: { interval_ms: 60000 } }, risk_limits: { max_contracts: 5 } }));
 
-function median(cmd: string, args: string[], env: NodeJS.ProcessEnv | (() => NodeJS.ProcessEnv)): number {
-  const envOf = typeof env === 'function' ? env : () => env;
-  const times: number[] = [];
-  spawnSync(cmd, args, { env: envOf(), stdio: 'ignore' }); // warm the page cache
-  for (let i = 0; i < RUNS; i++) {
-    const runEnv = envOf();
-    const t = process.hrtime.bigint();
-    spawnSync(cmd, args, { env: runEnv, stdio: 'ignore' });
-    times.push(Number(process.hrtime.bigint() - t) / 1e6);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
+interface Case {
+  cmd: string;
+  args: string[];
+  env: () => NodeJS.ProcessEnv;
+  times: number[];
+}
+
+/** Runs every case once per round (interleaved, so machine drift hits all alike); medians. */
+function medians(cases: Case[]): number[] {
+  for (const c of cases) spawnSync(c.cmd, c.args, { env: c.env(), stdio: 'ignore' }); // warm the page cache
+  for (let i = 0; i < RUNS; i++)
+    for (const c of cases) {
+      const env = c.env();
+      const t = process.hrtime.bigint();
+      spawnSync(c.cmd, c.args, { env, stdio: 'ignore' });
+      c.times.push(Number(process.hrtime.bigint() - t) / 1e6);
+    }
+  return cases.map((c) => [...c.times].sort((a, b) => a - b)[Math.floor(c.times.length / 2)]);
 }
 
 const env = { ...process.env, DATABASE_URL: url, NO_COLOR: '1', OBSERVATORY_HOME: join(dir, 'home') };
-const f = median(process.execPath, [floor], env);
-const g = median(BIN, ['gate', 'check'], env);
-// a config file these bytes of which no earlier run validated: a fresh home every run
 let fresh = 0;
-const gcCold = median(BIN, ['gate', 'check'], () => ({ ...env, OBSERVATORY_CONFIG: config, OBSERVATORY_HOME: join(dir, `cold-${fresh++}`) }));
-// the same file again (deploy scripts, cron): an earlier run validated it (src/core/config-trust.ts)
-const gc = median(BIN, ['gate', 'check'], { ...env, OBSERVATORY_CONFIG: config });
+const [f, g, gc, gcCold] = medians([
+  { cmd: process.execPath, args: [floor], env: () => env, times: [] },
+  { cmd: BIN, args: ['gate', 'check'], env: () => env, times: [] },
+  // the same file again (deploy scripts, cron): an earlier run validated it (src/core/config-trust.ts)
+  { cmd: BIN, args: ['gate', 'check'], env: () => ({ ...env, OBSERVATORY_CONFIG: config }), times: [] },
+  // bytes no earlier run validated: a fresh home every run
+  { cmd: BIN, args: ['gate', 'check'], env: () => ({ ...env, OBSERVATORY_CONFIG: config, OBSERVATORY_HOME: join(dir, `cold-${fresh++}`) }), times: [] },
+]);
 const fmt = (ms: number) => `${ms.toFixed(0).padStart(5)} ms`;
-process.stdout.write(`node ${process.version}, ${RUNS} runs each, median\n`);
+process.stdout.write(`node ${process.version}, ${RUNS} interleaved runs each, median\n`);
 process.stdout.write(`floor (node + pg connect + select 1)   ${fmt(f)}\n`);
 process.stdout.write(`gate check                             ${fmt(g)}  (${(g / f).toFixed(2)} × floor)\n`);
 process.stdout.write(`gate check, config file seen before     ${fmt(gc)}  (${(gc / f).toFixed(2)} × floor; validated by an earlier run)\n`);

@@ -99,7 +99,7 @@ describe('fixes', () => {
     expect(fixFor(ib, 'MISSING_CREDENTIALS', { missingEnv: ['IRONBEAM_API_KEY'] })).toBe("Set secret IRONBEAM_API_KEY in the daemon's environment");
     expect(fixFor(db, 'AUTH_REJECTED')).toBe('Check the Databento API key is valid and entitled (DATABENTO_API_KEY)');
     expect(fixFor(db, 'UPSTREAM_5XX')).toBe('Check Databento entitlement / network; see https://status.databento.com');
-    expect(fixFor(db, 'PROBE_STALE')).toBe('Start the daemon (`observatory up` or `observatory daemon`) or run `observatory probe databento`');
+    expect(fixFor(db, 'PROBE_STALE')).toMatch(/^Start the daemon \(`observatory up` or `observatory daemon`\) or run `observatory probe databento`; if a daemon is running/);
     expect(fixFor(db, 'NEVER_PROBED')).toContain('observatory probe databento');
     expect(fixFor(db, 'FAULT_INJECTED')).toBe('A drill is active: `observatory fault clear databento`');
     expect(fixFor(spec(r, 'risk_engine'), 'CHECK_FAILED')).toContain('risk_limits');

@@ -31,7 +31,15 @@ export class LeaderService implements DaemonService {
     this.busy = true;
     try {
       if (!this.client) {
-        const c = new pg.Client({ connectionString: ctx.store.url, application_name: 'observatory-leader', connectionTimeoutMillis: 5000 });
+        // a check that hangs (half-open TCP) must end leadership, not keep `busy` and the leader
+        // flag set forever while the server has dropped the session and another daemon leads
+        const c = new pg.Client({
+          connectionString: ctx.store.url,
+          application_name: 'observatory-leader',
+          connectionTimeoutMillis: 5000,
+          query_timeout: Math.max(1000, Math.min(this.retryMs, 5000)),
+          keepAlive: true,
+        });
         c.on('error', (err) => this.lost(err));
         await c.connect();
         this.client = c;

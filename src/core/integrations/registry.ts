@@ -53,7 +53,8 @@ const DEFAULT_INTERVAL_MS = 30_000;
 const DEFAULT_TIMEOUT_MS = 5_000;
 const DEFAULT_DEGRADED_LATENCY_MS = 1_500;
 
-const DAEMON_FIX = 'Start the daemon (`observatory up` or `observatory daemon`) or run `observatory probe NAME`';
+const DAEMON_FIX =
+  'Start the daemon (`observatory up` or `observatory daemon`) or run `observatory probe NAME`; if a daemon is running, check its log: one of them must hold probe leadership';
 
 // ---------------------------------------------------------------- fixes
 
