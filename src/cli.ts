@@ -7,7 +7,7 @@
  * (0 OK, 1 DEGRADED --strict, 2 BLOCKED, 3 UNKNOWN) and turn any other failure into 3.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { ExitCode, isObservatoryError } from './core/errors.js';
+import { ExitCode, isObservatoryError, UsageError } from './core/errors.js';
 import { oneLine, redactString, registerSecretsFromEnv } from './core/redact.js';
 import { VERSION } from './core/version.js';
 import type { CommandContext, GlobalOptions } from './commands/context.js';
@@ -314,10 +314,37 @@ export async function main(argv = process.argv): Promise<number> {
       // an empty $SUB in a script) is a usage error — never 0 where something was meant to run
       if (err.code === 'commander.helpDisplayed' || (err.code === 'commander.help' && err.exitCode === 0)) return 0;
       if (err.code === 'commander.version') return verdict ? ExitCode.GATE_UNKNOWN : 0;
-      return VERDICT_COMMANDS.has(activeCommand) ? ExitCode.GATE_UNKNOWN : ExitCode.USAGE;
+      if (!verdict) return ExitCode.USAGE;
+      await printUnknownJson(argv, new UsageError(err.message.replace(/^error:\s*/i, '')));
+      return ExitCode.GATE_UNKNOWN;
     }
-    return fail(err);
+    const code = fail(err);
+    if (VERDICT_COMMANDS.has(activeCommand)) await printUnknownJson(argv, err);
+    return code;
   }
+}
+
+/**
+ * `gate check --json` / `probe --json` answer in their JSON shape even when no verdict could be
+ * attempted (bad flag, broken config): scripts parsing stdout always get one object, UNKNOWN.
+ */
+async function printUnknownJson(argv: string[], err: unknown): Promise<void> {
+  if (!argv.includes('--json')) return;
+  const modes = ['live', 'paper', 'shadow'] as const;
+  const valueOf = (long: string, short: string): string | undefined => {
+    const i = argv.findIndex((a) => a === long || a === short);
+    if (i >= 0) return argv[i + 1];
+    return argv.find((a) => a.startsWith(`${long}=`))?.slice(long.length + 1);
+  };
+  const m = valueOf('--mode', '-m');
+  const mode = (modes as readonly string[]).includes(m ?? '') ? (m as (typeof modes)[number]) : 'live';
+  const bot = valueOf('--bot', '-b');
+  registerSecretsFromEnv(process.env);
+  const { unknownAutonomy } = await import('./core/views.js');
+  const { isUuid } = await import('./core/trace.js');
+  const view = unknownAutonomy(err, { mode, botId: bot && isUuid(bot) ? bot : null });
+  const { printJson } = await import('./commands/output.js');
+  printJson(activeCommand === 'probe' ? { probes: [], autonomy: view } : view);
 }
 
 const code = await main();

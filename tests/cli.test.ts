@@ -61,6 +61,22 @@ describe('observatory CLI basics', () => {
     expect(r.stderr).toMatch(/--max-age: expected a positive duration of at least 1ms/);
   });
 
+  it('gate check / probe --json answer UNKNOWN in their JSON shape even when no verdict could be attempted', async () => {
+    const dead = { DATABASE_URL: 'postgres://u@127.0.0.1:1/x' };
+    const badFlag = await cli(['gate', 'check', '--mode', 'bogus', '--json'], dead);
+    expect(badFlag.exitCode).toBe(3);
+    const a = JSON.parse(badFlag.stdout);
+    expect(a).toMatchObject({ success: false, global_status: 'UNKNOWN', mode: 'live', warnings: [], daemon: null });
+    expect(a.blockers).toEqual([expect.objectContaining({ code: 'GATE_INPUT_INVALID', trace_id: a.trace_id, fix: expect.any(String) })]);
+    const p = tmpFile('bad.json', JSON.stringify({ daemon: { heartbeat_interval_ms: 'soon' } }));
+    const badConfig = await cli(['-c', p, 'gate', 'check', '--mode', 'paper', '--json'], dead);
+    expect(badConfig.exitCode).toBe(3);
+    expect(JSON.parse(badConfig.stdout)).toMatchObject({ mode: 'paper', global_status: 'UNKNOWN', blockers: [{ code: 'GATE_INPUT_INVALID' }] });
+    const probe = await cli(['probe', '--all', '--json'], dead);
+    expect(probe.exitCode).toBe(3);
+    expect(JSON.parse(probe.stdout)).toMatchObject({ probes: [], autonomy: { global_status: 'UNKNOWN', blockers: [{ code: 'STATUS_UNAVAILABLE' }] } });
+  });
+
   it('a typo in a filter is a usage error naming the choices, not an empty answer', async () => {
     const r = await cli(['variables', '--group', 'nosuch'], { DATABASE_URL: 'postgres://u@127.0.0.1:1/x' });
     expect(r.exitCode).toBe(64);

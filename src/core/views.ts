@@ -16,7 +16,7 @@ import { listEvents, type EventView } from './db/usage-events.js';
 import { listHeartbeats } from './db/heartbeats.js';
 import { newTraceId } from './trace.js';
 import { redactString, sanitizeError } from './redact.js';
-import { isObservatoryError } from './errors.js';
+import { ConfigError, isObservatoryError, UsageError } from './errors.js';
 
 export interface DaemonInfo {
   fresh: boolean;
@@ -152,6 +152,38 @@ export function unavailableBlocker(err: unknown, traceId: string): Blocker {
     fix: isObservatoryError(err) && err.hint ? redactString(err.hint) : 'Check that PostgreSQL is running and reachable at DATABASE_URL (without DATABASE_URL: start the embedded store with `observatory up`)',
     integration: 'postgres',
     trace_id: traceId,
+  };
+}
+
+/**
+ * The autonomy answer when no verdict could be attempted — a bad flag or a broken config
+ * (GATE_INPUT_INVALID), or a store that failed before the gate could read it — in
+ * the same shape as every other autonomy answer, so a `--json` consumer always gets one object.
+ */
+export function unknownAutonomy(err: unknown, opts: { mode: Mode; botId: string | null; traceId?: string }): AutonomyView {
+  const traceId = opts.traceId ?? newTraceId();
+  const e = sanitizeError(err, 'GATE_INPUT_INVALID');
+  const input = err instanceof ConfigError || err instanceof UsageError;
+  return {
+    success: false,
+    trace_id: traceId,
+    ts: new Date().toISOString(),
+    mode: opts.mode,
+    bot_id: opts.botId,
+    global_status: 'UNKNOWN',
+    blockers: [
+      input
+        ? {
+            code: 'GATE_INPUT_INVALID',
+            message: `no verdict: ${e.message}`,
+            fix: isObservatoryError(err) && err.hint ? redactString(err.hint) : 'Fix the command line or the config file (`observatory gate check --help`)',
+            integration: null,
+            trace_id: traceId,
+          }
+        : unavailableBlocker(err, traceId),
+    ],
+    warnings: [],
+    daemon: null,
   };
 }
 

@@ -32,6 +32,7 @@ export const REASON_CODES = [
   'FAULT_INJECTED',
   // gate (core/autonomy.ts)
   'STATUS_UNAVAILABLE',
+  'GATE_INPUT_INVALID',
   'DAEMON_STALE',
   'LIVE_TRADING_DISABLED',
   'REQUIREMENT_UNMET',
