@@ -76,6 +76,12 @@ describe('health and gate, end to end', () => {
     const group = a.blockers.find((b: { code: string }) => b.code === 'REQUIREMENT_UNMET');
     expect(group.fix).toMatch(/POLYGON_API_KEY/);
     for (const b of a.blockers) expect(b.trace_id).toMatch(/^[0-9a-f]{32}$/);
+    // a drill with nobody to play it says so; clearing takes a name or --all, not both
+    const inj = await cli(['fault', 'inject', 'openai', '--status', '503', '--ttl', '1m'], env);
+    expect(inj.exitCode).toBe(0);
+    expect(inj.stderr).toMatch(/no running daemon leads the probes/);
+    expect((await cli(['fault', 'clear', 'openai', '--all'], env)).exitCode).toBe(64);
+    expect((await cli(['fault', 'clear', 'openai'], env)).stdout).toMatch(/cleared 1 active fault/);
   });
 
   it('daemon probes: paper gate OK (exit 0); the API agrees; live is BLOCKED by LIVE_TRADING_DISABLED', async () => {
@@ -121,6 +127,7 @@ describe('health and gate, end to end', () => {
     const inj = await cli(['fault', 'inject', 'polygon', '--status', '503', '--ttl', '5m'], env);
     expect(inj.exitCode).toBe(0);
     expect(inj.stdout).toMatch(/fault injected on polygon: HTTP 503/);
+    expect(inj.stderr).not.toMatch(/no running daemon leads/); // this one is played at once
     const list = await cli(['fault', 'list', '--json'], env);
     expect(JSON.parse(list.stdout).faults).toHaveLength(1);
 

@@ -7,7 +7,8 @@ import { activeFaults, clearFaults, injectFault } from '../core/db/faults.js';
 import { parseDuration } from '../core/duration.js';
 import { newTraceId } from '../core/trace.js';
 import { UsageError } from '../core/errors.js';
-import { printJson, printLine } from './output.js';
+import { printErr, printJson, printLine } from './output.js';
+import { readDaemonInfo } from '../core/views.js';
 
 export interface InjectOptions {
   status?: string;
@@ -31,6 +32,9 @@ export async function inject(ctx: CommandContext, name: string, opts: InjectOpti
   const store = await openReadStore(ctx);
   try {
     const f = await injectFault(store.pool, { integration: name, httpStatus, latencyMs, ttlMs, createdBy: `${userInfo().username}@${hostname()}`, traceId: newTraceId() });
+    // a drill nobody plays proves nothing: say so when no daemon is leading the probes
+    const daemon = await readDaemonInfo(store.pool, ctx.config.daemon.staleAfterMs);
+    if (!daemon.leader) printErr(`warning: no running daemon leads the probes right now — the drill takes effect when one does (observatory up), or on \`observatory probe ${name}\``);
     if (opts.json) printJson(f);
     else printLine(`fault injected on ${name}: ${httpStatus ? `HTTP ${httpStatus}` : ''}${httpStatus && latencyMs ? ' + ' : ''}${latencyMs ? `${latencyMs} ms latency` : ''} until ${f.expires_at} (id ${f.id}, trace_id ${f.trace_id}); clear with: observatory fault clear ${name}`);
     return 0;
@@ -54,6 +58,7 @@ export async function list(ctx: CommandContext, opts: { json?: boolean }): Promi
 
 export async function clear(ctx: CommandContext, name: string | undefined, opts: { all?: boolean; json?: boolean }): Promise<number> {
   if (!name && !opts.all) throw new UsageError('name the integration whose faults to clear, or pass --all');
+  if (name && opts.all) throw new UsageError('give an integration name or --all, not both');
   if (name) assertKnown(registryFor(ctx.config), [name]);
   const store = await openReadStore(ctx);
   try {

@@ -63,7 +63,7 @@ export async function run(ctx: CommandContext, names: string[], opts: ProbeOptio
     } else {
       const c = makeChalk(colorEnabled(ctx.globals));
       for (const r of recorded)
-        printLine(`${r.integration.padEnd(14)} ${badge(c, r.state.status).padEnd(8)} ${r.result.outcome}${r.result.httpStatus ? ` (HTTP ${r.result.httpStatus})` : ''} ${Math.round(r.result.latencyMs)} ms${r.state.reasonCode ? ` ${r.state.reasonCode}` : ''}  trace_id ${r.result.traceId}`);
+        printLine(`${r.integration.padEnd(14)} ${badge(c, r.state.status).padEnd(8)} ${r.result.outcome}${r.result.httpStatus ? ` (HTTP ${r.result.httpStatus})` : ''} ${Math.round(r.result.latencyMs)} ms${r.state.reasonCode && r.state.reasonCode !== r.result.outcome ? ` → ${r.state.reasonCode}` : ''}  trace_id ${r.result.traceId}`);
       printVerdict(ctx, view);
     }
     return exitCodeFor(view.global_status, Boolean(opts.strict));
