@@ -85,6 +85,9 @@ describe('applyProbe — the status table', () => {
     expect(statuses(xs)).toEqual(['BLOCKED:UPSTREAM_5XX', 'BLOCKED:UPSTREAM_5XX', 'BLOCKED:UPSTREAM_5XX', 'OK']);
     expect(xs[0].reasonMessage).toBe('recovering: 1 of 2 consecutive successes');
     expect(xs[0].lastOkAt).toEqual(at(30)); // the probe did succeed
+    // what to do now is wait, not redo the fix for the old cause
+    expect(fixForState(databento, xs[0])).toMatch(/^Recovering: probes succeed again; OK after 2 consecutive successes/);
+    expect(fixForState(databento, xs[1])).toBe(fixForState(databento, fails[2]));
     const three = tuned({ successesBeforeOk: 3 });
     expect(statuses(run(three, [result('OK'), result('OK'), result('OK')], fails[2]))).toEqual(['BLOCKED:UPSTREAM_5XX', 'BLOCKED:UPSTREAM_5XX', 'OK']);
     const degraded = run(databento, [result('OK'), result('UPSTREAM_TIMEOUT')]);

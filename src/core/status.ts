@@ -91,7 +91,7 @@ export function applyProbe(
         ...common,
         status: evidence.status,
         reasonCode: evidence.reasonCode,
-        reasonMessage: `recovering: ${successes} of ${spec.successesBeforeOk} consecutive successes`,
+        reasonMessage: `${RECOVERING} ${successes} of ${spec.successesBeforeOk} consecutive successes`,
       };
     }
     if (result.latencyMs > spec.degradedLatencyMs) {
@@ -155,6 +155,11 @@ export interface EffectiveState extends IntegrationState {
  * `connected`: the prober's view (state.connected) for readers in another process, or
  * connectedOf(spec, env) in the prober; `env` (optional) lets the message name missing vars.
  */
+/** How a held verdict's message starts while successes accumulate towards OK. */
+const RECOVERING = 'recovering:';
+/** Reader-side verdicts that replace the stored one (and its message). */
+const OVERRIDING: readonly string[] = ['MISSING_CREDENTIALS', 'NEVER_PROBED', 'PROBE_STALE'];
+
 /** Clock disagreement tolerated between a probe's stamp and the reader's "now" (both the DB clock). */
 export const FUTURE_TOLERANCE_MS = 5_000;
 
@@ -227,5 +232,8 @@ export function effectiveState(
 /** The fix a reader prints for an effective state (null when OK). */
 export function fixForState(spec: IntegrationSpec, state: EffectiveState): string | null {
   if (!state.reasonCode) return null;
+  // the cause is gone and probes succeed again: the fix is to wait, not to redo the fix
+  if (state.reasonMessage?.startsWith(RECOVERING) && !OVERRIDING.includes(state.reasonCode))
+    return `Recovering: probes succeed again; OK after ${spec.successesBeforeOk} consecutive successes — no action needed if the cause is fixed`;
   return fixFor(spec, state.reasonCode, { missingEnv: state.missingEnv });
 }
