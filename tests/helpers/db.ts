@@ -15,6 +15,25 @@ export interface TestDb {
 }
 
 let failed = false;
+const created: Array<{ name: string; pool: pg.Pool }> = [];
+
+// Registered when this helper is imported (at collection, so they attach to the test file):
+// hooks added later, from inside beforeAll or a test, are ignored by vitest.
+afterEach((ctx) => {
+  if (ctx.task.result?.state === 'fail') failed = true;
+});
+afterAll(async () => {
+  for (const { name, pool } of created.splice(0)) {
+    await pool.end().catch(() => undefined);
+    if (failed) {
+      process.stderr.write(`kept test database ${name} for inspection\n`);
+      continue;
+    }
+    const a = await adminClient();
+    await a.query(`drop database if exists ${name} with (force)`).catch(() => undefined);
+    await a.end();
+  }
+});
 
 async function adminClient(): Promise<pg.Client> {
   const c = new pg.Client({ connectionString: inject('adminUrl') });
@@ -22,7 +41,7 @@ async function adminClient(): Promise<pg.Client> {
   return c;
 }
 
-/** Call at module level or in beforeAll. `migrated: false` gives an empty database. */
+/** Call at module level, in beforeAll or in a test. `migrated: false` gives an empty database. */
 export async function freshDatabase(opts: { migrated?: boolean } = {}): Promise<TestDb> {
   const name = `obs_t_${randomBytes(5).toString('hex')}`;
   const admin = await adminClient();
@@ -39,19 +58,7 @@ export async function freshDatabase(opts: { migrated?: boolean } = {}): Promise<
   await admin.end();
   const url = withDatabase(inject('adminUrl'), name);
   const pool = new pg.Pool({ connectionString: url, max: 4 });
-  afterEach((ctx) => {
-    if (ctx.task.result?.state === 'fail') failed = true;
-  });
-  afterAll(async () => {
-    await pool.end().catch(() => undefined);
-    if (failed) {
-      process.stderr.write(`kept test database ${name} for inspection\n`);
-      return;
-    }
-    const a = await adminClient();
-    await a.query(`drop database if exists ${name} with (force)`).catch(() => undefined);
-    await a.end();
-  });
+  created.push({ name, pool });
   return { url, name, pool, admin: adminClient };
 }
 
