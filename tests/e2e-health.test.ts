@@ -82,6 +82,17 @@ describe('health and gate, end to end', () => {
     expect(inj.stderr).toMatch(/no running daemon leads the probes/);
     expect((await cli(['fault', 'clear', 'openai', '--all'], env)).exitCode).toBe(64);
     expect((await cli(['fault', 'clear', 'openai'], env)).stdout).toMatch(/cleared 1 active fault/);
+    // one probe round for cron: rows recorded with the printed trace_ids, the gate's verdict as exit code
+    const round = await cli(['probe', 'polygon', 'postgres', '--mode', 'paper', '--json'], env);
+    const out = JSON.parse(round.stdout);
+    expect(out.probes.map((p: { integration: string }) => p.integration).sort()).toEqual(['polygon', 'postgres']);
+    for (const p of out.probes) {
+      expect(p).toMatchObject({ outcome: 'OK', status: 'OK' });
+      const { rowCount } = await db.pool.query('select 1 from integration_probes where trace_id = $1 and integration = $2', [p.trace_id, p.integration]);
+      expect(rowCount).toBe(1);
+    }
+    expect(round.exitCode).toBe(({ OK: 0, DEGRADED: 0, BLOCKED: 2, UNKNOWN: 3 } as Record<string, number>)[out.autonomy.global_status]);
+    expect(out.autonomy.blockers.map((b: { code: string }) => b.code)).not.toContain('DAEMON_STALE'); // a cron round is a prober too
   });
 
   it('daemon probes: paper gate OK (exit 0); the API agrees; live is BLOCKED by LIVE_TRADING_DISABLED', async () => {
@@ -157,6 +168,16 @@ describe('health and gate, end to end', () => {
     const { rows: again } = await db.pool.query(`select trace_id from integration_probes where integration = 'polygon' and injected order by id desc limit 10`);
     expect(again.some((r) => human.stdout.includes(r.trace_id))).toBe(true);
     process.stderr.write(`[figure] fault injection → gate BLOCKED in ${blockedAfterMs} ms (interval 1000 ms, 3 failures to block)\n`);
+    // the API says the same while the drill runs
+    const base = `http://127.0.0.1:${daemon!.port}`;
+    expect((await fetch(`${base}/api/integrations/health?mode=paper`)).status).toBe(503);
+    const api = (await (await fetch(`${base}/api/system/status?mode=paper`)).json()) as { integrations: Array<{ name: string; status: string; reason_code: string; injected: boolean }> };
+    expect(api.integrations.find((i) => i.name === 'polygon')).toMatchObject({ status: 'BLOCKED', reason_code: 'FAULT_INJECTED', injected: true });
+    // Panel A as a table: the brief's columns, the drill's reason
+    const table = await cli(['status', '--mode', 'paper'], { ...env, NO_COLOR: '1' });
+    expect(table.exitCode).toBe(0);
+    expect(table.stdout).toMatch(/Integration\s*│\s*Connected\s*│\s*Status\s*│\s*Last OK\s*│\s*Last Probe\s*│\s*Latency\s*│\s*Required\s*│\s*Reason/);
+    expect(table.stdout).toMatch(/polygon\s*│\s*yes\s*│\s*BLOCKED\s*│.*FAULT_INJECTED/);
 
     const clr = await cli(['fault', 'clear', 'polygon'], env);
     expect(clr.stdout).toMatch(/cleared 1 active fault/);

@@ -228,15 +228,29 @@ describe('proof, events and variables on rows the SDK wrote', () => {
     expect(human.stdout).toContain(blockedTrace);
   });
 
-  it('events via CLI: filters, sanitized, JSON lines', async () => {
+  it('events via CLI and API: the same filters, the same shape, sanitized', async () => {
     const r = await cli(['events', '--bot', botA, '--json', '--limit', '10'], env);
     expect(r.exitCode).toBe(0);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
-    expect(lines).toHaveLength(5);
+    const view = JSON.parse(r.stdout);
+    expect(view).toMatchObject({ success: true, trace_id: expect.stringMatching(/^[0-9a-f]{32}$/) });
+    expect(view.events).toHaveLength(5);
     expect(r.stdout).not.toContain(SECRET);
-    const blockedOnly = await cli(['events', '--bot', botA, '--status', 'blocked', '--json'], env);
-    expect(blockedOnly.stdout.trim().split('\n')).toHaveLength(1);
+    const api = (await (await fetch(`${base}/api/system/events?bot=${botA}&limit=10`)).json()) as typeof view;
+    expect(Object.keys(api).sort()).toEqual(Object.keys(view).sort());
+    expect(api.events).toEqual(view.events);
+    const blockedOnly = await cli(['events', '--bot', botA, '--status', 'blocked', '--since', '1h', '--json'], env);
+    expect(JSON.parse(blockedOnly.stdout).events).toHaveLength(1);
+    const apiBlocked = (await (await fetch(`${base}/api/system/events?bot=${botA}&status=blocked&since=1h`)).json()) as typeof view;
+    expect(apiBlocked.events.map((e: { id: string }) => e.id)).toEqual(JSON.parse(blockedOnly.stdout).events.map((e: { id: string }) => e.id));
     expect((await cli(['events', '--status', 'MAYBE'], env)).exitCode).toBe(64);
+    expect((await cli(['events', '--since', '2099-01-01'], env)).exitCode).toBe(64);
+    const bad = await fetch(`${base}/api/system/events?status=MAYBE`);
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { message: string } }).error.message).toMatch(/^status: expected one of/);
+    expect((await fetch(`${base}/api/system/events?bot=${botA}&bot=${botA}`)).status).toBe(400);
+    const none = await cli(['events', '--bot', randomUUID()], env);
+    expect(none.stdout).toBe('');
+    expect(none.stderr).toMatch(/no events match \(filters: bot=/);
     const drawer = (await (await fetch(`${base}/api/system/integrations/databento/events?limit=20`)).json()) as { events: unknown[]; probes: unknown[] };
     expect(drawer.events.length).toBeGreaterThanOrEqual(1);
     expect(Array.isArray(drawer.probes)).toBe(true);

@@ -4,11 +4,12 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase, type TestDb } from './helpers/db.js';
-import { KEY, mount, poolStore, seedWorld, testConfig, type Mounted, type Seeded } from './tui-fixtures.js';
+import { KEY, mount, poolStore, seedWorld, testConfig, writeState, type Mounted, type Seeded } from './tui-fixtures.js';
 import { autonomyView } from '../src/core/views.js';
 import { loadRegistry } from '../src/core/integrations/registry.js';
 import { helpRows } from '../src/commands/tui/keymap.js';
 import type { Config } from '../src/core/config.js';
+import { canaryEnv, findLeaks } from './standins/fixtures.js';
 
 let db: TestDb;
 let world: Seeded;
@@ -16,10 +17,13 @@ let config: Config;
 let m: Mounted | undefined;
 const allFrames: string[] = [];
 
+// canaries in every secret env var: loadConfig registers them; no frame may ever show one
+const canaries = canaryEnv();
+
 beforeAll(async () => {
   db = await freshDatabase();
   world = await seedWorld(db.pool);
-  config = testConfig(db.url);
+  config = testConfig(db.url, canaries);
 });
 afterEach(async () => {
   if (m) {
@@ -30,6 +34,7 @@ afterEach(async () => {
 });
 afterAll(() => {
   expect(allFrames.length).toBeGreaterThan(10);
+  expect(findLeaks(allFrames.join('\n'), Object.values(canaries))).toEqual([]);
 });
 
 const open = (extra: Parameters<typeof mount>[0] extends infer O ? Partial<O> : never = {}) =>
@@ -297,6 +302,20 @@ describe('keys', () => {
     expect(t.frame()).toContain('Keys — read-only');
     await t.press(KEY.esc);
     await t.until((s) => s.includes('Integration  Conn'), 'help closed');
+  });
+
+  it("'r' reads the store again at once (here: no LISTEN, a 60 s poll)", async () => {
+    const t = open();
+    await t.until((s) => /openai\s+yes\s+OK/.test(s), 'rows');
+    await writeState(db.pool, 'openai', { status: 'DEGRADED', outcome: 'UPSTREAM_5XX', reason: 'UPSTREAM_5XX', message: 'server error (5xx)', httpStatus: 503, latencyMs: 180, notify: false });
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      expect(t.frame()).toMatch(/openai\s+yes\s+OK/); // nothing re-read it by itself
+      await t.press('r');
+      await t.until((s) => /openai\s+yes\s+DEGRADED/.test(s), 'refreshed by r');
+    } finally {
+      await writeState(db.pool, 'openai', { status: 'OK', latencyMs: 180, notify: false });
+    }
   });
 
   it("'q' quits", async () => {

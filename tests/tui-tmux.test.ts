@@ -144,6 +144,11 @@ afterAll(async () => {
   }
 });
 
+// a developer machine without tmux skips this file; CI (.ci/run installs tmux) must never skip it silently
+it.runIf(!hasTmux && !!process.env.CI)('tmux is installed in CI (the real-terminal test must run there)', () => {
+  expect(hasTmux, 'tmux missing: .ci/run should have installed it').toBe(true);
+});
+
 describe.skipIf(!hasTmux)('observatory tui in a real terminal (tmux, 80×24)', () => {
   it('shows the header and Panel A; the paper gate is OK once the daemon has probed', async () => {
     // wait for the LISTEN connection too ("live" on the db line; "no LISTEN" for the first frame or two)

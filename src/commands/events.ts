@@ -3,13 +3,11 @@ import pg from 'pg';
 import type { CommandContext } from './context.js';
 import { openReadStore } from './context.js';
 import { EVENTS_CHANNEL, listEvents, type EventFilters, type EventView } from '../core/db/usage-events.js';
-import { EVENT_STATUSES, type EventStatus } from '../core/event-rules.js';
-import { parseDuration } from '../core/duration.js';
-import { UsageError } from '../core/errors.js';
+import { parseEventFilters } from '../core/event-filters.js';
+import { eventsView } from '../core/views.js';
 import { redactString } from '../core/redact.js';
-import { badge, colorEnabled, makeChalk, printErr, printLine } from './output.js';
+import { badge, colorEnabled, makeChalk, printErr, printJson, printLine } from './output.js';
 import { registryFor } from './registry.js';
-import { isUuid } from '../core/trace.js';
 
 export interface EventsOptions {
   integration?: string;
@@ -22,20 +20,6 @@ export interface EventsOptions {
   json?: boolean;
 }
 
-function filtersFrom(opts: EventsOptions): EventFilters {
-  for (const [flag, v] of [['--bot', opts.bot], ['--run', opts.run]] as const) if (v && !isUuid(v)) throw new UsageError(`${flag}: expected a UUID`);
-  const status = opts.status?.toUpperCase();
-  if (status && !(EVENT_STATUSES as readonly string[]).includes(status)) throw new UsageError(`--status: expected one of ${EVENT_STATUSES.join(', ')}`);
-  const limit = Number(opts.limit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError('--limit: expected an integer 1–1000');
-  let since: Date | undefined;
-  if (opts.since) {
-    const abs = Date.parse(opts.since);
-    since = Number.isNaN(abs) ? new Date(Date.now() - parseDuration(opts.since, '--since')) : new Date(abs);
-  }
-  return { integration: opts.integration?.toLowerCase(), botId: opts.bot, runId: opts.run, status: status as EventStatus | undefined, since, limit };
-}
-
 function describeFilters(f: EventFilters): string {
   const parts = Object.entries({ integration: f.integration, bot: f.botId, run: f.runId, status: f.status, since: f.since === undefined ? undefined : new Date(f.since).toISOString() })
     .filter(([, v]) => v !== undefined)
@@ -44,7 +28,7 @@ function describeFilters(f: EventFilters): string {
 }
 
 export async function run(ctx: CommandContext, opts: EventsOptions): Promise<number> {
-  const filters = filtersFrom(opts);
+  const filters = parseEventFilters(opts);
   const store = await openReadStore(ctx);
   const c = makeChalk(colorEnabled(ctx.globals));
   const print = (e: EventView) => {
@@ -60,6 +44,11 @@ export async function run(ctx: CommandContext, opts: EventsOptions): Promise<num
     const known = registryFor(ctx.config).integrations.map((i) => i.name);
     if (filters.integration && !known.includes(filters.integration))
       printErr(`note: '${filters.integration}' is not a configured integration (known: ${known.join(', ')}); showing events recorded under that name`);
+    if (opts.json && !opts.follow) {
+      // one object, the API's GET /api/system/events shape; --follow streams JSON lines instead
+      printJson(await eventsView(store.pool, filters));
+      return 0;
+    }
     const first = await listEvents(store.pool, filters);
     // oldest first on screen so a follow continues naturally below
     for (const e of [...first].reverse()) print(e);

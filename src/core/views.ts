@@ -12,7 +12,7 @@ import { evaluateGate } from './autonomy.js';
 import { getStates, recentProbes, type ProbeRow } from './db/state.js';
 import { catalogView, type CatalogView } from './catalog.js';
 import { botProof, topBots, type BotProof, type TopBot } from './db/proof.js';
-import { listEvents, type EventView } from './db/usage-events.js';
+import { listEvents, type EventFilters, type EventView } from './db/usage-events.js';
 import { listHeartbeats } from './db/heartbeats.js';
 import { newTraceId } from './trace.js';
 import { redactString, sanitizeError } from './redact.js';
@@ -288,6 +288,15 @@ export async function botProofView(pool: pg.Pool, botId: string, opts: { sinceHo
 export type IntegrationEventsView = Envelope & { integration: string; events: EventView[]; probes: ProbeRow[] };
 
 /** GET /api/system/integrations/:name/events — the drawer: last usage events and recent probes. */
+export interface EventsView extends Envelope {
+  events: EventView[];
+}
+
+/** Sanitized events, newest first, by the shared filters (`events --json`, GET /api/system/events). */
+export async function eventsView(pool: pg.Pool, filters: EventFilters, traceId?: string): Promise<EventsView> {
+  return { ...envelope(traceId), events: await listEvents(pool, filters) };
+}
+
 export async function integrationEventsView(pool: pg.Pool, integration: string, opts: { limit?: number; traceId?: string } = {}): Promise<IntegrationEventsView> {
   const limit = Math.max(1, Math.min(200, opts.limit ?? 20));
   const [events, probes] = await Promise.all([listEvents(pool, { integration, limit }), recentProbes(pool, integration, limit)]);

@@ -1,6 +1,8 @@
 /** Reads for Panels B and C and the integration drawer — the same shapes as the CLI's --json. */
 import type { RouteModule } from '../http.js';
-import { botProofView, botsView, integrationEventsView, variablesView } from '../../core/views.js';
+import { botProofView, botsView, eventsView, integrationEventsView, variablesView } from '../../core/views.js';
+import { parseEventFilters } from '../../core/event-filters.js';
+import { UsageError } from '../../core/errors.js';
 import { isUuid } from '../../core/trace.js';
 
 function intParam(raw: unknown, def: number, min: number, max: number): number | undefined {
@@ -31,6 +33,23 @@ export const proofRoutes: RouteModule = (app, ctx, { registry }) => {
   });
 
   app.get('/api/system/variables', async (req, reply) => reply.send(await variablesView(pool, registry, ctx.config, req.traceId)));
+
+  // `observatory events --json`: the same filters, the same parser, the same shape
+  app.get('/api/system/events', async (req, reply) => {
+    const q = req.query as Record<string, unknown>;
+    const one = (k: string) => (typeof q[k] === 'string' ? (q[k] as string) : undefined);
+    for (const k of Object.keys(q))
+      if (!['integration', 'bot', 'run', 'status', 'since', 'limit'].includes(k) || Array.isArray(q[k]))
+        return reply.code(400).send(badParam(req, `${k.slice(0, 32)}: unknown or repeated filter (integration, bot, run, status, since, limit)`));
+    let filters;
+    try {
+      filters = parseEventFilters({ integration: one('integration'), bot: one('bot'), run: one('run'), status: one('status'), since: one('since'), limit: one('limit') }, (n) => n);
+    } catch (err) {
+      if (err instanceof UsageError) return reply.code(400).send(badParam(req, err.message));
+      throw err;
+    }
+    return reply.send(await eventsView(pool, filters, req.traceId));
+  });
 
   app.get('/api/system/integrations/:name/events', async (req, reply) => {
     const name = (req.params as { name: string }).name;
