@@ -14,6 +14,9 @@ import { cli, spawnCli } from './helpers/cli.js';
 import { startDaemon, stopDaemon, waitFor, type DaemonProc } from './helpers/wait.js';
 import { createUsageRecorder, type UsageRecorder } from '../src/core/usage.js';
 import { registerSecret } from '../src/core/redact.js';
+import { newEventId } from '../src/core/trace.js';
+import { validateBatch } from '../src/core/events-schema.js';
+import { insertEvents } from '../src/core/db/usage-events.js';
 
 const TOKEN = 'tok-e2e-usage-0123456789abcdef';
 const SECRET = 'CANARYsecretvalue9f8e7d6c5b4a';
@@ -140,13 +143,33 @@ describe('ingest API: each bad input is a clear 4xx and nothing is stored', () =
     const body = (await ok.json()) as { stored: number; ids: string[] };
     expect(body.stored).toBe(10_000);
     expect(await count()).toBe(10_000);
-    // replaying the same ids stores nothing new
+    // replaying the same ids stores nothing new: ids the server assigns are UUIDv7 carrying the event's time
     const again = await post('/api/usage-events', body.ids.slice(0, 100).map((id) => ev({ id, created_at: undefined })));
     expect(again.status).toBe(202);
+    expect(await count()).toBe(10_000);
+    // a retry of a writer's own v4 id without its time would be a second event: refused, naming the field
+    const v4 = await post('/api/usage-events', [ev({ id: randomUUID() })]);
+    expect(v4.status).toBe(400);
+    expect(((await v4.json()) as { error: { errors: Array<{ field: string }> } }).error.errors.map((e) => e.field)).toEqual(['created_at']);
+    expect(await count()).toBe(10_000);
+  });
+
+  it('unstorable text (NUL, unpaired surrogates) and non-finite numbers are a 400 naming the event, not a 500', async () => {
+    const res = await post('/api/usage-events', [ev(), ev({ metadata: { note: 'a\u0000b' } }), ev({ metadata: { ['k\ud800']: 1 } })]);
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { error: { errors: Array<{ index: number; field: string; message: string }> } };
+    expect(body.error.errors.map((e) => `${e.index}:${e.field}`)).toEqual(['1:metadata', '2:metadata']);
+    expect(body.error.errors[0].message).toMatch(/NUL character or invalid Unicode/);
+    const big = await fetch(`${base}/api/usage-events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+      body: '[{"integration":"polygon","operation":"marketdata.bars","status":"OK","metadata":{"n":1e400}}]',
+    });
+    expect(big.status).toBe(400);
   });
 
   it('a secret-shaped value in metadata is stored redacted; deny-listed keys are dropped', async () => {
-    const id = randomUUID();
+    const id = newEventId();
     const res = await post('/api/usage-events', [
       ev({ id, metadata: { endpoint: `/v2/aggs?apiKey=${SECRET}`, note: `key ${SECRET}`, password: 'hunter22', prompt: 'say hi', model: 'x' } }),
     ]);
@@ -301,7 +324,7 @@ describe('events --follow', () => {
     let out = '';
     f.stdout?.on('data', (d) => (out += d));
     await new Promise((r) => setTimeout(r, 1500));
-    const id = randomUUID();
+    const id = newEventId();
     expect((await post('/api/usage-events', [ev({ id, integration: 'tradovate', operation: 'broker.place_order' })])).status).toBe(202);
     await waitFor(() => out.includes(id), 5_000, 'followed event');
     f.kill('SIGINT');
@@ -313,8 +336,10 @@ describe('events --follow', () => {
 describe('retention', () => {
   it('drops whole old partitions, never rows, and keeps rollups', async () => {
     await db.pool.query(`create table integration_usage_events_y2020m01 partition of integration_usage_events for values from ('2020-01-01') to ('2020-02-01')`);
-    const old = await post('/api/usage-events', [ev({ created_at: '2020-01-15T00:00:00Z', bot_id: botB, integration: 'databento' })]);
-    expect(old.status).toBe(202);
+    // history from 2020 (the ingest API refuses times over 400 days old): the same write path, a 2020 clock
+    const old = validateBatch([ev({ created_at: '2020-01-15T00:00:00Z', bot_id: botB, integration: 'databento' })], { now: () => Date.parse('2020-01-20T00:00:00Z') });
+    if (!old.ok) throw new Error(JSON.stringify(old.errors));
+    expect((await insertEvents(db.pool, old.rows)).inserted).toBe(1);
     const rollupsBefore = (await db.pool.query(`select sum(calls)::int as n from usage_rollups where hour < '2020-02-01'`)).rows[0].n;
     expect(rollupsBefore).toBe(1);
     const dry = await cli(['retention', '--keep', '90d', '--dry-run', '--json'], env);

@@ -94,8 +94,20 @@ describe('validateBatch', () => {
     expect(validateBatch([ok(), ok(), ok()], { maxEvents: 3 }).ok).toBe(true);
     expect(validateBatch([ok(), ok(), ok()], { maxEvents: 2 })).toEqual({ ok: false, errors: [{ index: -1, field: '(batch)', message: 'more than 2 events in one batch' }] });
     const id = randomUUID();
-    expect(errors([ok({ id }), ok({ id })])).toEqual([{ index: 1, field: 'id', message: 'duplicates the id of event 0 in this batch' }]);
+    const at = new Date().toISOString();
+    expect(errors([ok({ id, created_at: at }), ok({ id, created_at: at })])).toEqual([{ index: 1, field: 'id', message: 'duplicates the id of event 0 in this batch' }]);
     expect(errors([ok({ bot_id: '00000000-0000-0000-0000-000000000000' })])[0].field).toBe('bot_id');
+  });
+
+  it('a writer-given id needs its created_at (a retry must be the same event), unless the id is a UUIDv7; no ancient times', () => {
+    const v4 = randomUUID();
+    expect(errors([ok({ id: v4 })])).toEqual([{ index: 0, field: 'created_at', message: expect.stringMatching(/^required when the writer gives the id/) }]);
+    const v7 = newEventId(Date.now() - 5_000);
+    const [a] = rows([ok({ id: v7 })]);
+    const [b] = rows([ok({ id: v7 })]); // the retry: same id, same time ⇒ same (id, created_at)
+    expect(a.created_at.getTime()).toBe(b.created_at.getTime());
+    expect(a.created_at.getTime()).toBe(parseInt(v7.replace(/-/g, '').slice(0, 12), 16));
+    expect(errors([ok({ created_at: '1970-01-01T00:00:00Z' })])[0]).toMatchObject({ field: 'created_at', message: 'more than 400 days in the past' });
   });
 
   it('requires a reason_code for ERROR and BLOCKED, in the code format', () => {

@@ -22,4 +22,6 @@ export const FILL_OPERATION = 'broker.fill';
 export const MAX_FEATURE_KEYS = 256;
 /** Clock skew allowed for writer-stamped times; later than this is a writer bug. */
 export const MAX_FUTURE_SKEW_MS = 5 * 60_000;
+/** Older than this is history, not activity: it would land in the default partition, which retention cannot drop. */
+export const MAX_AGE_MS = 400 * 86_400_000;
 export const NIL_UUID = '00000000-0000-0000-0000-000000000000';

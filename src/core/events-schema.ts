@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { DEFAULT_METADATA_LIMITS, isSecretShaped, MetadataRejected, redactString, sanitizeMetadata, type MetadataLimits } from './redact.js';
-import { isTraceId, newEventId, newTraceId } from './trace.js';
+import { isTraceId, newEventId, newTraceId, uuidv7Time } from './trace.js';
 
 import {
   EVENT_STATUSES,
@@ -17,6 +17,7 @@ import {
   VARIABLE_NAME_RE,
   FILL_OPERATION,
   MAX_FEATURE_KEYS,
+  MAX_AGE_MS,
   MAX_FUTURE_SKEW_MS,
   NIL_UUID,
   type EventStatus,
@@ -190,17 +191,25 @@ function validateOne(input: unknown, index: number, now: number, limits: Metadat
   for (const f of ['symbol', 'timeframe', 'operation', 'reason_code'] as const)
     if (isSecretShaped(e[f])) issues.push({ index, field: f, message: 'looks like a credential; refused' });
 
+  // An event is (id, created_at): a writer that gives the id must give its time too, or a retry
+  // stamped "now" again would be stored twice. A UUIDv7 id carries its own time.
   let createdAt: Date;
-  if (e.created_at === undefined) createdAt = new Date(now);
-  else createdAt = e.created_at instanceof Date ? e.created_at : new Date(e.created_at);
+  if (e.created_at !== undefined) createdAt = e.created_at instanceof Date ? e.created_at : new Date(e.created_at);
+  else if (e.id !== undefined) {
+    const t = uuidv7Time(e.id);
+    if (t === undefined) issues.push({ index, field: 'created_at', message: 'required when the writer gives the id (a retry must repeat both), unless the id is a UUIDv7' });
+    createdAt = new Date(t ?? now);
+  } else createdAt = new Date(now);
   if (Number.isNaN(createdAt.getTime())) issues.push({ index, field: 'created_at', message: 'expected a valid timestamp' });
   else if (createdAt.getTime() > now + MAX_FUTURE_SKEW_MS) issues.push({ index, field: 'created_at', message: 'more than 5 minutes in the future' });
+  else if (createdAt.getTime() < now - MAX_AGE_MS) issues.push({ index, field: 'created_at', message: 'more than 400 days in the past' });
   if (issues.length) return issues;
   // a name used twice in one event is one sighting
   if (Array.isArray(metadata.feature_keys_used)) metadata.feature_keys_used = [...new Set(metadata.feature_keys_used as string[])];
 
   return {
-    id: e.id ?? newEventId(),
+    // an id this side assigns carries the event's own time (UUIDv7): a replay of it alone is the same event
+    id: e.id ?? newEventId(createdAt.getTime()),
     created_at: createdAt,
     user_id: e.user_id ?? null,
     bot_id: e.bot_id ?? null,

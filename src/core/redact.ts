@@ -255,6 +255,13 @@ export class MetadataRejected extends Error {
   readonly code = 'METADATA_REJECTED';
 }
 
+// PostgreSQL's jsonb refuses NUL and unpaired UTF-16 surrogates: one such string would make
+// its whole batch fail forever (and a spool holding it never replay). Refuse it up front.
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+function checkText(s: string, what: string): void {
+  if (UNSTORABLE.test(s)) throw new MetadataRejected(`metadata holds ${what} with a NUL character or invalid Unicode (unpaired surrogate)`);
+}
+
 /**
  * Sanitizes event metadata for storage: deny-listed keys dropped, strings redacted,
  * depth / key count / size bounded — past a bound it throws (callers report it as a 4xx).
@@ -264,7 +271,10 @@ export function sanitizeMetadata(meta: unknown, limits: MetadataLimits = DEFAULT
   if (typeof meta !== 'object' || Array.isArray(meta)) throw new MetadataRejected('metadata must be a JSON object');
   let keys = 0;
   const check = (v: unknown, depth: number): void => {
+    if (typeof v === 'string') return checkText(v, 'a value');
+    if (typeof v === 'number' && !Number.isFinite(v)) throw new MetadataRejected('metadata holds a number that is not finite (NaN, Infinity or out of range)');
     if (v === null || typeof v !== 'object') return;
+    if (!Array.isArray(v)) for (const k of Object.keys(v)) checkText(k, 'a key');
     if (depth > limits.maxDepth) throw new MetadataRejected(`metadata nested deeper than ${limits.maxDepth} levels`);
     const entries = Array.isArray(v) ? v.map((x, i) => [String(i), x] as const) : Object.entries(v);
     keys += entries.length;
@@ -296,6 +306,14 @@ export function sanitizeError(err: unknown, fallbackCode = 'ERROR'): SanitizedEr
 }
 
 export function oneLine(s: string, max = 300): string {
-  const flat = s.replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+  // control characters (NUL included) and unpaired surrogates: never storable, never useful on a terminal
+  const flat = s
+    .replace(/\s+/g, ' ')
+    .replace(/[\u0000-\u001f\u007f]/g, '')
+    .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD')
+    .trim();
+  if (flat.length <= max) return flat;
+  // cut on a code point boundary: never leave half a surrogate pair behind
+  const cut = flat.slice(0, max - 1);
+  return `${/[\uD800-\uDBFF]$/.test(cut) ? cut.slice(0, -1) : cut}…`;
 }

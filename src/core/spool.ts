@@ -10,7 +10,7 @@
  * Files are named usage-<pid>-<n>.jsonl. A file left by a process that died (its pid is gone)
  * is an orphan: a live recorder in the same directory claims it (atomic rename) and replays it.
  */
-import { closeSync, existsSync, fchmodSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync, ftruncateSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, fchmodSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { rowToJson, validateBatch, type EventRow } from './events-schema.js';
@@ -27,8 +27,19 @@ export function defaultSpoolPath(env: NodeJS.ProcessEnv = process.env): string {
 
 const SPOOL_FILE = /^usage-(\d+)-\d+\.jsonl(?:\.claimed-(\d+)-\d+)?$/;
 
+/**
+ * Spool files this process is using: recorders' own spools and files claimed for replay. Any
+ * other file with our pid was left by an earlier process that had the same pid (every
+ * container's bot is pid 1) and is an orphan like any other.
+ */
+const held = new Set<string>();
+
+export function releaseHeld(path: string): void {
+  held.delete(resolve(path));
+}
+
 function pidAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
+  if (pid === process.pid) return false; // ours are told apart by `held`
   try {
     process.kill(pid, 0);
     return true;
@@ -42,6 +53,7 @@ export interface SpoolRead {
   rows: EventRow[];
   /** lines that did not parse or validate (a torn last line after a crash, tampering) */
   bad: number;
+  badLines: string[];
 }
 
 export class Spool {
@@ -55,6 +67,12 @@ export class Spool {
     mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
     // a spool left by an earlier run with this exact path is replayed like our own
     this.size = existsSync(this.path) ? statSync(this.path).size : 0;
+    held.add(this.path);
+  }
+
+  /** The recorder is done with this spool (what is left in it is an orphan for the next one). */
+  release(): void {
+    held.delete(this.path);
   }
 
   get bytes(): number {
@@ -71,14 +89,23 @@ export class Spool {
     const text = rows.map((r) => JSON.stringify(rowToJson(r))).join('\n') + '\n';
     const len = Buffer.byteLength(text);
     if (!opts.force && this.size + len > this.maxBytes) return false;
-    const fd = openSync(this.path, 'a', 0o600);
+    const fd = openSync(this.path, 'a+', 0o600);
+    let written = len;
     try {
       fchmodSync(fd, 0o600); // an existing file keeps its mode on open: tighten it
+      // a crash mid-append leaves a torn last line: start on a fresh line, or the first new row
+      // would be glued to it and lost with it
+      const size = statSync(this.path).size;
+      const last = Buffer.alloc(1);
+      if (size > 0 && readSync(fd, last, 0, 1, size - 1) === 1 && last[0] !== 0x0a) {
+        writeSync(fd, '\n');
+        written++;
+      }
       writeSync(fd, text);
     } finally {
       closeSync(fd);
     }
-    this.size += len;
+    this.size += written;
     return true;
   }
 
@@ -86,19 +113,21 @@ export class Spool {
     return readSpoolFile(this.path);
   }
 
-  /** Empties the spool after its rows are stored. */
-  clear(): void {
-    if (!existsSync(this.path)) {
-      this.size = 0;
-      return;
-    }
-    const fd = openSync(this.path, 'r+');
-    try {
-      ftruncateSync(fd, 0);
-    } finally {
-      closeSync(fd);
-    }
+  /**
+   * Takes the spool's current content for replay: renamed atomically to a claimed name (held
+   * by this process), so rows another writer appends meanwhile start a new file instead of
+   * being truncated away unread. Undefined when there was nothing to take.
+   */
+  take(): string | undefined {
+    const target = `${this.path}.claimed-${process.pid}-${++seq}`;
     this.size = 0;
+    try {
+      renameSync(this.path, target);
+    } catch {
+      return undefined; // nothing there (another writer took it)
+    }
+    held.add(target);
+    return target;
   }
 
   /**
@@ -116,7 +145,7 @@ export class Spool {
       return claimed;
     }
     for (const name of names) {
-      if (name === own) continue;
+      if (name === own || held.has(join(dir, name))) continue;
       const m = SPOOL_FILE.exec(name);
       if (!m) continue;
       const owner = Number(m[2] ?? m[1]);
@@ -125,6 +154,7 @@ export class Spool {
       const target = join(dir, `${base}.claimed-${process.pid}-${++seq}`);
       try {
         renameSync(join(dir, name), target);
+        held.add(target);
         claimed.push(target);
       } catch {
         /* another recorder claimed it first */
@@ -139,28 +169,37 @@ export function readSpoolFile(path: string): SpoolRead {
   try {
     text = readFileSync(path, 'utf8');
   } catch {
-    return { rows: [], bad: 0 };
+    return { rows: [], bad: 0, badLines: [] };
   }
   const rows: EventRow[] = [];
-  let bad = 0;
+  const badLines: string[] = [];
   for (const line of text.split('\n')) {
     if (!line.trim()) continue;
     let obj: unknown;
     try {
       obj = JSON.parse(line);
     } catch {
-      bad++;
+      badLines.push(line);
       continue;
     }
     // re-validate: the file is outside the process and the rules (sanitizer) may have grown
     const v = validateBatch([obj]);
     if (v.ok) rows.push(v.rows[0]);
-    else bad++;
+    else badLines.push(line);
   }
-  return { rows, bad };
+  return { rows, bad: badLines.length, badLines };
+}
+
+/** Keeps lines a replay could not use next to the spool (`<file>.unreadable`), never just drops them. */
+export function keepUnreadable(spoolPath: string, lines: readonly string[]): string | undefined {
+  if (!lines.length) return undefined;
+  const path = `${spoolPath.replace(/\.claimed-\d+-\d+$/, '')}.unreadable`;
+  appendFileSync(path, lines.join('\n') + '\n', { mode: 0o600 });
+  return path;
 }
 
 export function removeFile(path: string): void {
+  held.delete(resolve(path));
   try {
     unlinkSync(path);
   } catch {

@@ -57,3 +57,9 @@ export function newEventId(nowMs = Date.now()): string {
   const h = b.toString('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
+
+/** The Unix-ms time inside a UUIDv7, or undefined for any other version. */
+export function uuidv7Time(id: string): number | undefined {
+  if (!isUuid(id) || id[14] !== '7') return undefined;
+  return parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
+}

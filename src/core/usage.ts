@@ -30,7 +30,7 @@ import { ConfigError, ObservatoryError } from './errors.js';
 import { REASON_CODE_RE, validateBatch, type EventInput, type EventIssue, type EventRow, type Provenance } from './events-schema.js';
 import { createLogger, type Logger } from './log.js';
 import { oneLine, passwordOfUrl, redactString, registerSecret, registerSecretsFromEnv, sanitizeError } from './redact.js';
-import { defaultSpoolPath, DEFAULT_MAX_SPOOL_BYTES, readSpoolFile, removeFile, Spool } from './spool.js';
+import { defaultSpoolPath, DEFAULT_MAX_SPOOL_BYTES, keepUnreadable, readSpoolFile, removeFile, Spool } from './spool.js';
 import { newEventId } from './trace.js';
 
 /** A bad event: the caller's bug. Lists every problem by field; never echoes values. */
@@ -147,6 +147,8 @@ export interface UsageRecorder {
 
 const MAX_BACKOFF_MS = 5_000;
 const ORPHAN_SCAN_MS = 30_000;
+/** how long close() waits for track() calls still running before it flushes */
+const CLOSE_WAIT_MS = 5_000;
 
 /** A secret-looking code (long mixed letters+digits run) is not a reason code. */
 function safeCode(raw: string): string | null {
@@ -210,16 +212,31 @@ export function createUsageRecorder(opts: UsageRecorderOptions = {}): UsageRecor
   let drainQueued = false;
   let draining = false;
   const inflight = new Set<Promise<void>>();
-  /** batches taken from the queue whose insert has not answered yet: spooled if the process exits */
+  /**
+   * Batches taken from the queue and not yet stored or put back: spooled if the process exits.
+   * A batch joins the moment it leaves the queue and leaves only when it is stored or back in
+   * the queue, so no moment exists where it is in neither.
+   */
   const unconfirmed = new Set<EventRow[]>();
+  /** track() calls whose function is still running: close() waits for their events */
+  const tracking = new Set<Promise<unknown>>();
 
-  /** insertEvents, with the batch tracked until the store answers */
-  async function store(batch: EventRow[]): Promise<number> {
-    unconfirmed.add(batch);
+  /**
+   * Stores rows. A batch the store refuses as data (SQLSTATE 22xxx/23xxx: it can never succeed)
+   * is split until the refused rows stand alone; only those go to the dead-letter file, the rest
+   * are stored. Any other error is thrown for the caller (outage: spool and retry).
+   */
+  async function store(rows: EventRow[]): Promise<number> {
     try {
-      return (await insertEvents(pool, batch)).inserted;
-    } finally {
-      unconfirmed.delete(batch);
+      return (await insertEvents(pool, rows)).inserted;
+    } catch (err) {
+      if (!isDataError(err)) throw err;
+      if (rows.length === 1) {
+        deadLetter(rows, err);
+        return 0;
+      }
+      const mid = rows.length >> 1;
+      return (await store(rows.slice(0, mid))) + (await store(rows.slice(mid)));
     }
   }
   const totals = { inserted: 0, spooled: 0, replayed: 0 };
@@ -270,15 +287,17 @@ export function createUsageRecorder(opts: UsageRecorderOptions = {}): UsageRecor
   function pump(): void {
     while (queue.length >= batchSize && inflight.size < concurrency && storeReachable && spool.empty && !claimed.length && !draining && !closed) {
       const batch = queue.splice(0, batchSize);
+      unconfirmed.add(batch);
       const p: Promise<void> = store(batch)
         .then(
           (n) => {
+            unconfirmed.delete(batch);
             totals.inserted += n;
           },
-          (err) => {
-            if (isDataError(err)) return deadLetter(batch, err);
+          () => {
             // back to the front of the queue; the drain spools it and reports the outage
             queue = [...batch, ...queue];
+            unconfirmed.delete(batch);
             void scheduleDrain();
           },
         )
@@ -319,25 +338,26 @@ export function createUsageRecorder(opts: UsageRecorderOptions = {}): UsageRecor
 
   async function insertChunks(rows: EventRow[]): Promise<number> {
     let n = 0;
-    for (let i = 0; i < rows.length; i += batchSize) n += (await insertEvents(pool, rows.slice(i, i + batchSize))).inserted; // rows are on disk already
+    for (let i = 0; i < rows.length; i += batchSize) n += await store(rows.slice(i, i + batchSize)); // rows are on disk already
     return n;
   }
 
   function deadLetter(rows: EventRow[], err: unknown): void {
-    const path = `${spool.path}.rejected`;
-    new Spool(path, Number.MAX_SAFE_INTEGER).append(rows);
-    log.error({ err: sanitizeError(err), count: rows.length, file: path }, 'usage events rejected by the status store; kept in the dead-letter file');
+    const letters = new Spool(`${spool.path}.rejected`, Number.MAX_SAFE_INTEGER);
+    letters.append(rows);
+    letters.release();
+    log.error({ err: sanitizeError(err), count: rows.length, file: letters.path }, 'usage events rejected by the status store; kept in the dead-letter file');
   }
 
-  /** Replays the spool and any orphan spools; throws on a store error (caller classifies). */
+  /**
+   * Replays the spool and any orphan spools; throws on a store error (caller classifies). The
+   * own spool is taken first (renamed), so it is replayed like an orphan: rows another writer
+   * appends meanwhile go to a new file and are never truncated away unread.
+   */
   async function replay(): Promise<void> {
     if (!spool.empty) {
-      const { rows, bad } = spool.read();
-      if (bad) log.warn({ bad, file: spool.path }, 'skipped unreadable lines in the usage spool');
-      const n = await insertChunks(rows);
-      spool.clear();
-      totals.replayed += n;
-      if (rows.length) log.info({ events: rows.length, newly_stored: n }, 'usage spool replayed');
+      const taken = spool.take();
+      if (taken) claimed.unshift(taken);
     }
     if (Date.now() - lastOrphanScan > ORPHAN_SCAN_MS) {
       lastOrphanScan = Date.now();
@@ -345,11 +365,14 @@ export function createUsageRecorder(opts: UsageRecorderOptions = {}): UsageRecor
     }
     while (claimed.length) {
       const file = claimed[0];
-      const { rows } = readSpoolFile(file);
-      totals.replayed += await insertChunks(rows);
+      const { rows, badLines } = readSpoolFile(file);
+      const kept = keepUnreadable(file, badLines);
+      if (kept) log.warn({ lines: badLines.length, file: kept }, 'unreadable lines in a usage spool; kept aside, not replayed');
+      const n = await insertChunks(rows);
+      totals.replayed += n;
       removeFile(file);
       claimed.shift();
-      log.info({ events: rows.length }, 'usage spool of an exited process replayed');
+      if (rows.length) log.info({ events: rows.length, newly_stored: n }, 'usage spool replayed');
     }
   }
 
@@ -379,6 +402,7 @@ export function createUsageRecorder(opts: UsageRecorderOptions = {}): UsageRecor
   async function insertQueued(): Promise<number> {
     const batches: EventRow[][] = [];
     while (queue.length) batches.push(queue.splice(0, batchSize));
+    for (const b of batches) unconfirmed.add(b);
     const unstored: EventRow[][] = [];
     let failure: unknown;
     let inserted = 0;
@@ -392,18 +416,17 @@ export function createUsageRecorder(opts: UsageRecorderOptions = {}): UsageRecor
         }
         try {
           inserted += await store(batch);
+          unconfirmed.delete(batch);
         } catch (err) {
-          if (isDataError(err)) deadLetter(batch, err);
-          else {
-            failure ??= err;
-            unstored.push(batch);
-          }
+          failure ??= err;
+          unstored.push(batch);
         }
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, batches.length) }, worker));
     if (failure !== undefined) {
       queue = [...unstored.flat(), ...queue];
+      for (const b of unstored) unconfirmed.delete(b);
       throw failure;
     }
     return inserted;
@@ -467,10 +490,23 @@ export function createUsageRecorder(opts: UsageRecorderOptions = {}): UsageRecor
       /* exiting: nowhere left to report */
     }
   };
+  // A default SIGTERM/SIGINT ends the process without 'exit': spool first, then, when nobody
+  // else handles the signal, re-raise it so the process still ends the way it would have. A bot
+  // with its own handler keeps control (and its usage.close() replays what was spooled).
+  const onSignal = (sig: 'SIGTERM' | 'SIGINT') => {
+    onExit();
+    if (process.listenerCount(sig) === 1) {
+      process.off(sig, signalHandlers[sig]);
+      process.kill(process.pid, sig);
+    }
+  };
+  const signalHandlers = { SIGTERM: () => onSignal('SIGTERM'), SIGINT: () => onSignal('SIGINT') } as const;
   const hooks = opts.exitHooks ?? true;
   if (hooks) {
     process.on('beforeExit', onBeforeExit);
     process.on('exit', onExit);
+    process.on('SIGTERM', signalHandlers.SIGTERM);
+    process.on('SIGINT', signalHandlers.SIGINT);
   }
 
   function record(event: EventInput): EventRow {
@@ -488,12 +524,14 @@ export function createUsageRecorder(opts: UsageRecorderOptions = {}): UsageRecor
   function track<T>(ctx: TrackContext<T>, fn: () => T | Promise<T>): Promise<T> {
     failClosedCheck();
     // validate the event before the call: a bad context is a bug, and must not run fn
-    const proto = validateOrThrow({ ...toInput(ctx, 'OK'), id: newEventId() });
+    const proto = validateOrThrow(toInput(ctx, 'OK'));
     const started = performance.now();
     const finish = (status: 'OK' | 'ERROR', extra: Partial<EventRow>) => {
       const row: EventRow = { ...proto, ...extra, status, latency_ms: Math.max(0, Math.round(performance.now() - started)) };
-      if (!closed) enqueue(row);
-      else log.error({ integration: row.integration, operation: row.operation }, 'usage event after close() dropped');
+      if (!closed) return enqueue(row);
+      // the call ran (it may have placed an order): its proof is never dropped — spooled for the next recorder
+      spool.append([row], { force: true });
+      log.error({ integration: row.integration, operation: row.operation, spool: spool.path }, 'usage event finished after close(); spooled for the next recorder');
     };
     const ok = (result: T): T => {
       let records: number | null = null;
@@ -516,7 +554,14 @@ export function createUsageRecorder(opts: UsageRecorderOptions = {}): UsageRecor
     };
     try {
       const out = fn();
-      if (out && typeof (out as PromiseLike<T>).then === 'function') return Promise.resolve(out as Promise<T>).then(ok, fail);
+      if (out && typeof (out as PromiseLike<T>).then === 'function') {
+        const p = Promise.resolve(out as Promise<T>).then(ok, fail);
+        // close() waits for calls still running, so their events are stored, not lost
+        tracking.add(p);
+        const done = () => void tracking.delete(p);
+        p.then(done, done);
+        return p;
+      }
       return Promise.resolve(ok(out as T));
     } catch (err) {
       try {
@@ -544,6 +589,12 @@ export function createUsageRecorder(opts: UsageRecorderOptions = {}): UsageRecor
 
   async function close(): Promise<void> {
     if (closed) return;
+    // calls still running finish first (bounded: a hung vendor call must not hang shutdown)
+    if (tracking.size) {
+      let bound: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.allSettled([...tracking]), new Promise((r) => (bound = setTimeout(r, CLOSE_WAIT_MS)))]);
+      clearTimeout(bound);
+    }
     const r = await flush();
     closed = true;
     if (timer) clearTimeout(timer);
@@ -558,7 +609,10 @@ export function createUsageRecorder(opts: UsageRecorderOptions = {}): UsageRecor
     if (hooks) {
       process.off('beforeExit', onBeforeExit);
       process.off('exit', onExit);
+      process.off('SIGTERM', signalHandlers.SIGTERM);
+      process.off('SIGINT', signalHandlers.SIGINT);
     }
+    spool.release();
     if (ownPool) await pool.end().catch(() => undefined);
   }
 
