@@ -57,12 +57,12 @@ const ev = (over: Record<string, unknown> = {}) => ({
  * Announces a body of `bytes` and sends only its first kilobyte over a raw socket: the daemon
  * must refuse on the declared size alone (413) without reading it all.
  */
-function postDeclaredSize(path: string, bytes: number): Promise<number> {
+function postDeclaredSize(path: string, bytes: number, token: string | null = TOKEN): Promise<number> {
   return new Promise((resolve, reject) => {
     const u = new URL(base + path);
     const sock = connect(Number(u.port), u.hostname, () => {
       sock.write(
-        `POST ${u.pathname} HTTP/1.1\r\nHost: ${u.host}\r\nContent-Type: application/json\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Length: ${bytes}\r\n\r\n` + '['.padEnd(1024, ' '),
+        `POST ${u.pathname} HTTP/1.1\r\nHost: ${u.host}\r\nContent-Type: application/json\r\n${token ? `Authorization: Bearer ${token}\r\n` : ''}Content-Length: ${bytes}\r\n\r\n` + '['.padEnd(1024, ' '),
       );
     });
     let head = '';
@@ -100,6 +100,8 @@ describe('ingest API: each bad input is a clear 4xx and nothing is stored', () =
     const wrong = await post('/api/usage-events', [ev()], { token: 'not-the-token-at-all-0000' });
     expect(wrong.status).toBe(401);
     expect(await wrong.text()).not.toContain(TOKEN);
+    // refused before the body is read: a tokenless client cannot make the daemon buffer megabytes
+    expect(await postDeclaredSize('/api/usage-events', 4 * 1024 * 1024, null)).toBe(401);
     expect(await count()).toBe(0);
   });
 
@@ -191,6 +193,10 @@ describe('ingest API: each bad input is a clear 4xx and nothing is stored', () =
     const fin = await post(`/api/runs/${run.id}/finish`, { terminal_state: 'SUCCEEDED' });
     expect(fin.status).toBe(200);
     expect((await post(`/api/runs/${run.id}/finish`, { terminal_state: 'EXPLODED' })).status).toBe(400);
+    expect((await post(`/api/runs/${run.id}/finish`, { terminal_state: 'SUCCEEDED' })).status).toBe(200); // a retry
+    const conflict = await post(`/api/runs/${run.id}/finish`, { terminal_state: 'FAILED', reason_code: 'LATE' });
+    expect(conflict.status).toBe(409);
+    expect(((await conflict.json()) as { error: { message: string } }).error.message).toMatch(/already ended SUCCEEDED/);
     expect((await post('/api/runs', { bot_id: bot, mode: 'yolo' })).status).toBe(400);
     expect((await post('/api/runs', { bot_id: bot, mode: 'paper' }, { token: null })).status).toBe(401);
   });

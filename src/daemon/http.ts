@@ -59,7 +59,8 @@ export class HttpService implements DaemonService {
     if (!isLoopback(bind) && !token)
       throw new ConfigError(`environment: OBSERVATORY_BIND=${bind} is not loopback; set OBSERVATORY_TOKEN (≥ 16 chars) to serve the API there`);
     const protect = !isLoopback(bind);
-    const app = Fastify({ logger: false, bodyLimit: config.limits.ingestBodyBytes });
+    // a client that sends its body slowly (or never) must not hold a connection open for good
+    const app = Fastify({ logger: false, bodyLimit: config.limits.ingestBodyBytes, requestTimeout: 30_000, connectionTimeout: 60_000 });
     this.app = app;
     const defaultMode = this.opts.defaultMode ?? 'live';
 
@@ -83,6 +84,12 @@ export class HttpService implements DaemonService {
       app.addHook('onRequest', async (req, reply) => {
         if (req.url === '/healthz') return;
         if (!requireToken(req, reply)) return reply;
+      });
+    } else {
+      // writes always need the token — checked before the body is read, so an unauthenticated
+      // client cannot make the daemon buffer megabytes
+      app.addHook('onRequest', async (req, reply) => {
+        if (req.method === 'POST' && !requireToken(req, reply)) return reply;
       });
     }
     const parseMode = (raw: unknown, reply: FastifyReply, req: FastifyRequest): Mode | undefined => {

@@ -90,7 +90,11 @@ export const usageRoutes: RouteModule = (app, ctx, { requireToken }) => {
       return bad(reply, req, 400, 'BAD_REQUEST', `field \`terminal_state\`: expected one of ${TERMINAL_STATES.join(', ')}`);
     try {
       const run = await finishRun(pool, id, b.terminal_state as TerminalState, (b.reason_code as string | null | undefined) ?? null);
-      return run ? reply.send({ success: true, trace_id: req.traceId, run }) : bad(reply, req, 404, 'NOT_FOUND', 'no run with this id');
+      if (!run) return bad(reply, req, 404, 'NOT_FOUND', 'no run with this id');
+      // a retry of the same finish is fine; a different end for a run already ended is a conflict, not a silent 200
+      if (run.terminal_state !== b.terminal_state)
+        return bad(reply, req, 409, 'RUN_ALREADY_ENDED', `run already ended ${run.terminal_state}; a run ends once`);
+      return reply.send({ success: true, trace_id: req.traceId, run });
     } catch (err) {
       if (err instanceof RunInputError) return bad(reply, req, 400, err.code, err.message);
       return storeFailure(req, reply, err);
