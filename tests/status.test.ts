@@ -116,7 +116,9 @@ describe('applyProbe — the status table', () => {
   });
 
   it('MISSING_CREDENTIALS ⇒ BLOCKED at once', () => {
-    expect(statuses(run(databento, [result('OK'), result('MISSING_CREDENTIALS')]))).toEqual(['OK', 'BLOCKED:MISSING_CREDENTIALS']);
+    const xs = run(databento, [result('OK'), result('MISSING_CREDENTIALS', { latencyMs: 0 })]);
+    expect(statuses(xs)).toEqual(['OK', 'BLOCKED:MISSING_CREDENTIALS']);
+    expect(xs[1].latencyMs).toBeNull(); // no request was made: no latency, not "0 ms"
   });
 
   it('success over degraded_latency_ms ⇒ DEGRADED SLOW_RESPONSE; fast again ⇒ OK', () => {

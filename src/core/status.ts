@@ -59,7 +59,8 @@ export function applyProbe(
     integration: spec.name,
     connected: opts.connected,
     lastProbeAt: opts.now,
-    latencyMs: result.latencyMs,
+    // no credentials, no request: there is no latency to show (not "0 ms")
+    latencyMs: result.outcome === 'MISSING_CREDENTIALS' ? null : result.latencyMs,
     lastTraceId: result.traceId,
     injected: !!result.injected,
   };
