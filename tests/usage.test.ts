@@ -14,7 +14,7 @@ import pg from 'pg';
 import { freshDatabase, type TestDb } from './helpers/db.js';
 import { ROOT } from './helpers/cli.js';
 import { createUsageRecorder, EventValidationError, reasonCodeOf, SpoolFullError, type UsageRecorder } from '../src/core/usage.js';
-import { readSpoolFile, Spool } from '../src/core/spool.js';
+import { readSpoolFile, releaseHeld, Spool } from '../src/core/spool.js';
 import { insertEvents, listEvents } from '../src/core/db/usage-events.js';
 import { lastRun, runningRunsWithStaleHeartbeat } from '../src/core/db/runs.js';
 import { rowToJson, validateBatch, type EventRow } from '../src/core/events-schema.js';
@@ -490,7 +490,16 @@ describe('nothing lost, nothing duplicated (review cases)', () => {
     const claimed = mine.claimOrphans();
     expect(claimed).toEqual([expect.stringMatching(new RegExp(`usage-${process.pid}-9999\\.jsonl\\.claimed-${process.pid}-\\d+$`))]);
     expect(mine.claimOrphans()).toEqual([]); // held now: not claimed twice
-    for (const s of [a, b, mine]) s.release();
+    // a custom spool path taken for a replay that never finished (the process died): adopted by the next recorder on that path
+    const customDir = tmp();
+    const custom = new Spool(join(customDir, 'spool.jsonl'));
+    custom.append([v.rows[0]]);
+    const stranded = custom.take()!;
+    releaseHeld(stranded); // what the claimer's death means here
+    custom.release();
+    const again = new Spool(join(customDir, 'spool.jsonl'));
+    expect(again.claimOrphans().map((f) => readSpoolFile(f).rows[0].id)).toEqual([v.rows[0].id]);
+    for (const s of [a, b, mine, again]) s.release();
   });
 
   it('process.exit() in the middle of a many-batch flush, and a plain SIGTERM: every event is stored or spooled', async () => {
@@ -503,7 +512,16 @@ describe('nothing lost, nothing duplicated (review cases)', () => {
        const usage = createUsageRecorder({ databaseUrl: process.env.DB, batchSize: 100, flushIntervalMs: 60000, maxPendingEvents: 100000 });
        const ids = [];
        for (let i = 0; i < 3000; i++) ids.push(usage.record({ integration: 'polygon', operation: 'marketdata.bars', status: 'OK', records: 1 }).id);
+       if (process.env.MODE === 'two') {
+         // a second recorder: one shared signal listener, and a plain SIGTERM still ends the process
+         const other = createUsageRecorder({ databaseUrl: process.env.DB });
+         ids.push(other.record({ integration: 'polygon', operation: 'marketdata.bars', status: 'OK', records: 1 }).id);
+       }
        console.log(JSON.stringify(ids));
+       if (process.env.MODE === 'own') {
+         // the bot's own graceful shutdown keeps control (a once-listener, as most bots write it)
+         process.once('SIGTERM', async () => { await usage.close(); console.log('closed'); process.exit(0); });
+       }
        if (process.env.MODE === 'exit') {
          // exit while the flush holds batches taken off the queue and not yet stored
          void usage.flush();
@@ -513,10 +531,11 @@ describe('nothing lost, nothing duplicated (review cases)', () => {
          process.stdout.write('', () => process.kill(process.pid, 'SIGTERM'));
        }`,
     );
-    for (const mode of ['exit', 'sigterm']) {
+    for (const mode of ['exit', 'sigterm', 'two', 'own']) {
       const home = join(dir, mode);
       const run = await execa(process.execPath, [script], { env: { DB: db.url, OBSERVATORY_HOME: home, LOG_LEVEL: 'silent', MODE: mode }, reject: false, timeout: 30_000 });
       const ids = JSON.parse(run.stdout.split('\n')[0]) as string[];
+      expect(ids.length).toBe(mode === 'two' ? 3001 : 3000);
       const inDb = await stored(ids);
       const spoolDir = join(home, 'spool');
       const spooled = existsSync(spoolDir)
@@ -525,10 +544,15 @@ describe('nothing lost, nothing duplicated (review cases)', () => {
       const all = new Set(spooled);
       const { rows } = await db.pool.query('select id::text from integration_usage_events where id = any($1::uuid[])', [ids]);
       for (const r of rows) all.add(r.id);
-      expect(all.size, `${mode}: stored ${inDb.total}, spooled ${spooled.length}`).toBe(3000);
+      expect(all.size, `${mode}: stored ${inDb.total}, spooled ${spooled.length}`).toBe(ids.length);
       expect(inDb.total).toBe(inDb.distinct);
-      // and the process still ends the way a SIGTERM ends it
-      if (mode === 'sigterm') expect(run.signal).toBe('SIGTERM');
+      // and the process still ends the way a SIGTERM ends it — or the way the bot's own handler ends it
+      if (mode === 'sigterm' || mode === 'two') expect(run.signal, mode).toBe('SIGTERM');
+      if (mode === 'own') {
+        expect(run.exitCode).toBe(0);
+        expect(run.stdout).toMatch(/closed/);
+        expect(inDb.total).toBe(3000); // its close() replayed what the signal spooled
+      }
     }
   });
 });

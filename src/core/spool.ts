@@ -10,7 +10,7 @@
  * Files are named usage-<pid>-<n>.jsonl. A file left by a process that died (its pid is gone)
  * is an orphan: a live recorder in the same directory claims it (atomic rename) and replays it.
  */
-import { appendFileSync, closeSync, existsSync, fchmodSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, fchmodSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { rowToJson, validateBatch, type EventRow } from './events-schema.js';
@@ -144,11 +144,15 @@ export class Spool {
     } catch {
       return claimed;
     }
+    // our own spool's earlier claims too (a custom path does not follow the usage-<pid>-<n> naming)
+    const escaped = own.replace(/[.*+?^$()|[\]{}\\]/g, '\\$&');
+    const ownClaim = new RegExp(`^${escaped}\\.claimed-(\\d+)-\\d+$`);
     for (const name of names) {
       if (name === own || held.has(join(dir, name))) continue;
       const m = SPOOL_FILE.exec(name);
-      if (!m) continue;
-      const owner = Number(m[2] ?? m[1]);
+      const mine = m ? undefined : ownClaim.exec(name);
+      if (!m && !mine) continue;
+      const owner = Number(m ? (m[2] ?? m[1]) : mine![1]);
       if (pidAlive(owner)) continue;
       const base = name.replace(/\.claimed-\d+-\d+$/, '');
       const target = join(dir, `${base}.claimed-${process.pid}-${++seq}`);
@@ -188,6 +192,11 @@ export function readSpoolFile(path: string): SpoolRead {
     else badLines.push(line);
   }
   return { rows, bad: badLines.length, badLines };
+}
+
+/** Replaces a claimed file's content with these rows (after its unreadable lines were set aside). */
+export function rewriteSpoolFile(path: string, rows: readonly EventRow[]): void {
+  writeFileSync(path, rows.map((r) => JSON.stringify(rowToJson(r)) + '\n').join(''), { mode: 0o600 });
 }
 
 /** Keeps lines a replay could not use next to the spool (`<file>.unreadable`), never just drops them. */

@@ -30,7 +30,7 @@ import { ConfigError, ObservatoryError } from './errors.js';
 import { REASON_CODE_RE, validateBatch, type EventInput, type EventIssue, type EventRow, type Provenance } from './events-schema.js';
 import { createLogger, type Logger } from './log.js';
 import { oneLine, passwordOfUrl, redactString, registerSecret, registerSecretsFromEnv, sanitizeError } from './redact.js';
-import { defaultSpoolPath, DEFAULT_MAX_SPOOL_BYTES, keepUnreadable, readSpoolFile, removeFile, Spool } from './spool.js';
+import { defaultSpoolPath, DEFAULT_MAX_SPOOL_BYTES, keepUnreadable, readSpoolFile, releaseHeld, removeFile, rewriteSpoolFile, Spool } from './spool.js';
 import { newEventId } from './trace.js';
 
 /** A bad event: the caller's bug. Lists every problem by field; never echoes values. */
@@ -145,6 +145,54 @@ export interface UsageRecorder {
   };
 }
 
+interface ProcessHooks {
+  onBeforeExit: () => void;
+  onExit: () => void;
+}
+
+/**
+ * Process hooks are installed once per process and shared by every recorder: one listener per
+ * event however many recorders a bot creates (no MaxListeners warnings), and one decision per
+ * signal. A default SIGTERM/SIGINT ends a process without 'exit', so the signal listener spools
+ * every recorder first; it is prepended, so when it runs every other listener is still attached:
+ * if the bot has one, the bot's shutdown keeps control (its close() replays what was spooled);
+ * if not, the signal is re-raised and the process ends the way it would have.
+ */
+const processHooks = new Set<ProcessHooks>();
+const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+const onProcessSignal = (sig: (typeof SIGNALS)[number]) => {
+  for (const h of processHooks) h.onExit();
+  if (process.listenerCount(sig) === 1) {
+    for (const s of SIGNALS) process.off(s, signalListeners[s]);
+    process.kill(process.pid, sig);
+  }
+};
+const signalListeners = { SIGTERM: () => onProcessSignal('SIGTERM'), SIGINT: () => onProcessSignal('SIGINT') };
+const onProcessExit = () => {
+  for (const h of processHooks) h.onExit();
+};
+const onProcessBeforeExit = () => {
+  for (const h of processHooks) h.onBeforeExit();
+};
+
+function addProcessHooks(h: ProcessHooks): void {
+  if (processHooks.size === 0) {
+    process.on('beforeExit', onProcessBeforeExit);
+    process.on('exit', onProcessExit);
+    for (const s of SIGNALS) process.prependListener(s, signalListeners[s]);
+  }
+  processHooks.add(h);
+}
+
+function removeProcessHooks(h: ProcessHooks): void {
+  processHooks.delete(h);
+  if (processHooks.size === 0) {
+    process.off('beforeExit', onProcessBeforeExit);
+    process.off('exit', onProcessExit);
+    for (const s of SIGNALS) process.off(s, signalListeners[s]);
+  }
+}
+
 const MAX_BACKOFF_MS = 5_000;
 const ORPHAN_SCAN_MS = 30_000;
 /** how long close() waits for track() calls still running before it flushes */
@@ -218,6 +266,8 @@ export function createUsageRecorder(opts: UsageRecorderOptions = {}): UsageRecor
    * the queue, so no moment exists where it is in neither.
    */
   const unconfirmed = new Set<EventRow[]>();
+  /** ids sent to the dead-letter file (bounded): a retried batch never dead-letters them twice */
+  const deadIds = new Set<string>();
   /** track() calls whose function is still running: close() waits for their events */
   const tracking = new Set<Promise<unknown>>();
 
@@ -226,13 +276,18 @@ export function createUsageRecorder(opts: UsageRecorderOptions = {}): UsageRecor
    * is split until the refused rows stand alone; only those go to the dead-letter file, the rest
    * are stored. Any other error is thrown for the caller (outage: spool and retry).
    */
-  async function store(rows: EventRow[]): Promise<number> {
+  async function store(input: EventRow[]): Promise<number> {
+    // rows already dead-lettered (a bisect cut short by an outage, then retried) are not again
+    const rows = deadIds.size ? input.filter((r) => !deadIds.has(r.id)) : input;
+    if (!rows.length) return 0;
     try {
       return (await insertEvents(pool, rows)).inserted;
     } catch (err) {
       if (!isDataError(err)) throw err;
       if (rows.length === 1) {
         deadLetter(rows, err);
+        if (deadIds.size >= 10_000) deadIds.clear();
+        deadIds.add(rows[0].id);
         return 0;
       }
       const mid = rows.length >> 1;
@@ -366,8 +421,13 @@ export function createUsageRecorder(opts: UsageRecorderOptions = {}): UsageRecor
     while (claimed.length) {
       const file = claimed[0];
       const { rows, badLines } = readSpoolFile(file);
-      const kept = keepUnreadable(file, badLines);
-      if (kept) log.warn({ lines: badLines.length, file: kept }, 'unreadable lines in a usage spool; kept aside, not replayed');
+      if (badLines.length) {
+        // set aside once: the claimed file keeps only the good rows, so a failed replay retried
+        // later does not set the same lines aside again
+        const kept = keepUnreadable(file, badLines);
+        rewriteSpoolFile(file, rows);
+        log.warn({ lines: badLines.length, file: kept }, 'unreadable lines in a usage spool; kept aside, not replayed');
+      }
       const n = await insertChunks(rows);
       totals.replayed += n;
       removeFile(file);
@@ -490,24 +550,9 @@ export function createUsageRecorder(opts: UsageRecorderOptions = {}): UsageRecor
       /* exiting: nowhere left to report */
     }
   };
-  // A default SIGTERM/SIGINT ends the process without 'exit': spool first, then, when nobody
-  // else handles the signal, re-raise it so the process still ends the way it would have. A bot
-  // with its own handler keeps control (and its usage.close() replays what was spooled).
-  const onSignal = (sig: 'SIGTERM' | 'SIGINT') => {
-    onExit();
-    if (process.listenerCount(sig) === 1) {
-      process.off(sig, signalHandlers[sig]);
-      process.kill(process.pid, sig);
-    }
-  };
-  const signalHandlers = { SIGTERM: () => onSignal('SIGTERM'), SIGINT: () => onSignal('SIGINT') } as const;
   const hooks = opts.exitHooks ?? true;
-  if (hooks) {
-    process.on('beforeExit', onBeforeExit);
-    process.on('exit', onExit);
-    process.on('SIGTERM', signalHandlers.SIGTERM);
-    process.on('SIGINT', signalHandlers.SIGINT);
-  }
+  const hookEntry: ProcessHooks = { onBeforeExit, onExit };
+  if (hooks) addProcessHooks(hookEntry);
 
   function record(event: EventInput): EventRow {
     failClosedCheck();
@@ -530,8 +575,13 @@ export function createUsageRecorder(opts: UsageRecorderOptions = {}): UsageRecor
       const row: EventRow = { ...proto, ...extra, status, latency_ms: Math.max(0, Math.round(performance.now() - started)) };
       if (!closed) return enqueue(row);
       // the call ran (it may have placed an order): its proof is never dropped — spooled for the next recorder
-      spool.append([row], { force: true });
-      log.error({ integration: row.integration, operation: row.operation, spool: spool.path }, 'usage event finished after close(); spooled for the next recorder');
+      try {
+        spool.append([row], { force: true });
+        log.error({ integration: row.integration, operation: row.operation, spool: spool.path }, 'usage event finished after close(); spooled for the next recorder');
+      } catch (err) {
+        // never let the proof's failure replace the call's own result
+        log.error({ err: sanitizeError(err), integration: row.integration, operation: row.operation, trace_id: row.trace_id }, 'usage event finished after close() and could not be spooled: LOST');
+      }
     };
     const ok = (result: T): T => {
       let records: number | null = null;
@@ -603,16 +653,13 @@ export function createUsageRecorder(opts: UsageRecorderOptions = {}): UsageRecor
       // past the bound, but losing proof is worse than a larger file at shutdown
       spill(true);
       log.error({ spool: spool.path, events: r.pending }, 'usage events written to a full spool at close; they will be replayed by the next recorder');
-    } else if (!spool.empty) {
+    } else if (!spool.empty || claimed.length) {
       log.warn({ spool: spool.path, bytes: spool.bytes }, 'status store unreachable at close; usage events stay spooled and are replayed by the next recorder');
     }
-    if (hooks) {
-      process.off('beforeExit', onBeforeExit);
-      process.off('exit', onExit);
-      process.off('SIGTERM', signalHandlers.SIGTERM);
-      process.off('SIGINT', signalHandlers.SIGINT);
-    }
+    if (hooks) removeProcessHooks(hookEntry);
     spool.release();
+    // files claimed for a replay that did not finish: free for the next recorder in this process
+    for (const f of claimed) releaseHeld(f);
     if (ownPool) await pool.end().catch(() => undefined);
   }
 
