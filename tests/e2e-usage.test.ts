@@ -197,6 +197,7 @@ describe('ingest API: each bad input is a clear 4xx and nothing is stored', () =
     const conflict = await post(`/api/runs/${run.id}/finish`, { terminal_state: 'FAILED', reason_code: 'LATE' });
     expect(conflict.status).toBe(409);
     expect(((await conflict.json()) as { error: { message: string } }).error.message).toMatch(/already ended SUCCEEDED/);
+    expect((await post(`/api/runs/${run.id}/finish`, { terminal_state: 'SUCCEEDED', reason_code: 'OTHER' })).status).toBe(409);
     expect((await post('/api/runs', { bot_id: bot, mode: 'yolo' })).status).toBe(400);
     expect((await post('/api/runs', { bot_id: bot, mode: 'paper' }, { token: null })).status).toBe(401);
   });

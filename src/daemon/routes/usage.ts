@@ -92,8 +92,8 @@ export const usageRoutes: RouteModule = (app, ctx, { requireToken }) => {
       const run = await finishRun(pool, id, b.terminal_state as TerminalState, (b.reason_code as string | null | undefined) ?? null);
       if (!run) return bad(reply, req, 404, 'NOT_FOUND', 'no run with this id');
       // a retry of the same finish is fine; a different end for a run already ended is a conflict, not a silent 200
-      if (run.terminal_state !== b.terminal_state)
-        return bad(reply, req, 409, 'RUN_ALREADY_ENDED', `run already ended ${run.terminal_state}; a run ends once`);
+      if (run.terminal_state !== b.terminal_state || (run.reason_code ?? null) !== ((b.reason_code as string | null | undefined) ?? null))
+        return bad(reply, req, 409, 'RUN_ALREADY_ENDED', `run already ended ${run.terminal_state}${run.reason_code ? ` (${run.reason_code})` : ''}; a run ends once`);
       return reply.send({ success: true, trace_id: req.traceId, run });
     } catch (err) {
       if (err instanceof RunInputError) return bad(reply, req, 400, err.code, err.message);
