@@ -4,6 +4,7 @@ import { freshDatabase } from './helpers/db.js';
 import { loadMigrations, migrate, schemaVersion, CODE_SCHEMA_VERSION } from '../src/core/db/migrate.js';
 import { SchemaTooNewError } from '../src/core/errors.js';
 import { cli } from './helpers/cli.js';
+import { applyRetention } from '../src/core/db/retention.js';
 
 const uuid = () => crypto.randomUUID();
 const trace = () => Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString('hex');
@@ -105,6 +106,38 @@ describe('append-only tables', () => {
     expect(part[past]).toBe('integration_usage_events_default');
     expect(part[future]).toBe('integration_usage_events_default');
     expect(part[now]).toMatch(/^integration_usage_events_y\d{4}m\d{2}$/);
+  });
+
+  it('rows stranded in the default partition get their own month (upkeep and retention), nothing lost, nothing doubled, still append-only', async () => {
+    const db = await freshDatabase();
+    const month = (offset: number) => {
+      const d = new Date();
+      return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + offset, 15));
+    };
+    const old = [await insertEvent(db.pool, month(-7)), await insertEvent(db.pool, month(-7))];
+    const ahead = await insertEvent(db.pool, month(5)); // beyond the partitions made ahead: default
+    const partOf = async (ids: string[]) =>
+      (await db.pool.query<{ part: string }>(`select tableoid::regclass::text as part from integration_usage_events where id = any($1::uuid[]) order by 1`, [ids])).rows.map((r) => r.part);
+    expect(await partOf([...old, ahead])).toEqual(Array(3).fill('integration_usage_events_default'));
+    // upkeep reaching month +5 used to skip it for good; now the default's rows are rehomed first
+    const made = (await db.pool.query<{ p: string }>('select observatory_ensure_usage_partitions(1, 5) as p')).rows.map((r) => r.p);
+    const name = (d: Date) => `integration_usage_events_y${d.getUTCFullYear()}m${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
+    expect(made).toEqual(expect.arrayContaining([name(month(-7)), name(month(5))]));
+    expect(await partOf([ahead])).toEqual([name(month(5))]);
+    expect(await partOf(old)).toEqual([name(month(-7)), name(month(-7))]);
+    const { rows: n } = await db.pool.query('select count(*)::int as n from integration_usage_events');
+    expect(n[0].n).toBe(3);
+    // still append-only, the fresh default partition included
+    await expect(db.pool.query(`delete from ${name(month(5))}`)).rejects.toMatchObject({ code: 'OB001' });
+    await expect(db.pool.query('truncate integration_usage_events_default')).rejects.toMatchObject({ code: 'OB001' });
+    // and retention now ages the old rows out with their month
+    const stray = await insertEvent(db.pool, month(-9));
+    expect(await partOf([stray])).toEqual(['integration_usage_events_default']);
+    const dry = await applyRetention(db.pool, 90 * 86_400_000, { dryRun: true });
+    expect(dry.dropped).toEqual(expect.arrayContaining([name(month(-7)), name(month(-9))]));
+    const r = await applyRetention(db.pool, 90 * 86_400_000);
+    expect(r.dropped).toEqual(expect.arrayContaining([name(month(-7)), name(month(-9))]));
+    expect((await db.pool.query('select count(*)::int as n from integration_usage_events')).rows[0].n).toBe(1);
   });
 
   it('a replayed event id is idempotent with ON CONFLICT DO NOTHING', async () => {

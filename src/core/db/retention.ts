@@ -1,7 +1,8 @@
 /**
  * Retention for usage events: whole monthly partitions older than the cut-off are detached
  * and dropped — never row deletes (the table is append-only). Rollups and sightings keep
- * their history. Rows that landed in the default partition are never dropped here.
+ * their history. Rows that landed in the default partition are first given their own month's
+ * partition (migrations/006), so they age out like every other row.
  */
 import type pg from 'pg';
 import { withTransaction } from './pool.js';
@@ -36,7 +37,17 @@ export interface RetentionResult {
 /** Drops partitions whose whole range ends at or before now − keepMs. */
 export async function applyRetention(pool: pg.Pool, keepMs: number, opts: { dryRun?: boolean } = {}): Promise<RetentionResult> {
   const cutoff = new Date(Date.now() - keepMs);
+  if (!opts.dryRun) await pool.query('select observatory_rehome_default_rows()');
   const parts = await usagePartitions(pool);
+  if (opts.dryRun) {
+    // what a real run would rehome out of the default partition first
+    const { rows } = await pool.query<{ name: string; to: Date }>(
+      `select format('integration_usage_events_y%sm%s', to_char(m, 'YYYY'), to_char(m, 'MM')) as name,
+              ((m + interval '1 month')::timestamp at time zone 'UTC') as to
+         from (select distinct date_trunc('month', created_at at time zone 'UTC')::date as m from integration_usage_events_default) d`,
+    );
+    for (const r of rows) if (!parts.some((p) => p.name === r.name)) parts.push({ name: r.name, from: null, to: r.to.toISOString(), is_default: false });
+  }
   const old = parts.filter((p) => !p.is_default && p.to !== null && new Date(p.to) <= cutoff);
   if (!opts.dryRun) {
     for (const p of old) {
