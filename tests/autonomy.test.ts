@@ -76,6 +76,8 @@ describe('evaluateGate', () => {
     expect(g.blockers[0].message).toContain('125 s');
     expect(g.blockers[0].fix).toContain('observatory daemon');
     expect(gate('shadow', allOk(), { daemon: { fresh: false, ageMs: null } }).blockers[0].message).toContain('no running daemon');
+    // a clean stop says so, with how long ago, rather than "no daemon has written a heartbeat"
+    expect(gate('shadow', allOk(), { daemon: { fresh: false, ageMs: null, stoppedAgeMs: 12_400 } }).blockers[0].message).toMatch(/^no daemon is running \(the last one stopped about 12 s ago\)/);
     expect(exitCodeFor(g.global_status)).toBe(2);
   });
 

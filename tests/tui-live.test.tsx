@@ -108,7 +108,7 @@ function relayStore(url: string): () => Promise<StoreHandle> {
 describe('live updates', () => {
   it('a state change NOTIFYed by the prober shows within a second, with polling far away (60 s)', async () => {
     const t = open({ listen: true, intervalMs: 60_000, columns: 120 });
-    await t.until((s) => s.includes('live · poll') && /polygon\s+yes\s+OK/.test(s), 'first frame, LISTEN up');
+    await t.until((s) => s.includes('LISTEN ok · poll') && /polygon\s+yes\s+OK/.test(s), 'first frame, LISTEN up');
     const started = Date.now();
     const trace = await writeState(db.pool, 'polygon', { status: 'BLOCKED', outcome: 'UPSTREAM_5XX', reason: 'FAULT_INJECTED', message: 'server error (5xx)', httpStatus: 503, injected: true, notify: true });
     onTestFinished(() => writeState(db.pool, 'polygon', { status: 'OK', latencyMs: 35 }).then(() => undefined));
@@ -126,7 +126,7 @@ describe('live updates', () => {
 
   it('a usage event (ingest NOTIFY) appears in the open drawer within a second', async () => {
     const t = open({ listen: true, intervalMs: 60_000 });
-    await t.until((s) => s.includes('live · poll') && s.includes('risk_engine'), 'LISTEN up');
+    await t.until((s) => s.includes('LISTEN ok · poll') && s.includes('risk_engine'), 'LISTEN up');
     await t.press('j');
     await t.press(KEY.enter);
     await t.until((s) => s.includes('Usage events — last 2'), 'polygon drawer');

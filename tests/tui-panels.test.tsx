@@ -318,6 +318,19 @@ describe('keys', () => {
     }
   });
 
+  it('keys that arrive in one read (a held key, a paste, tmux send-keys) each count', async () => {
+    const t = open();
+    await t.until((s) => s.includes('risk_engine'), 'rows');
+    await t.press('jj'); // databento → polygon → ironbeam
+    await t.press(KEY.enter);
+    await t.until((s) => s.includes('▌ironbeam'), 'drawer on the third row');
+    await t.press(KEY.esc);
+    await t.press('/');
+    await t.press('pgx');
+    await t.press('\u007f\u007f'); // two Backspaces at once
+    expect(t.frame()).toContain('/p█');
+  });
+
   it("'q' quits", async () => {
     const t = open();
     await t.until((s) => s.includes('risk_engine'), 'rows');

@@ -151,13 +151,13 @@ it.runIf(!hasTmux && !!process.env.CI)('tmux is installed in CI (the real-termin
 
 describe.skipIf(!hasTmux)('observatory tui in a real terminal (tmux, 80×24)', () => {
   it('shows the header and Panel A; the paper gate is OK once the daemon has probed', async () => {
-    // wait for the LISTEN connection too ("live" on the db line; "no LISTEN" for the first frame or two)
-    const f = await screenUntil((s) => header('OK').test(s) && /risk_engine/.test(s) && /^live · /m.test(s), 'paper OK, live');
+    // wait for the LISTEN connection too ("LISTEN ok" on the db line; "no LISTEN" for the first frame or two)
+    const f = await screenUntil((s) => header('OK').test(s) && /risk_engine/.test(s) && /^LISTEN ok · /m.test(s), 'paper OK, LISTEN ok');
     keep('Panel A — integrations', f);
     const lines = f.replace(/\n+$/, '').split('\n');
     expect(lines.length).toBeLessThanOrEqual(24);
     expect(f).toMatch(/mode paper · updated \d+s ago · daemon heartbeat \d+s ago/);
-    expect(f).toMatch(/^live · poll 2s · db external 127\.0\.0\.1:\d+\/obs_t_/m);
+    expect(f).toMatch(/^LISTEN ok · poll 2s · db external 127\.0\.0\.1:\d+\/obs_t_/m);
     expect(f).toMatch(/polygon\s+yes\s+OK/);
     expect(f).toMatch(/databento\s+no\s+BLOCKED/);
     expect(f).toContain('✓ no blockers for paper');

@@ -23,7 +23,8 @@ export interface GateInput {
   /** effective states (status.effectiveState) by integration name */
   states: Map<string, IntegrationState | EffectiveState> | Record<string, IntegrationState | EffectiveState>;
   store: { reachable: boolean };
-  daemon: { fresh: boolean; ageMs: number | null };
+  /** stoppedAgeMs: how long ago the newest daemon that stopped cleanly last beat (none running) */
+  daemon: { fresh: boolean; ageMs: number | null; stoppedAgeMs?: number | null };
   liveTradingEnabled: boolean;
   /** per-bot blockers computed elsewhere, merged in as-is */
   botBlockers?: Blocker[];
@@ -74,7 +75,13 @@ export function evaluateGate(input: GateInput): GateResult {
   if (!input.store.reachable)
     blockers.push(gateBlocker('STATUS_UNAVAILABLE', 'status store unreachable: no verdict can be reached', STORE_FIX, 'postgres'));
   if (!input.daemon.fresh) {
-    const age = input.daemon.ageMs === null ? 'no running daemon has written a heartbeat' : `newest daemon heartbeat is ${Math.round(input.daemon.ageMs / 1000)} s old`;
+    const { ageMs, stoppedAgeMs } = input.daemon;
+    const age =
+      ageMs !== null
+        ? `newest daemon heartbeat is ${Math.round(ageMs / 1000)} s old`
+        : stoppedAgeMs != null
+          ? `no daemon is running (the last one stopped about ${Math.round(stoppedAgeMs / 1000)} s ago)`
+          : 'no running daemon has written a heartbeat';
     blockers.push(gateBlocker('DAEMON_STALE', `${age}; probe results are not being refreshed`, DAEMON_FIX));
   }
   if (mode === 'live' && !input.liveTradingEnabled)

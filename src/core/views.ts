@@ -26,10 +26,14 @@ export interface DaemonInfo {
   leader: string | null;
   /** LIVE_TRADING_ENABLED as every fresh daemon (prober) has it; false when any disagrees or none is fresh */
   live_trading_enabled: boolean;
+  /** with none running: how long ago the newest daemon that stopped cleanly last beat (null: none in 24 h) */
+  last_stopped_age_ms: number | null;
 }
 
 export async function readDaemonInfo(pool: pg.Pool, staleAfterMs: number): Promise<DaemonInfo> {
-  const beats = (await listHeartbeats(pool)).filter((h) => !h.stopped_at);
+  const all = await listHeartbeats(pool);
+  const beats = all.filter((h) => !h.stopped_at);
+  const stopped = all.find((h) => h.stopped_at);
   const newest = beats[0];
   const fresh = beats.filter((h) => h.age_ms <= staleAfterMs);
   return {
@@ -38,6 +42,7 @@ export async function readDaemonInfo(pool: pg.Pool, staleAfterMs: number): Promi
     daemons: fresh.length,
     leader: fresh.find((h) => h.leader)?.daemon_id ?? null,
     live_trading_enabled: fresh.length > 0 && fresh.every((h) => h.live_trading_enabled),
+    last_stopped_age_ms: stopped ? Math.round(stopped.age_ms) : null,
   };
 }
 
@@ -134,7 +139,7 @@ export function gateFrom(registry: Registry, config: Config, snap: HealthSnapsho
     registry,
     states: snap.effective,
     store: { reachable: true },
-    daemon: { fresh: snap.daemon.fresh, ageMs: snap.daemon.heartbeat_age_ms },
+    daemon: { fresh: snap.daemon.fresh, ageMs: snap.daemon.heartbeat_age_ms, stoppedAgeMs: snap.daemon.last_stopped_age_ms },
     // the daemons' switch, not this reader's environment (migrations/004)
     liveTradingEnabled: snap.daemon.live_trading_enabled,
     botBlockers,

@@ -9,7 +9,7 @@ import type { TuiController, BotChoice } from './controller.js';
 import type { IntegrationRow } from '../../core/views.js';
 import { ColorContext } from './theme.js';
 import { useNow, useTerminalSize, useTuiData } from './hooks.js';
-import { resolveKey } from './keymap.js';
+import { resolveKey, splitKeys } from './keymap.js';
 import { initialUi, keyContext, reduce, type UiEnv, type UiState } from './ui.js';
 import { displayStale } from './verdict.js';
 import { Header } from './Header.js';
@@ -83,14 +83,19 @@ function Screen({ controller, staleAfterMs, columns, rows, initial }: Omit<AppPr
   const latest = useRef({ ui: shownUi, env });
   latest.current = { ui: shownUi, env };
   useInput((input, key) => {
-    const { ui: current, env: now } = latest.current;
-    const action = resolveKey(input, key, keyContext(current));
-    if (!action) return;
-    if (action.type === 'quit') return exit();
-    if (action.type === 'refresh') return controller.refresh();
-    const next = reduce(current, action, now);
-    latest.current = { ui: next, env: now };
-    setUi(next);
+    for (const [i, k] of splitKeys(input, key)) {
+      const { ui: current, env: now } = latest.current;
+      const action = resolveKey(i, k, keyContext(current));
+      if (!action) continue;
+      if (action.type === 'quit') return exit();
+      if (action.type === 'refresh') {
+        void controller.refresh();
+        continue;
+      }
+      const next = reduce(current, action, now);
+      latest.current = { ui: next, env: now };
+      setUi(next);
+    }
   });
 
   return (

@@ -58,7 +58,7 @@ export function Header({ data, now, width }: Props) {
         <Badge status={status} />
         {` mode ${data.request.mode} · updated ${updated} · daemon heartbeat ${beat}`}
       </Text>
-      <Text dimColor wrap="truncate-end">{`${data.listening ? 'live' : 'no LISTEN'} · poll ${interval(data.intervalMs)} · db ${safe(data.where)}`}</Text>
+      <Text dimColor wrap="truncate-end">{`${data.listening ? 'LISTEN ok' : 'no LISTEN'} · poll ${interval(data.intervalMs)} · db ${safe(data.where)}`}</Text>
       <FirstBlocker data={data} />
     </Box>
   );

@@ -61,7 +61,8 @@ function detailLines(p: BotProof, now: number, colour: ReturnType<typeof useColo
     );
     out.push(<Text key="runt" dimColor wrap="truncate-end">{`  run trace_id ${r.trace_id}`}</Text>);
   }
-  out.push(<Text key="uh" bold>{`Used in last ${p.window.hours}h (since ${clock(p.window.since)} UTC)`}</Text>);
+  // with the date: at 23:31, "since 23:00" alone reads like the last half hour
+  out.push(<Text key="uh" bold>{`Used in last ${p.window.hours}h (since ${p.window.since.slice(0, 16).replace('T', ' ')} UTC)`}</Text>);
   if (!p.integrations.length) out.push(<Text key="u0" dimColor>{'  no usage recorded in the window'}</Text>);
   for (const i of p.integrations) {
     const u = usage(i);
@@ -111,7 +112,7 @@ export function ProofPanel({ proof, scroll, width, height, now }: Props) {
       </Box>
       <Box width={detailWidth} flexDirection="column">
         {lines.slice(start, start + visible)}
-        {more ? <MoreLine above={start} below={Math.max(0, lines.length - start - visible)} position="PgUp/PgDn" /> : null}
+        {more ? <MoreLine above={start} below={Math.max(0, lines.length - start - visible)} keys="PgUp/PgDn" /> : null}
       </Box>
     </Box>
   );

@@ -8,13 +8,17 @@ export function StaleBanner({ data, now, staleAfterMs }: { data: TuiData; now: n
   const colour = useColour();
   const daemon = data.status?.daemon;
   if (!daemon || daemon.fresh) return null;
+  const drift = now - (data.updatedAt ?? now);
   const age =
-    daemon.heartbeat_age_ms === null
-      ? 'no running daemon has written a heartbeat'
-      : `daemon heartbeat ${seconds(daemon.heartbeat_age_ms + (now - (data.updatedAt ?? now)))} old (limit ${seconds(staleAfterMs)})`;
+    daemon.heartbeat_age_ms !== null
+      ? `daemon heartbeat ${seconds(daemon.heartbeat_age_ms + drift)} old (limit ${seconds(staleAfterMs)})`
+      : daemon.last_stopped_age_ms !== null
+        ? `daemon stopped ${seconds(daemon.last_stopped_age_ms + drift)} ago`
+        : 'no daemon running';
+  // the action first: at 80 columns the end of the line is cut
   return (
     <Text color={colour('red')} bold wrap="truncate-end">
-      {`STALE ${age} — probes are not refreshed; autonomy BLOCKED. Start \`observatory up\`.`}
+      {`STALE ${age} — gate BLOCKED; start \`observatory up\` (probes are not refreshed)`}
     </Text>
   );
 }

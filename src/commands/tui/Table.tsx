@@ -89,10 +89,10 @@ export function Table({ columns, rows, width, height, selected, empty }: Props) 
   );
 }
 
-/** "↑3 ↓12 more · 4/19 (j/k)": where the visible window sits in a longer list. */
-export function MoreLine({ above, below, position }: { above: number; below: number; position?: string }) {
+/** "↑3 ↓12 more · 4/19 (j/k)": where the visible window sits in a longer list, and the keys that move it. */
+export function MoreLine({ above, below, position, keys = 'j/k' }: { above: number; below: number; position?: string; keys?: string }) {
   const parts = [above > 0 ? `↑${above}` : '', below > 0 ? `↓${below}` : ''].filter(Boolean).join(' ');
-  return <Text dimColor wrap="truncate-end">{`  ${parts} more${position ? ` · ${position}` : ''} (j/k)`}</Text>;
+  return <Text dimColor wrap="truncate-end">{`  ${parts} more${position ? ` · ${position}` : ''} (${keys})`}</Text>;
 }
 
 /** One table-like line outside a Table (drawer, proof details): a marker column then cells. */

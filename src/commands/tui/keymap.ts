@@ -95,6 +95,22 @@ export function helpRows(): Array<{ group: HelpGroup; keys: string; help: string
 }
 
 /** What a key means in a context; in text fields an unbound printable key is text. */
+/**
+ * One read from the terminal can hold several keys — a held key, a fast typist, a paste, tmux
+ * send-keys — and Ink hands them over as one input. Split plain runs (no escape sequences) into
+ * single keys, so `jjjj` moves four rows and two Backspaces erase two characters.
+ */
+export function splitKeys(input: string, key: Key): Array<[string, Key]> {
+  if (input.length <= 1 || input.includes('\u001b') || key.ctrl || key.meta) return [[input, key]];
+  const none: Key = { ...key, return: false, tab: false, backspace: false, delete: false, escape: false };
+  return Array.from(input, (ch): [string, Key] => {
+    if (ch === '\x7f' || ch === '\b') return ['', { ...none, backspace: true }];
+    if (ch === '\r' || ch === '\n') return ['', { ...none, return: true }];
+    if (ch === '\t') return ['', { ...none, tab: true }];
+    return [ch, none];
+  });
+}
+
 export function resolveKey(input: string, key: Key, context: KeyContext): Action | undefined {
   const b = BINDINGS.find((x) => x.contexts.includes(context) && x.matches(input, key, context));
   if (b) return { type: b.type, input };

@@ -86,7 +86,8 @@ export async function insertProbe(
     [
       p.integration, p.probedAt, p.status, p.result.outcome, hs ?? null,
       hs && hs >= 100 && hs < 600 ? `${Math.floor(hs / 100)}xx` : null,
-      Math.max(0, Math.round(p.result.latencyMs)), p.reasonCode, p.result.message ?? null, p.result.traceId,
+      // no credentials, no request: no latency (as in integration_state), not 0
+      p.result.outcome === 'MISSING_CREDENTIALS' ? null : Math.max(0, Math.round(p.result.latencyMs)), p.reasonCode, p.result.message ?? null, p.result.traceId,
       p.result.injected ?? false, p.daemonId,
     ],
   );
