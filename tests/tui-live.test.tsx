@@ -174,7 +174,7 @@ describe('never stale in silence', () => {
       await relay.stop();
       const f = await t.until((s) => s.includes('DATABASE UNREACHABLE'), 'outage', 5_000);
       expect(f).toContain('[ UNKNOWN ]');
-      expect(f).toContain('? STATUS_UNAVAILABLE [postgres]');
+      expect(f).toContain('? STATUS_UNAVAILABLE fix: ');
       // the loader itself dropped what it had read (not only the screen hiding it)
       expect(t.controller.getData()).toMatchObject({ status: null, proof: null, catalog: null, drawer: null });
       expect(f).toMatch(/retry #\d+ in \d+s/);
@@ -196,11 +196,22 @@ describe('never stale in silence', () => {
     }
   });
 
+  it('the cause decides the fix: a database that does not exist says so first, and to create it', async () => {
+    const u = new URL(db.url);
+    u.pathname = '/obs_no_such_database_here';
+    const t = open({ config: testConfig(u.toString(), canaries), openStore: relayStore(u.toString()), intervalMs: 200 });
+    const f = await t.until((s) => s.includes('DATABASE UNREACHABLE'), 'outage');
+    expect(f).toMatch(/DATABASE UNREACHABLE · retry #\d+ in \d+s: the database at 127\.0\.0\.1:\d+\/obs_no_su/);
+    expect(t.controller.getData().outage?.message).toMatch(/\/obs_no_such_database_here does not exist$/);
+    expect(f).toContain('? STATUS_UNAVAILABLE fix: create it, or fix the database name in DATABASE_URL');
+  });
+
   it('starting while the store is down never hangs: UNKNOWN with the reason, retrying', async () => {
     const t = open({ openStore: relayStore('postgres://obs:pw-should-not-show@127.0.0.1:1/observatory'), intervalMs: 200 });
     const f = await t.until((s) => s.includes('DATABASE UNREACHABLE'), 'outage at start');
     expect(f).toContain('[ UNKNOWN ]');
-    expect(f).toMatch(/ECONNREFUSED|connect/i);
+    expect(f).toMatch(/DATABASE UNREACHABLE · retry #\d+ in \d+s: cannot reach the status store/);
+    expect(t.controller.getData().outage?.message).toMatch(/ECONNREFUSED/); // the whole cause, past the 80 columns shown
     expect(f).not.toContain('pw-should-not-show');
   });
 });

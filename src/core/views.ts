@@ -17,6 +17,7 @@ import { listHeartbeats } from './db/heartbeats.js';
 import { newTraceId } from './trace.js';
 import { redactString, sanitizeError } from './redact.js';
 import { ConfigError, isObservatoryError, UsageError } from './errors.js';
+import { toStoreError } from './db/errors.js';
 
 export interface DaemonInfo {
   fresh: boolean;
@@ -149,12 +150,14 @@ export function gateFrom(registry: Registry, config: Config, snap: HealthSnapsho
 
 /** The verdict when the store cannot be read: UNKNOWN, never the last good data. */
 export function unavailableBlocker(err: unknown, traceId: string): Blocker {
-  const e = sanitizeError(err, 'STATUS_UNAVAILABLE');
+  // a raw driver error is classified here too (missing database, no schema, bad password…)
+  const typed = isObservatoryError(err) || !(err instanceof Error) ? err : toStoreError(err, undefined);
+  const e = sanitizeError(typed, 'STATUS_UNAVAILABLE');
   return {
     code: 'STATUS_UNAVAILABLE',
     message: `status store unreachable: ${e.message}`,
     // the classified cause knows the fix (migrate, upgrade, create the database…); else the generic one
-    fix: isObservatoryError(err) && err.hint ? redactString(err.hint) : 'Check that PostgreSQL is running and reachable at DATABASE_URL (without DATABASE_URL: start the embedded store with `observatory up`)',
+    fix: isObservatoryError(typed) && typed.hint ? redactString(typed.hint) : 'Check that PostgreSQL is running and reachable at DATABASE_URL (without DATABASE_URL: start the embedded store with `observatory up`)',
     integration: 'postgres',
     trace_id: traceId,
   };

@@ -28,7 +28,11 @@ function Badge({ status }: { status: string }) {
 function FirstBlocker({ data }: { data: TuiData }) {
   const colour = useColour();
   if (data.outage)
-    return <Text color={colour('magenta')} wrap="truncate-end">{'? STATUS_UNAVAILABLE [postgres] fix: check Postgres is running and DATABASE_URL; `observatory up` starts the embedded store'}</Text>;
+    return (
+      <Text color={colour('magenta')} wrap="truncate-end">
+        {`? STATUS_UNAVAILABLE fix: ${safe(data.outage.fix ?? 'check Postgres is running and DATABASE_URL; `observatory up` starts the embedded store')}`}
+      </Text>
+    );
   if (!data.status) return <Text dimColor wrap="truncate-end">… reading the status store</Text>;
   const { blockers, warnings } = data.status.autonomy;
   const b = blockers[0];

@@ -15,7 +15,8 @@ export function OutageBanner({ data, now }: { data: TuiData; now: number }) {
     const retry = Math.max(0, o.nextRetryAt - now);
     return (
       <Text color={colour('magenta')} bold wrap="truncate-end">
-        {`DATABASE UNREACHABLE for ${seconds(now - o.since)} — retry #${o.attempts + 1} in ${seconds(retry)} · status UNKNOWN · ${safe(o.message)}`}
+        {/* the cause first: at 80 columns the end of the line is cut */}
+        {`DATABASE UNREACHABLE · retry #${o.attempts + 1} in ${seconds(retry)}: ${safe(o.message)} · down ${seconds(now - o.since)} · status UNKNOWN`}
       </Text>
     );
   }

@@ -22,6 +22,8 @@ import { EVENTS_CHANNEL, type EventView } from '../../core/db/usage-events.js';
 import type { BotProof } from '../../core/db/proof.js';
 import { catalogView, type CatalogView } from '../../core/catalog.js';
 import { oneLine, redactString, sanitizeError } from '../../core/redact.js';
+import { isObservatoryError } from '../../core/errors.js';
+import { toStoreError } from '../../core/db/errors.js';
 
 export type PanelId = 'integrations' | 'proof' | 'catalog' | 'gate';
 export const PANELS: readonly PanelId[] = ['integrations', 'proof', 'catalog', 'gate'];
@@ -68,6 +70,8 @@ export type CatalogData = CatalogView;
 
 export interface Outage {
   message: string;
+  /** what to do, when the cause is known (migrate, create the database, start the store…) */
+  fix: string | null;
   since: number;
   attempts: number;
   nextRetryAt: number;
@@ -214,9 +218,13 @@ export class TuiController {
     } catch (err) {
       this.failures += 1;
       next = backoffMs(this.failures);
-      const e = sanitizeError(err, 'STATUS_UNAVAILABLE');
+      // a raw driver error is classified like the CLI's (missing database, no schema…): its own fix
+      const typed = isObservatoryError(err) || !(err instanceof Error) ? err : toStoreError(err, this.store?.url ?? this.deps.config.databaseUrl);
+      const e = sanitizeError(typed, 'STATUS_UNAVAILABLE');
       // the store's own errors say STATUS_UNAVAILABLE already; Postgres' SQLSTATE codes (3D000…) help
-      const message = oneLine(redactString(e.code === 'STATUS_UNAVAILABLE' ? e.message : `${e.message} (${e.code})`), 300);
+      const message = oneLine(redactString(e.code === 'STATUS_UNAVAILABLE' ? e.message : `${e.message} (${e.code})`), 300).replace(/^status store unreachable: /, '');
+      const hint = (typed as { hint?: unknown }).hint;
+      const fix = typeof hint === 'string' && hint ? oneLine(redactString(hint), 200) : null;
       // fail closed: drop everything read before; the screen shows UNKNOWN and this message
       this.emit({
         status: null,
@@ -225,7 +233,7 @@ export class TuiController {
         drawer: null,
         botChoices: null,
         listening: false,
-        outage: { message, since: this.data.outage?.since ?? Date.now(), attempts: this.failures, nextRetryAt: Date.now() + next },
+        outage: { message, fix, since: this.data.outage?.since ?? Date.now(), attempts: this.failures, nextRetryAt: Date.now() + next },
       });
       await this.dropStore();
     } finally {
@@ -248,7 +256,10 @@ export class TuiController {
     const { pool } = this.store;
     const status = await systemStatusView(pool, this.deps.registry, this.deps.config, { mode: req.mode });
     // the view turns a read failure into UNKNOWN; for the screen that is an outage like any other
-    if (!status.success) throw new Error(status.autonomy.blockers[0]?.message ?? 'status store unreachable');
+    if (!status.success) {
+      const b = status.autonomy.blockers[0];
+      throw Object.assign(new Error(b?.message ?? 'status store unreachable'), { hint: b?.fix });
+    }
     const statusByName: Record<string, Status> = Object.fromEntries(status.integrations.map((i) => [i.name, i.status]));
     const [proof, catalog, drawer, botChoices] = await Promise.all([
       req.panel === 'proof' ? loadProof(pool, req.botId) : null,
