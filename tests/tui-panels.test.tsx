@@ -331,6 +331,17 @@ describe('keys', () => {
     expect(t.frame()).toContain('/p█');
   });
 
+  it('a small terminal (60×15): the tab bar stays one line, and the help shows how to quit first', async () => {
+    const t = open({ columns: 60, rows: 15 });
+    const f = await t.until((s) => s.includes('databento'), 'rows');
+    fits(f, 60, 15);
+    expect(f).toMatch(/^\[1 Integr\] 2 Proof\s+3 Catalog\s+4 Gate/m);
+    await t.press('?');
+    const h = await t.until((s) => s.includes('Keys (read-only)'), 'help');
+    fits(h, 60, 15);
+    expect(h).toMatch(/q Ctrl-C\s+quit/);
+  });
+
   it("'q' quits", async () => {
     const t = open();
     await t.until((s) => s.includes('risk_engine'), 'rows');

@@ -11,17 +11,24 @@ export const PANEL_TITLES: Record<PanelId, string> = {
   gate: 'Gate',
 };
 
+/** Narrow terminals: titles that keep the bar on one line. */
+const SHORT_TITLES: Record<PanelId, string> = { integrations: 'Integr', proof: 'Proof', catalog: 'Catalog', gate: 'Gate' };
+const FULL_WIDTH = 70;
+
 export function TabBar({ active, width }: { active: PanelId; width: number }) {
   const on = useColor();
+  const titles = width >= FULL_WIDTH ? PANEL_TITLES : SHORT_TITLES;
   return (
     <Box width={width}>
       {PANELS.map((p, i) => {
-        const label = `${i + 1} ${PANEL_TITLES[p]}`;
+        const label = `${i + 1} ${titles[p]}`;
         const isActive = p === active;
         return (
-          <Text key={p} bold={isActive} inverse={isActive && on}>
-            {isActive ? `[${label}]` : ` ${label} `}
-          </Text>
+          <Box key={p} flexShrink={0}>
+            <Text bold={isActive} inverse={isActive && on} wrap="truncate">
+              {isActive ? `[${label}]` : ` ${label} `}
+            </Text>
+          </Box>
         );
       })}
       <Text dimColor wrap="truncate-end">{'  ? help · q quit'}</Text>
