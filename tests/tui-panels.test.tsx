@@ -10,6 +10,7 @@ import { loadRegistry } from '../src/core/integrations/registry.js';
 import { helpRows } from '../src/commands/tui/keymap.js';
 import type { Config } from '../src/core/config.js';
 import { canaryEnv, findLeaks } from './standins/fixtures.js';
+import { startRun } from '../src/core/db/runs.js';
 
 let db: TestDb;
 let world: Seeded;
@@ -340,6 +341,26 @@ describe('keys', () => {
     const h = await t.until((s) => s.includes('Keys (read-only)'), 'help');
     fits(h, 60, 15);
     expect(h).toMatch(/q Ctrl-C\s+quit/);
+  });
+
+  it('Panel B with a picked bot the store no longer knows (a reset database) says so — not "loading…" forever', async () => {
+    const ghost = crypto.randomUUID();
+    await startRun(db.pool, { botId: ghost, botName: 'ghost-bot', mode: 'paper' });
+    const t = open();
+    await t.until((s) => s.includes('risk_engine'), 'rows');
+    await t.press('b');
+    await t.until((s) => s.includes('Pick a bot'), 'selector');
+    await t.press('ghost');
+    await t.until((s) => s.includes(ghost), 'found');
+    await t.press(KEY.enter);
+    await t.until((s) => /ghost-bot/.test(s) && !s.includes('Pick a bot'), 'picked');
+    // the store is reset under the screen
+    await db.pool.query('delete from bot_runs where bot_id = $1', [ghost]);
+    await db.pool.query('delete from bots where id = $1', [ghost]);
+    await t.press('r');
+    // (the detail column wraps the sentence)
+    const f = await t.until((s) => s.includes(`bot ${ghost} is not in the`) && s.includes('press b to pick another'), 'unknown bot');
+    expect(f).not.toContain('loading…');
   });
 
   it("'q' quits", async () => {

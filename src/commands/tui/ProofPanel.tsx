@@ -92,7 +92,12 @@ export function ProofPanel({ proof, scroll, width, height, now }: Props) {
   const listWidth = Math.max(24, Math.min(40, Math.floor(width * 0.32)));
   const detailWidth = width - listWidth - 1;
   const selected = proof.top.findIndex((b) => b.bot_id === proof.botId);
-  const lines = proof.bot ? detailLines(proof.bot, now, colour) : [<Text key="none" dimColor>{proof.botId ? 'loading…' : 'no bot activity in the last 24 h'}</Text>];
+  const empty = proof.missing
+    ? `bot ${proof.botId} is not in the store (no run or event): press b to pick another`
+    : proof.botId
+      ? 'loading…'
+      : 'no bot activity in the last 24 h';
+  const lines = proof.bot ? detailLines(proof.bot, now, colour) : [<Text key="none" dimColor wrap="wrap">{empty}</Text>];
   const more = lines.length > height;
   const visible = more ? height - 1 : height;
   const start = Math.max(0, Math.min(scroll, lines.length - visible));

@@ -64,6 +64,8 @@ export interface ProofData {
   /** the bot shown: the one picked, else the most active */
   botId: string | null;
   bot: BotProof | null;
+  /** the bot asked for has no row in the store (a wrong id, or a database that was reset) */
+  missing: boolean;
 }
 
 export type CatalogData = CatalogView;
@@ -322,7 +324,12 @@ async function loadProof(pool: pg.Pool, botId: string | null): Promise<ProofData
   const { bots } = await botsView(pool, { limit: 10 });
   const id = botId ?? bots[0]?.bot_id ?? null;
   const view = id ? await botProofView(pool, id) : null;
-  return { top: bots.map((t) => ({ bot_id: t.bot_id, name: t.name, calls: t.calls, blocked: t.blocked, last_at: t.last_at })), botId: id, bot: view?.proof ?? null };
+  return {
+    top: bots.map((t) => ({ bot_id: t.bot_id, name: t.name, calls: t.calls, blocked: t.blocked, last_at: t.last_at })),
+    botId: id,
+    bot: view?.proof ?? null,
+    missing: id !== null && !view?.proof,
+  };
 }
 
 /** Availability from the statuses of the same read as Panel A, so the two never disagree on one screen. */
