@@ -332,7 +332,7 @@ describe('keys', () => {
     expect(t.frame()).toContain('/p█');
   });
 
-  it('a small terminal (60×15): the tab bar stays one line, and the help shows how to quit first', async () => {
+  it('a small terminal (60×15): the tab bar stays one line, the help shows how to quit first, the drawer keeps trace_ids whole', async () => {
     const t = open({ columns: 60, rows: 15 });
     const f = await t.until((s) => s.includes('databento'), 'rows');
     fits(f, 60, 15);
@@ -341,6 +341,13 @@ describe('keys', () => {
     const h = await t.until((s) => s.includes('Keys (read-only)'), 'help');
     fits(h, 60, 15);
     expect(h).toMatch(/q Ctrl-C\s+quit/);
+    await t.press(KEY.esc);
+    // the drawer keeps trace_ids whole (they get copied); the operation column gives way
+    await t.press(KEY.down);
+    await t.press(KEY.enter);
+    const d = await t.until((s) => s.includes('Usage events — last'), 'drawer');
+    fits(d, 60, 15);
+    expect(d).toContain(world.alpha.barsTrace);
   });
 
   it('Panel B with a picked bot the store no longer knows (a reset database) says so — not "loading…" forever', async () => {

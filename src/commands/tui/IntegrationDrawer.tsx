@@ -8,7 +8,7 @@ import type { DrawerData } from './controller.js';
 import type { IntegrationRow } from '../../core/views.js';
 import type { EventView } from '../../core/db/usage-events.js';
 import type { ProbeRow } from '../../core/db/state.js';
-import { CellsLine, MoreLine, widthsFor, type Cell, type Column } from './Table.js';
+import { CellsLine, MARK, MoreLine, widthsFor, type Cell, type Column } from './Table.js';
 import { clock, latency, safe, shortId } from './format.js';
 import { StatusText } from './StatusText.js';
 
@@ -41,8 +41,10 @@ export function drawerLineCount(drawer: DrawerData | null): number {
 
 export function IntegrationDrawer({ row, name, drawer, scroll, width, height }: Props) {
   const wide = width >= 120;
-  // as wide as the longest operation shown (bounded), so Result keeps what is left
-  const opWidth = Math.max(9, Math.min(24, ...(drawer?.events ?? []).map((e) => e.operation.length)));
+  // as wide as the longest operation shown (bounded), so Result keeps what is left; on a narrow
+  // screen the operation gives way first: trace_ids stay whole (they are what gets copied)
+  const room = width - MARK - (8 + 1) - (32 + 1) - (6 + 1) - 1;
+  const opWidth = Math.max(6, Math.min(room, Math.max(9, Math.min(24, ...(drawer?.events ?? []).map((e) => e.operation.length)))));
   const evCols: Column[] = [
     { title: 'UTC', width: 8 },
     { title: 'Operation', width: opWidth },

@@ -30,7 +30,7 @@ interface Props {
   empty?: string;
 }
 
-const MARK = 2;
+export const MARK = 2;
 
 export function widthsFor(columns: Column[], width: number): number[] {
   const fixed = columns.reduce((a, c) => a + (c.width ?? 0) + 1, 0);
