@@ -93,6 +93,10 @@ describe('health and gate, end to end', () => {
     }
     expect(round.exitCode).toBe(({ OK: 0, DEGRADED: 0, BLOCKED: 2, UNKNOWN: 3 } as Record<string, number>)[out.autonomy.global_status]);
     expect(out.autonomy.blockers.map((b: { code: string }) => b.code)).not.toContain('DAEMON_STALE'); // a cron round is a prober too
+    // …but never one that turns live trading on: that switch is the daemon's
+    await cli(['probe', 'postgres', '--json'], { ...env, LIVE_TRADING_ENABLED: 'true' });
+    const live = JSON.parse((await cli(['gate', 'check', '--mode', 'live', '--json'], { ...env, LIVE_TRADING_ENABLED: 'true' })).stdout);
+    expect(live.blockers.map((b: { code: string }) => b.code)).toContain('LIVE_TRADING_DISABLED');
   });
 
   it('daemon probes: paper gate OK (exit 0); the API agrees; live is BLOCKED by LIVE_TRADING_DISABLED', async () => {

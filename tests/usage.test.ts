@@ -240,8 +240,10 @@ describe('SDK: OK / ERROR / BLOCKED', () => {
     expect(await stored([id])).toEqual({ total: 1, distinct: 1 });
     expect(done).toMatchObject({ status: 'SUCCEEDED', terminal_state: 'SUCCEEDED' });
     expect(done!.ended_at).not.toBeNull();
-    // finishing twice changes nothing; a heartbeat after the end is refused
-    expect((await usage.runs.finish(run.id, 'FAILED', 'LATE'))!.status).toBe('SUCCEEDED');
+    // a retry of the same finish is fine; finishing differently is refused and changes nothing; a heartbeat after the end is refused
+    expect((await usage.runs.finish(run.id, 'SUCCEEDED'))!.status).toBe('SUCCEEDED');
+    await expect(usage.runs.finish(run.id, 'FAILED', 'LATE')).rejects.toThrow(/already ended SUCCEEDED; a run ends once/);
+    expect((await lastRun(db.pool, bot))!.status).toBe('SUCCEEDED');
     expect(await usage.runs.heartbeat(run.id)).toBe(false);
     expect((await lastRun(db.pool, bot))!.id).toBe(run.id);
     await expect(usage.runs.finish(run.id, 'BLOCKED')).rejects.toThrow(/reasonCode/);

@@ -10,6 +10,7 @@ import { probeRound } from '../core/prober.js';
 import { TokenCache } from '../core/integrations/probes/context.js';
 import { autonomyView } from '../core/views.js';
 import { exitCodeFor } from '../core/autonomy.js';
+import { observedLatency } from '../core/status.js';
 import { writeHeartbeat } from '../core/db/heartbeats.js';
 import type { Mode } from '../core/integrations/types.js';
 import { UsageError } from '../core/errors.js';
@@ -32,7 +33,8 @@ export async function run(ctx: CommandContext, names: string[], opts: ProbeOptio
   const store = await openReadStore(ctx);
   try {
     // a cron-driven probe round is evidence of a live prober, like a daemon's heartbeat
-    const prober = { daemonId: `probe-${hostname()}-${process.pid}`, version: VERSION, hostname: hostname(), pid: process.pid, startedAt: new Date(), leader: false, liveTradingEnabled: ctx.config.liveTradingEnabled };
+    const prober = { daemonId: `probe-${hostname()}-${process.pid}`, version: VERSION, hostname: hostname(), pid: process.pid, startedAt: new Date(), leader: false, liveTradingEnabled: false };
+    // (a cron probe round never turns live trading on: that switch is the daemon's, not a caller's env)
     const results = await probeRound(registry, opts.all ? 'all' : names, {
       pool: store.pool,
       env: ctx.config.env,
@@ -51,7 +53,7 @@ export async function run(ctx: CommandContext, names: string[], opts: ProbeOptio
           integration: r.integration,
           outcome: r.result.outcome,
           http_status: r.result.httpStatus ?? null,
-          latency_ms: Math.round(r.result.latencyMs),
+          latency_ms: observedLatency(r.result),
           status: r.state.status,
           reason_code: r.state.reasonCode,
           message: r.result.message ?? null,
@@ -63,7 +65,7 @@ export async function run(ctx: CommandContext, names: string[], opts: ProbeOptio
     } else {
       const c = makeChalk(colorEnabled(ctx.globals));
       for (const r of recorded)
-        printLine(`${r.integration.padEnd(14)} ${badge(c, r.state.status).padEnd(8)} ${r.result.outcome}${r.result.httpStatus ? ` (HTTP ${r.result.httpStatus})` : ''} ${Math.round(r.result.latencyMs)} ms${r.state.reasonCode && r.state.reasonCode !== r.result.outcome ? ` → ${r.state.reasonCode}` : ''}  trace_id ${r.result.traceId}`);
+        printLine(`${r.integration.padEnd(14)} ${badge(c, r.state.status).padEnd(8)} ${r.result.outcome}${r.result.httpStatus ? ` (HTTP ${r.result.httpStatus})` : ''} ${observedLatency(r.result) === null ? 'no request' : `${observedLatency(r.result)} ms`}${r.state.reasonCode && r.state.reasonCode !== r.result.outcome ? ` → ${r.state.reasonCode}` : ''}  trace_id ${r.result.traceId}`);
       printVerdict(ctx, view);
     }
     return exitCodeFor(view.global_status, Boolean(opts.strict));

@@ -12,7 +12,7 @@
  *    has no credentials at all: an integration nobody configured is not in use, and counting it
  *    would leave `--strict` permanently failing (e.g. tradovate unset while ironbeam trades).
  */
-import { ExitCode } from './errors.js';
+import { ExitCode, STORE_UNREACHABLE_FIX } from './errors.js';
 import { fixFor } from './integrations/registry.js';
 import { neverProbedState, type EffectiveState } from './status.js';
 import type { Blocker, GateStatus, IntegrationSpec, IntegrationState, Mode, ReasonCode, Registry } from './integrations/types.js';
@@ -43,7 +43,6 @@ export interface GateResult {
 
 const DAEMON_FIX = 'Start the daemon (`observatory up` or `observatory daemon`) and check its logs; it writes a heartbeat every few seconds';
 const LIVE_FIX = "Set LIVE_TRADING_ENABLED=true in the daemon's environment once live trading is approved";
-const STORE_FIX = 'Check that Postgres is running and DATABASE_URL is right; `observatory up` starts the embedded store';
 
 function stateOf(states: GateInput['states'], name: string): IntegrationState | EffectiveState | undefined {
   return states instanceof Map ? states.get(name) : states[name];
@@ -73,7 +72,7 @@ export function evaluateGate(input: GateInput): GateResult {
   });
 
   if (!input.store.reachable)
-    blockers.push(gateBlocker('STATUS_UNAVAILABLE', 'status store unreachable: no verdict can be reached', STORE_FIX, 'postgres'));
+    blockers.push(gateBlocker('STATUS_UNAVAILABLE', 'status store unreachable: no verdict can be reached', STORE_UNREACHABLE_FIX, 'postgres'));
   if (!input.daemon.fresh) {
     const { ageMs, stoppedAgeMs } = input.daemon;
     const age =

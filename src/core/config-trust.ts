@@ -4,8 +4,9 @@
  * same file every time; DESIGN budgets its start-up at 1.5 × the floor.
  *
  * A marker is an empty file named by a digest of: the file's bytes, the package version, and the
- * source of the modules whose schemas judged it (config and registry). Any change to either —
- * an edited config, a new build — is a different digest, so it is validated again. The schemas
+ * source of the modules whose schemas judged it (config, registry, and the modes and reason codes
+ * they use). An edited config, or a change to any of those modules, is a different digest, so it
+ * is validated again. The schemas
  * only check (no defaults, no transforms), so a trusted file's JSON.parse is what zod returned.
  *
  * Markers hold no content. They live in the user's own Observatory home (0700), never in a shared
@@ -22,7 +23,7 @@ const KEEP = 16;
 
 // the modules whose schemas judge a config file, as built (.js) or run from source (.ts, tests)
 const EXT = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-const SCHEMA_SOURCES = [`./config${EXT}`, `./integrations/registry${EXT}`].map((p) => fileURLToPath(new URL(p, import.meta.url)));
+const SCHEMA_SOURCES = [`./config${EXT}`, `./integrations/registry${EXT}`, `./integrations/types${EXT}`].map((p) => fileURLToPath(new URL(p, import.meta.url)));
 
 function dir(home: string): string {
   return join(home, 'cache', 'valid-config');

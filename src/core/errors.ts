@@ -61,3 +61,7 @@ export class SchemaTooNewError extends ObservatoryError {
 export function isObservatoryError(err: unknown): err is ObservatoryError {
   return err instanceof ObservatoryError;
 }
+
+/** What to do when the status store cannot be reached and the cause is not known more precisely. */
+export const STORE_UNREACHABLE_FIX =
+  'Check that PostgreSQL is running and reachable at DATABASE_URL (without DATABASE_URL: start the embedded store with `observatory up`)';

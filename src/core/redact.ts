@@ -37,11 +37,8 @@ const MIN_SECRET_LEN = 4;
 const needles = new Set<string>();
 let needleList: string[] = [];
 
+/** Bumped whenever the registered secrets change: cached "this is safe" verdicts are dropped. */
 let generation = 0;
-/** Bumped whenever the registered secrets change: callers caching "this is safe" verdicts drop them. */
-export function secretsGeneration(): number {
-  return generation;
-}
 
 function rebuild(): void {
   // longest first so a secret that contains another is replaced whole
@@ -78,16 +75,20 @@ export function registerSecret(value: string | undefined | null): void {
   } catch {
     /* ignore */
   }
+  const before = needles.size;
   for (const f of forms) if (f.length >= MIN_SECRET_LEN) needles.add(f);
-  rebuild();
+  // registering again (every recorder, every error line) must not throw the caches away
+  if (needles.size !== before) rebuild();
 }
 
 /** Registers a user:password pair as used by basic auth. */
 export function registerCredentialPair(user: string | undefined, pass: string | undefined): void {
   if (!user && !pass) return;
-  const pair = `${user ?? ''}:${pass ?? ''}`;
-  needles.add(Buffer.from(pair).toString('base64'));
-  rebuild();
+  const pair = Buffer.from(`${user ?? ''}:${pass ?? ''}`).toString('base64');
+  if (!needles.has(pair)) {
+    needles.add(pair);
+    rebuild();
+  }
   registerSecret(pass);
 }
 

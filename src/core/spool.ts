@@ -14,6 +14,7 @@ import { appendFileSync, closeSync, existsSync, fchmodSync, mkdirSync, openSync,
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { rowToJson, validateBatch, type EventRow } from './events-schema.js';
+import { redactString } from './redact.js';
 
 export const DEFAULT_MAX_SPOOL_BYTES = 64 * 1024 * 1024;
 
@@ -52,7 +53,6 @@ function pidAlive(pid: number): boolean {
 export interface SpoolRead {
   rows: EventRow[];
   /** lines that did not parse or validate (a torn last line after a crash, tampering) */
-  bad: number;
   badLines: string[];
 }
 
@@ -109,9 +109,6 @@ export class Spool {
     return true;
   }
 
-  read(): SpoolRead {
-    return readSpoolFile(this.path);
-  }
 
   /**
    * Takes the spool's current content for replay: renamed atomically to a claimed name (held
@@ -120,12 +117,14 @@ export class Spool {
    */
   take(): string | undefined {
     const target = `${this.path}.claimed-${process.pid}-${++seq}`;
-    this.size = 0;
     try {
       renameSync(this.path, target);
-    } catch {
-      return undefined; // nothing there (another writer took it)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err; // the rows are still there: an outage, not "empty"
+      this.size = 0; // nothing there (another writer took it)
+      return undefined;
     }
+    this.size = 0;
     held.add(target);
     return target;
   }
@@ -173,7 +172,7 @@ export function readSpoolFile(path: string): SpoolRead {
   try {
     text = readFileSync(path, 'utf8');
   } catch {
-    return { rows: [], bad: 0, badLines: [] };
+    return { rows: [], badLines: [] };
   }
   const rows: EventRow[] = [];
   const badLines: string[] = [];
@@ -191,7 +190,7 @@ export function readSpoolFile(path: string): SpoolRead {
     if (v.ok) rows.push(v.rows[0]);
     else badLines.push(line);
   }
-  return { rows, bad: badLines.length, badLines };
+  return { rows, badLines };
 }
 
 /** Replaces a claimed file's content with these rows (after its unreadable lines were set aside). */
@@ -203,7 +202,8 @@ export function rewriteSpoolFile(path: string, rows: readonly EventRow[]): void 
 export function keepUnreadable(spoolPath: string, lines: readonly string[]): string | undefined {
   if (!lines.length) return undefined;
   const path = `${spoolPath.replace(/\.claimed-\d+-\d+$/, '')}.unreadable`;
-  appendFileSync(path, lines.join('\n') + '\n', { mode: 0o600 });
+  // a line can fail re-validation because it holds a secret registered since: a file is a sink too
+  appendFileSync(path, lines.map((l) => redactString(l)).join('\n') + '\n', { mode: 0o600 });
   return path;
 }
 

@@ -59,8 +59,7 @@ export function applyProbe(
     integration: spec.name,
     connected: opts.connected,
     lastProbeAt: opts.now,
-    // no credentials, no request: there is no latency to show (not "0 ms")
-    latencyMs: result.outcome === 'MISSING_CREDENTIALS' ? null : result.latencyMs,
+    latencyMs: observedLatency(result),
     lastTraceId: result.traceId,
     injected: !!result.injected,
   };
@@ -148,21 +147,18 @@ export interface EffectiveState extends IntegrationState {
   missingEnv?: string[];
 }
 
-/**
- * What readers show. Precedence: missing credentials ⇒ BLOCKED MISSING_CREDENTIALS;
- * no probe row ⇒ BLOCKED NEVER_PROBED; probe older than staleAfterMs ⇒ BLOCKED PROBE_STALE;
- * otherwise the stored state. Evidence fields (lastOkAt, lastTraceId…) are kept as recorded.
- *
- * `connected`: the prober's view (state.connected) for readers in another process, or
- * connectedOf(spec, env) in the prober; `env` (optional) lets the message name missing vars.
- */
+/** A probe's latency, or null when it made no request (no credentials: nothing to time, not "0 ms"). */
+export function observedLatency(result: Pick<ProbeResult, 'outcome' | 'latencyMs'>): number | null {
+  return result.outcome === 'MISSING_CREDENTIALS' ? null : Math.max(0, Math.round(result.latencyMs));
+}
+
 /** How a held verdict's message starts while successes accumulate towards OK. */
 const RECOVERING = 'recovering:';
 /** Reader-side verdicts that replace the stored one (and its message). */
 const OVERRIDING: readonly string[] = ['MISSING_CREDENTIALS', 'NEVER_PROBED', 'PROBE_STALE'];
 
 /** Clock disagreement tolerated between a probe's stamp and the reader's "now" (both the DB clock). */
-export const FUTURE_TOLERANCE_MS = 5_000;
+const FUTURE_TOLERANCE_MS = 5_000;
 
 /** The state of an integration nobody has probed: BLOCKED NEVER_PROBED, never anything better. */
 export function neverProbedState(spec: IntegrationSpec, connected: boolean, reasonMessage: string | null): IntegrationState {
@@ -182,6 +178,14 @@ export function neverProbedState(spec: IntegrationSpec, connected: boolean, reas
   };
 }
 
+/**
+ * What readers show. Precedence: missing credentials ⇒ BLOCKED MISSING_CREDENTIALS;
+ * no probe row ⇒ BLOCKED NEVER_PROBED; probe older than staleAfterMs ⇒ BLOCKED PROBE_STALE;
+ * otherwise the stored state; a probe stamped in the future ⇒ BLOCKED PROBE_STALE. Evidence fields (lastOkAt, lastTraceId…) are kept as recorded.
+ *
+ * `connected`: the prober's view (state.connected) for readers in another process, or
+ * connectedOf(spec, env) in the prober; `env` (optional) lets the message name missing vars.
+ */
 export function effectiveState(
   spec: IntegrationSpec,
   state: IntegrationState | undefined,

@@ -399,8 +399,11 @@ export function createUsageRecorder(opts: UsageRecorderOptions = {}): UsageRecor
 
   function deadLetter(rows: EventRow[], err: unknown): void {
     const letters = new Spool(`${spool.path}.rejected`, Number.MAX_SAFE_INTEGER);
-    letters.append(rows);
-    letters.release();
+    try {
+      letters.append(rows);
+    } finally {
+      letters.release();
+    }
     log.error({ err: sanitizeError(err), count: rows.length, file: letters.path }, 'usage events rejected by the status store; kept in the dead-letter file');
   }
 

@@ -16,8 +16,8 @@ import { listEvents, type EventFilters, type EventView } from './db/usage-events
 import { listHeartbeats } from './db/heartbeats.js';
 import { newTraceId } from './trace.js';
 import { redactString, sanitizeError } from './redact.js';
-import { ConfigError, isObservatoryError, UsageError } from './errors.js';
-import { toStoreError } from './db/errors.js';
+import { ConfigError, isObservatoryError, STORE_UNREACHABLE_FIX, UsageError } from './errors.js';
+import { asStoreError } from './db/errors.js';
 
 export interface DaemonInfo {
   fresh: boolean;
@@ -150,14 +150,13 @@ export function gateFrom(registry: Registry, config: Config, snap: HealthSnapsho
 
 /** The verdict when the store cannot be read: UNKNOWN, never the last good data. */
 export function unavailableBlocker(err: unknown, traceId: string): Blocker {
-  // a raw driver error is classified here too (missing database, no schema, bad password…)
-  const typed = isObservatoryError(err) || !(err instanceof Error) ? err : toStoreError(err, undefined);
+  const typed = asStoreError(err);
   const e = sanitizeError(typed, 'STATUS_UNAVAILABLE');
   return {
     code: 'STATUS_UNAVAILABLE',
     message: `status store unreachable: ${e.message}`,
     // the classified cause knows the fix (migrate, upgrade, create the database…); else the generic one
-    fix: isObservatoryError(typed) && typed.hint ? redactString(typed.hint) : 'Check that PostgreSQL is running and reachable at DATABASE_URL (without DATABASE_URL: start the embedded store with `observatory up`)',
+    fix: isObservatoryError(typed) && typed.hint ? redactString(typed.hint) : STORE_UNREACHABLE_FIX,
     integration: 'postgres',
     trace_id: traceId,
   };
@@ -295,7 +294,6 @@ export async function botProofView(pool: pg.Pool, botId: string, opts: { sinceHo
 
 export type IntegrationEventsView = Envelope & { integration: string; events: EventView[]; probes: ProbeRow[] };
 
-/** GET /api/system/integrations/:name/events — the drawer: last usage events and recent probes. */
 export interface EventsView extends Envelope {
   events: EventView[];
 }
@@ -305,6 +303,7 @@ export async function eventsView(pool: pg.Pool, filters: EventFilters, traceId?:
   return { ...envelope(traceId), events: await listEvents(pool, filters) };
 }
 
+/** GET /api/system/integrations/:name/events — the drawer: last usage events and recent probes. */
 export async function integrationEventsView(pool: pg.Pool, integration: string, opts: { limit?: number; traceId?: string } = {}): Promise<IntegrationEventsView> {
   const limit = Math.max(1, Math.min(200, opts.limit ?? 20));
   const [events, probes] = await Promise.all([listEvents(pool, { integration, limit }), recentProbes(pool, integration, limit)]);

@@ -30,7 +30,8 @@ afterAll(async () => {
       continue;
     }
     const a = await adminClient();
-    await a.query(`drop database if exists ${name} with (force)`).catch(() => undefined);
+    // a database left behind is a leak on a shared server: say so rather than hide it
+    await a.query(`drop database if exists ${name} with (force)`).catch((err: Error) => process.stderr.write(`could not drop test database ${name}: ${err.message}\n`));
     await a.end();
   }
 });

@@ -89,7 +89,7 @@ function Screen({ controller, staleAfterMs, columns, rows, initial }: Omit<AppPr
       if (!action) continue;
       if (action.type === 'quit') return exit();
       if (action.type === 'refresh') {
-        void controller.refresh();
+        controller.refresh();
         continue;
       }
       const next = reduce(current, action, now);

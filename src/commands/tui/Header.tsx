@@ -8,6 +8,7 @@ import type { TuiData } from './controller.js';
 import { headerStatus } from './verdict.js';
 import { interval, safe, seconds } from './format.js';
 import { statusColour, useColor, useColour } from './theme.js';
+import { STORE_UNREACHABLE_FIX } from '../../core/errors.js';
 
 interface Props {
   data: TuiData;
@@ -30,7 +31,7 @@ function FirstBlocker({ data }: { data: TuiData }) {
   if (data.outage)
     return (
       <Text color={colour('magenta')} wrap="truncate-end">
-        {`? STATUS_UNAVAILABLE fix: ${safe(data.outage.fix ?? 'check Postgres is running and DATABASE_URL; `observatory up` starts the embedded store')}`}
+        {`? STATUS_UNAVAILABLE fix: ${safe(data.outage.fix ?? STORE_UNREACHABLE_FIX)}`}
       </Text>
     );
   if (!data.status) return <Text dimColor wrap="truncate-end">… reading the status store</Text>;

@@ -22,8 +22,7 @@ import { EVENTS_CHANNEL, type EventView } from '../../core/db/usage-events.js';
 import type { BotProof } from '../../core/db/proof.js';
 import { catalogView, type CatalogView } from '../../core/catalog.js';
 import { oneLine, redactString, sanitizeError } from '../../core/redact.js';
-import { isObservatoryError } from '../../core/errors.js';
-import { toStoreError } from '../../core/db/errors.js';
+import { asStoreError } from '../../core/db/errors.js';
 
 export type PanelId = 'integrations' | 'proof' | 'catalog' | 'gate';
 export const PANELS: readonly PanelId[] = ['integrations', 'proof', 'catalog', 'gate'];
@@ -221,7 +220,7 @@ export class TuiController {
       this.failures += 1;
       next = backoffMs(this.failures);
       // a raw driver error is classified like the CLI's (missing database, no schema…): its own fix
-      const typed = isObservatoryError(err) || !(err instanceof Error) ? err : toStoreError(err, this.store?.url ?? this.deps.config.databaseUrl);
+      const typed = asStoreError(err, this.store?.url ?? this.deps.config.databaseUrl);
       const e = sanitizeError(typed, 'STATUS_UNAVAILABLE');
       // the store's own errors say STATUS_UNAVAILABLE already; Postgres' SQLSTATE codes (3D000…) help
       const message = oneLine(redactString(e.code === 'STATUS_UNAVAILABLE' ? e.message : `${e.message} (${e.code})`), 300).replace(/^status store unreachable: /, '');

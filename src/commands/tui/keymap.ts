@@ -94,7 +94,6 @@ export function helpRows(): Array<{ group: HelpGroup; keys: string; help: string
   return rows;
 }
 
-/** What a key means in a context; in text fields an unbound printable key is text. */
 /**
  * One read from the terminal can hold several keys — a held key, a fast typist, a paste, tmux
  * send-keys — and Ink hands them over as one input. Split plain runs (no escape sequences) into
@@ -111,6 +110,7 @@ export function splitKeys(input: string, key: Key): Array<[string, Key]> {
   });
 }
 
+/** What a key means in a context; in text fields an unbound printable key is text. */
 export function resolveKey(input: string, key: Key, context: KeyContext): Action | undefined {
   const b = BINDINGS.find((x) => x.contexts.includes(context) && x.matches(input, key, context));
   if (b) return { type: b.type, input };

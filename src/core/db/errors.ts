@@ -2,7 +2,7 @@
  * Postgres / network errors classified in one table (by SQLSTATE or errno), so every
  * caller decides retry / unavailable / conflict the same way. The original is kept as `cause`.
  */
-import { StoreUnavailableError, ObservatoryError } from '../errors.js';
+import { StoreUnavailableError, ObservatoryError, STORE_UNREACHABLE_FIX } from '../errors.js';
 import { oneLine, redactString } from '../redact.js';
 
 export type PgErrorKind = 'unavailable' | 'auth' | 'missing_database' | 'schema_missing' | 'conflict' | 'append_only' | 'invalid_input' | 'other';
@@ -51,6 +51,15 @@ export function describeTarget(url: string | undefined): string {
   }
 }
 
+/**
+ * Any failure met reading the store, as the typed error that names its cause and fix (a raw
+ * driver error is classified; typed errors and non-errors pass through). The CLI, the views and
+ * the TUI all go through here, so one failure reads the same everywhere.
+ */
+export function asStoreError(err: unknown, url?: string): unknown {
+  return err instanceof Error ? toStoreError(err, url) : err;
+}
+
 /** Converts a low-level failure to the typed error callers and the CLI understand. */
 export function toStoreError(err: unknown, url: string | undefined): ObservatoryError {
   if (err instanceof ObservatoryError) return err;
@@ -61,7 +70,7 @@ export function toStoreError(err: unknown, url: string | undefined): Observatory
   switch (kind) {
     case 'unavailable':
       return new StoreUnavailableError(`cannot reach the status store at ${target} (${what})`, {
-        hint: 'check that PostgreSQL is running and DATABASE_URL is right (or start the embedded one with `observatory up`)',
+        hint: STORE_UNREACHABLE_FIX,
         cause: err,
       });
     case 'auth':

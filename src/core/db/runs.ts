@@ -50,6 +50,13 @@ export class RunInputError extends ObservatoryError {
   }
 }
 
+/** A run ends once: finishing it again differently (state or reason) is refused, not ignored. */
+export class RunConflictError extends ObservatoryError {
+  constructor(run: RunView) {
+    super('RUN_ALREADY_ENDED', `run ${run.id} already ended ${run.terminal_state}${run.reason_code ? ` (${run.reason_code})` : ''}; a run ends once`, { exitCode: 1 });
+  }
+}
+
 const RUN_COLUMNS = `id, bot_id, user_id, mode, job_kind, status, started_at, heartbeat_at,
   extract(epoch from (now() - heartbeat_at))::float8 as heartbeat_age_s,
   ended_at, terminal_state, reason_code, trace_id`;
@@ -139,7 +146,10 @@ export async function finishRun(pool: pg.Pool, runId: string, terminalState: Ter
       where id = $1 and status = 'RUNNING'`,
     [runId, terminalState, reasonCode ?? null],
   );
-  return getRun(pool, runId);
+  const run = await getRun(pool, runId);
+  // a retry of the same finish is fine; a different end for a run already ended is a conflict
+  if (run && (run.terminal_state !== terminalState || (run.reason_code ?? null) !== (reasonCode ?? null))) throw new RunConflictError(run);
+  return run;
 }
 
 /** The bot's latest run by start time, or null. */

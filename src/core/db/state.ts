@@ -1,6 +1,7 @@
 /** integration_state (current) and integration_probes (history): the probe write path and its reads. */
 import type pg from 'pg';
 import type { IntegrationState, ProbeResult, ReasonCode, Status } from '../integrations/types.js';
+import { observedLatency } from '../status.js';
 
 interface StateRow {
   integration: string;
@@ -86,8 +87,7 @@ export async function insertProbe(
     [
       p.integration, p.probedAt, p.status, p.result.outcome, hs ?? null,
       hs && hs >= 100 && hs < 600 ? `${Math.floor(hs / 100)}xx` : null,
-      // no credentials, no request: no latency (as in integration_state), not 0
-      p.result.outcome === 'MISSING_CREDENTIALS' ? null : Math.max(0, Math.round(p.result.latencyMs)), p.reasonCode, p.result.message ?? null, p.result.traceId,
+      observedLatency(p.result), p.reasonCode, p.result.message ?? null, p.result.traceId,
       p.result.injected ?? false, p.daemonId,
     ],
   );

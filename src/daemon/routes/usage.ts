@@ -7,7 +7,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RouteModule } from '../http.js';
 import { validateBatch } from '../../core/events-schema.js';
 import { insertEvents } from '../../core/db/usage-events.js';
-import { finishRun, heartbeatRun, startRun, RunInputError, TERMINAL_STATES, type TerminalState } from '../../core/db/runs.js';
+import { finishRun, heartbeatRun, startRun, RunConflictError, RunInputError, TERMINAL_STATES, type TerminalState } from '../../core/db/runs.js';
 import { classifyPgError, toStoreError } from '../../core/db/errors.js';
 import { MODES, type Mode } from '../../core/integrations/types.js';
 import { isUuid } from '../../core/trace.js';
@@ -91,12 +91,10 @@ export const usageRoutes: RouteModule = (app, ctx, { requireToken }) => {
     try {
       const run = await finishRun(pool, id, b.terminal_state as TerminalState, (b.reason_code as string | null | undefined) ?? null);
       if (!run) return bad(reply, req, 404, 'NOT_FOUND', 'no run with this id');
-      // a retry of the same finish is fine; a different end for a run already ended is a conflict, not a silent 200
-      if (run.terminal_state !== b.terminal_state || (run.reason_code ?? null) !== ((b.reason_code as string | null | undefined) ?? null))
-        return bad(reply, req, 409, 'RUN_ALREADY_ENDED', `run already ended ${run.terminal_state}${run.reason_code ? ` (${run.reason_code})` : ''}; a run ends once`);
       return reply.send({ success: true, trace_id: req.traceId, run });
     } catch (err) {
       if (err instanceof RunInputError) return bad(reply, req, 400, err.code, err.message);
+      if (err instanceof RunConflictError) return bad(reply, req, 409, err.code, err.message);
       return storeFailure(req, reply, err);
     }
   });
