@@ -361,3 +361,29 @@ describe('retention', () => {
     expect((await cli(['retention', '--keep', '1h'], env)).exitCode).toBe(64);
   });
 });
+
+describe('the API when reads fail', () => {
+  it('a bad filter value is a 400 naming it; a store that cannot be read is a 503 STATUS_UNAVAILABLE on every read route, /metrics still answers', async () => {
+    for (const q of ['since=99999999999d', 'integration=%00'])
+      expect((await fetch(`${base}/api/system/events?${q}`)).status, q).toBe(400);
+    const admin = await db.admin();
+    db.pool.on('error', () => undefined); // this file's own idle connections are cut too
+    try {
+      await admin.query(`alter database ${db.name} allow_connections false`);
+      await admin.query(`select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()`, [db.name]);
+      for (const path of ['/api/system/bots', '/api/system/variables', '/api/system/events', '/api/system/integrations/polygon/events', `/api/system/bots/${botA}/proof`]) {
+        const res = await fetch(`${base}${path}`);
+        expect(res.status, path).toBe(503);
+        const body = (await res.json()) as { success: boolean; trace_id: string; error: { code: string } };
+        expect(body, path).toMatchObject({ success: false, error: { code: 'STATUS_UNAVAILABLE' } });
+        expect(body.trace_id).toBe(res.headers.get('x-trace-id'));
+      }
+      const metrics = await fetch(`${base}/metrics`);
+      expect(metrics.status).toBe(200);
+      expect(await metrics.text()).toMatch(/observatory_store_up 0/);
+    } finally {
+      await admin.query(`alter database ${db.name} allow_connections true`);
+      await admin.end();
+    }
+  });
+});

@@ -9,8 +9,9 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { DaemonContext, DaemonService } from './daemon.js';
 import type { Mode, Registry } from '../core/integrations/types.js';
 import { MODES } from '../core/integrations/types.js';
-import { ConfigError, ExitCode, ObservatoryError } from '../core/errors.js';
-import { redactDeep } from '../core/redact.js';
+import { ConfigError, ExitCode, ObservatoryError, StoreUnavailableError, UsageError } from '../core/errors.js';
+import { asStoreError, classifyPgError, isRetryable } from '../core/db/errors.js';
+import { redactDeep, sanitizeError } from '../core/redact.js';
 import { newTraceId, parseTraceparent, isUuid } from '../core/trace.js';
 import { autonomyView, systemStatusView, type BotBlockersFn } from '../core/views.js';
 import { buildMetrics } from './metrics.js';
@@ -82,7 +83,7 @@ export class HttpService implements DaemonService {
     };
     if (protect) {
       app.addHook('onRequest', async (req, reply) => {
-        if (req.url === '/healthz') return;
+        if (req.url.split('?')[0] === '/healthz') return;
         if (!requireToken(req, reply)) return reply;
       });
     } else {
@@ -151,6 +152,14 @@ export class HttpService implements DaemonService {
       void reply.code(404).send({ success: false, trace_id: req.traceId, error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } });
     });
     app.setErrorHandler((err: { statusCode?: number; code?: string; message?: string }, req, reply) => {
+      // every route, one answer: a store that cannot be read is a retryable 503 (fail closed, like
+      // the status routes), a bad filter a 400 naming it — never a bare 500
+      if (err instanceof StoreUnavailableError || isRetryable(err)) {
+        const e = sanitizeError(asStoreError(err), 'STATUS_UNAVAILABLE');
+        return void reply.code(503).send({ success: false, trace_id: req.traceId, error: { code: 'STATUS_UNAVAILABLE', message: `status store unreachable: ${e.message}` } });
+      }
+      if (err instanceof UsageError || classifyPgError(err) === 'invalid_input')
+        return void reply.code(400).send({ success: false, trace_id: req.traceId, error: { code: 'BAD_REQUEST', message: sanitizeError(err).message } });
       const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
       if (status === 500) log.error({ err, trace_id: req.traceId }, 'request failed');
       void reply.code(status).send({

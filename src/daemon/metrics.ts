@@ -29,9 +29,12 @@ export function buildMetrics(ctx: DaemonContext, registry: Registry) {
       leader.set(ctx.isLeader() ? 1 : 0);
       // one read of the store per scrape; every gauge (and each mode's gate) derives from it
       let snap: HealthSnapshot | undefined;
+      let counts: Awaited<ReturnType<typeof probeCounts>> = [];
       try {
         snap = await readHealth(ctx.store.pool, registry, ctx.config);
+        counts = await probeCounts(ctx.store.pool);
       } catch {
+        // a store lost mid-scrape reads as down: a valid exposition with store_up 0, never a 500
         snap = undefined;
       }
       up.set(snap ? 1 : 0);
@@ -41,7 +44,7 @@ export function buildMetrics(ctx: DaemonContext, registry: Registry) {
           connected.set({ integration: row.name }, row.connected ? 1 : 0);
           if (row.latency_ms !== null) latency.set({ integration: row.name }, row.latency_ms);
         }
-        for (const c of await probeCounts(ctx.store.pool)) probes.set({ integration: c.integration, status: c.status }, c.n);
+        for (const c of counts) probes.set({ integration: c.integration, status: c.status }, c.n);
       }
       const traceId = newTraceId();
       for (const mode of MODES) {

@@ -19,6 +19,8 @@ const BY_SQLSTATE: Record<string, PgErrorKind> = {
   '53300': 'unavailable',
   '22P02': 'invalid_input',
   '22023': 'invalid_input',
+  '22021': 'invalid_input', // invalid byte sequence (a NUL in a filter)
+  '55000': 'unavailable', // object not in prerequisite state: e.g. a database closed to connections
   OB001: 'append_only',
 };
 
