@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { freshDatabase, type TestDb } from './helpers/db.js';
 import { createUsageRecorder, type UsageRecorder } from '../src/core/usage.js';
 import { botBlockers, botProof, refreshBotRanking, resolveBot, topBots } from '../src/core/db/proof.js';
+import { finishRun, startRun } from '../src/core/db/runs.js';
 import { createLogger } from '../src/core/log.js';
 
 let db: TestDb;
@@ -237,6 +238,30 @@ describe('botBlockers', () => {
     expect(await codes('live')).toEqual(['BOT_BLOCKED_ATTEMPT']);
     expect(await codes('shadow')).toEqual([]);
     await u.close();
+  });
+
+  it('a run lost without a word (kill -9) is ended HEARTBEAT_LOST when the bot starts again; a new run is the retry of a blocked attempt', async () => {
+    const bot = randomUUID();
+    const codes = async (mode?: 'live' | 'paper' | 'shadow') => (await botBlockers(db.pool, bot, 60_000, mode)).map((b) => b.code);
+    const lost = await startRun(db.pool, { botId: bot, mode: 'paper' });
+    await db.pool.query(`update bot_runs set heartbeat_at = now() - interval '10 minutes' where id = $1`, [lost.id]);
+    expect(await codes('paper')).toEqual(['BOT_HEARTBEAT_STALE']);
+    const next = await startRun(db.pool, { botId: bot, mode: 'paper' });
+    const { rows } = await db.pool.query('select status, reason_code from bot_runs where id = $1', [lost.id]);
+    expect(rows[0]).toEqual({ status: 'FAILED', reason_code: 'HEARTBEAT_LOST' });
+    expect(await codes('paper')).toEqual([]); // the new run started after the lost one ended
+    // a blocked attempt in this run blocks; the next run (the retry) clears it, and a repeat of the cause blocks again
+    const u = recorder(bot);
+    u.recordBlocked({ integration: 'ironbeam', operation: 'broker.place_order', runId: next.id }, 'MISSING_CREDENTIALS');
+    await u.flush();
+    expect(await codes('paper')).toEqual(['BOT_BLOCKED_ATTEMPT']);
+    await new Promise((r) => setTimeout(r, 5));
+    await finishRun(db.pool, next.id, 'CANCELLED');
+    const retry = await startRun(db.pool, { botId: bot, mode: 'paper' });
+    expect(await codes('paper')).toEqual([]);
+    u.recordBlocked({ integration: 'ironbeam', operation: 'broker.place_order', runId: retry.id }, 'MISSING_CREDENTIALS');
+    await u.close();
+    expect(await codes('paper')).toEqual(['BOT_BLOCKED_ATTEMPT']);
   });
 
   it('a healthy bot has none; an unknown bot is BOT_UNKNOWN (fail-closed)', async () => {

@@ -264,7 +264,7 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
   const pointValue = pointValueOf(config.riskLimits);
   let brokerClient: BrokerClient | null = null;
 
-  const run: RunHandle = await usage.runs.start({ botId: o.botId, botName: o.botName, mode: o.mode, jobKind: 'reference' });
+  const run: RunHandle = await usage.runs.start({ botId: o.botId, botName: o.botName, mode: o.mode, jobKind: 'reference', abandonSilentAfterMs: config.daemon.staleAfterMs });
   out(`run ${run.id} started: ${o.mode} bot ${o.botName ?? o.botId} (${o.botId}), ${o.iterations} iteration(s) — trace_id ${run.trace_id}`);
   const base = { bot_id: o.botId, run_id: run.id };
   let iteration = 0;

@@ -439,10 +439,11 @@ export async function botBlockers(pool: pg.Pool, botId: string, staleMs: number,
           and operation <> 'gate.check'
           and hour >= date_trunc('hour', now() - make_interval(secs => $2::float8 / 1000), 'UTC')
           and last_at >= now() - make_interval(secs => $2::float8 / 1000)
-          -- a run started after the attempt that succeeded clears it — in the gate's mode when
-          -- one is asked for (a shadow backtest says nothing about a live broker refusal)
+          -- a run started after the attempt clears it, as for a run that ended BLOCKED: the new run
+          -- is the retry, and if the cause persists it records a new attempt at once. Only a run
+          -- of the gate's mode counts (a shadow backtest says nothing about a live broker refusal)
           and last_at > coalesce((select max(r.started_at) from bot_runs r
-                                   where r.bot_id = $1 and r.status = 'SUCCEEDED' and ($3::text is null or r.mode = $3)), '-infinity')
+                                   where r.bot_id = $1 and ($3::text is null or r.mode = $3)), '-infinity')
         group by integration, detail
         order by max(last_at) desc`,
       [botId, BLOCKED_ATTEMPT_WINDOW_MS, mode ?? null],
@@ -473,7 +474,7 @@ export async function botBlockers(pool: pg.Pool, botId: string, staleMs: number,
     out.push({
       code: 'BOT_HEARTBEAT_STALE',
       message: `run ${r.id} is RUNNING but its last heartbeat was ${Math.round(r.heartbeat_age_s)} s ago (limit ${Math.round(staleMs / 1000)} s)`,
-      fix: 'Check the bot process is alive and calling runs.heartbeat(); finish the run (runs.finish) if it died',
+      fix: 'Check the bot process is alive and calling runs.heartbeat(); if it died, starting a new run for this bot ends the lost one (FAILED HEARTBEAT_LOST)',
       integration: null,
       trace_id: r.trace_id,
     });
@@ -483,7 +484,7 @@ export async function botBlockers(pool: pg.Pool, botId: string, staleMs: number,
       code: 'BOT_BLOCKED_ATTEMPT',
       // the rollup hour may hold older attempts too, so say "latest at", not an exact hourly count
       message: `${r.integration} attempt blocked (${r.reason_code || 'UNSPECIFIED'}) at ${iso(r.last_at)}, within the last hour`,
-      fix: `Resolve ${r.reason_code || 'the blocking condition'} for ${r.integration} (see \`observatory gate check\` and the integration's fix)`,
+      fix: `Resolve ${r.reason_code || 'the blocking condition'} for ${r.integration} (see \`observatory gate check\` and the integration's fix), then start a new run`,
       integration: r.integration,
       trace_id: r.last_trace_id,
     });

@@ -42,7 +42,16 @@ export interface StartRunInput {
   traceId?: string;
   /** writer-generated id, so a retried start is idempotent; generated when absent */
   runId?: string;
+  /**
+   * The bot's RUNNING runs silent longer than this are ended FAILED HEARTBEAT_LOST as this one
+   * starts (a process killed without a word): a lost run otherwise blocks its bot for good.
+   * Default 30 s, the daemon's default staleness bound.
+   */
+  abandonSilentAfterMs?: number;
 }
+
+/** Reason code of a run ended because its process went silent (kill -9, a lost host). */
+export const HEARTBEAT_LOST = 'HEARTBEAT_LOST';
 
 export class RunInputError extends ObservatoryError {
   constructor(field: string, message: string) {
@@ -90,6 +99,11 @@ export async function startRun(pool: pg.Pool, input: StartRunInput): Promise<Run
          insert into bots as b (id, name) values ($1, $2)
          on conflict (id) do update set last_seen_at = now(), name = coalesce(excluded.name, b.name)
          returning id
+       ), lost as (
+         -- ended at its last sign of life, so this run (started now) comes after it
+         update bot_runs set status = 'FAILED', terminal_state = 'FAILED', reason_code = '${HEARTBEAT_LOST}', ended_at = heartbeat_at
+          where bot_id = $1 and status = 'RUNNING' and id <> $3
+            and heartbeat_at < now() - make_interval(secs => $8::float8 / 1000)
        ), run as (
          insert into bot_runs (id, bot_id, user_id, mode, job_kind, status, trace_id)
          select $3, id, $4, $5, $6, 'RUNNING', $7 from bot
@@ -97,7 +111,7 @@ export async function startRun(pool: pg.Pool, input: StartRunInput): Promise<Run
          returning id
        )
        select id from run`,
-      [input.botId, input.botName ?? null, runId, input.userId ?? null, input.mode, jobKind, traceId],
+      [input.botId, input.botName ?? null, runId, input.userId ?? null, input.mode, jobKind, traceId, input.abandonSilentAfterMs ?? 30_000],
     );
   } catch (err) {
     if ((err as { code?: string }).code === '23505' && (err as { constraint?: string }).constraint === 'bots_name_idx')

@@ -61,6 +61,7 @@ export const usageRoutes: RouteModule = (app, ctx, { requireToken }) => {
         userId: (b.user_id as string | null | undefined) ?? null,
         traceId: typeof b.trace_id === 'string' ? b.trace_id : undefined,
         runId: typeof b.run_id === 'string' ? b.run_id : undefined,
+        abandonSilentAfterMs: ctx.config.daemon.staleAfterMs,
       });
       return reply.code(201).send({ success: true, trace_id: req.traceId, run });
     } catch (err) {
