@@ -125,3 +125,24 @@ describe('options and safety', () => {
     expect(liveHostReason('ironbeam', 'http://127.0.0.1:9/v2', {})).toBeNull();
   });
 });
+
+describe('vendorRequest', () => {
+  it('a call the operator stops (Ctrl-C) is CANCELLED, not the vendor timing out; a real deadline is still UPSTREAM_TIMEOUT', async () => {
+    const { createServer } = await import('node:http');
+    const { vendorRequest } = await import('../src/runner/http.js');
+    const srv = createServer(() => undefined); // never answers
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    const port = (srv.address() as { port: number }).port;
+    const call = (signal?: AbortSignal, timeoutMs = 10_000) =>
+      vendorRequest({ method: 'GET', url: new URL(`http://127.0.0.1:${port}/v1/x`), what: 'test call', traceId: 'a'.repeat(32), timeoutMs, signal });
+    try {
+      const stop = new AbortController();
+      setTimeout(() => stop.abort(), 50);
+      await expect(call(stop.signal)).rejects.toMatchObject({ code: 'CANCELLED' });
+      await expect(call(undefined, 100)).rejects.toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
+    } finally {
+      srv.closeAllConnections();
+      await new Promise((r) => srv.close(r));
+    }
+  });
+});

@@ -22,6 +22,7 @@ import { createLogger } from '../src/core/log.js';
 import { listEvents, listSightings, type EventView } from '../src/core/db/usage-events.js';
 import { botBlockers, botProof } from '../src/core/db/proof.js';
 import { getRun } from '../src/core/db/runs.js';
+import { clearFaults, injectFault } from '../src/core/db/faults.js';
 import { CATALOG_NAMES } from '../src/core/catalog.js';
 import { VERSION } from '../src/core/version.js';
 import { botIdForName, runReferenceBot, type BotRunOptions, type RunSummary } from '../src/runner/index.js';
@@ -252,6 +253,24 @@ describe('paper runs', () => {
       expect(lines.join('\n')).toMatch(/no fill reported within 300 ms — none recorded/);
     } finally {
       await quietIb.close();
+    }
+  });
+
+  it('never sends an order through a broker the observatory has BLOCKED (here: a drill answering 401), even in paper mode', async () => {
+    const config = configOf({ ...polygonEnv(), ...tradovateEnv() });
+    await injectFault(db.pool, { integration: 'tradovate', httpStatus: 401, ttlMs: 60_000, createdBy: 'test', traceId: 'b'.repeat(32) });
+    try {
+      await healthy(config, ['postgres', 'polygon', 'risk_engine']);
+      const tradovate = getSpec(loadRegistry(config), 'tradovate')!;
+      const probed = await probeAndRecord(tradovate, { pool: db.pool, env: config.env, riskLimits: config.riskLimits, tokenCache: new TokenCache(), daemonId: DAEMON });
+      expect(probed.state.status).toBe('BLOCKED');
+      const before = tv.orders.length;
+      const { summary } = await botRun(config, { mode: 'paper', botName: 'paper-blocked-broker', iterations: 1, brokerSymbol: 'ESZ5' });
+      expect(summary).toMatchObject({ status: 'BLOCKED', reason_code: 'INTEGRATION_BLOCKED', exit_code: 2 });
+      expect(tv.orders).toHaveLength(before);
+      expect(ops(await eventsOf(summary))).toContain('tradovate:broker.place_order:BLOCKED:INTEGRATION_BLOCKED');
+    } finally {
+      await clearFaults(db.pool, 'tradovate');
     }
   });
 

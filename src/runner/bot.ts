@@ -475,6 +475,10 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
     const name = spec.probe.type as BrokerName;
     const live = liveHostReason(name, baseUrlOf(spec), env);
     if (live) return blocked(spec.name, 'BROKER_LIVE_HOST', `paper orders go to the broker's demo host only: ${live}`);
+    // fail-closed: never send an order through a broker the observatory has BLOCKED (a rejected
+    // key, an outage, a drill, never probed) — even in paper mode, where the gate only warns
+    if (status[spec.name] === 'BLOCKED')
+      return blocked(spec.name, 'INTEGRATION_BLOCKED', `${spec.name} is BLOCKED in the observatory (see \`observatory status\`): no order sent to a broker it cannot vouch for`);
     brokerClient ??= paperBroker(name, baseUrlOf(spec), env);
     const client = brokerClient;
     const traceId = newTraceId();

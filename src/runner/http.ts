@@ -80,6 +80,7 @@ export async function vendorRequest(call: VendorCall): Promise<VendorReply> {
     try {
       res = await fetch(request);
     } catch (err) {
+      throwIfCancelled(call);
       const v = classifyNetworkError(err, host, { signal: deadline.signal, timeoutMs: call.timeoutMs });
       throw new VendorError(v.outcome, `${call.what}: ${v.message ?? v.outcome}`);
     }
@@ -94,6 +95,7 @@ export async function vendorRequest(call: VendorCall): Promise<VendorReply> {
       text = await readText(res);
     } catch (err) {
       if (err instanceof VendorError) throw err;
+      throwIfCancelled(call);
       const v = classifyNetworkError(err, host, { signal: deadline.signal, timeoutMs: call.timeoutMs });
       throw new VendorError(v.outcome, `${call.what}: ${v.message ?? v.outcome} while reading the body`);
     }
@@ -102,6 +104,14 @@ export async function vendorRequest(call: VendorCall): Promise<VendorReply> {
     clearTimeout(timer);
     call.signal?.removeEventListener('abort', onAbort);
   }
+}
+
+/**
+ * The operator stopped the run (Ctrl-C, SIGTERM) in the middle of a call: that is not the
+ * vendor timing out, and its proof must not say so — reason CANCELLED, not UPSTREAM_TIMEOUT.
+ */
+function throwIfCancelled(call: VendorCall): void {
+  if (call.signal?.aborted) throw Object.assign(new Error(`${call.what}: cancelled by the operator before the reply`), { code: 'CANCELLED' });
 }
 
 async function readText(res: Response): Promise<string> {
