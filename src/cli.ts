@@ -10,6 +10,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, isObservatoryError, UsageError } from './core/errors.js';
 import { oneLine, redactString, registerSecretsFromEnv } from './core/redact.js';
 import { VERSION } from './core/version.js';
+import { MODES, type Mode } from './core/integrations/types.js';
 import type { CommandContext, GlobalOptions } from './commands/context.js';
 
 /** Commands whose failures must read as UNKNOWN (3), never as 0/1 — monitoring tools rely on it. */
@@ -101,7 +102,7 @@ Exit codes: 0 ok · 1 failure · 64 usage · 76 schema newer than this build · 
     });
 
   const modeOption = () =>
-    new Option('-m, --mode <mode>', 'trading mode whose requirements apply').choices(['live', 'paper', 'shadow']).default('live');
+    new Option('-m, --mode <mode>', 'trading mode whose requirements apply').choices([...MODES]).default('live');
 
   program
     .command('status')
@@ -330,14 +331,13 @@ export async function main(argv = process.argv): Promise<number> {
  */
 async function printUnknownJson(argv: string[], err: unknown): Promise<void> {
   if (!argv.includes('--json')) return;
-  const modes = ['live', 'paper', 'shadow'] as const;
   const valueOf = (long: string, short: string): string | undefined => {
     const i = argv.findIndex((a) => a === long || a === short);
     if (i >= 0) return argv[i + 1];
     return argv.find((a) => a.startsWith(`${long}=`))?.slice(long.length + 1);
   };
   const m = valueOf('--mode', '-m');
-  const mode = (modes as readonly string[]).includes(m ?? '') ? (m as (typeof modes)[number]) : 'live';
+  const mode = (MODES as readonly string[]).includes(m ?? '') ? (m as Mode) : 'live';
   const bot = valueOf('--bot', '-b');
   registerSecretsFromEnv(process.env);
   const { unknownAutonomy } = await import('./core/views.js');

@@ -425,7 +425,6 @@ function rng(seed: number) {
 }
 
 describe('nothing lost, nothing duplicated (review cases)', () => {
-  const tsx = join(ROOT, 'node_modules/.bin/tsx');
 
   it('a row the store refuses is dead-lettered alone — the rest of its batch is stored, and a spool holding it still replays', async () => {
     // a real database refusal (22023) for one marked row, as a constraint added later would give

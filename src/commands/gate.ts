@@ -6,11 +6,11 @@
 import type { CommandContext } from './context.js';
 import { openReadStore } from './context.js';
 import { registryFor } from './registry.js';
-import { autonomyView, unavailableBlocker, type AutonomyView } from '../core/views.js';
+import { autonomyView, unknownAutonomy, type AutonomyView } from '../core/views.js';
 import { exitCodeFor } from '../core/autonomy.js';
 import { botBlockers } from '../core/db/proof.js';
 import type { Mode, Registry } from '../core/integrations/types.js';
-import { newTraceId, isUuid } from '../core/trace.js';
+import { isUuid } from '../core/trace.js';
 import { badge, colorEnabled, makeChalk, printJson, printLine } from './output.js';
 import { UsageError } from '../core/errors.js';
 
@@ -59,8 +59,7 @@ export async function run(ctx: CommandContext, opts: GateOptions): Promise<numbe
       await store.close();
     }
   } catch (err) {
-    const traceId = newTraceId();
-    view = { success: false, trace_id: traceId, ts: new Date().toISOString(), mode: opts.mode, bot_id: opts.bot ?? null, global_status: 'UNKNOWN', blockers: [unavailableBlocker(err, traceId)], warnings: [], daemon: null };
+    view = unknownAutonomy(err, { mode: opts.mode, botId: opts.bot ?? null });
   }
   if (opts.json) printJson(view);
   else printVerdict(ctx, view);

@@ -21,7 +21,6 @@ import {
   MAX_FUTURE_SKEW_MS,
   NIL_UUID,
   type EventStatus,
-  type Provenance,
 } from './event-rules.js';
 export * from './event-rules.js';
 

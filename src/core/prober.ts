@@ -11,7 +11,7 @@ import { classifyStatus } from './integrations/probes/http.js';
 import { TokenCache } from './integrations/probes/context.js';
 import { applyProbe } from './status.js';
 import { activeFaults, type Fault } from './db/faults.js';
-import { dbNow, insertProbe, lockState, notifyState, upsertState } from './db/state.js';
+import { insertProbe, lockState, notifyState, upsertState } from './db/state.js';
 import { withTransaction } from './db/pool.js';
 import { newTraceId } from './trace.js';
 import { redactString } from './redact.js';
@@ -83,10 +83,9 @@ export async function probeAndRecord(spec: IntegrationSpec, deps: ProbeRunDeps):
   const result: ProbeResult = { ...result0, message: result0.message ? redactString(result0.message) : undefined };
   const connected = connectedOf(spec, deps.env);
   const state = await withTransaction(deps.pool, async (c) => {
-    const prev = await lockState(c, spec.name);
     // stamped on the database's clock, as readers measure ages (a skewed prober host cannot
     // make its probes look fresh for longer, or stale at once)
-    const now = await dbNow(c);
+    const { state: prev, now } = await lockState(c, spec.name);
     const next = applyProbe(spec, prev, result, { connected, now });
     await insertProbe(c, { integration: spec.name, probedAt: now, status: next.status, result, reasonCode: next.reasonCode, daemonId: deps.daemonId });
     await upsertState(c, next);

@@ -37,15 +37,11 @@ const MIN_SECRET_LEN = 4;
 const needles = new Set<string>();
 let needleList: string[] = [];
 
-/** Bumped whenever the registered secrets change: cached "this is safe" verdicts are dropped. */
-let generation = 0;
-
 function rebuild(): void {
   // longest first so a secret that contains another is replaced whole
   needleList = [...needles].sort((a, b) => b.length - a.length);
   // verdicts depend on the registered secrets
   redactCache.clear();
-  generation++;
 }
 
 function base64Needles(value: string): string[] {
@@ -182,21 +178,11 @@ export function redactString(input: string): string {
 
 /**
  * An identifier the sanitizer would change looks like a secret: writers refuse it rather than
- * store it. Identifiers repeat (a bot trades few symbols), so "safe" verdicts are memoized in a
- * small bounded set, emptied when full and whenever the registered secrets change.
+ * store it. (Identifiers are short, so redactString's own memo — cleared whenever the registered
+ * secrets change — makes repeats cheap.)
  */
-const safeIdentifiers = new Set<string>();
-let safeFor = -1;
 export function isSecretShaped(v: string | null | undefined): boolean {
-  if (safeFor !== generation) {
-    safeIdentifiers.clear();
-    safeFor = generation;
-  }
-  if (typeof v !== 'string' || safeIdentifiers.has(v)) return false;
-  if (redactString(v) !== v) return true;
-  if (safeIdentifiers.size >= 4096) safeIdentifiers.clear();
-  safeIdentifiers.add(v);
-  return false;
+  return typeof v === 'string' && redactString(v) !== v;
 }
 
 /** Metadata keys that are never stored or shown, whatever their value. */
@@ -258,7 +244,9 @@ export class MetadataRejected extends Error {
 
 // PostgreSQL's jsonb refuses NUL and unpaired UTF-16 surrogates: one such string would make
 // its whole batch fail forever (and a spool holding it never replay). Refuse it up front.
-const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const UNPAIRED_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const UNSTORABLE = new RegExp(`\\u0000|${UNPAIRED_SURROGATE.source}`);
+const UNPAIRED_SURROGATES = new RegExp(UNPAIRED_SURROGATE.source, 'g');
 function checkText(s: string, what: string): void {
   if (UNSTORABLE.test(s)) throw new MetadataRejected(`metadata holds ${what} with a NUL character or invalid Unicode (unpaired surrogate)`);
 }
@@ -311,7 +299,7 @@ export function oneLine(s: string, max = 300): string {
   const flat = s
     .replace(/\s+/g, ' ')
     .replace(/[\u0000-\u001f\u007f]/g, '')
-    .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD')
+    .replace(UNPAIRED_SURROGATES, '\uFFFD')
     .trim();
   if (flat.length <= max) return flat;
   // cut on a code point boundary: never leave half a surrogate pair behind

@@ -10,7 +10,7 @@
  * Files are named usage-<pid>-<n>.jsonl. A file left by a process that died (its pid is gone)
  * is an orphan: a live recorder in the same directory claims it (atomic rename) and replays it.
  */
-import { appendFileSync, closeSync, existsSync, fchmodSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, fchmodSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { rowToJson, validateBatch, type EventRow } from './events-schema.js';
@@ -95,7 +95,7 @@ export class Spool {
       fchmodSync(fd, 0o600); // an existing file keeps its mode on open: tighten it
       // a crash mid-append leaves a torn last line: start on a fresh line, or the first new row
       // would be glued to it and lost with it
-      const size = statSync(this.path).size;
+      const size = fstatSync(fd).size; // the file we opened, even if another writer took the path meanwhile
       const last = Buffer.alloc(1);
       if (size > 0 && readSync(fd, last, 0, 1, size - 1) === 1 && last[0] !== 0x0a) {
         writeSync(fd, '\n');

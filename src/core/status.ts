@@ -154,8 +154,6 @@ export function observedLatency(result: Pick<ProbeResult, 'outcome' | 'latencyMs
 
 /** How a held verdict's message starts while successes accumulate towards OK. */
 const RECOVERING = 'recovering:';
-/** Reader-side verdicts that replace the stored one (and its message). */
-const OVERRIDING: readonly string[] = ['MISSING_CREDENTIALS', 'NEVER_PROBED', 'PROBE_STALE'];
 
 /** Clock disagreement tolerated between a probe's stamp and the reader's "now" (both the DB clock). */
 const FUTURE_TOLERANCE_MS = 5_000;
@@ -237,8 +235,9 @@ export function effectiveState(
 /** The fix a reader prints for an effective state (null when OK). */
 export function fixForState(spec: IntegrationSpec, state: EffectiveState): string | null {
   if (!state.reasonCode) return null;
-  // the cause is gone and probes succeed again: the fix is to wait, not to redo the fix
-  if (state.reasonMessage?.startsWith(RECOVERING) && !OVERRIDING.includes(state.reasonCode))
+  // the cause is gone and probes succeed again: the fix is to wait, not to redo the fix (a
+  // reader-side verdict — missing credentials, stale — replaces the message, so it never matches)
+  if (state.reasonMessage?.startsWith(RECOVERING))
     return `Recovering: probes succeed again; OK after ${spec.successesBeforeOk} consecutive successes — no action needed if the cause is fixed`;
   return fixFor(spec, state.reasonCode, { missingEnv: state.missingEnv });
 }

@@ -31,7 +31,6 @@ import { REASON_CODE_RE, validateBatch, type EventInput, type EventIssue, type E
 import { createLogger, type Logger } from './log.js';
 import { oneLine, passwordOfUrl, redactString, registerSecret, registerSecretsFromEnv, sanitizeError } from './redact.js';
 import { defaultSpoolPath, DEFAULT_MAX_SPOOL_BYTES, keepUnreadable, readSpoolFile, releaseHeld, removeFile, rewriteSpoolFile, Spool } from './spool.js';
-import { newEventId } from './trace.js';
 
 /** A bad event: the caller's bug. Lists every problem by field; never echoes values. */
 export class EventValidationError extends ObservatoryError {

@@ -134,7 +134,7 @@ export interface SystemStatusView {
 export type BotBlockersFn = (pool: pg.Pool, botId: string, mode: Mode) => Promise<Blocker[]>;
 
 /** The gate for one mode over an already-read snapshot (several modes need only one read). */
-export function gateFrom(registry: Registry, config: Config, snap: HealthSnapshot, mode: Mode, traceId: string, botBlockers: Blocker[] = []) {
+export function gateFrom(registry: Registry, snap: HealthSnapshot, mode: Mode, traceId: string, botBlockers: Blocker[] = []) {
   return evaluateGate({
     mode,
     registry,
@@ -194,14 +194,6 @@ export function unknownAutonomy(err: unknown, opts: { mode: Mode; botId: string 
   };
 }
 
-/** What a view says when the store cannot be read: UNKNOWN with STATUS_UNAVAILABLE, no data. */
-function unavailable(err: unknown, traceId: string, mode: Mode) {
-  return {
-    envelope: { success: false, trace_id: traceId, ts: new Date().toISOString(), mode, daemon: null },
-    gate: { global_status: 'UNKNOWN' as GateStatus, blockers: [unavailableBlocker(err, traceId)], warnings: [] as Blocker[] },
-  };
-}
-
 export async function autonomyView(
   pool: pg.Pool,
   registry: Registry,
@@ -213,7 +205,7 @@ export async function autonomyView(
     const snap = await readHealth(pool, registry, config);
     // every blocker carries a trace_id; a bot blocker without its own gets the evaluation's
     const bot = opts.botId && opts.botBlockers ? (await opts.botBlockers(pool, opts.botId, opts.mode)).map((b) => ({ ...b, trace_id: b.trace_id ?? traceId })) : [];
-    const g = gateFrom(registry, config, snap, opts.mode, traceId, bot);
+    const g = gateFrom(registry, snap, opts.mode, traceId, bot);
     return {
       success: true,
       trace_id: traceId,
@@ -226,8 +218,7 @@ export async function autonomyView(
       daemon: snap.daemon,
     };
   } catch (err) {
-    const u = unavailable(err, traceId, opts.mode);
-    return { ...u.envelope, bot_id: opts.botId ?? null, ...u.gate };
+    return unknownAutonomy(err, { mode: opts.mode, botId: opts.botId ?? null, traceId });
   }
 }
 
@@ -235,21 +226,25 @@ export async function autonomyView(
 export async function systemStatusView(pool: pg.Pool, registry: Registry, config: Config, opts: { mode: Mode; traceId?: string }): Promise<SystemStatusView> {
   const traceId = opts.traceId ?? newTraceId();
   try {
-    const snap = await readHealth(pool, registry, config);
-    const g = gateFrom(registry, config, snap, opts.mode, traceId);
-    return {
-      success: true,
-      trace_id: traceId,
-      ts: snap.ts.toISOString(),
-      mode: opts.mode,
-      integrations: integrationRows(registry, snap, opts.mode),
-      autonomy: { global_status: g.global_status, blockers: g.blockers, warnings: g.warnings },
-      daemon: snap.daemon,
-    };
+    return statusFrom(registry, config, await readHealth(pool, registry, config), opts.mode, traceId);
   } catch (err) {
-    const u = unavailable(err, traceId, opts.mode);
-    return { ...u.envelope, integrations: [], autonomy: u.gate };
+    const u = unknownAutonomy(err, { mode: opts.mode, botId: null, traceId });
+    return { success: false, trace_id: traceId, ts: u.ts, mode: opts.mode, integrations: [], autonomy: { global_status: u.global_status, blockers: u.blockers, warnings: u.warnings }, daemon: null };
   }
+}
+
+/** The status view of a snapshot already read (the TUI reads it itself, to see a failure's own cause). */
+export function statusFrom(registry: Registry, config: Config, snap: HealthSnapshot, mode: Mode, traceId: string = newTraceId()): SystemStatusView {
+  const g = gateFrom(registry, snap, mode, traceId);
+  return {
+    success: true,
+    trace_id: traceId,
+    ts: snap.ts.toISOString(),
+    mode,
+    integrations: integrationRows(registry, snap, mode),
+    autonomy: { global_status: g.global_status, blockers: g.blockers, warnings: g.warnings },
+    daemon: snap.daemon,
+  };
 }
 
 // ─── Panels B and C, and the integration drawer ─────────────────────────────────────

@@ -10,7 +10,8 @@ import type { DaemonContext, DaemonService } from './daemon.js';
 import type { Mode, Registry } from '../core/integrations/types.js';
 import { MODES } from '../core/integrations/types.js';
 import { ConfigError, ExitCode, ObservatoryError, StoreUnavailableError, UsageError } from '../core/errors.js';
-import { asStoreError, classifyPgError, isRetryable } from '../core/db/errors.js';
+import { asStoreError, classifyPgError } from '../core/db/errors.js';
+import { isLoopback } from '../core/loopback.js';
 import { redactDeep, sanitizeError } from '../core/redact.js';
 import { newTraceId, parseTraceparent, isUuid } from '../core/trace.js';
 import { autonomyView, systemStatusView, type BotBlockersFn } from '../core/views.js';
@@ -20,10 +21,6 @@ declare module 'fastify' {
   interface FastifyRequest {
     traceId: string;
   }
-}
-
-export function isLoopback(bind: string): boolean {
-  return bind === 'localhost' || bind === '::1' || /^127\./.test(bind);
 }
 
 function tokenMatches(header: string | undefined, token: string): boolean {
@@ -154,8 +151,10 @@ export class HttpService implements DaemonService {
     app.setErrorHandler((err: { statusCode?: number; code?: string; message?: string }, req, reply) => {
       // every route, one answer: a store that cannot be read is a retryable 503 (fail closed, like
       // the status routes), a bad filter a 400 naming it — never a bare 500
-      if (err instanceof StoreUnavailableError || isRetryable(err)) {
-        const e = sanitizeError(asStoreError(err), 'STATUS_UNAVAILABLE');
+      // classified first, so a raw driver error (no schema, missing database, refused) counts too
+      const typed = asStoreError(err, ctx.store.url);
+      if (typed instanceof StoreUnavailableError) {
+        const e = sanitizeError(typed, 'STATUS_UNAVAILABLE');
         return void reply.code(503).send({ success: false, trace_id: req.traceId, error: { code: 'STATUS_UNAVAILABLE', message: `status store unreachable: ${e.message}` } });
       }
       if (err instanceof UsageError || classifyPgError(err) === 'invalid_input')

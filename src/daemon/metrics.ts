@@ -48,7 +48,7 @@ export function buildMetrics(ctx: DaemonContext, registry: Registry) {
       }
       const traceId = newTraceId();
       for (const mode of MODES) {
-        const g = snap ? gateFrom(registry, ctx.config, snap, mode, traceId) : { global_status: 'UNKNOWN', blockers: [null] };
+        const g = snap ? gateFrom(registry, snap, mode, traceId) : { global_status: 'UNKNOWN', blockers: [null] };
         for (const s of [...STATUSES, 'UNKNOWN']) autonomy.set({ mode, status: s }, g.global_status === s ? 1 : 0);
         blockers.set({ mode }, g.blockers.length);
       }

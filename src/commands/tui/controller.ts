@@ -16,13 +16,14 @@ import pg from 'pg';
 import { searchBots } from '../../core/db/bots.js';
 import type { Config } from '../../core/config.js';
 import type { Mode, Registry, Status } from '../../core/integrations/types.js';
-import { botProofView, botsView, integrationEventsView, systemStatusView, type SystemStatusView } from '../../core/views.js';
+import { botProofView, botsView, integrationEventsView, readHealth, statusFrom, type SystemStatusView } from '../../core/views.js';
 import { STATE_CHANNEL, type ProbeRow } from '../../core/db/state.js';
 import { EVENTS_CHANNEL, type EventView } from '../../core/db/usage-events.js';
 import type { BotProof } from '../../core/db/proof.js';
 import { catalogView, type CatalogView } from '../../core/catalog.js';
 import { oneLine, redactString, sanitizeError } from '../../core/redact.js';
 import { asStoreError } from '../../core/db/errors.js';
+import { isObservatoryError, StoreUnavailableError } from '../../core/errors.js';
 
 export type PanelId = 'integrations' | 'proof' | 'catalog' | 'gate';
 export const PANELS: readonly PanelId[] = ['integrations', 'proof', 'catalog', 'gate'];
@@ -223,9 +224,9 @@ export class TuiController {
       const typed = asStoreError(err, this.store?.url ?? this.deps.config.databaseUrl);
       const e = sanitizeError(typed, 'STATUS_UNAVAILABLE');
       // the store's own errors say STATUS_UNAVAILABLE already; Postgres' SQLSTATE codes (3D000…) help
-      const message = oneLine(redactString(e.code === 'STATUS_UNAVAILABLE' ? e.message : `${e.message} (${e.code})`), 300).replace(/^status store unreachable: /, '');
-      const hint = (typed as { hint?: unknown }).hint;
-      const fix = typeof hint === 'string' && hint ? oneLine(redactString(hint), 200) : null;
+      // sanitizeError's message is one redacted line already; SQLSTATE codes (3D000…) help
+      const message = typed instanceof StoreUnavailableError ? e.message : `${e.message} (${e.code})`;
+      const fix = isObservatoryError(typed) && typed.hint ? oneLine(redactString(typed.hint), 200) : null;
       // fail closed: drop everything read before; the screen shows UNKNOWN and this message
       this.emit({
         status: null,
@@ -255,12 +256,9 @@ export class TuiController {
       this.emit({ where: this.store.describe });
     }
     const { pool } = this.store;
-    const status = await systemStatusView(pool, this.deps.registry, this.deps.config, { mode: req.mode });
-    // the view turns a read failure into UNKNOWN; for the screen that is an outage like any other
-    if (!status.success) {
-      const b = status.autonomy.blockers[0];
-      throw Object.assign(new Error(b?.message ?? 'status store unreachable'), { hint: b?.fix });
-    }
+    // read here, not through systemStatusView: a failure must reach the catch as itself, so the
+    // outage banner can name its cause and that cause's fix
+    const status = statusFrom(this.deps.registry, this.deps.config, await readHealth(pool, this.deps.registry, this.deps.config), req.mode);
     const statusByName: Record<string, Status> = Object.fromEntries(status.integrations.map((i) => [i.name, i.status]));
     const [proof, catalog, drawer, botChoices] = await Promise.all([
       req.panel === 'proof' ? loadProof(pool, req.botId) : null,

@@ -68,19 +68,20 @@ export function toStoreError(err: unknown, url: string | undefined): Observatory
   const kind = classifyPgError(err);
   const e = err as { code?: string; message?: string };
   const what = oneLine(redactString(`${e?.code ? e.code + ': ' : ''}${e?.message ?? String(err)}`), 200);
-  const target = describeTarget(url);
+  // " at host:port/db" when the caller knows the URL; readers that do not just leave it out
+  const at = url ? ` at ${describeTarget(url)}` : '';
   switch (kind) {
     case 'unavailable':
-      return new StoreUnavailableError(`cannot reach the status store at ${target} (${what})`, {
+      return new StoreUnavailableError(`cannot reach the status store${at} (${what})`, {
         hint: STORE_UNREACHABLE_FIX,
         cause: err,
       });
     case 'auth':
-      return new StoreUnavailableError(`the status store at ${target} rejected the credentials`, { hint: 'check the user and password in DATABASE_URL', cause: err });
+      return new StoreUnavailableError(`the status store${at} rejected the credentials`, { hint: 'check the user and password in DATABASE_URL', cause: err });
     case 'missing_database':
-      return new StoreUnavailableError(`the database at ${target} does not exist`, { hint: 'create it, or fix the database name in DATABASE_URL', cause: err });
+      return new StoreUnavailableError(`the database${at} does not exist`, { hint: 'create it, or fix the database name in DATABASE_URL', cause: err });
     case 'schema_missing':
-      return new StoreUnavailableError(`the status store at ${target} has no observatory schema`, { hint: 'run `observatory migrate` (or `observatory up`)', cause: err });
+      return new StoreUnavailableError(`the status store${at} has no observatory schema`, { hint: 'run `observatory migrate` (or `observatory up`)', cause: err });
     default:
       return new ObservatoryError('DB_ERROR', `status store error: ${what}`, { cause: err });
   }

@@ -18,7 +18,6 @@
 import type pg from 'pg';
 import { UsageError } from '../errors.js';
 import type { Blocker } from '../integrations/types.js';
-import { NIL_UUID } from '../event-rules.js';
 import { lastRun, runningRunsWithStaleHeartbeat, unresolvedBadRun, type RunView } from './runs.js';
 import type { Mode } from '../integrations/types.js';
 import { isUuid } from '../trace.js';

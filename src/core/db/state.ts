@@ -53,9 +53,10 @@ export async function dbNow(db: pg.Pool | pg.PoolClient): Promise<Date> {
 }
 
 /** Reads one state row and locks it until the transaction ends (serialises writers per integration). */
-export async function lockState(c: pg.PoolClient, integration: string): Promise<IntegrationState | undefined> {
-  const { rows } = await c.query<StateRow>('select * from integration_state where integration = $1 for update', [integration]);
-  return rows[0] ? fromRow(rows[0]) : undefined;
+export async function lockState(c: pg.PoolClient, integration: string): Promise<{ state: IntegrationState | undefined; now: Date }> {
+  // the database's clock in the same read (probes are stamped on it); a first probe has no row to carry it
+  const { rows } = await c.query<StateRow & { db_now: Date }>('select *, clock_timestamp() as db_now from integration_state where integration = $1 for update', [integration]);
+  return rows[0] ? { state: fromRow(rows[0]), now: rows[0].db_now } : { state: undefined, now: await dbNow(c) };
 }
 
 export async function upsertState(c: pg.PoolClient, s: IntegrationState): Promise<void> {

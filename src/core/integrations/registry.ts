@@ -32,6 +32,7 @@ import type * as Z from 'zod';
 import { lazySchema } from '../lazy-zod.js';
 import type { Config, FileCheck } from '../config.js';
 import { rememberValid } from '../config-trust.js';
+import { isLoopback } from '../loopback.js';
 import { ConfigError } from '../errors.js';
 import { isSecretEnvName, redactString, registerSecret } from '../redact.js';
 import {
@@ -321,7 +322,7 @@ function checkUrl(s: string, err: () => ConfigError): string {
 /** Credentials travel only over TLS, or to this host (local stand-ins, a sidecar proxy). */
 function credentialSafe(url: string): boolean {
   const u = new URL(url);
-  return u.protocol === 'https:' || ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname);
+  return u.protocol === 'https:' || isLoopback(u.hostname);
 }
 const CLEARTEXT = 'expected an https URL: credentials are sent to it (plain http only to a loopback address)';
 
