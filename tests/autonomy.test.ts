@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { evaluateGate, exitCodeFor, type GateInput } from '../src/core/autonomy.js';
 import { applyProbe, effectiveState } from '../src/core/status.js';
-import { getSpec, loadRegistry } from '../src/core/integrations/registry.js';
-import type { Blocker, IntegrationState, Mode, ProbeOutcome, Registry } from '../src/core/integrations/types.js';
+import { getSpec, loadRegistry } from '../src/core/vendors/registry.js';
+import type { Blocker, IntegrationState, Mode, ProbeOutcome, Registry } from '../src/core/types.js';
 
 const NOW = new Date('2025-01-06T14:00:00Z');
 const GATE_TRACE = 'a'.repeat(32);

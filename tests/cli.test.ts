@@ -88,7 +88,8 @@ describe('observatory CLI basics', () => {
     mkdirSync(join(dir, 'bin'));
     mkdirSync(join(dir, 'dist'));
     copyFileSync(BIN, join(dir, 'bin', 'observatory'));
-    writeFileSync(join(dir, 'dist', 'cli.js'), 'export { NOPE } from "./missing.js";\n');
+    mkdirSync(join(dir, 'dist', 'cli'));
+    writeFileSync(join(dir, 'dist', 'cli', 'index.js'), 'export { NOPE } from "./missing.js";\n');
     const run = (args: string[]) => execa(process.execPath, [join(dir, 'bin', 'observatory'), ...args], { reject: false, env: baseEnv() });
     const g = await run(['gate', 'check', '--strict']);
     expect(g.exitCode).toBe(3);

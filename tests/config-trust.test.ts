@@ -7,7 +7,7 @@ import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../src/core/config.js';
-import { loadRegistry } from '../src/core/integrations/registry.js';
+import { loadRegistry } from '../src/core/vendors/registry.js';
 import { configDigest } from '../src/core/config-trust.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'obs-trust-'));

@@ -3,7 +3,7 @@
  * 401, expiry, and the in-band failures of each login protocol.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { runProbe, TokenCache, TOKEN_REFRESH_MARGIN_MS, IRONBEAM_DEFAULT_TTL_MS } from '../src/core/integrations/probes/index.js';
+import { runProbe, TokenCache, TOKEN_REFRESH_MARGIN_MS, IRONBEAM_DEFAULT_TTL_MS } from '../src/core/vendors/probes/index.js';
 import type { Standin } from './standins/server.js';
 import * as vendors from './standins/vendors.js';
 import { canaryEnv, makeCtx, makeSpec } from './standins/fixtures.js';

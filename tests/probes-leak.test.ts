@@ -6,8 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerSecretsFromEnv } from '../src/core/redact.js';
-import { runProbe, TokenCache } from '../src/core/integrations/probes/index.js';
-import type { ProbeDef, ProbeResult } from '../src/core/integrations/types.js';
+import { runProbe, TokenCache } from '../src/core/vendors/probes/index.js';
+import type { ProbeDef, ProbeResult } from '../src/core/types.js';
 import type { Mode, Standin } from './standins/server.js';
 import * as vendors from './standins/vendors.js';
 import { canaryEnv, findLeaks, makeCtx, makeSpec } from './standins/fixtures.js';

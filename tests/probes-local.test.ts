@@ -6,8 +6,8 @@
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { checkRiskLimits, runProbe, RISK_NOT_CONFIGURED } from '../src/core/integrations/probes/index.js';
-import type { ProbeDef } from '../src/core/integrations/types.js';
+import { checkRiskLimits, runProbe, RISK_NOT_CONFIGURED } from '../src/core/vendors/probes/index.js';
+import type { ProbeDef } from '../src/core/types.js';
 import { freshDatabase, type TestDb } from './helpers/db.js';
 import { closedPortUrl, type Standin } from './standins/server.js';
 import * as vendors from './standins/vendors.js';

@@ -3,8 +3,8 @@
  * refused, slow, malformed, redirect, missing credentials, traceparent.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { runProbe } from '../src/core/integrations/probes/index.js';
-import type { ProbeDef } from '../src/core/integrations/types.js';
+import { runProbe } from '../src/core/vendors/probes/index.js';
+import type { ProbeDef } from '../src/core/types.js';
 import { closedPortUrl, type Standin } from './standins/server.js';
 import * as vendors from './standins/vendors.js';
 import { canaryEnv, makeCtx, makeSpec, TEST_TIMEOUT_MS } from './standins/fixtures.js';

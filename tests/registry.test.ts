@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { BUILTIN_NAMES, connectedOf, fixFor, getSpec, headerEnvVars, loadRegistry, missingEnv, requirementOf } from '../src/core/integrations/registry.js';
+import { BUILTIN_NAMES, connectedOf, fixFor, getSpec, headerEnvVars, loadRegistry, missingEnv, requirementOf } from '../src/core/vendors/registry.js';
 import { ConfigError, ExitCode } from '../src/core/errors.js';
 import { _resetSecretsForTest, REDACTED, redactString } from '../src/core/redact.js';
-import type { IntegrationSpec, Registry } from '../src/core/integrations/types.js';
+import type { IntegrationSpec, Registry } from '../src/core/types.js';
 
 const load = (integrations: Record<string, Record<string, unknown>> = {}, env: NodeJS.ProcessEnv = {}) => loadRegistry({ integrations, env });
 const spec = (r: Registry, name: string): IntegrationSpec => {

@@ -13,11 +13,11 @@ import { canaryEnv, findLeaks } from './standins/fixtures.js';
 import type { Standin } from './standins/server.js';
 import { databentoData, ironbeamPaper, openaiData, polygonData, tradovatePaper, type PaperOrders } from './standins/trading-data.js';
 import { loadConfig, type Config } from '../src/core/config.js';
-import { getSpec, loadRegistry } from '../src/core/integrations/registry.js';
+import { getSpec, loadRegistry } from '../src/core/vendors/registry.js';
 import { probeAndRecord } from '../src/core/prober.js';
-import { TokenCache } from '../src/core/integrations/probes/index.js';
+import { TokenCache } from '../src/core/vendors/probes/index.js';
 import { markStopped, writeHeartbeat } from '../src/core/db/heartbeats.js';
-import { createUsageRecorder } from '../src/core/usage.js';
+import { createUsageRecorder } from '../src/sdk/usage.js';
 import { createLogger } from '../src/core/log.js';
 import { listEvents, listSightings, type EventView } from '../src/core/db/usage-events.js';
 import { botBlockers, botProof } from '../src/core/db/proof.js';
@@ -364,7 +364,7 @@ describe('fail-closed', () => {
   });
 });
 
-describe('observatory bot run (src/commands/bot.ts)', () => {
+describe('observatory bot run (src/cli/bot.ts)', () => {
   it('runs through the command with a CommandContext and prints the JSON summary', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'obs-botcmd-'));
     const configPath = join(dir, 'observatory.json');
@@ -382,10 +382,10 @@ describe('observatory bot run (src/commands/bot.ts)', () => {
     try {
       for (const k of Object.keys(process.env)) if (/^(DATABENTO|POLYGON|OPENAI|TRADOVATE|IRONBEAM|OBSERVATORY)_/.test(k)) delete process.env[k];
       Object.assign(process.env, { DATABASE_URL: db.url, OBSERVATORY_HOME: dir, LOG_LEVEL: 'silent', ...polygonEnv() });
-      const { makeContext } = await import('../src/commands/context.js');
+      const { makeContext } = await import('../src/cli/context.js');
       const ctx = makeContext({ config: configPath });
       await healthy({ ...ctx.config }, ['postgres', 'polygon', 'risk_engine']);
-      const { run } = await import('../src/commands/bot.js');
+      const { run } = await import('../src/cli/bot.js');
       const code = await run(ctx, { mode: 'shadow', botName: 'cmd-shadow', iterations: '2', intervalMs: '0', json: true });
       expect(code).toBe(0);
       const stdout = written.filter((w) => w.trimStart().startsWith('{')).join('');

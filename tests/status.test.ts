@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { applyProbe, effectiveState, fixForState, STATUS_RULES } from '../src/core/status.js';
-import { getSpec, loadRegistry } from '../src/core/integrations/registry.js';
-import type { IntegrationSpec, IntegrationState, ProbeOutcome, ProbeResult } from '../src/core/integrations/types.js';
-import { REASON_CODES } from '../src/core/integrations/types.js';
+import { getSpec, loadRegistry } from '../src/core/vendors/registry.js';
+import type { IntegrationSpec, IntegrationState, ProbeOutcome, ProbeResult } from '../src/core/types.js';
+import { REASON_CODES } from '../src/core/types.js';
 
 const registry = loadRegistry({ integrations: {}, env: {} });
 const databento = getSpec(registry, 'databento')!;

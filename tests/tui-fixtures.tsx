@@ -14,11 +14,11 @@ import { writeHeartbeat } from '../src/core/db/heartbeats.js';
 import { validateBatch, type EventInput } from '../src/core/events-schema.js';
 import { withTransaction } from '../src/core/db/pool.js';
 import { loadConfig, type Config } from '../src/core/config.js';
-import { loadRegistry } from '../src/core/integrations/registry.js';
+import { loadRegistry } from '../src/core/vendors/registry.js';
 import { newTraceId } from '../src/core/trace.js';
-import type { ProbeOutcome, Status } from '../src/core/integrations/types.js';
-import { TuiController, type StoreHandle, type ViewRequest } from '../src/commands/tui/controller.js';
-import { App } from '../src/commands/tui/App.js';
+import type { ProbeOutcome, Status } from '../src/core/types.js';
+import { TuiController, type StoreHandle, type ViewRequest } from '../src/tui/controller.js';
+import { App } from '../src/tui/App.js';
 import { waitFor as sharedWaitFor } from './helpers/wait.js';
 
 export const plain = (frame: string | undefined): string => stripAnsi(frame ?? '');

@@ -15,11 +15,11 @@ import pg from 'pg';
 import { freshDatabase, type TestDb } from './helpers/db.js';
 import { events, KEY, mount, plain, poolStore, seedWorld, testConfig, writeState, type Mounted, type Seeded } from './tui-fixtures.js';
 import { canaryEnv, findLeaks } from './standins/fixtures.js';
-import { run } from '../src/commands/tui.js';
+import { run } from '../src/cli/tui.js';
 import { createLogger } from '../src/core/log.js';
-import type { StoreHandle } from '../src/commands/tui/controller.js';
+import type { StoreHandle } from '../src/tui/controller.js';
 import type { Config } from '../src/core/config.js';
-import type { CommandContext } from '../src/commands/context.js';
+import type { CommandContext } from '../src/cli/context.js';
 
 let db: TestDb;
 let world: Seeded;

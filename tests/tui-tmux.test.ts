@@ -76,7 +76,7 @@ async function startDaemon(): Promise<{ proc: ResultPromise }> {
 
 beforeAll(async () => {
   if (!hasTmux) return;
-  expect(existsSync(join(ROOT, 'dist', 'commands', 'tui.js')), 'dist/ has no tui: run `npm run build` first').toBe(true);
+  expect(existsSync(join(ROOT, 'dist', 'cli', 'tui.js')), 'dist/ has no tui: run `npm run build` first').toBe(true);
   db = await freshDatabase();
   // every credential a canary, served by stand-ins; databento is left unconfigured so that
   // polygon alone carries paper's market-data requirement (a polygon fault then blocks paper)

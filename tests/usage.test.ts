@@ -13,8 +13,8 @@ import { execa } from 'execa';
 import pg from 'pg';
 import { freshDatabase, type TestDb } from './helpers/db.js';
 import { ROOT } from './helpers/cli.js';
-import { createUsageRecorder, EventValidationError, reasonCodeOf, SpoolFullError, type UsageRecorder } from '../src/core/usage.js';
-import { readSpoolFile, releaseHeld, Spool } from '../src/core/spool.js';
+import { createUsageRecorder, EventValidationError, reasonCodeOf, SpoolFullError, type UsageRecorder } from '../src/sdk/usage.js';
+import { readSpoolFile, releaseHeld, Spool } from '../src/sdk/spool.js';
 import { insertEvents, listEvents } from '../src/core/db/usage-events.js';
 import { lastRun, runningRunsWithStaleHeartbeat } from '../src/core/db/runs.js';
 import { rowToJson, validateBatch, type EventRow } from '../src/core/events-schema.js';
@@ -365,7 +365,7 @@ describe('store outages', () => {
     const bot = randomUUID();
     writeFileSync(
       script,
-      `import { createUsageRecorder } from ${JSON.stringify(join(ROOT, 'src/core/usage.ts'))};
+      `import { createUsageRecorder } from ${JSON.stringify(join(ROOT, 'src/sdk/usage.ts'))};
        const usage = createUsageRecorder({ databaseUrl: process.env.DB, batchSize: 1000, flushIntervalMs: 60000, botId: ${JSON.stringify(bot)} });
        const ids = [];
        for (let i = 0; i < 12; i++) ids.push(usage.record({ integration: 'polygon', operation: 'marketdata.bars', status: 'OK', records: 1 }).id);
@@ -509,7 +509,7 @@ describe('nothing lost, nothing duplicated (review cases)', () => {
     const script = join(dir, 'bot.mjs');
     writeFileSync(
       script,
-      `import { createUsageRecorder } from ${JSON.stringify(join(ROOT, 'dist/core/usage.js'))};
+      `import { createUsageRecorder } from ${JSON.stringify(join(ROOT, 'dist/sdk/usage.js'))};
        const usage = createUsageRecorder({ databaseUrl: process.env.DB, batchSize: 100, flushIntervalMs: 60000, maxPendingEvents: 100000 });
        const ids = [];
        for (let i = 0; i < 3000; i++) ids.push(usage.record({ integration: 'polygon', operation: 'marketdata.bars', status: 'OK', records: 1 }).id);

@@ -13,9 +13,9 @@
  *    would leave `--strict` permanently failing (e.g. tradovate unset while ironbeam trades).
  */
 import { ExitCode, STORE_UNREACHABLE_FIX } from './errors.js';
-import { fixFor } from './integrations/registry.js';
+import { fixFor } from './vendors/registry.js';
 import { neverProbedState, type EffectiveState } from './status.js';
-import type { Blocker, GateStatus, IntegrationSpec, IntegrationState, Mode, ReasonCode, Registry } from './integrations/types.js';
+import type { Blocker, GateStatus, IntegrationSpec, IntegrationState, Mode, ReasonCode, Registry } from './types.js';
 
 export interface GateInput {
   mode: Mode;

@@ -12,7 +12,7 @@
  */
 import type pg from 'pg';
 import { listSightings, type SightingView } from './db/usage-events.js';
-import type { Status } from './integrations/types.js';
+import type { Status } from './types.js';
 
 export type VariableType = 'number' | 'bool' | 'string';
 export const VARIABLE_GROUPS = ['market_data', 'order_execution', 'risk', 'ai'] as const;

@@ -23,7 +23,7 @@ const KEEP = 16;
 
 // the modules whose schemas judge a config file, as built (.js) or run from source (.ts, tests)
 const EXT = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-const SCHEMA_SOURCES = [`./config${EXT}`, `./integrations/registry${EXT}`, `./integrations/types${EXT}`].map((p) => fileURLToPath(new URL(p, import.meta.url)));
+const SCHEMA_SOURCES = [`./config${EXT}`, `./vendors/registry${EXT}`, `./types${EXT}`].map((p) => fileURLToPath(new URL(p, import.meta.url)));
 
 function dir(home: string): string {
   return join(home, 'cache', 'valid-config');

@@ -4,11 +4,11 @@
  * transaction. Shared by the daemon's scheduler and `observatory probe`.
  */
 import type pg from 'pg';
-import type { IntegrationSpec, IntegrationState, ProbeResult, Registry } from './integrations/types.js';
-import { connectedOf } from './integrations/registry.js';
-import { runProbe } from './integrations/probes/index.js';
-import { classifyStatus } from './integrations/probes/http.js';
-import { TokenCache } from './integrations/probes/context.js';
+import type { IntegrationSpec, IntegrationState, ProbeResult, Registry } from './types.js';
+import { connectedOf } from './vendors/registry.js';
+import { runProbe } from './vendors/probes/index.js';
+import { classifyStatus } from './vendors/probes/http.js';
+import { TokenCache } from './vendors/probes/context.js';
 import { applyProbe } from './status.js';
 import { activeFaults, type Fault } from './db/faults.js';
 import { insertProbe, lockState, notifyState, upsertState } from './db/state.js';

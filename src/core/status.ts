@@ -6,8 +6,8 @@
  *  - effectiveState: what every reader shows; overlays what a stored row cannot know by itself
  *    (credentials missing now, never probed, probe too old). Never OK without a probe row.
  */
-import { fixFor, missingEnv as missingEnvOf } from './integrations/registry.js';
-import type { IntegrationSpec, IntegrationState, ProbeOutcome, ProbeResult, ReasonCode, Status } from './integrations/types.js';
+import { fixFor, missingEnv as missingEnvOf } from './vendors/registry.js';
+import type { IntegrationSpec, IntegrationState, ProbeOutcome, ProbeResult, ReasonCode, Status } from './types.js';
 
 /** The rule table as data (README / --help render it; tests walk it). Order = precedence. */
 export const STATUS_RULES: ReadonlyArray<{ condition: string; status: Status; reasonCode: ReasonCode | null }> = [

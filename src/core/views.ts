@@ -5,8 +5,8 @@
  */
 import type pg from 'pg';
 import type { Config } from './config.js';
-import type { Blocker, GateStatus, IntegrationState, Mode, Registry, Status } from './integrations/types.js';
-import { connectedOf, requirementOf } from './integrations/registry.js';
+import type { Blocker, GateStatus, IntegrationState, Mode, Registry, Status } from './types.js';
+import { connectedOf, requirementOf } from './vendors/registry.js';
 import { effectiveState } from './status.js';
 import { evaluateGate } from './autonomy.js';
 import { getStates, recentProbes, type ProbeRow } from './db/state.js';

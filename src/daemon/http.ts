@@ -7,8 +7,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { DaemonContext, DaemonService } from './daemon.js';
-import type { Mode, Registry } from '../core/integrations/types.js';
-import { MODES } from '../core/integrations/types.js';
+import type { Mode, Registry } from '../core/types.js';
+import { MODES } from '../core/types.js';
 import { ConfigError, ExitCode, ObservatoryError, StoreUnavailableError, UsageError } from '../core/errors.js';
 import { asStoreError, classifyPgError } from '../core/db/errors.js';
 import { isLoopback } from '../core/loopback.js';

@@ -4,8 +4,8 @@
  */
 import client from 'prom-client';
 import type { DaemonContext } from './daemon.js';
-import type { Registry } from '../core/integrations/types.js';
-import { MODES, STATUSES } from '../core/integrations/types.js';
+import type { Registry } from '../core/types.js';
+import { MODES, STATUSES } from '../core/types.js';
 import { gateFrom, integrationRows, readHealth, type HealthSnapshot } from '../core/views.js';
 import { newTraceId } from '../core/trace.js';
 import { redactString } from '../core/redact.js';

@@ -6,8 +6,8 @@
  */
 import cron, { type ScheduledTask } from 'node-cron';
 import type { DaemonContext, DaemonService } from './daemon.js';
-import type { IntegrationSpec, Registry } from '../core/integrations/types.js';
-import { TokenCache } from '../core/integrations/probes/context.js';
+import type { IntegrationSpec, Registry } from '../core/types.js';
+import { TokenCache } from '../core/vendors/probes/context.js';
 import { probeAndRecord } from '../core/prober.js';
 import { toStoreError } from '../core/db/errors.js';
 import { ConfigError } from '../core/errors.js';

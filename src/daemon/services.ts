@@ -1,6 +1,6 @@
 import type { Config } from '../core/config.js';
 import type { DaemonService } from './daemon.js';
-import { loadRegistry } from '../core/integrations/registry.js';
+import { loadRegistry } from '../core/vendors/registry.js';
 import { LeaderService } from './leader.js';
 import { ProbeScheduler } from './scheduler.js';
 import { RankingService } from './ranking.js';

@@ -17,8 +17,8 @@
  * Tokens and account ids live in this object for the run only, never in an event or a line.
  * A fill is reported only when the broker lists one for the order: nothing is ever inferred.
  */
-import { envValue } from '../core/integrations/probes/http.js';
-import { TRADOVATE_APP_ID, TRADOVATE_APP_VERSION } from '../core/integrations/probes/index.js';
+import { envValue } from '../core/vendors/probes/http.js';
+import { TRADOVATE_APP_ID, TRADOVATE_APP_VERSION } from '../core/vendors/probes/index.js';
 import type { Side } from './features.js';
 import { badShape, finite, isObject, joinUrl, parseJson, vendorRequest, VendorError, type VendorCall } from './http.js';
 

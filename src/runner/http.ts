@@ -8,7 +8,7 @@
  * Reuses the probes' helpers (joinUrl, hostOf, classifyStatus, classifyNetworkError) so the
  * runner and the prober classify a vendor's answer the same way.
  */
-import { classifyNetworkError, classifyStatus, hostOf, joinUrl, MAX_BODY_BYTES, readCapped } from '../core/integrations/probes/http.js';
+import { classifyNetworkError, classifyStatus, hostOf, joinUrl, MAX_BODY_BYTES, readCapped } from '../core/vendors/probes/http.js';
 import { traceparent } from '../core/trace.js';
 import { VERSION } from '../core/version.js';
 

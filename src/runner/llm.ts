@@ -4,7 +4,7 @@
  * memory; what leaves is the model name, the token counts and the label when it is one of the
  * four fixed regime tags.
  */
-import { envValue } from '../core/integrations/probes/http.js';
+import { envValue } from '../core/vendors/probes/http.js';
 import type { Features } from './features.js';
 import { finite, isObject, joinUrl, parseJson, vendorRequest, VendorError } from './http.js';
 import type { CallCtx } from './brokers.js';

@@ -13,7 +13,7 @@
  *    &limit=N` with `Authorization: Bearer KEY` (never the apiKey query parameter) →
  *    {status, results: [{t, o, h, l, c, v, vw, n}]}; newest first, reversed here.
  */
-import { envValue } from '../core/integrations/probes/http.js';
+import { envValue } from '../core/vendors/probes/http.js';
 import { type Bar, normalizeBars } from './features.js';
 import { badShape, finite, isObject, joinUrl, parseJson, vendorRequest, VendorError } from './http.js';
 

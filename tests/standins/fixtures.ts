@@ -3,8 +3,8 @@
  * registry), plus a credential env whose every value is a unique canary.
  */
 import { randomBytes } from 'node:crypto';
-import type { IntegrationKind, IntegrationSpec, ProbeDef } from '../../src/core/integrations/types.js';
-import { TokenCache, type ProbeContext } from '../../src/core/integrations/probes/index.js';
+import type { IntegrationKind, IntegrationSpec, ProbeDef } from '../../src/core/types.js';
+import { TokenCache, type ProbeContext } from '../../src/core/vendors/probes/index.js';
 import { newTraceId } from '../../src/core/trace.js';
 
 // long enough that a loaded CI machine never times out a healthy local probe; hang tests wait this long

@@ -17,9 +17,9 @@
  */
 import type pg from 'pg';
 import { UsageError } from '../errors.js';
-import type { Blocker } from '../integrations/types.js';
+import type { Blocker } from '../types.js';
 import { lastRun, runningRunsWithStaleHeartbeat, unresolvedBadRun, type RunView } from './runs.js';
-import type { Mode } from '../integrations/types.js';
+import type { Mode } from '../types.js';
 import { isUuid } from '../trace.js';
 
 export const ORDER_INTENT_OPS = ['broker.place_order', 'broker.modify_order', 'broker.cancel_order'] as const;

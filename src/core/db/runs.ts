@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { ObservatoryError } from '../errors.js';
-import { MODES, type Mode } from '../integrations/types.js';
+import { MODES, type Mode } from '../types.js';
 import { newTraceId, isTraceId, isUuid } from '../trace.js';
 import { REASON_CODE_RE } from '../event-rules.js';
 import { isSecretShaped } from '../redact.js';

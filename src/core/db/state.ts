@@ -1,6 +1,6 @@
 /** integration_state (current) and integration_probes (history): the probe write path and its reads. */
 import type pg from 'pg';
-import type { IntegrationState, ProbeResult, ReasonCode, Status } from '../integrations/types.js';
+import type { IntegrationState, ProbeResult, ReasonCode, Status } from '../types.js';
 import { observedLatency } from '../status.js';
 
 interface StateRow {

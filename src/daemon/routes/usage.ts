@@ -9,7 +9,7 @@ import { validateBatch } from '../../core/events-schema.js';
 import { insertEvents } from '../../core/db/usage-events.js';
 import { finishRun, heartbeatRun, startRun, RunConflictError, RunInputError, TERMINAL_STATES, type TerminalState } from '../../core/db/runs.js';
 import { classifyPgError, toStoreError } from '../../core/db/errors.js';
-import { MODES, type Mode } from '../../core/integrations/types.js';
+import { MODES, type Mode } from '../../core/types.js';
 import { isUuid } from '../../core/trace.js';
 
 function bad(reply: FastifyReply, req: FastifyRequest, status: number, code: string, message: string, extra: Record<string, unknown> = {}) {

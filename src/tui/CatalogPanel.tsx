@@ -5,7 +5,7 @@
  */
 import { Box } from 'ink';
 import type { CatalogData } from './controller.js';
-import type { VariableView } from '../../core/catalog.js';
+import type { VariableView } from '../core/catalog.js';
 import { Table, type Column, type Row } from './Table.js';
 import { ago, shortId } from './format.js';
 

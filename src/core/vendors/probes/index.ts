@@ -8,7 +8,7 @@
  * - Never throws. Every message is a fixed phrase passed through redactString, one line,
  *   at most MAX_MESSAGE chars; response bodies, headers and URLs are never included.
  */
-import type { IntegrationSpec, ProbeDef, ProbeResult } from '../types.js';
+import type { IntegrationSpec, ProbeDef, ProbeResult } from '../../types.js';
 import { oneLine, redactString, sanitizeError } from '../../redact.js';
 import type { ProbeContext } from './context.js';
 import { envValue, type RunContext, type Verdict } from './http.js';

@@ -45,7 +45,7 @@ import {
   type ReasonCode,
   type Registry,
   type RequirementGroup,
-} from './types.js';
+} from '../types.js';
 
 export const BUILTIN_NAMES = ['databento', 'polygon', 'ironbeam', 'tradovate', 'openai', 'postgres', 'risk_engine'] as const;
 export type BuiltinName = (typeof BUILTIN_NAMES)[number];

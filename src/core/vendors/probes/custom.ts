@@ -5,7 +5,7 @@
  * template with `$NAME` / `${NAME}` (`"Authorization": "Bearer $ACME_TOKEN"`).
  * Conditions report the path that failed, never the value found there.
  */
-import type { ProbeDef } from '../types.js';
+import type { ProbeDef } from '../../types.js';
 import { badBody, classifyStatus, envValue, isVerdict, send, type RunContext, type Verdict } from './http.js';
 
 export type HttpProbeDef = Extract<ProbeDef, { type: 'http' }>;

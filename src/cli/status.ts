@@ -4,7 +4,7 @@ import type { CommandContext } from './context.js';
 import { openReadStore } from './context.js';
 import { registryFor } from './registry.js';
 import { systemStatusView } from '../core/views.js';
-import type { Mode } from '../core/integrations/types.js';
+import type { Mode } from '../core/types.js';
 import { ago, badge, colorEnabled, makeChalk, printJson, printLine } from './output.js';
 import { StoreUnavailableError } from '../core/errors.js';
 

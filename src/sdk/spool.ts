@@ -13,8 +13,8 @@
 import { appendFileSync, closeSync, existsSync, fchmodSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { rowToJson, validateBatch, type EventRow } from './events-schema.js';
-import { redactString } from './redact.js';
+import { rowToJson, validateBatch, type EventRow } from '../core/events-schema.js';
+import { redactString } from '../core/redact.js';
 
 export const DEFAULT_MAX_SPOOL_BYTES = 64 * 1024 * 1024;
 

@@ -2,7 +2,7 @@
  * What the header may claim, from what was read — and nothing else: UNKNOWN before the first
  * read, during an outage, and when the display itself has stopped refreshing.
  */
-import type { GateStatus } from '../../core/integrations/types.js';
+import type { GateStatus } from '../core/types.js';
 import type { TuiData } from './controller.js';
 
 /** Reads older than this make the display itself stale (a stuck query must not keep green up). */

@@ -10,7 +10,7 @@
 import type { CommandContext } from './context.js';
 import { openReadStore } from './context.js';
 import { printJson, printLine } from './output.js';
-import { createUsageRecorder } from '../core/usage.js';
+import { createUsageRecorder } from '../sdk/usage.js';
 import { oneLine, redactString } from '../core/redact.js';
 import { normalizeOptions, runReferenceBot, type BotRunOptions } from '../runner/index.js';
 

@@ -1,7 +1,7 @@
 /** Shared by commands: the registry from config, and name validation with a helpful error. */
 import type { Config } from '../core/config.js';
-import type { Registry } from '../core/integrations/types.js';
-import { loadRegistry } from '../core/integrations/registry.js';
+import type { Registry } from '../core/types.js';
+import { loadRegistry } from '../core/vendors/registry.js';
 import { UsageError } from '../core/errors.js';
 
 export function registryFor(config: Config): Registry {

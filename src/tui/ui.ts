@@ -3,7 +3,7 @@
  * key action changes it — a pure reducer, so the key flows are plain functions of state.
  * Side effects (quit, refresh) are App's business; this only says what the screen shows.
  */
-import { MODES, type Mode } from '../../core/integrations/types.js';
+import { MODES, type Mode } from '../core/types.js';
 import { PANELS, type BotChoice, type PanelId } from './controller.js';
 import type { Action, KeyContext } from './keymap.js';
 

@@ -4,8 +4,8 @@
  * code, integration, message, actionable fix and trace_id.
  */
 import { Box, Text } from 'ink';
-import type { Blocker } from '../../core/integrations/types.js';
-import type { SystemStatusView } from '../../core/views.js';
+import type { Blocker } from '../core/types.js';
+import type { SystemStatusView } from '../core/views.js';
 import { ScrollLines, type Item } from './ScrollLines.js';
 import { StatusText } from './StatusText.js';
 import { safe, wrapText } from './format.js';

@@ -3,8 +3,8 @@
  * in ./tui/ and is imported only here, on use, so no other command pays for ink or react.
  */
 import type { CommandContext } from './context.js';
-import type { Mode } from '../core/integrations/types.js';
-import { MODES } from '../core/integrations/types.js';
+import type { Mode } from '../core/types.js';
+import { MODES } from '../core/types.js';
 import { UsageError } from '../core/errors.js';
 
 export interface TuiCommandOptions {
@@ -24,6 +24,6 @@ export async function run(ctx: CommandContext, opts: TuiCommandOptions): Promise
     delete process.env.CI;
     delete process.env.CONTINUOUS_INTEGRATION;
   }
-  const { runTui } = await import('./tui/main.js');
+  const { runTui } = await import('../tui/main.js');
   return runTui(ctx, opts);
 }

@@ -2,7 +2,7 @@
 import type { TuiData } from './controller.js';
 import type { UiState } from './ui.js';
 import type { Row } from './Table.js';
-import type { IntegrationRow } from '../../core/views.js';
+import type { IntegrationRow } from '../core/views.js';
 import { HelpOverlay } from './HelpOverlay.js';
 import { NoData } from './NoData.js';
 import { IntegrationsPanel } from './IntegrationsPanel.js';

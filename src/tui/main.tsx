@@ -1,18 +1,18 @@
 /**
- * `observatory tui` behind the lazy import in commands/tui.ts: opens the store through the
+ * `observatory tui` behind the lazy import in cli/tui.ts: opens the store through the
  * same core code as the read commands (never starting the embedded server), then either
  * runs the live screen or — when stdout/stdin is not a terminal — prints one plain frame.
  */
 import { stripVTControlCharacters } from 'node:util';
 import { render, renderToString } from 'ink';
-import type { CommandContext } from '../context.js';
-import type { Mode } from '../../core/integrations/types.js';
-import { registryFor } from '../registry.js';
-import { colorEnabled } from '../output.js';
-import { openStore } from '../../core/db/store.js';
-import { assertSchemaCompatible } from '../../core/db/migrate.js';
-import { createLogger } from '../../core/log.js';
-import { redactString } from '../../core/redact.js';
+import type { CommandContext } from '../cli/context.js';
+import type { Mode } from '../core/types.js';
+import { registryFor } from '../cli/registry.js';
+import { colorEnabled } from '../cli/output.js';
+import { openStore } from '../core/db/store.js';
+import { assertSchemaCompatible } from '../core/db/migrate.js';
+import { createLogger } from '../core/log.js';
+import { redactString } from '../core/redact.js';
 import { TuiController, type StoreHandle } from './controller.js';
 import { App } from './App.js';
 import { Frame } from './Frame.js';

@@ -8,7 +8,7 @@ import type { TuiData } from './controller.js';
 import { headerStatus } from './verdict.js';
 import { interval, safe, seconds } from './format.js';
 import { statusColour, useColor, useColour } from './theme.js';
-import { STORE_UNREACHABLE_FIX } from '../../core/errors.js';
+import { STORE_UNREACHABLE_FIX } from '../core/errors.js';
 
 interface Props {
   data: TuiData;

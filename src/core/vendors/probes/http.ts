@@ -4,7 +4,7 @@
  * to a status + parsed JSON. Response bodies, headers and URLs never reach a message:
  * messages are fixed phrases plus the HTTP status, the host and an errno-style code.
  */
-import type { ProbeOutcome } from '../types.js';
+import type { ProbeOutcome } from '../../types.js';
 import { traceparent } from '../../trace.js';
 import { VERSION } from '../../version.js';
 import type { ProbeContext } from './context.js';

@@ -13,17 +13,17 @@
  *    NOTIFY_DEBOUNCE_MS; polling every intervalMs is the fallback when notifications are lost.
  */
 import pg from 'pg';
-import { searchBots } from '../../core/db/bots.js';
-import type { Config } from '../../core/config.js';
-import type { Mode, Registry, Status } from '../../core/integrations/types.js';
-import { botProofView, botsView, integrationEventsView, readHealth, statusFrom, type SystemStatusView } from '../../core/views.js';
-import { STATE_CHANNEL, type ProbeRow } from '../../core/db/state.js';
-import { EVENTS_CHANNEL, type EventView } from '../../core/db/usage-events.js';
-import type { BotProof } from '../../core/db/proof.js';
-import { catalogView, type CatalogView } from '../../core/catalog.js';
-import { oneLine, redactString, sanitizeError } from '../../core/redact.js';
-import { asStoreError } from '../../core/db/errors.js';
-import { isObservatoryError, StoreUnavailableError } from '../../core/errors.js';
+import { searchBots } from '../core/db/bots.js';
+import type { Config } from '../core/config.js';
+import type { Mode, Registry, Status } from '../core/types.js';
+import { botProofView, botsView, integrationEventsView, readHealth, statusFrom, type SystemStatusView } from '../core/views.js';
+import { STATE_CHANNEL, type ProbeRow } from '../core/db/state.js';
+import { EVENTS_CHANNEL, type EventView } from '../core/db/usage-events.js';
+import type { BotProof } from '../core/db/proof.js';
+import { catalogView, type CatalogView } from '../core/catalog.js';
+import { oneLine, redactString, sanitizeError } from '../core/redact.js';
+import { asStoreError } from '../core/db/errors.js';
+import { isObservatoryError, StoreUnavailableError } from '../core/errors.js';
 
 export type PanelId = 'integrations' | 'proof' | 'catalog' | 'gate';
 export const PANELS: readonly PanelId[] = ['integrations', 'proof', 'catalog', 'gate'];

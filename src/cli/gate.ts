@@ -9,7 +9,7 @@ import { registryFor } from './registry.js';
 import { autonomyView, unknownAutonomy, type AutonomyView } from '../core/views.js';
 import { exitCodeFor } from '../core/autonomy.js';
 import { botBlockers } from '../core/db/proof.js';
-import type { Mode, Registry } from '../core/integrations/types.js';
+import type { Mode, Registry } from '../core/types.js';
 import { isUuid } from '../core/trace.js';
 import { badge, colorEnabled, makeChalk, printJson, printLine } from './output.js';
 import { UsageError } from '../core/errors.js';

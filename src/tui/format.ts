@@ -1,6 +1,6 @@
 /** Small text helpers shared by the panels. Every dynamic string passes the sanitizer here. */
-import { redactString } from '../../core/redact.js';
-export { ago } from '../output.js';
+import { redactString } from '../core/redact.js';
+export { ago } from '../cli/output.js';
 
 /** Sanitized, single-line text (control characters would corrupt the screen). */
 export function safe(v: unknown): string {

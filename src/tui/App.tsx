@@ -6,7 +6,7 @@
 import { Box, useApp, useInput } from 'ink';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { TuiController, BotChoice } from './controller.js';
-import type { IntegrationRow } from '../../core/views.js';
+import type { IntegrationRow } from '../core/views.js';
 import { ColorContext } from './theme.js';
 import { useNow, useTerminalSize, useTuiData } from './hooks.js';
 import { resolveKey, splitKeys } from './keymap.js';

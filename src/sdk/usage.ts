@@ -22,14 +22,14 @@
  */
 import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
-import { classifyPgError } from './db/errors.js';
-import { createPool } from './db/pool.js';
-import { finishRun, heartbeatRun, startRun, type RunView, type StartRunInput, type TerminalState } from './db/runs.js';
-import { insertEvents } from './db/usage-events.js';
-import { ConfigError, ObservatoryError } from './errors.js';
-import { REASON_CODE_RE, validateBatch, type EventInput, type EventIssue, type EventRow, type Provenance } from './events-schema.js';
-import { createLogger, type Logger } from './log.js';
-import { oneLine, passwordOfUrl, redactString, registerSecret, registerSecretsFromEnv, sanitizeError } from './redact.js';
+import { classifyPgError } from '../core/db/errors.js';
+import { createPool } from '../core/db/pool.js';
+import { finishRun, heartbeatRun, startRun, type RunView, type StartRunInput, type TerminalState } from '../core/db/runs.js';
+import { insertEvents } from '../core/db/usage-events.js';
+import { ConfigError, ObservatoryError } from '../core/errors.js';
+import { REASON_CODE_RE, validateBatch, type EventInput, type EventIssue, type EventRow, type Provenance } from '../core/events-schema.js';
+import { createLogger, type Logger } from '../core/log.js';
+import { oneLine, passwordOfUrl, redactString, registerSecret, registerSecretsFromEnv, sanitizeError } from '../core/redact.js';
 import { defaultSpoolPath, DEFAULT_MAX_SPOOL_BYTES, keepUnreadable, readSpoolFile, releaseHeld, removeFile, rewriteSpoolFile, Spool } from './spool.js';
 
 /** A bad event: the caller's bug. Lists every problem by field; never echoes values. */

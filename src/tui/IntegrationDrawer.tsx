@@ -5,9 +5,9 @@
 import { Box, Text } from 'ink';
 import type { ReactElement } from 'react';
 import type { DrawerData } from './controller.js';
-import type { IntegrationRow } from '../../core/views.js';
-import type { EventView } from '../../core/db/usage-events.js';
-import type { ProbeRow } from '../../core/db/state.js';
+import type { IntegrationRow } from '../core/views.js';
+import type { EventView } from '../core/db/usage-events.js';
+import type { ProbeRow } from '../core/db/state.js';
 import { CellsLine, MARK, MoreLine, widthsFor, type Cell, type Column } from './Table.js';
 import { clock, latency, safe, shortId } from './format.js';
 import { StatusText } from './StatusText.js';

@@ -7,11 +7,11 @@
  * (0 OK, 1 DEGRADED --strict, 2 BLOCKED, 3 UNKNOWN) and turn any other failure into 3.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { ExitCode, isObservatoryError, UsageError } from './core/errors.js';
-import { oneLine, redactString, registerSecretsFromEnv } from './core/redact.js';
-import { VERSION } from './core/version.js';
-import { MODES, type Mode } from './core/integrations/types.js';
-import type { CommandContext, GlobalOptions } from './commands/context.js';
+import { ExitCode, isObservatoryError, UsageError } from '../core/errors.js';
+import { oneLine, redactString, registerSecretsFromEnv } from '../core/redact.js';
+import { VERSION } from '../core/version.js';
+import { MODES, type Mode } from '../core/types.js';
+import type { CommandContext, GlobalOptions } from './context.js';
 
 /** Commands whose failures must read as UNKNOWN (3), never as 0/1 — monitoring tools rely on it. */
 const VERDICT_COMMANDS = new Set<string>(['gate check', 'probe']);
@@ -39,7 +39,7 @@ function fail(err: unknown): number {
 
 /** Runs a command with its context; one-shot commands log warnings only, long-running ones use LOG_LEVEL. */
 async function withContext(program: Command, fn: (ctx: CommandContext) => Promise<number>, longRunning = false): Promise<void> {
-  const { makeContext } = await import('./commands/context.js');
+  const { makeContext } = await import('./context.js');
   const ctx = makeContext(program.opts<GlobalOptions>(), longRunning ? undefined : 'warn');
   process.exitCode = await fn(ctx);
 }
@@ -81,7 +81,7 @@ Exit codes: 0 ok · 1 failure · 64 usage · 76 schema newer than this build · 
     .addHelpText('after', '\nStops cleanly on SIGINT/SIGTERM (a second signal forces). Logs are JSON on stderr.')
     .action(async () => {
       activeCommand = 'up';
-      await withContext(program, async (ctx) => (await import('./commands/up.js')).run(ctx), true);
+      await withContext(program, async (ctx) => (await import('./up.js')).run(ctx), true);
     });
 
   program
@@ -89,7 +89,7 @@ Exit codes: 0 ok · 1 failure · 64 usage · 76 schema newer than this build · 
     .description('run the daemon alone against DATABASE_URL or an already running embedded store')
     .action(async () => {
       activeCommand = 'daemon';
-      await withContext(program, async (ctx) => (await import('./commands/daemon.js')).run(ctx), true);
+      await withContext(program, async (ctx) => (await import('./daemon.js')).run(ctx), true);
     });
 
   program
@@ -98,7 +98,7 @@ Exit codes: 0 ok · 1 failure · 64 usage · 76 schema newer than this build · 
     .option('--json', 'print the result as JSON')
     .action(async (opts: { json?: boolean }) => {
       activeCommand = 'migrate';
-      await withContext(program, async (ctx) => (await import('./commands/migrate.js')).run(ctx, opts));
+      await withContext(program, async (ctx) => (await import('./migrate.js')).run(ctx, opts));
     });
 
   const modeOption = () =>
@@ -111,7 +111,7 @@ Exit codes: 0 ok · 1 failure · 64 usage · 76 schema newer than this build · 
     .option('--json', 'print the API\'s /api/system/status JSON')
     .addHelpText('after', '\nReads what the daemon recorded; before any probe an integration is BLOCKED NEVER_PROBED, never OK.')
     .action(async (opts: { json?: boolean; mode: 'live' | 'paper' | 'shadow' }) => {
-      await withContext(program, async (ctx) => (await import('./commands/status.js')).run(ctx, opts));
+      await withContext(program, async (ctx) => (await import('./status.js')).run(ctx, opts));
     });
 
   const gate = program.command('gate').description('the autonomy gate (Panel D)');
@@ -136,9 +136,9 @@ Examples:
     )
     .action(async (opts: { mode: 'live' | 'paper' | 'shadow'; bot?: string; strict?: boolean; maxAge?: string; json?: boolean }) => {
       await withContext(program, async (ctx) => {
-        const { parseDuration } = await import('./core/duration.js');
+        const { parseDuration } = await import('../core/duration.js');
         const maxAge = opts.maxAge ? parseDuration(opts.maxAge, '--max-age') : undefined;
-        return (await import('./commands/gate.js')).run(ctx, { ...opts, maxAge });
+        return (await import('./gate.js')).run(ctx, { ...opts, maxAge });
       });
     });
 
@@ -151,7 +151,7 @@ Examples:
     .option('--strict', 'treat DEGRADED as failure (exit 1)')
     .option('--json', 'print probe results and the gate as JSON')
     .action(async (names: string[], opts: { all?: boolean; mode: 'live' | 'paper' | 'shadow'; strict?: boolean; json?: boolean }) => {
-      await withContext(program, async (ctx) => (await import('./commands/probe.js')).run(ctx, names, opts));
+      await withContext(program, async (ctx) => (await import('./probe.js')).run(ctx, names, opts));
     });
 
   program
@@ -163,7 +163,7 @@ Examples:
     .option('--json', 'print the API\'s JSON (/api/system/bots, /api/system/bots/:id/proof)')
     .addHelpText('after', '\nCounts come only from rows real bot activity wrote (usage events, runs); SIM fills never count as broker use.')
     .action(async (bot: string | undefined, opts: { hours: string; limit: string; json?: boolean }) => {
-      await withContext(program, async (ctx) => (await import('./commands/proof.js')).run(ctx, bot, opts));
+      await withContext(program, async (ctx) => (await import('./proof.js')).run(ctx, bot, opts));
     });
 
   program
@@ -178,7 +178,7 @@ Examples:
     .option('-f, --follow', 'keep streaming new events (Ctrl-C stops)')
     .option('--json', 'one JSON object per line')
     .action(async (opts: { integration?: string; bot?: string; run?: string; status?: string; since?: string; limit: string; follow?: boolean; json?: boolean }) => {
-      await withContext(program, async (ctx) => (await import('./commands/events.js')).run(ctx, opts));
+      await withContext(program, async (ctx) => (await import('./events.js')).run(ctx, opts));
     });
 
   program
@@ -187,7 +187,7 @@ Examples:
     .option('-g, --group <group>', 'market_data, order_execution, risk or ai')
     .option('--json', 'print the API\'s /api/system/variables JSON')
     .action(async (opts: { json?: boolean; group?: string }) => {
-      await withContext(program, async (ctx) => (await import('./commands/variables.js')).run(ctx, opts));
+      await withContext(program, async (ctx) => (await import('./variables.js')).run(ctx, opts));
     });
 
   program
@@ -197,7 +197,7 @@ Examples:
     .option('--dry-run', 'say what would be dropped')
     .option('--json', 'JSON output')
     .action(async (opts: { keep: string; dryRun?: boolean; json?: boolean }) => {
-      await withContext(program, async (ctx) => (await import('./commands/retention.js')).run(ctx, opts));
+      await withContext(program, async (ctx) => (await import('./retention.js')).run(ctx, opts));
     });
 
   program
@@ -207,7 +207,7 @@ Examples:
     .option('-i, --interval <ms>', 'polling fallback interval (250–600000)', '2000')
     .addHelpText('after', '\nKeys: 1–4/Tab panels · ↑↓/j k move · Enter drawer · Esc close · / filter · b bot · m mode · r refresh · ? help · q quit.\nNot a TTY: prints one plain frame and exits (use `observatory status` / `gate check` in scripts).')
     .action(async (opts: { mode: 'live' | 'paper' | 'shadow'; interval: string }) => {
-      await withContext(program, async (ctx) => (await import('./commands/tui.js')).run(ctx, { mode: opts.mode, intervalMs: Number(opts.interval) }), true);
+      await withContext(program, async (ctx) => (await import('./tui.js')).run(ctx, { mode: opts.mode, intervalMs: Number(opts.interval) }), true);
     });
 
   const bot = program.command('bot').description('the reference paper/shadow bot (records real usage through the SDK)');
@@ -238,7 +238,7 @@ Shadow mode never sends orders; its fills are recorded with provenance SIM (neve
 Exit: 0 succeeded · 1 failed · 2 blocked · 64 usage · 130 interrupted.`,
     )
     .action(async (opts: Record<string, string | boolean | undefined>) => {
-      await withContext(program, async (ctx) => (await import('./commands/bot.js')).run(ctx, opts as never));
+      await withContext(program, async (ctx) => (await import('./bot.js')).run(ctx, opts as never));
     });
 
   const fault = program.command('fault').description('drills: inject, list and clear faults the leading daemon honours');
@@ -252,14 +252,14 @@ Exit: 0 succeeded · 1 failed · 2 blocked · 64 usage · 130 interrupted.`,
     .option('--json', 'print the stored fault as JSON')
     .addHelpText('after', '\nExample: observatory fault inject databento --status 503 --ttl 5m')
     .action(async (name: string, opts: { status?: string; latencyMs?: string; ttl: string; json?: boolean }) => {
-      await withContext(program, async (ctx) => (await import('./commands/fault.js')).inject(ctx, name, opts));
+      await withContext(program, async (ctx) => (await import('./fault.js')).inject(ctx, name, opts));
     });
   fault
     .command('list')
     .description('active drills')
     .option('--json', 'JSON output')
     .action(async (opts: { json?: boolean }) => {
-      await withContext(program, async (ctx) => (await import('./commands/fault.js')).list(ctx, opts));
+      await withContext(program, async (ctx) => (await import('./fault.js')).list(ctx, opts));
     });
   fault
     .command('clear')
@@ -268,7 +268,7 @@ Exit: 0 succeeded · 1 failed · 2 blocked · 64 usage · 130 interrupted.`,
     .option('-a, --all', 'clear every active drill')
     .option('--json', 'JSON output')
     .action(async (name: string | undefined, opts: { all?: boolean; json?: boolean }) => {
-      await withContext(program, async (ctx) => (await import('./commands/fault.js')).clear(ctx, name, opts));
+      await withContext(program, async (ctx) => (await import('./fault.js')).clear(ctx, name, opts));
     });
 
   return program;
@@ -340,10 +340,10 @@ async function printUnknownJson(argv: string[], err: unknown): Promise<void> {
   const mode = (MODES as readonly string[]).includes(m ?? '') ? (m as Mode) : 'live';
   const bot = valueOf('--bot', '-b');
   registerSecretsFromEnv(process.env);
-  const { unknownAutonomy } = await import('./core/views.js');
-  const { isUuid } = await import('./core/trace.js');
+  const { unknownAutonomy } = await import('../core/views.js');
+  const { isUuid } = await import('../core/trace.js');
   const view = unknownAutonomy(err, { mode, botId: bot && isUuid(bot) ? bot : null });
-  const { printJson } = await import('./commands/output.js');
+  const { printJson } = await import('./output.js');
   printJson(activeCommand === 'probe' ? { probes: [], autonomy: view } : view);
 }
 

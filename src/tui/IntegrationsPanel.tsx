@@ -1,6 +1,6 @@
 /** Panel A: integration health as the prober recorded it (systemStatusView's rows). Enter opens the drawer. */
 import { Box } from 'ink';
-import type { IntegrationRow } from '../../core/views.js';
+import type { IntegrationRow } from '../core/views.js';
 import { Table, type Column, type Row } from './Table.js';
 import { ago, latency } from './format.js';
 
