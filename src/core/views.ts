@@ -18,6 +18,13 @@ import { newTraceId } from './trace.js';
 import { redactString, sanitizeError } from './redact.js';
 import { ConfigError, isObservatoryError, STORE_UNREACHABLE_FIX, UsageError } from './errors.js';
 import { asStoreError } from './db/errors.js';
+import { searchBots, type BotMatch } from './db/bots.js';
+
+// The wire shapes the faces print, re-exported so no face reaches into core/db.
+export type { BotProof, IntegrationProof, TopBot } from './db/proof.js';
+export type { EventView, EventFilters } from './db/usage-events.js';
+export type { ProbeRow } from './db/state.js';
+export type { BotMatch } from './db/bots.js';
 
 export interface DaemonInfo {
   fresh: boolean;
@@ -303,4 +310,9 @@ export async function integrationEventsView(pool: pg.Pool, integration: string, 
   const limit = Math.max(1, Math.min(200, opts.limit ?? 20));
   const [events, probes] = await Promise.all([listEvents(pool, { integration, limit }), recentProbes(pool, integration, limit)]);
   return { ...envelope(opts.traceId), integration, events, probes };
+}
+
+/** Bots whose name or id matches `query` (the TUI's bot selector). */
+export async function findBots(pool: pg.Pool, query: string, limit = 10): Promise<BotMatch[]> {
+  return searchBots(pool, query, limit);
 }

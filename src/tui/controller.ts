@@ -13,16 +13,18 @@
  *    NOTIFY_DEBOUNCE_MS; polling every intervalMs is the fallback when notifications are lost.
  */
 import pg from 'pg';
-import { searchBots } from '../core/db/bots.js';
+import { findBots } from '../core/views.js';
 import type { Config } from '../core/config.js';
 import type { Mode, Registry, Status } from '../core/types.js';
 import { botProofView, botsView, integrationEventsView, readHealth, statusFrom, type SystemStatusView } from '../core/views.js';
-import { STATE_CHANNEL, type ProbeRow } from '../core/db/state.js';
-import { EVENTS_CHANNEL, type EventView } from '../core/db/usage-events.js';
-import type { BotProof } from '../core/db/proof.js';
+import { STATE_CHANNEL } from '../core/store.js';
+import type { ProbeRow } from '../core/views.js';
+import { EVENTS_CHANNEL } from '../core/store.js';
+import type { EventView } from '../core/views.js';
+import type { BotProof } from '../core/views.js';
 import { catalogView, type CatalogView } from '../core/catalog.js';
 import { oneLine, redactString, sanitizeError } from '../core/redact.js';
-import { asStoreError } from '../core/db/errors.js';
+import { asStoreError } from '../core/store.js';
 import { isObservatoryError, StoreUnavailableError } from '../core/errors.js';
 
 export type PanelId = 'integrations' | 'proof' | 'catalog' | 'gate';
@@ -264,7 +266,7 @@ export class TuiController {
       req.panel === 'proof' ? loadProof(pool, req.botId) : null,
       req.panel === 'catalog' ? loadCatalog(pool, statusByName) : null,
       req.drawer ? loadDrawer(pool, req.drawer) : null,
-      req.botQuery !== null ? searchBots(pool, req.botQuery) : null,
+      req.botQuery !== null ? findBots(pool, req.botQuery) : null,
     ]);
     // the screen asked for something else while we read: read again rather than mix views
     if (JSON.stringify(this.data.request) !== JSON.stringify(req)) {

@@ -1,0 +1,10 @@
+/**
+ * What a face (CLI, TUI, daemon, SDK) needs to open and keep the status store: the store
+ * itself, the schema checks, the NOTIFY channels to LISTEN on and the classifier of store
+ * failures. Faces import this and core/views.ts, never core/db/* directly.
+ */
+export { openStore, type Store } from './db/store.js';
+export { migrate, assertSchemaCompatible } from './db/migrate.js';
+export { asStoreError, classifyPgError, toStoreError } from './db/errors.js';
+export { STATE_CHANNEL } from './db/state.js';
+export { EVENTS_CHANNEL } from './db/usage-events.js';
