@@ -18,19 +18,27 @@ export function makeChalk(enabled: boolean): ChalkInstance {
   return new Chalk({ level: enabled ? 1 : 0 });
 }
 
-/** A status as text (always) and colour (when enabled). */
-export function badge(c: ChalkInstance, status: string): string {
+export type StatusColour = 'green' | 'yellow' | 'red' | 'magenta';
+
+/** The one status → colour table, read by the CLI (chalk) and the TUI (<Text color>). */
+export function statusColour(status: string | null | undefined): StatusColour {
   switch (status) {
     case 'OK':
-      return c.green(status);
+      return 'green';
     case 'DEGRADED':
     case 'ERROR':
-      return c.yellow(status);
+      return 'yellow';
     case 'BLOCKED':
-      return c.red.bold(status);
+      return 'red';
     default:
-      return c.magenta(status);
+      return 'magenta';
   }
+}
+
+/** A status as text (always) and colour (when enabled); BLOCKED is bold, as in the TUI. */
+export function badge(c: ChalkInstance, status: string): string {
+  const paint = c[statusColour(status)];
+  return status === 'BLOCKED' ? paint.bold(status) : paint(status);
 }
 
 export function ago(iso: string | Date | null | undefined, now = Date.now()): string {

@@ -3,6 +3,7 @@
  * this context; components never pick colours unconditionally. Status is always text too.
  */
 import { createContext, useContext } from 'react';
+import { statusColour as sharedStatusColour } from '../cli/output.js';
 
 export const ColorContext = createContext<boolean>(true);
 
@@ -10,19 +11,8 @@ export const useColor = (): boolean => useContext(ColorContext);
 
 export type Colour = 'green' | 'yellow' | 'red' | 'magenta' | 'cyan' | 'gray' | undefined;
 
-export function statusColour(status: string | null | undefined): Colour {
-  switch (status) {
-    case 'OK':
-      return 'green';
-    case 'DEGRADED':
-    case 'ERROR':
-      return 'yellow';
-    case 'BLOCKED':
-      return 'red';
-    default:
-      return 'magenta';
-  }
-}
+/** The CLI's table (cli/output.ts), so a status has one colour in every face. */
+export const statusColour = (status: string | null | undefined): Colour => sharedStatusColour(status);
 
 /** The colour to pass to <Text color>, or undefined when colour is off. */
 export function useColour(): (c: Colour) => Colour {
