@@ -3,10 +3,12 @@
  * 401, expiry, and the in-band failures of each login protocol.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { runProbe, TokenCache, TOKEN_REFRESH_MARGIN_MS, IRONBEAM_DEFAULT_TTL_MS } from '../src/core/vendors/probes/index.js';
+import { runProbe } from '../src/core/vendors/probe.js';
+import { TokenCache, TOKEN_REFRESH_MARGIN_MS } from '../src/core/vendors/session.js';
+import { IRONBEAM_DEFAULT_TTL_MS } from '../src/core/vendors/ironbeam.js';
 import type { Standin } from './standins/server.js';
 import * as vendors from './standins/vendors.js';
-import { canaryEnv, makeCtx, makeSpec } from './standins/fixtures.js';
+import { canaryEnv, makeCtx, makeSpec, vendorDef } from './standins/fixtures.js';
 
 const env = canaryEnv();
 
@@ -37,7 +39,7 @@ describe.each(BROKERS)('$name token session', ({ name, make, probePath }) => {
     cache = new TokenCache();
   });
 
-  const spec = () => makeSpec({ type: name, baseUrl: s.baseUrl });
+  const spec = () => makeSpec(vendorDef(name, s.baseUrl));
   const probe = (over: Parameters<typeof makeCtx>[0] = {}) => runProbe(spec(), makeCtx({ env, tokenCache: cache, ...over }));
 
   it('two probes → one login; the second probes with the cached bearer token', async () => {
@@ -142,7 +144,7 @@ describe('tradovate login protocol', () => {
     await s.close();
   });
   beforeEach(() => s.reset());
-  const probe = (ctx = makeCtx({ env })) => runProbe(makeSpec({ type: 'tradovate', baseUrl: s.baseUrl }), ctx);
+  const probe = (ctx = makeCtx({ env })) => runProbe(makeSpec(vendorDef('tradovate', s.baseUrl)), ctx);
 
   it('sends name/password/appId/appVersion/cid/sec as JSON, cid numeric', async () => {
     await probe();
@@ -185,7 +187,7 @@ describe('tradovate login protocol', () => {
     try {
       const cache = new TokenCache();
       let clock = Date.now();
-      const p = () => runProbe(makeSpec({ type: 'tradovate', baseUrl: short.baseUrl }), makeCtx({ env, tokenCache: cache, now: () => clock }));
+      const p = () => runProbe(makeSpec(vendorDef('tradovate', short.baseUrl)), makeCtx({ env, tokenCache: cache, now: () => clock }));
       await p();
       clock += ttl - TOKEN_REFRESH_MARGIN_MS - 30_000; // still inside the window
       await p();
@@ -208,7 +210,7 @@ describe('ironbeam login protocol', () => {
     await s.close();
   });
   beforeEach(() => s.reset());
-  const probe = () => runProbe(makeSpec({ type: 'ironbeam', baseUrl: s.baseUrl }), makeCtx({ env }));
+  const probe = () => runProbe(makeSpec(vendorDef('ironbeam', s.baseUrl)), makeCtx({ env }));
 
   it('sends username/password/apiKey as JSON to /auth', async () => {
     await probe();

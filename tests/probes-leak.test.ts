@@ -6,11 +6,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerSecretsFromEnv } from '../src/core/redact.js';
-import { runProbe, TokenCache } from '../src/core/vendors/probes/index.js';
+import { runProbe } from '../src/core/vendors/probe.js';
+import { TokenCache } from '../src/core/vendors/session.js';
 import type { ProbeDef, ProbeResult } from '../src/core/types.js';
 import type { Mode, Standin } from './standins/server.js';
 import * as vendors from './standins/vendors.js';
-import { canaryEnv, findLeaks, makeCtx, makeSpec } from './standins/fixtures.js';
+import { canaryEnv, findLeaks, makeCtx, makeSpec, vendorDef } from './standins/fixtures.js';
 
 const env = canaryEnv();
 const secrets = Object.values(env);
@@ -47,7 +48,7 @@ describe('no credential leaves the probe boundary', () => {
   const defFor = (name: string, s: Standin): ProbeDef =>
     name === 'custom'
       ? { type: 'http', url: `${s.origin}/health`, headersFromEnv: { Authorization: 'Bearer $ACME_TOKEN' }, expectJson: { status: 'ok' } }
-      : ({ type: name, baseUrl: s.baseUrl } as ProbeDef);
+      : vendorDef(name, s.baseUrl);
 
   it('drives every vendor through every failure mode, fresh login and cached token', async () => {
     for (const [name, s] of Object.entries(standins)) {

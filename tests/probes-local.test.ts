@@ -6,12 +6,13 @@
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { checkRiskLimits, runProbe, RISK_NOT_CONFIGURED } from '../src/core/vendors/probes/index.js';
+import { runProbe } from '../src/core/vendors/probe.js';
+import { checkRiskLimits, RISK_NOT_CONFIGURED } from '../src/core/vendors/risk_engine.js';
 import type { ProbeDef } from '../src/core/types.js';
 import { freshDatabase, type TestDb } from './helpers/db.js';
 import { closedPortUrl, type Standin } from './standins/server.js';
 import * as vendors from './standins/vendors.js';
-import { canaryEnv, makeCtx, makeSpec, TEST_TIMEOUT_MS } from './standins/fixtures.js';
+import { canaryEnv, makeCtx, makeSpec, TEST_TIMEOUT_MS, vendorDef } from './standins/fixtures.js';
 
 const VALID_LIMITS = { max_contracts: 10, max_daily_loss: 2500, max_drawdown_pct: 12.5, max_position_per_symbol: 4 };
 
@@ -20,7 +21,7 @@ describe('postgres probe', () => {
   beforeAll(async () => {
     db = await freshDatabase();
   });
-  const spec = makeSpec({ type: 'postgres' }, { timeoutMs: 5_000 });
+  const spec = makeSpec(vendorDef('postgres'), { timeoutMs: 5_000 });
 
   it('select 1 + migrated schema → OK, no credentials needed', async () => {
     const r = await runProbe(spec, makeCtx({ pool: db.pool }));
@@ -66,7 +67,7 @@ describe('postgres probe', () => {
     const pool = new pg.Pool({ connectionString: `postgres://obs@127.0.0.1:${port}/postgres`, max: 1 });
     pool.on('error', () => undefined);
     try {
-      const r = await runProbe(makeSpec({ type: 'postgres' }, { timeoutMs: TEST_TIMEOUT_MS }), makeCtx({ pool }));
+      const r = await runProbe(makeSpec(vendorDef('postgres'), { timeoutMs: TEST_TIMEOUT_MS }), makeCtx({ pool }));
       expect(r).toMatchObject({ outcome: 'UPSTREAM_TIMEOUT', message: `timeout after ${TEST_TIMEOUT_MS} ms` });
     } finally {
       for (const sock of sockets) sock.destroy();
@@ -82,7 +83,7 @@ describe('postgres probe', () => {
 });
 
 describe('risk_engine probe', () => {
-  const spec = makeSpec({ type: 'risk_engine' });
+  const spec = makeSpec(vendorDef('risk_engine'));
 
   it('valid limits → OK', async () => {
     const r = await runProbe(spec, makeCtx({ riskLimits: { ...VALID_LIMITS } }));
@@ -258,11 +259,11 @@ describe('isolation and cancellation', () => {
   it('a hanging vendor never delays another probe running beside it', async () => {
     hanging.set({ kind: 'hang' });
     const done: string[] = [];
-    const slow = runProbe(makeSpec({ type: 'databento', baseUrl: hanging.baseUrl }, { timeoutMs: 1_500 }), makeCtx({ env })).then((r) => {
+    const slow = runProbe(makeSpec(vendorDef('databento', hanging.baseUrl), { timeoutMs: 1_500 }), makeCtx({ env })).then((r) => {
       done.push('hanging');
       return r;
     });
-    const fast = runProbe(makeSpec({ type: 'polygon', baseUrl: healthy.baseUrl }), makeCtx({ env })).then((r) => {
+    const fast = runProbe(makeSpec(vendorDef('polygon', healthy.baseUrl)), makeCtx({ env })).then((r) => {
       done.push('healthy');
       return r;
     });
@@ -275,7 +276,7 @@ describe('isolation and cancellation', () => {
   it("the caller's signal cuts a probe short", async () => {
     hanging.set({ kind: 'hang' });
     const ac = new AbortController();
-    const p = runProbe(makeSpec({ type: 'databento', baseUrl: hanging.baseUrl }, { timeoutMs: 30_000 }), makeCtx({ env, signal: ac.signal }));
+    const p = runProbe(makeSpec(vendorDef('databento', hanging.baseUrl), { timeoutMs: 30_000 }), makeCtx({ env, signal: ac.signal }));
     setTimeout(() => ac.abort(), 50);
     const t0 = Date.now();
     const r = await p;
@@ -285,7 +286,7 @@ describe('isolation and cancellation', () => {
 
   it('a probe never throws: the timeout default applies to a nonsense timeoutMs', async () => {
     healthy.set({ kind: 'normal' });
-    const r = await runProbe(makeSpec({ type: 'polygon', baseUrl: healthy.baseUrl }, { timeoutMs: Number.NaN }), makeCtx({ env }));
+    const r = await runProbe(makeSpec(vendorDef('polygon', healthy.baseUrl), { timeoutMs: Number.NaN }), makeCtx({ env }));
     expect(r.outcome).toBe('OK');
     expect(TEST_TIMEOUT_MS).toBeGreaterThan(0);
   });

@@ -3,11 +3,11 @@
  * refused, slow, malformed, redirect, missing credentials, traceparent.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { runProbe } from '../src/core/vendors/probes/index.js';
+import { runProbe } from '../src/core/vendors/probe.js';
 import type { ProbeDef } from '../src/core/types.js';
 import { closedPortUrl, type Standin } from './standins/server.js';
 import * as vendors from './standins/vendors.js';
-import { canaryEnv, makeCtx, makeSpec, TEST_TIMEOUT_MS } from './standins/fixtures.js';
+import { canaryEnv, makeCtx, makeSpec, TEST_TIMEOUT_MS, vendorDef } from './standins/fixtures.js';
 
 const env = canaryEnv();
 
@@ -29,7 +29,7 @@ const VENDORS: Array<{ name: VendorName; make: () => Standin; envVars: string[] 
   },
 ];
 
-const def = (name: VendorName, baseUrl: string): ProbeDef => ({ type: name, baseUrl });
+const def = (name: VendorName, baseUrl: string): ProbeDef => vendorDef(name, baseUrl);
 
 describe.each(VENDORS)('$name probe', ({ name, make, envVars }) => {
   let s: Standin;
@@ -153,7 +153,7 @@ describe('base URL conventions', () => {
     const s = await vendors.openai(env.OPENAI_API_KEY).start();
     try {
       for (const base of [`${s.origin}/`, `${s.origin}/v1`, `${s.origin}/v1/`]) {
-        const r = await runProbe(makeSpec({ type: 'openai', baseUrl: base }), makeCtx({ env }));
+        const r = await runProbe(makeSpec(vendorDef('openai', base)), makeCtx({ env }));
         expect(r.outcome).toBe('OK');
       }
       expect(s.requests.map((q) => q.path)).toEqual(['/v1/models', '/v1/models', '/v1/models']);
@@ -164,7 +164,7 @@ describe('base URL conventions', () => {
 
   it('an unusable base URL is a CHECK_FAILED naming the probe, not a throw', async () => {
     for (const baseUrl of ['not a url', 'ftp://example.invalid', '']) {
-      const r = await runProbe(makeSpec({ type: 'polygon', baseUrl }), makeCtx({ env }));
+      const r = await runProbe(makeSpec(vendorDef('polygon', baseUrl)), makeCtx({ env }));
       expect(r).toMatchObject({ outcome: 'CHECK_FAILED', message: 'invalid baseUrl for the polygon probe (expected an http(s) URL)' });
     }
   });

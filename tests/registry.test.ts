@@ -34,8 +34,8 @@ describe('built-in integrations', () => {
     expect(spec(r, 'ironbeam').envVars).toEqual(['IRONBEAM_USERNAME', 'IRONBEAM_PASSWORD', 'IRONBEAM_API_KEY']);
     expect(spec(r, 'tradovate').envVars).toEqual(['TRADOVATE_USERNAME', 'TRADOVATE_PASSWORD', 'TRADOVATE_CID', 'TRADOVATE_SECRET']);
     expect(spec(r, 'postgres').envVars).toEqual([]);
-    expect(spec(r, 'postgres').probe).toEqual({ type: 'postgres' });
-    expect(spec(r, 'risk_engine').probe).toEqual({ type: 'risk_engine' });
+    expect(spec(r, 'postgres').probe).toEqual({ type: 'vendor', vendor: 'postgres' });
+    expect(spec(r, 'risk_engine').probe).toEqual({ type: 'vendor', vendor: 'risk_engine' });
     const db = spec(r, 'databento');
     expect(db).toMatchObject({ intervalMs: 30_000, timeoutMs: 5_000, degradedLatencyMs: 1_500, failuresBeforeDegraded: 1, failuresBeforeBlocked: 3, successesBeforeOk: 2, staleAfterMs: 90_000 });
     expect(spec(r, 'postgres')).toMatchObject({ intervalMs: 15_000, staleAfterMs: 45_000 });

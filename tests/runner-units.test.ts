@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { CATALOG_NAMES } from '../src/core/catalog.js';
 import { computeFeatures, FEATURE_NAMES, normalizeBars, signalOf, type Bar } from '../src/runner/features.js';
-import { databentoPrice, databentoStype, databentoTime } from '../src/runner/marketdata.js';
+import { databentoPrice, databentoStype, databentoTime } from '../src/core/vendors/databento.js';
 import { Book, checkOrder, RISK_FEATURES } from '../src/runner/risk.js';
 import { liveHostReason } from '../src/runner/brokers.js';
 import { botIdForName, normalizeOptions } from '../src/runner/bot.js';
@@ -129,7 +129,7 @@ describe('options and safety', () => {
 describe('vendorRequest', () => {
   it('a call the operator stops (Ctrl-C) is CANCELLED, not the vendor timing out; a real deadline is still UPSTREAM_TIMEOUT', async () => {
     const { createServer } = await import('node:http');
-    const { vendorRequest } = await import('../src/runner/http.js');
+    const { vendorRequest } = await import('../src/core/vendors/http.js');
     const srv = createServer(() => undefined); // never answers
     await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
     const port = (srv.address() as { port: number }).port;

@@ -15,7 +15,7 @@ import { databentoData, ironbeamPaper, openaiData, polygonData, tradovatePaper, 
 import { loadConfig, type Config } from '../src/core/config.js';
 import { getSpec, loadRegistry } from '../src/core/vendors/registry.js';
 import { probeAndRecord } from '../src/core/prober.js';
-import { TokenCache } from '../src/core/vendors/probes/index.js';
+import { TokenCache } from '../src/core/vendors/session.js';
 import { markStopped, writeHeartbeat } from '../src/core/db/heartbeats.js';
 import { createUsageRecorder } from '../src/sdk/usage.js';
 import { createLogger } from '../src/core/log.js';

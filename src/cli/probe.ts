@@ -7,7 +7,7 @@ import type { CommandContext } from './context.js';
 import { openReadStore } from './context.js';
 import { assertKnown, registryFor } from './registry.js';
 import { probeRound } from '../core/prober.js';
-import { TokenCache } from '../core/vendors/probes/context.js';
+import { TokenCache } from '../core/vendors/session.js';
 import { autonomyView } from '../core/views.js';
 import { exitCodeFor } from '../core/autonomy.js';
 import { observedLatency } from '../core/status.js';

@@ -13,6 +13,7 @@
 import type pg from 'pg';
 import { listSightings, type SightingView } from './db/usage-events.js';
 import type { Status } from './types.js';
+import { producersOf } from './vendors/index.js';
 
 export type VariableType = 'number' | 'bool' | 'string';
 export const VARIABLE_GROUPS = ['market_data', 'order_execution', 'risk', 'ai'] as const;
@@ -28,10 +29,11 @@ export interface VariableDef {
   definition: string;
 }
 
-const MD = ['databento', 'polygon'];
-const BROKER = ['ironbeam', 'tradovate'];
-const RISK = ['risk_engine'];
-const AI = ['openai'];
+// sources: the integration modules that declare they produce the group (vendors/index.ts)
+const MD = producersOf('market_data');
+const BROKER = producersOf('order_execution');
+const RISK = producersOf('risk');
+const AI = producersOf('ai');
 
 const md = (name: string, type: VariableType, definition: string): VariableDef => ({ name: `md.${name}`, type, group: 'market_data', sources: MD, definition });
 const ex = (name: string, type: VariableType, definition: string): VariableDef => ({ name: `exec.${name}`, type, group: 'order_execution', sources: BROKER, definition });

@@ -4,10 +4,10 @@
  * same file every time; DESIGN budgets its start-up at 1.5 × the floor.
  *
  * A marker is an empty file named by a digest of: the file's bytes, the package version, and the
- * source of the modules whose schemas judged it (config, registry, and the modes and reason codes
- * they use). An edited config, or a change to any of those modules, is a different digest, so it
- * is validated again. The schemas
- * only check (no defaults, no transforms), so a trusted file's JSON.parse is what zod returned.
+ * source of the modules whose schemas judged it (config, the registry's rules, the integration
+ * modules, and the modes and reason codes they use: schemaSources). An edited config, or a change
+ * to any of those modules, is a different digest, so it is validated again. The schemas only
+ * check (no defaults, no transforms), so a trusted file's JSON.parse is what zod returned.
  *
  * Markers hold no content. They live in the user's own Observatory home (0700), never in a shared
  * directory: a forged marker would let an invalid file through unvalidated. Best effort: an
@@ -18,12 +18,21 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { VERSION } from './version.js';
+import { vendorSources } from './vendors/index.js';
 
 const KEEP = 16;
 
-// the modules whose schemas judge a config file, as built (.js) or run from source (.ts, tests)
+// the modules whose schemas and declarations judge a config file, as built (.js) or run from
+// source (.ts, tests): config, the registry's override rules and built-in specs, and every
+// integration module (its timing and base URL decide what an override may say)
 const EXT = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-const SCHEMA_SOURCES = [`./config${EXT}`, `./vendors/registry${EXT}`, `./types${EXT}`].map((p) => fileURLToPath(new URL(p, import.meta.url)));
+const OWN_SOURCES = ['./config', './types', './vendors/registry', './vendors/overrides', './vendors/specs'];
+let sources: string[] | undefined;
+
+/** Read on first use, never at load (config-trust sits in the vendors import cycle: vendors/index.ts). */
+export function schemaSources(): string[] {
+  return (sources ??= [...OWN_SOURCES.map((p) => new URL(`${p}${EXT}`, import.meta.url).href), ...vendorSources()].map((u) => fileURLToPath(u)));
+}
 
 function dir(home: string): string {
   return join(home, 'cache', 'valid-config');
@@ -33,7 +42,7 @@ function dir(home: string): string {
 export function configDigest(text: string): string | undefined {
   const h = createHash('sha256').update(VERSION).update('\0').update(text);
   try {
-    for (const f of SCHEMA_SOURCES) h.update('\0').update(readFileSync(f));
+    for (const f of schemaSources()) h.update('\0').update(readFileSync(f));
   } catch {
     return undefined;
   }

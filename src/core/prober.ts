@@ -6,9 +6,9 @@
 import type pg from 'pg';
 import type { IntegrationSpec, IntegrationState, ProbeResult, Registry } from './types.js';
 import { connectedOf } from './vendors/registry.js';
-import { runProbe } from './vendors/probes/index.js';
-import { classifyStatus } from './vendors/probes/http.js';
-import { TokenCache } from './vendors/probes/context.js';
+import { runProbe } from './vendors/probe.js';
+import { classifyStatus } from './vendors/http.js';
+import { TokenCache } from './vendors/session.js';
 import { applyProbe } from './status.js';
 import { activeFaults, type Fault } from './db/faults.js';
 import { insertProbe, lockState, notifyState, upsertState } from './db/state.js';

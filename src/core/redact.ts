@@ -10,23 +10,23 @@
  *     `sk-…` keys, "password": "…" pairs.
  */
 
+import { vendorCredentialPairs, vendorSecretEnv } from './vendors/index.js';
+
 export const REDACTED = '[REDACTED]';
 
-/** Env var names whose values are always treated as secrets, whatever the registry says. */
-export const BUILTIN_SECRET_ENV = [
-  'DATABENTO_API_KEY',
-  'POLYGON_API_KEY',
-  'OPENAI_API_KEY',
-  'IRONBEAM_USERNAME',
-  'IRONBEAM_PASSWORD',
-  'IRONBEAM_API_KEY',
-  'TRADOVATE_USERNAME',
-  'TRADOVATE_PASSWORD',
-  'TRADOVATE_CID',
-  'TRADOVATE_SECRET',
-  'OBSERVATORY_TOKEN',
-  'PGPASSWORD',
-] as const;
+/** Platform env vars whose values are secrets; the vendors' own come from their modules. */
+const PLATFORM_SECRET_ENV = ['OBSERVATORY_TOKEN', 'PGPASSWORD'] as const;
+
+let builtinSecretEnv: ReadonlySet<string> | undefined;
+
+/**
+ * Env var names whose values are always treated as secrets, whatever the registry says: every
+ * module's secret env vars (vendors/index.ts) plus the platform's. Read on first use, never at
+ * load: the vendor modules import this file (see the cycle note in vendors/index.ts).
+ */
+export function builtinSecretEnvNames(): ReadonlySet<string> {
+  return (builtinSecretEnv ??= new Set([...vendorSecretEnv(), ...PLATFORM_SECRET_ENV]));
+}
 
 /** Any env var whose name looks like a credential is a secret too. */
 const SECRET_NAME = /(KEY|SECRET|TOKEN|PASSWORD|PASSWD|PASS|CREDENTIAL|AUTH|CID)(_|$)/i;
@@ -89,18 +89,16 @@ export function registerCredentialPair(user: string | undefined, pass: string | 
 }
 
 export function isSecretEnvName(name: string): boolean {
-  return (BUILTIN_SECRET_ENV as readonly string[]).includes(name) || SECRET_NAME.test(name);
+  return builtinSecretEnvNames().has(name) || SECRET_NAME.test(name);
 }
 
 /** Registers the values of every secret-looking env var, plus any extra names given. */
 export function registerSecretsFromEnv(env: NodeJS.ProcessEnv = process.env, extraNames: Iterable<string> = []): void {
-  const names = new Set<string>([...BUILTIN_SECRET_ENV, ...extraNames]);
+  const names = new Set<string>([...builtinSecretEnvNames(), ...extraNames]);
   for (const k of Object.keys(env)) if (SECRET_NAME.test(k)) names.add(k);
   for (const n of names) registerSecret(env[n]);
-  registerCredentialPair(env.IRONBEAM_USERNAME, env.IRONBEAM_PASSWORD);
-  registerCredentialPair(env.TRADOVATE_USERNAME, env.TRADOVATE_PASSWORD);
-  // Databento: HTTP basic auth with the key as user name and an empty password
-  if (env.DATABENTO_API_KEY) registerCredentialPair(env.DATABENTO_API_KEY, '');
+  // pairs sent base64-encoded as basic auth (null: empty password, e.g. a key as the user name)
+  for (const [user, pass] of vendorCredentialPairs()) registerCredentialPair(env[user], pass === null ? '' : env[pass]);
   for (const urlVar of ['DATABASE_URL', 'TEST_DATABASE_URL']) registerSecret(passwordOfUrl(env[urlVar]));
 }
 

@@ -1,7 +1,7 @@
 /**
- * Shared vocabulary of integrations, probes, statuses and the gate. Pure types: the
- * registry (registry.ts), probe runners (probes/), status rules (../status.ts) and gate
- * rules (../autonomy.ts) all speak these.
+ * Shared vocabulary of integrations, probes, statuses and the gate. Pure types: the registry
+ * (vendors/registry.ts), the probes (vendors/probe.ts and the modules), status rules
+ * (status.ts) and gate rules (autonomy.ts) all speak these.
  */
 
 export const MODES = ['live', 'paper', 'shadow'] as const;
@@ -70,26 +70,30 @@ export interface ProbeResult {
   injected?: boolean;
 }
 
-/** How an integration is probed. Vendor types speak that vendor's documented protocol. */
-export type ProbeDef =
-  | { type: 'databento'; baseUrl: string }
-  | { type: 'polygon'; baseUrl: string }
-  | { type: 'openai'; baseUrl: string }
-  | { type: 'tradovate'; baseUrl: string }
-  | { type: 'ironbeam'; baseUrl: string }
-  | { type: 'postgres' }
-  | { type: 'risk_engine' }
-  | {
-      type: 'http';
-      url: string;
-      method?: 'GET' | 'HEAD';
-      expectStatus?: number[];
-      /** header name → env var whose value is sent (e.g. Authorization: Bearer $X) */
-      headersFromEnv?: Record<string, string>;
-      /** JSON conditions: dotted path → expected value */
-      expectJson?: Record<string, string | number | boolean | null>;
-      maxLatencyMs?: number;
-    };
+/**
+ * How an integration is probed: by its own module under vendors/ (which speaks that vendor's
+ * documented protocol; `baseUrl` for the ones reached over HTTP), or by a configured HTTP check.
+ */
+export type ProbeDef = VendorProbeDef | HttpProbeDef;
+
+export interface VendorProbeDef {
+  type: 'vendor';
+  /** the module's name (vendors/index.ts) */
+  vendor: string;
+  baseUrl?: string;
+}
+
+export interface HttpProbeDef {
+  type: 'http';
+  url: string;
+  method?: 'GET' | 'HEAD';
+  expectStatus?: number[];
+  /** header name → env var whose value is sent (e.g. Authorization: Bearer $X) */
+  headersFromEnv?: Record<string, string>;
+  /** JSON conditions: dotted path → expected value */
+  expectJson?: Record<string, string | number | boolean | null>;
+  maxLatencyMs?: number;
+}
 
 export interface IntegrationSpec {
   name: string;

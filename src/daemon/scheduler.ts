@@ -7,7 +7,7 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import type { DaemonContext, DaemonService } from './daemon.js';
 import type { IntegrationSpec, Registry } from '../core/types.js';
-import { TokenCache } from '../core/vendors/probes/context.js';
+import { TokenCache } from '../core/vendors/session.js';
 import { probeAndRecord } from '../core/prober.js';
 import { toStoreError } from '../core/db/errors.js';
 import { ConfigError } from '../core/errors.js';

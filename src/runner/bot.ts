@@ -44,11 +44,12 @@ import { oneLine, sanitizeError } from '../core/redact.js';
 import { newTraceId, isUuid } from '../core/trace.js';
 import { EventValidationError, reasonCodeOf, SpoolFullError, type RunHandle, type UsageRecorder } from '../sdk/usage.js';
 import { autonomyView, statusByIntegration } from '../core/views.js';
-import { liveHostReason, paperBroker, type BrokerClient, type BrokerName } from './brokers.js';
+import { namesOfKind } from '../core/vendors/index.js';
+import { VendorError } from '../core/vendors/http.js';
+import { paperBrokerOf, type BrokerClient } from './brokers.js';
 import { computeFeatures, signalOf, type Features, type Side } from './features.js';
-import { VendorError } from './http.js';
-import { classifyRegime } from './llm.js';
-import { databentoBars, DEFAULT_DATASET, polygonBars, type BarsResult } from './marketdata.js';
+import { chatOf, classifyRegime } from './llm.js';
+import { DEFAULT_DATASET, marketDataOf, type BarsResult } from './marketdata.js';
 import { Book, checkOrder, pointValueOf, RISK_FEATURES, signedQty } from './risk.js';
 
 export type RunnerMode = Extract<Mode, 'paper' | 'shadow'>;
@@ -113,8 +114,6 @@ export const DEFAULTS = {
   model: 'gpt-4o-mini',
   timeoutMs: 10_000,
   fillWaitMs: 3_000,
-  databentoSymbol: 'ES.c.0',
-  polygonSymbol: 'SPY',
 } as const;
 
 const BOT_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9 _.:-]{0,127}$/;
@@ -216,18 +215,19 @@ class Stop extends Error {
 
 const EXIT: Record<TerminalState, number> = { SUCCEEDED: ExitCode.OK, BLOCKED: ExitCode.GATE_BLOCKED, FAILED: ExitCode.FAILURE, CANCELLED: 130 };
 
-const MARKETDATA_TYPES = new Set(['databento', 'polygon']);
-const BROKER_TYPES = new Set(['tradovate', 'ironbeam']);
+// the runner speaks an integration when its module has the client (core/vendors/<name>.ts)
+const speaksMarketData = (s: IntegrationSpec) => !!marketDataOf(s);
+const speaksBroker = (s: IntegrationSpec) => !!paperBrokerOf(s);
 const RANK: Record<Status, number> = { OK: 0, DEGRADED: 1, BLOCKED: 2 };
 const GATE_INTEGRATION = 'observatory';
 
 /** Connected members of a group the runner speaks, best status first (registry order within a status). */
-function usableMembers(registry: Registry, group: string, types: Set<string>, env: NodeJS.ProcessEnv, status: Record<string, Status>): IntegrationSpec[] {
+function usableMembers(registry: Registry, group: string, speaks: (s: IntegrationSpec) => boolean, env: NodeJS.ProcessEnv, status: Record<string, Status>): IntegrationSpec[] {
   const g = registry.groups.find((x) => x.name === group);
-  const names = g?.anyOf ?? registry.integrations.filter((s) => types.has(s.probe.type)).map((s) => s.name);
+  const names = g?.anyOf ?? registry.integrations.filter(speaks).map((s) => s.name);
   return names
     .map((n) => getSpec(registry, n))
-    .filter((s): s is IntegrationSpec => !!s && types.has(s.probe.type) && connectedOf(s, env))
+    .filter((s): s is IntegrationSpec => !!s && speaks(s) && connectedOf(s, env))
     .map((s, i) => ({ s, i }))
     .sort((a, b) => RANK[status[a.s.name] ?? 'BLOCKED'] - RANK[status[b.s.name] ?? 'BLOCKED'] || a.i - b.i)
     .map((x) => x.s);
@@ -236,8 +236,6 @@ function usableMembers(registry: Registry, group: string, types: Set<string>, en
 function groupMembers(registry: Registry, group: string, fallback: string[]): string[] {
   return registry.groups.find((g) => g.name === group)?.anyOf.filter((n) => getSpec(registry, n)) ?? fallback;
 }
-
-const baseUrlOf = (spec: IntegrationSpec): string => (spec.probe as { baseUrl: string }).baseUrl;
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -345,13 +343,14 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
   }
 
   async function marketData(status: Record<string, Status>): Promise<{ vendor: string; symbol: string; res: BarsResult; features: ReturnType<typeof computeFeatures> }> {
-    const vendors = usableMembers(registry, 'marketdata', MARKETDATA_TYPES, env, status);
+    const vendors = usableMembers(registry, 'marketdata', speaksMarketData, env, status);
     const spec = vendors[0];
-    if (!spec) {
-      const members = groupMembers(registry, 'marketdata', ['databento', 'polygon']);
+    const client = spec && marketDataOf(spec);
+    if (!spec || !client) {
+      const members = groupMembers(registry, 'marketdata', namesOfKind('marketdata'));
       const vars = members.flatMap((n) => missingEnv(getSpec(registry, n)!, env));
       const row = usage.recordBlocked(
-        { integration: members[0] ?? 'databento', operation: 'marketdata.bars', botId: o.botId, runId: run.id, timeframe: '1m' },
+        { integration: members[0] ?? namesOfKind('marketdata')[0], operation: 'marketdata.bars', botId: o.botId, runId: run.id, timeframe: '1m' },
         'MISSING_CREDENTIALS',
         `no market-data vendor the runner can use is configured in its environment: set ${vars.join(' or ') || 'a vendor key'}`,
       );
@@ -360,7 +359,7 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
       throw new Stop('BLOCKED', 'MISSING_CREDENTIALS');
     }
     const vendor = spec.name;
-    const symbol = o.symbol ?? (spec.probe.type === 'databento' ? DEFAULTS.databentoSymbol : DEFAULTS.polygonSymbol);
+    const symbol = o.symbol ?? client.defaultSymbol;
     const traceId = newTraceId();
     let features: ReturnType<typeof computeFeatures> = null;
     try {
@@ -373,9 +372,9 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
           symbol,
           timeframe: '1m',
           trace_id: traceId,
-          metadata: { endpoint: spec.probe.type === 'databento' ? 'timeseries.get_range' : 'v2/aggs', ...(spec.probe.type === 'databento' ? { dataset: o.dataset } : {}) },
+          metadata: client.eventMetadata({ dataset: o.dataset }),
         },
-        () => (spec.probe.type === 'databento' ? databentoBars(baseUrlOf(spec), env, req) : polygonBars(baseUrlOf(spec), env, req)),
+        () => client.bars(env, req),
         (r) => {
           const f = computeFeatures(r.bars);
           features = f;
@@ -458,8 +457,8 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
   }
 
   async function paperOrder(status: Record<string, Status>, symbol: string, side: Side, qty: number, mark: number): Promise<void> {
-    const brokers = usableMembers(registry, 'broker', BROKER_TYPES, env, status);
-    const members = groupMembers(registry, 'broker', ['ironbeam', 'tradovate']);
+    const brokers = usableMembers(registry, 'broker', speaksBroker, env, status);
+    const members = groupMembers(registry, 'broker', namesOfKind('broker'));
     const metadata = { action: 'place', side, qty, order_type: 'market' };
     const blocked = (integration: string, code: string, message: string): never => {
       const row = usage.recordBlocked({ integration, operation: 'broker.place_order', botId: o.botId, runId: run.id, symbol, metadata }, code, message);
@@ -468,18 +467,18 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
       throw new Stop('BLOCKED', code);
     };
     const spec = brokers[0];
-    if (!spec) {
+    const broker = spec && paperBrokerOf(spec);
+    if (!spec || !broker) {
       const vars = members.map((n) => getSpec(registry, n)).filter((s): s is IntegrationSpec => !!s).map((s) => `${missingEnv(s, env).join(', ')} (${s.name})`);
-      return blocked(members[0] ?? 'ironbeam', 'MISSING_CREDENTIALS', `no broker connected for paper orders: set ${vars.join(' or ') || 'broker credentials'}`);
+      return blocked(members[0] ?? namesOfKind('broker')[0], 'MISSING_CREDENTIALS', `no broker connected for paper orders: set ${vars.join(' or ') || 'broker credentials'}`);
     }
-    const name = spec.probe.type as BrokerName;
-    const live = liveHostReason(name, baseUrlOf(spec), env);
+    const live = broker.liveHostReason(env);
     if (live) return blocked(spec.name, 'BROKER_LIVE_HOST', `paper orders go to the broker's demo host only: ${live}`);
     // fail-closed: never send an order through a broker the observatory has BLOCKED (a rejected
     // key, an outage, a drill, never probed) — even in paper mode, where the gate only warns
     if (status[spec.name] === 'BLOCKED')
       return blocked(spec.name, 'INTEGRATION_BLOCKED', `${spec.name} is BLOCKED in the observatory (see \`observatory status\`): no order sent to a broker it cannot vouch for`);
-    brokerClient ??= paperBroker(name, baseUrlOf(spec), env);
+    brokerClient ??= broker.open(env);
     const client = brokerClient;
     const traceId = newTraceId();
     const call = { traceId, timeoutMs: o.timeoutMs, signal: deps.signal };
@@ -544,13 +543,14 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
   }
 
   async function ai(features: Features): Promise<void> {
-    const spec = getSpec(registry, 'openai');
-    if (!spec || spec.probe.type !== 'openai' || !connectedOf(spec, env)) return;
+    const spec = registry.integrations.find((s) => chatOf(s) && connectedOf(s, env));
+    const chat = spec && chatOf(spec);
+    if (!spec || !chat) return;
     const traceId = newTraceId();
     try {
       const { result, row } = await observed(
         { ...base, integration: spec.name, operation: 'llm.chat', trace_id: traceId, metadata: { model: o.model, purpose: 'regime_classification', endpoint: 'chat.completions' } },
-        () => classifyRegime(baseUrlOf(spec), env, o.model, features, { traceId, timeoutMs: o.timeoutMs, signal: deps.signal }),
+        () => classifyRegime(chat, env, o.model, features, { traceId, timeoutMs: o.timeoutMs, signal: deps.signal }),
         (r) => ({
           metadata: {
             ...(r.promptTokens !== null ? { prompt_tokens: r.promptTokens } : {}),
@@ -606,8 +606,8 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
         risk(orderSymbol, side, qty, f.close);
         if (side) {
           if (o.mode === 'shadow') {
-            const brokers = usableMembers(registry, 'broker', BROKER_TYPES, env, status);
-            const integration = brokers[0]?.name ?? groupMembers(registry, 'broker', ['ironbeam'])[0] ?? 'ironbeam';
+            const brokers = usableMembers(registry, 'broker', speaksBroker, env, status);
+            const integration = brokers[0]?.name ?? groupMembers(registry, 'broker', namesOfKind('broker'))[0] ?? namesOfKind('broker')[0];
             shadowOrder(integration, orderSymbol, side, qty, f.close);
           } else await paperOrder(status, orderSymbol, side, qty, f.close);
         }

@@ -2,4 +2,4 @@
 export { runReferenceBot, normalizeOptions, botIdForName, DEFAULTS, type BotRunOptions, type NormalizedOptions, type RunnerDeps, type RunSummary, type StepRecord } from './bot.js';
 export { computeFeatures, signalOf, FEATURE_NAMES, type Bar, type Features } from './features.js';
 export { checkOrder, Book, RISK_FEATURES } from './risk.js';
-export { VendorError } from './http.js';
+export { VendorError } from '../core/vendors/http.js';

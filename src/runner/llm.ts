@@ -1,13 +1,13 @@
 /**
- * Optional AI step: one OpenAI chat completion (`POST /v1/chat/completions`, bearer key)
- * that labels the market regime from the bot's features. The prompt and the reply stay in
- * memory; what leaves is the model name, the token counts and the label when it is one of the
- * four fixed regime tags.
+ * Optional AI step: one chat completion (the chat client of the integration's own module,
+ * src/core/vendors/<name>.ts `client.chat`; today OpenAI) that labels the market regime from
+ * the bot's features. The prompt and the reply stay in memory; what leaves is the model name,
+ * the token counts and the label when it is one of the four fixed regime tags.
  */
-import { envValue } from '../core/vendors/probes/http.js';
+import type { IntegrationSpec } from '../core/types.js';
+import { moduleOf } from '../core/vendors/index.js';
+import type { CallCtx, ChatReply, ChatRequest } from '../core/vendors/module.js';
 import type { Features } from './features.js';
-import { finite, isObject, joinUrl, parseJson, vendorRequest, VendorError } from './http.js';
-import type { CallCtx } from './brokers.js';
 
 export const REGIMES = ['trending', 'ranging', 'volatile', 'quiet'] as const;
 export type Regime = (typeof REGIMES)[number];
@@ -18,16 +18,24 @@ export interface RegimeResult {
   completionTokens: number | null;
 }
 
+export interface ChatSource {
+  chat(env: NodeJS.ProcessEnv, req: ChatRequest, call: CallCtx): Promise<ChatReply>;
+}
+
+/** The chat client for `spec`, or undefined when its module has none (or it is probed by a custom http check). */
+export function chatOf(spec: IntegrationSpec): ChatSource | undefined {
+  const client = moduleOf(spec)?.client?.chat;
+  const baseUrl = spec.probe.type === 'vendor' ? spec.probe.baseUrl : undefined;
+  if (!client || baseUrl === undefined) return undefined;
+  return { chat: (env, req, call) => client.chat(baseUrl, env, req, call) };
+}
+
 const round = (x: number | undefined, digits = 6) => (x === undefined ? 'n/a' : Number(x.toPrecision(digits)).toString());
 
-export async function classifyRegime(baseUrl: string, env: NodeJS.ProcessEnv, model: string, f: Features, call: CallCtx): Promise<RegimeResult> {
-  const what = 'OpenAI chat completion';
-  const reply = await vendorRequest({
-    method: 'POST',
-    // tolerate the OpenAI SDK convention of a base that already ends in /v1
-    url: joinUrl(baseUrl.replace(/\/v1\/*$/, ''), '/v1/chat/completions'),
-    auth: () => ({ authorization: `Bearer ${envValue(env, 'OPENAI_API_KEY') ?? ''}` }),
-    json: () => ({
+export async function classifyRegime(source: ChatSource, env: NodeJS.ProcessEnv, model: string, f: Features, call: CallCtx): Promise<RegimeResult> {
+  const reply = await source.chat(
+    env,
+    {
       model,
       messages: [
         { role: 'system', content: `Classify the intraday market regime. Answer with exactly one word: ${REGIMES.join(', ')}.` },
@@ -38,20 +46,11 @@ export async function classifyRegime(baseUrl: string, env: NodeJS.ProcessEnv, mo
             `volatility=${round(f.volatility)}, atr/close=${round(f.atr === undefined ? undefined : f.atr / f.close)}, range=${round(f.range_pct)}`,
         },
       ],
-      max_completion_tokens: 16,
-    }),
-    what,
-    ...call,
-  });
-  const b = parseJson(reply, what);
-  if (!isObject(b) || !Array.isArray(b.choices)) throw new VendorError('UPSTREAM_BAD_RESPONSE', `${what}: HTTP ${reply.status} from ${reply.host}: body is not a chat completion`);
-  const first = b.choices[0];
-  const content = isObject(first) && isObject(first.message) && typeof first.message.content === 'string' ? first.message.content.toLowerCase() : '';
+      maxCompletionTokens: 16,
+    },
+    call,
+  );
+  const content = reply.content.toLowerCase();
   const regime = REGIMES.find((r) => new RegExp(`\\b${r}\\b`).test(content)) ?? null;
-  const usage = isObject(b.usage) ? b.usage : {};
-  const tokens = (v: unknown) => {
-    const n = finite(v);
-    return n !== undefined && Number.isInteger(n) && n >= 0 ? n : null;
-  };
-  return { regime, promptTokens: tokens(usage.prompt_tokens), completionTokens: tokens(usage.completion_tokens) };
+  return { regime, promptTokens: reply.promptTokens, completionTokens: reply.completionTokens };
 }

@@ -8,7 +8,7 @@
  * RISK_LIMIT_MAX_POSITION, RISK_LIMIT_DAILY_LOSS. `max_drawdown_pct` needs account equity,
  * which the reference bot does not have: it is validated, not applied.
  */
-import { checkRiskLimits, type RiskLimits } from '../core/vendors/probes/index.js';
+import { checkRiskLimits, type RiskLimits } from '../core/vendors/risk_engine.js';
 import type { Side } from './features.js';
 
 export interface Intent {

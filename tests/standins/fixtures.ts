@@ -3,38 +3,29 @@
  * registry), plus a credential env whose every value is a unique canary.
  */
 import { randomBytes } from 'node:crypto';
-import type { IntegrationKind, IntegrationSpec, ProbeDef } from '../../src/core/types.js';
-import { TokenCache, type ProbeContext } from '../../src/core/vendors/probes/index.js';
+import type { IntegrationSpec, ProbeDef, VendorProbeDef } from '../../src/core/types.js';
+import { TokenCache } from '../../src/core/vendors/session.js';
+import { moduleNamed } from '../../src/core/vendors/index.js';
+import type { ProbeContext } from '../../src/core/vendors/module.js';
 import { newTraceId } from '../../src/core/trace.js';
 
 // long enough that a loaded CI machine never times out a healthy local probe; hang tests wait this long
 export const TEST_TIMEOUT_MS = 1000;
 
-const ENV_OF: Record<string, string[]> = {
-  databento: ['DATABENTO_API_KEY'],
-  polygon: ['POLYGON_API_KEY'],
-  openai: ['OPENAI_API_KEY'],
-  tradovate: ['TRADOVATE_USERNAME', 'TRADOVATE_PASSWORD', 'TRADOVATE_CID', 'TRADOVATE_SECRET'],
-  ironbeam: ['IRONBEAM_USERNAME', 'IRONBEAM_PASSWORD', 'IRONBEAM_API_KEY'],
-};
+/** The probe of a built-in module: `{type: 'vendor', vendor: name, baseUrl}`. */
+export function vendorDef(vendor: string, baseUrl?: string): VendorProbeDef {
+  return baseUrl === undefined ? { type: 'vendor', vendor } : { type: 'vendor', vendor, baseUrl };
+}
 
-const KIND_OF: Record<string, IntegrationKind> = {
-  databento: 'marketdata',
-  polygon: 'marketdata',
-  openai: 'ai',
-  tradovate: 'broker',
-  ironbeam: 'broker',
-  postgres: 'store',
-  risk_engine: 'risk',
-  http: 'custom',
-};
-
+/** A spec for `probe`: a vendor probe takes its module's name, kind and env vars. */
 export function makeSpec(probe: ProbeDef, over: Partial<IntegrationSpec> = {}): IntegrationSpec {
-  const envVars = ENV_OF[probe.type] ?? [];
+  const m = probe.type === 'vendor' ? moduleNamed(probe.vendor) : undefined;
+  const envVars = [...(m?.envVars ?? [])];
+  const name = probe.type === 'http' ? 'custom_http' : probe.vendor;
   return {
-    name: probe.type === 'http' ? 'custom_http' : probe.type,
-    kind: KIND_OF[probe.type] ?? 'custom',
-    description: `test spec for ${probe.type}`,
+    name,
+    kind: m?.kind ?? 'custom',
+    description: `test spec for ${name}`,
     envVars,
     secretEnvVars: envVars,
     probe,

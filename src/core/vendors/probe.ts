@@ -8,89 +8,41 @@
  * - Never throws. Every message is a fixed phrase passed through redactString, one line,
  *   at most MAX_MESSAGE chars; response bodies, headers and URLs are never included.
  */
-import type { IntegrationSpec, ProbeDef, ProbeResult } from '../../types.js';
-import { oneLine, redactString, sanitizeError } from '../../redact.js';
-import type { ProbeContext } from './context.js';
-import { envValue, type RunContext, type Verdict } from './http.js';
-import { DATABENTO_ENV, databentoProbe } from './databento.js';
-import { POLYGON_ENV, polygonProbe } from './polygon.js';
-import { OPENAI_ENV, openaiProbe } from './openai.js';
-import { TRADOVATE_ENV, tradovateProbe } from './tradovate.js';
-import { IRONBEAM_ENV, ironbeamProbe } from './ironbeam.js';
-import { postgresProbe } from './postgres.js';
-import { riskEngineProbe } from './risk.js';
-import { customHttpProbe, customRequiredEnv } from './custom.js';
-
-export { TokenCache, credentialFingerprint, type CachedToken, type ProbeContext } from './context.js';
-export { checkRiskLimits, riskLimitsSchema, RISK_FIELDS, RISK_NOT_CONFIGURED, type RiskLimits } from './risk.js';
-export { TRADOVATE_DEFAULT_TTL_MS, TRADOVATE_APP_ID, TRADOVATE_APP_VERSION } from './tradovate.js';
-export { IRONBEAM_DEFAULT_TTL_MS } from './ironbeam.js';
-export { TOKEN_REFRESH_MARGIN_MS } from './session.js';
-export { classifyStatus, type Verdict } from './http.js';
+import type { IntegrationSpec, ProbeDef, ProbeResult } from '../types.js';
+import { oneLine, redactString, sanitizeError } from '../redact.js';
+import type { ProbeContext, RunContext, Verdict } from './module.js';
+import { missingEnv } from './env.js';
+import { moduleNamed } from './index.js';
+import { customHttpProbe, headerEnvVars } from './custom.js';
 
 export const MAX_MESSAGE = 200;
 
-/** Env vars a probe type needs before it may touch the network (beyond spec.envVars). */
+/** Env vars a probe needs before it may touch the network (beyond spec.envVars). */
 export function probeRequiredEnv(def: ProbeDef): string[] {
-  switch (def.type) {
-    case 'databento':
-      return [...DATABENTO_ENV];
-    case 'polygon':
-      return [...POLYGON_ENV];
-    case 'openai':
-      return [...OPENAI_ENV];
-    case 'tradovate':
-      return [...TRADOVATE_ENV];
-    case 'ironbeam':
-      return [...IRONBEAM_ENV];
-    case 'http':
-      return customRequiredEnv(def);
-    case 'postgres':
-    case 'risk_engine':
-      return [];
-  }
+  if (def.type === 'http') return headerEnvVars(def);
+  return [...(moduleNamed(def.vendor)?.envVars ?? [])];
 }
 
-/** Names (never values) of the required env vars that are unset or blank. */
-export function missingEnv(spec: IntegrationSpec, env: NodeJS.ProcessEnv): string[] {
-  const names = new Set([...spec.envVars, ...probeRequiredEnv(spec.probe)]);
-  return [...names].filter((n) => envValue(env, n) === undefined);
-}
-
-const VENDOR_TYPES = new Set(['databento', 'polygon', 'openai', 'tradovate', 'ironbeam']);
-
-function validBaseUrl(v: unknown): boolean {
+function validBaseUrl(v: unknown): v is string {
   if (typeof v !== 'string' || !URL.canParse(v)) return false;
   const p = new URL(v).protocol;
   return p === 'http:' || p === 'https:';
 }
 
-function dispatch(spec: IntegrationSpec, rc: RunContext, startedAt: number): Promise<Verdict> {
+function unknownType(t: unknown): Verdict {
+  return { outcome: 'CHECK_FAILED', message: `unknown probe type ${typeof t === 'string' ? t.slice(0, 40) : ''}`.trim() };
+}
+
+/** async: a probe that throws, even before its first await, is a rejected promise (CHECK_FAILED), never a throw */
+async function dispatch(spec: IntegrationSpec, rc: RunContext, startedAt: number): Promise<Verdict> {
   const def = spec.probe;
-  if (VENDOR_TYPES.has(def.type) && !validBaseUrl((def as { baseUrl?: unknown }).baseUrl))
-    return Promise.resolve({ outcome: 'CHECK_FAILED', message: `invalid baseUrl for the ${def.type} probe (expected an http(s) URL)` });
-  switch (def.type) {
-    case 'databento':
-      return databentoProbe(def, rc);
-    case 'polygon':
-      return polygonProbe(def, rc);
-    case 'openai':
-      return openaiProbe(def, rc);
-    case 'tradovate':
-      return tradovateProbe(def, rc);
-    case 'ironbeam':
-      return ironbeamProbe(def, rc);
-    case 'postgres':
-      return postgresProbe(rc);
-    case 'risk_engine':
-      return riskEngineProbe(rc);
-    case 'http':
-      return customHttpProbe(def, rc, startedAt);
-    default: {
-      const t = (def as { type?: unknown }).type;
-      return Promise.resolve({ outcome: 'CHECK_FAILED', message: `unknown probe type ${typeof t === 'string' ? t.slice(0, 40) : ''}`.trim() });
-    }
-  }
+  if (def.type === 'http') return customHttpProbe(def, rc, startedAt);
+  if (def.type !== 'vendor') return unknownType((def as { type?: unknown }).type);
+  const m = moduleNamed(def.vendor);
+  if (!m) return unknownType(def.vendor);
+  if (!m.http) return m.probe(rc, '');
+  if (!validBaseUrl(def.baseUrl)) return { outcome: 'CHECK_FAILED', message: `invalid baseUrl for the ${def.vendor} probe (expected an http(s) URL)` };
+  return m.probe(rc, def.baseUrl);
 }
 
 function cleanMessage(m: string | undefined): string | undefined {
@@ -108,7 +60,7 @@ export async function runProbe(spec: IntegrationSpec, ctx: ProbeContext): Promis
     return r;
   };
 
-  const missing = missingEnv(spec, ctx.env);
+  const missing = missingEnv(spec, ctx.env, probeRequiredEnv(spec.probe));
   if (missing.length > 0) return finish({ outcome: 'MISSING_CREDENTIALS', message: `missing environment variable(s): ${missing.join(', ')}` });
 
   const timeoutMs = Number.isFinite(spec.timeoutMs) && spec.timeoutMs > 0 ? spec.timeoutMs : 10_000;

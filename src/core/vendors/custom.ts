@@ -5,21 +5,23 @@
  * template with `$NAME` / `${NAME}` (`"Authorization": "Bearer $ACME_TOKEN"`).
  * Conditions report the path that failed, never the value found there.
  */
-import type { ProbeDef } from '../../types.js';
-import { badBody, classifyStatus, envValue, isVerdict, send, type RunContext, type Verdict } from './http.js';
-
-export type HttpProbeDef = Extract<ProbeDef, { type: 'http' }>;
+import type { HttpProbeDef, ProbeDef } from '../types.js';
+import { envValue } from './env.js';
+import { badBody, classifyStatus, isVerdict, send } from './http.js';
+import type { RunContext, Verdict } from './module.js';
 
 const VAR_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g;
 
 /** Env var names a header spec reads. */
-export function headerEnvNames(spec: string): string[] {
+function headerEnvNames(spec: string): string[] {
   if (!spec.includes('$')) return [spec];
   return [...spec.matchAll(VAR_REF)].map((m) => m[1] ?? m[2]);
 }
 
-export function customRequiredEnv(def: HttpProbeDef): string[] {
-  return Object.values(def.headersFromEnv ?? {}).flatMap(headerEnvNames);
+/** Env var names an http probe's headers read (plain name or `${NAME}` / `$NAME` references); none for other probes. */
+export function headerEnvVars(probe: ProbeDef): string[] {
+  if (probe.type !== 'http') return [];
+  return Object.values(probe.headersFromEnv ?? {}).flatMap(headerEnvNames);
 }
 
 function renderHeader(spec: string, env: NodeJS.ProcessEnv): string {

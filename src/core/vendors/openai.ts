@@ -1,0 +1,58 @@
+/**
+ * OpenAI (https://api.openai.com, OPENAI_BASE_URL overrides; a base ending in /v1, as the
+ * OpenAI SDKs write it, is accepted too). Bearer key.
+ *
+ * Probe: `GET /v1/models` returns `{object: "list", data: [...]}`.
+ * Chat (runner): `POST /v1/chat/completions` → {choices: [{message: {content}}], usage}; the
+ * prompt and the reply stay in memory, only token counts leave.
+ */
+import { envValue } from './env.js';
+import { finite, httpProbe, isObject, joinUrl, parseJson, vendorRequest, VendorError } from './http.js';
+import type { ChatClient, VendorModule } from './module.js';
+
+const bearerKey = (env: NodeJS.ProcessEnv) => () => ({ authorization: `Bearer ${envValue(env, 'OPENAI_API_KEY') ?? ''}` });
+// tolerate the OpenAI SDK convention of a base that already ends in /v1
+const apiUrl = (baseUrl: string, path: string) => joinUrl(baseUrl.replace(/\/v1\/*$/, ''), path);
+
+const count = (v: unknown): number | null => {
+  const n = finite(v);
+  return n !== undefined && Number.isInteger(n) && n >= 0 ? n : null;
+};
+
+const chat: ChatClient['chat'] = async (baseUrl, env, req, call) => {
+  const what = 'OpenAI chat completion';
+  const reply = await vendorRequest({
+    method: 'POST',
+    url: apiUrl(baseUrl, '/v1/chat/completions'),
+    auth: bearerKey(env),
+    json: () => ({ model: req.model, messages: req.messages, max_completion_tokens: req.maxCompletionTokens }),
+    what,
+    ...call,
+  });
+  const b = parseJson(reply, what);
+  if (!isObject(b) || !Array.isArray(b.choices)) throw new VendorError('UPSTREAM_BAD_RESPONSE', `${what}: HTTP ${reply.status} from ${reply.host}: body is not a chat completion`);
+  const first = b.choices[0];
+  const content = isObject(first) && isObject(first.message) && typeof first.message.content === 'string' ? first.message.content : '';
+  const usage = isObject(b.usage) ? b.usage : {};
+  return { content, promptTokens: count(usage.prompt_tokens), completionTokens: count(usage.completion_tokens) };
+};
+
+export const openai: VendorModule = {
+  name: 'openai',
+  label: 'OpenAI',
+  kind: 'ai',
+  description: 'OpenAI API (GET /v1/models, bearer auth)',
+  envVars: ['OPENAI_API_KEY'],
+  http: { envPrefix: 'OPENAI', baseUrl: 'https://api.openai.com', statusPage: 'https://status.openai.com' },
+  fixes: { AUTH_REJECTED: 'Check the OpenAI API key is valid and not revoked (OPENAI_API_KEY)' },
+  produces: ['ai'],
+  probe: (rc, baseUrl) =>
+    httpProbe(
+      rc,
+      { method: 'GET', url: apiUrl(baseUrl, '/v1/models'), auth: bearerKey(rc.env) },
+      'a model list',
+      (body) => isObject(body) && body.object === 'list' && Array.isArray(body.data),
+    ),
+  client: { chat: { chat } },
+  source: import.meta.url,
+};
