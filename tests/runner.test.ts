@@ -17,7 +17,7 @@ import { getSpec, loadRegistry } from '../src/core/vendors/registry.js';
 import { probeAndRecord } from '../src/core/prober.js';
 import { TokenCache } from '../src/core/vendors/probes/index.js';
 import { markStopped, writeHeartbeat } from '../src/core/db/heartbeats.js';
-import { createUsageRecorder } from '../src/sdk/usage.js';
+import { createUsageRecorder } from '../src/sdk/index.js';
 import { createLogger } from '../src/core/log.js';
 import { listEvents, listSightings, type EventView } from '../src/core/db/usage-events.js';
 import { botBlockers, botProof } from '../src/core/db/proof.js';
@@ -102,7 +102,7 @@ async function botRun(config: Config, opts: BotRunOptions): Promise<{ summary: R
   const usage = createUsageRecorder({ pool: db.pool, spoolPath: join(mkdtempSync(join(tmpdir(), 'obs-runner-')), 'usage-1-1.jsonl'), log: quiet, exitHooks: false });
   const lines: string[] = [];
   try {
-    const summary = await runReferenceBot({ pool: db.pool, config, usage, out: (l) => lines.push(l) }, { intervalMs: 0, ...opts });
+    const summary = await runReferenceBot({ config, usage, out: (l) => lines.push(l) }, { intervalMs: 0, ...opts });
     outputs.push(JSON.stringify(summary), ...lines);
     return { summary, lines };
   } finally {
