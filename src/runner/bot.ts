@@ -2,8 +2,9 @@
  * The reference paper/shadow bot, built on the usage SDK. It exists to produce real proof of
  * use (brief Phase 6, acceptance tests 2 and 3) and to show a bot honouring the gate.
  *
- * It touches the observatory only through the SDK (observatory/sdk: runs, usage events, the
- * gate and integration status) and its vendors only over HTTP — what any bot can do.
+ * It reaches the observatory only through the SDK (observatory/sdk: runs, usage events, the
+ * gate and integration status) and its vendors over HTTP — what any bot can do. It reads the
+ * observatory's config and registry (core) only to know which vendors it can speak.
  *
  * One run = runs.start({botId, botName, mode, jobKind: 'reference'}), then per iteration:
  *  1. gate (fail-closed): the SDK's gate() for the mode and this bot (with its own blockers).

@@ -10,6 +10,8 @@ import { sdkHarness, bars, quiet } from './harness.js';
 import { createUsageRecorder } from '../../src/sdk/index.js';
 import { appendRejected, keepUnreadable, readSpoolFile, releaseHeld, rewriteSpoolFile, Spool, SpoolBacklog } from '../../src/sdk/spool.js';
 import { rowToJson, validateBatch } from '../../src/core/events-schema.js';
+import { insertEvents } from '../../src/core/db/usage-events.js';
+import { registerSecret } from '../../src/core/redact.js';
 
 const h = sdkHarness();
 
@@ -65,3 +67,130 @@ describe('spool files', () => {
     expect(existsSync(orphan)).toBe(false);
   });
 });
+
+describe('the spool on its own', () => {
+  const rows = (n: number, extra: Record<string, unknown> = {}) => {
+    const v = validateBatch(Array.from({ length: n }, () => ({ ...bars, status: 'OK', ...extra })));
+    if (!v.ok) throw new Error('bad fixture');
+    return v.rows;
+  };
+
+  it('bounded: an append past maxBytes is refused whole (file untouched) unless forced; files 0600 in a 0700 directory', () => {
+    const dir = join(h.tmp(), 'spool');
+    const path = join(dir, 'usage-1-1.jsonl');
+    const [a, b, c] = rows(3);
+    const one = Buffer.byteLength(JSON.stringify(rowToJson(a)) + '\n');
+    const spool = new Spool(path, one + 10);
+    expect(spool.empty).toBe(true);
+    expect(spool.append([a])).toBe(true);
+    expect(spool.bytes).toBe(statSync(path).size);
+    expect(spool.append([b, c])).toBe(false); // all or none
+    expect(readSpoolFile(path).rows.map((r) => r.id)).toEqual([a.id]);
+    expect(spool.append([b], { force: true })).toBe(true); // exit and close: past the bound beats losing proof
+    expect(readSpoolFile(path).rows.map((r) => r.id)).toEqual([a.id, b.id]);
+    expect(spool.bytes).toBe(statSync(path).size);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    spool.release();
+  });
+
+  it('an existing spool is adopted with its size, and its mode tightened on the next append', () => {
+    const path = join(h.tmp(), 'usage-1-1.jsonl');
+    const [a, b] = rows(2);
+    writeFileSync(path, JSON.stringify(rowToJson(a)) + '\n', { mode: 0o644 });
+    const spool = new Spool(path);
+    expect(spool.bytes).toBe(statSync(path).size);
+    expect(spool.empty).toBe(false);
+    spool.append([b]);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    spool.release();
+  });
+
+  it('take() claims the content by rename; nothing there is "nothing to take", not an error', () => {
+    const path = join(h.tmp(), 'usage-1-1.jsonl');
+    const spool = new Spool(path);
+    expect(spool.take()).toBeUndefined();
+    const [a, b] = rows(2);
+    spool.append([a]);
+    const taken = spool.take()!;
+    expect(taken).toMatch(new RegExp(`usage-1-1\\.jsonl\\.claimed-${process.pid}-\\d+$`));
+    expect(existsSync(path)).toBe(false);
+    expect(spool.empty).toBe(true);
+    expect(readSpoolFile(taken).rows.map((r) => r.id)).toEqual([a.id]);
+    spool.append([b]); // a fresh file
+    expect(readSpoolFile(path).rows.map((r) => r.id)).toEqual([b.id]);
+    spool.release();
+    releaseHeld(taken);
+  });
+
+  it('claimOrphans(): a live process\'s spool is left alone; unrelated files are ignored', () => {
+    const dir = h.tmp();
+    const [a] = rows(1);
+    const line = JSON.stringify(rowToJson(a)) + '\n';
+    writeFileSync(join(dir, `usage-${process.ppid}-1.jsonl`), line); // our parent: alive
+    writeFileSync(join(dir, 'notes.txt'), line);
+    const spool = new Spool(join(dir, `usage-${process.pid}-1.jsonl`));
+    expect(spool.claimOrphans()).toEqual([]);
+    expect(readdirSync(dir).sort()).toEqual(['notes.txt', `usage-${process.ppid}-1.jsonl`].sort());
+    spool.release();
+  });
+
+  it('the dead-letter file (<spool>.rejected) and the unreadable file (<spool>.unreadable, sanitized)', () => {
+    const dir = h.tmp();
+    const path = join(dir, 'usage-1-1.jsonl');
+    const [a, b] = rows(2);
+    const rejected = appendRejected(path, [a]);
+    appendRejected(path, [b]);
+    expect(rejected).toBe(`${path}.rejected`);
+    expect(readSpoolFile(rejected).rows.map((r) => r.id)).toEqual([a.id, b.id]);
+    expect(statSync(rejected).mode & 0o777).toBe(0o600);
+    const secret = `canary-${a.id}`;
+    registerSecret(secret);
+    // named after the spool, not after the claimed copy it was read from
+    const kept = keepUnreadable(`${path}.claimed-1-2`, [`{"torn": "${secret}`])!;
+    expect(kept).toBe(`${path}.unreadable`);
+    const text = readFileSync(kept, 'utf8');
+    expect(text).not.toContain(secret);
+    expect(text).toContain('[REDACTED]');
+    expect(keepUnreadable(path, [])).toBeUndefined();
+  });
+
+  it('replay: unreadable lines set aside once, good rows stored, the file removed; an outage mid-replay keeps the claim for the retry', async () => {
+    const dir = h.tmp();
+    const path = join(dir, 'usage-1-1.jsonl');
+    const good = rows(4);
+    writeFileSync(path, good.map((r) => JSON.stringify(rowToJson(r))).join('\n') + '\n{"id":"torn\nnot json either\n', { mode: 0o600 });
+    const backlog = new SpoolBacklog(new Spool(path), quiet);
+    expect(backlog.waiting).toBe(true);
+    const { relay, pool } = await h.relayPool();
+    await relay.stop();
+    await expect(backlog.replay((r) => insertEvents(pool, r).then((x) => x.inserted))).rejects.toThrow();
+    await pool.end();
+    expect(backlog.waiting).toBe(true); // still claimed, nothing lost
+    const claimed = readdirSync(dir).filter((f) => f.includes('.claimed-'));
+    expect(claimed).toHaveLength(1);
+    // the claimed file keeps only the good rows; the bad lines are already aside
+    const left = readSpoolFile(join(dir, claimed[0]));
+    expect(left.badLines).toEqual([]);
+    expect(left.rows.map((r) => r.id)).toEqual(good.map((r) => r.id));
+
+    await backlog.replay((r) => insertEvents(h.db.pool, r).then((x) => x.inserted));
+    expect(backlog.waiting).toBe(false);
+    expect(backlog.replayed).toBe(4);
+    expect(await h.stored(good.map((r) => r.id))).toEqual({ total: 4, distinct: 4 });
+    expect(readdirSync(dir).sort()).toEqual(['usage-1-1.jsonl.unreadable']);
+    // set aside once, not again by the retry
+    expect(readFileSync(join(dir, 'usage-1-1.jsonl.unreadable'), 'utf8').trim().split('\n')).toEqual(['{"id":"torn', 'not json either']);
+    backlog.release();
+  });
+
+  it('rewriteSpoolFile keeps exactly the rows given, one JSON line each, mode 0600', () => {
+    const path = join(h.tmp(), 'x.jsonl');
+    const r = rows(2);
+    rewriteSpoolFile(path, r);
+    expect(readFileSync(path, 'utf8').split('\n')).toHaveLength(3);
+    expect(readSpoolFile(path)).toEqual({ rows: r, badLines: [] });
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+  });
+});
+
