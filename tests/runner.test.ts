@@ -5,7 +5,7 @@
  * through probeAndRecord. Every credential is a canary; every output is scanned for them.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freshDatabase, type TestDb } from './helpers/db.js';
@@ -41,6 +41,13 @@ let oai: Standin;
 let tv: Standin & PaperOrders;
 let ib: Standin & PaperOrders;
 const outputs: string[] = [];
+/** temp dirs (spools, a config), removed after the file: nothing left in /tmp */
+const dirs: string[] = [];
+const tmp = (prefix: string): string => {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  dirs.push(d);
+  return d;
+};
 
 beforeAll(async () => {
   db = await freshDatabase();
@@ -53,6 +60,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const s of [poly, dbn, oai, tv, ib]) await s?.close();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
 beforeEach(() => {
@@ -99,7 +107,7 @@ async function healthy(config: Config, names: string[]): Promise<void> {
 }
 
 async function botRun(config: Config, opts: BotRunOptions): Promise<{ summary: RunSummary; lines: string[] }> {
-  const usage = createUsageRecorder({ pool: db.pool, spoolPath: join(mkdtempSync(join(tmpdir(), 'obs-runner-')), 'usage-1-1.jsonl'), log: quiet, exitHooks: false });
+  const usage = createUsageRecorder({ pool: db.pool, spoolPath: join(tmp('obs-runner-'), 'usage-1-1.jsonl'), log: quiet, exitHooks: false });
   const lines: string[] = [];
   try {
     const summary = await runReferenceBot({ config, usage, out: (l) => lines.push(l) }, { intervalMs: 0, ...opts });
@@ -366,7 +374,7 @@ describe('fail-closed', () => {
 
 describe('observatory bot run (src/cli/bot.ts)', () => {
   it('runs through the command with a CommandContext and prints the JSON summary', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'obs-botcmd-'));
+    const dir = tmp('obs-botcmd-');
     const configPath = join(dir, 'observatory.json');
     writeFileSync(configPath, JSON.stringify({ risk_limits: LIMITS }));
     const saved = { ...process.env };
