@@ -32,7 +32,7 @@ import { botBlockers, botProof, refreshBotRanking, topBots } from '../src/core/d
 import { DETAIL_SQL, insertEvents } from '../src/core/db/usage-events.js';
 import { validateBatch, type EventInput } from '../src/core/events-schema.js';
 import { createLogger } from '../src/core/log.js';
-import { createUsageRecorder } from '../src/sdk/usage.js';
+import { createUsageRecorder } from '../src/sdk/index.js';
 import { newEventId } from '../src/core/trace.js';
 
 function arg(name: string, dflt: string): string {

@@ -8,7 +8,7 @@ import { freshDatabase, type TestDb } from './helpers/db.js';
 import { availabilityOf, CATALOG, catalogView, VARIABLE_GROUPS } from '../src/core/catalog.js';
 import { VARIABLE_NAME_RE } from '../src/core/events-schema.js';
 import { BUILTIN_NAMES } from '../src/core/vendors/registry.js';
-import { createUsageRecorder } from '../src/sdk/usage.js';
+import { createUsageRecorder } from '../src/sdk/index.js';
 import { createLogger } from '../src/core/log.js';
 
 let db: TestDb;

@@ -12,7 +12,7 @@ import { connect } from 'node:net';
 import { freshDatabase, type TestDb } from './helpers/db.js';
 import { cli, spawnCli } from './helpers/cli.js';
 import { startDaemon, stopDaemon, waitFor, type DaemonProc } from './helpers/wait.js';
-import { createUsageRecorder, type UsageRecorder } from '../src/sdk/usage.js';
+import { createUsageRecorder, type UsageRecorder } from '../src/sdk/index.js';
 import { registerSecret } from '../src/core/redact.js';
 import { newEventId } from '../src/core/trace.js';
 import { validateBatch } from '../src/core/events-schema.js';

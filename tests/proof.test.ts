@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freshDatabase, type TestDb } from './helpers/db.js';
-import { createUsageRecorder, type UsageRecorder } from '../src/sdk/usage.js';
+import { createUsageRecorder, type UsageRecorder } from '../src/sdk/index.js';
 import { botBlockers, botProof, refreshBotRanking, resolveBot, topBots } from '../src/core/db/proof.js';
 import { finishRun, startRun } from '../src/core/db/runs.js';
 import { createLogger } from '../src/core/log.js';

@@ -5,7 +5,7 @@ import { computeFeatures, FEATURE_NAMES, normalizeBars, signalOf, type Bar } fro
 import { databentoPrice, databentoStype, databentoTime } from '../src/core/vendors/databento.js';
 import { Book, checkOrder, RISK_FEATURES } from '../src/runner/risk.js';
 import { liveHostReason } from '../src/runner/brokers.js';
-import { botIdForName, normalizeOptions } from '../src/runner/bot.js';
+import { botIdForName, normalizeOptions } from '../src/runner/options.js';
 import { UsageError } from '../src/core/errors.js';
 
 const bar = (i: number, o: number, h: number, l: number, c: number, v: number): Bar => ({ t: 1_700_000_000_000 + i * 60_000, open: o, high: h, low: l, close: c, volume: v });

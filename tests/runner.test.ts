@@ -17,7 +17,7 @@ import { getSpec, loadRegistry } from '../src/core/vendors/registry.js';
 import { probeAndRecord } from '../src/core/prober.js';
 import { TokenCache } from '../src/core/vendors/session.js';
 import { markStopped, writeHeartbeat } from '../src/core/db/heartbeats.js';
-import { createUsageRecorder } from '../src/sdk/usage.js';
+import { createUsageRecorder } from '../src/sdk/index.js';
 import { createLogger } from '../src/core/log.js';
 import { listEvents, listSightings, type EventView } from '../src/core/db/usage-events.js';
 import { botBlockers, botProof } from '../src/core/db/proof.js';
@@ -41,11 +41,11 @@ let oai: Standin;
 let tv: Standin & PaperOrders;
 let ib: Standin & PaperOrders;
 const outputs: string[] = [];
-// hermetic: every temp dir a test makes is removed after the file
-const tempDirs: string[] = [];
-const tempDir = (prefix: string): string => {
+/** temp dirs (spools, a config), removed after the file: nothing left in /tmp */
+const dirs: string[] = [];
+const tmp = (prefix: string): string => {
   const d = mkdtempSync(join(tmpdir(), prefix));
-  tempDirs.push(d);
+  dirs.push(d);
   return d;
 };
 
@@ -60,7 +60,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const s of [poly, dbn, oai, tv, ib]) await s?.close();
-  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
 beforeEach(() => {
@@ -107,10 +107,10 @@ async function healthy(config: Config, names: string[]): Promise<void> {
 }
 
 async function botRun(config: Config, opts: BotRunOptions): Promise<{ summary: RunSummary; lines: string[] }> {
-  const usage = createUsageRecorder({ pool: db.pool, spoolPath: join(tempDir('obs-runner-'), 'usage-1-1.jsonl'), log: quiet, exitHooks: false });
+  const usage = createUsageRecorder({ pool: db.pool, spoolPath: join(tmp('obs-runner-'), 'usage-1-1.jsonl'), log: quiet, exitHooks: false });
   const lines: string[] = [];
   try {
-    const summary = await runReferenceBot({ pool: db.pool, config, usage, out: (l) => lines.push(l) }, { intervalMs: 0, ...opts });
+    const summary = await runReferenceBot({ config, usage, out: (l) => lines.push(l) }, { intervalMs: 0, ...opts });
     outputs.push(JSON.stringify(summary), ...lines);
     return { summary, lines };
   } finally {
@@ -374,7 +374,7 @@ describe('fail-closed', () => {
 
 describe('observatory bot run (src/cli/bot.ts)', () => {
   it('runs through the command with a CommandContext and prints the JSON summary', async () => {
-    const dir = tempDir('obs-botcmd-');
+    const dir = tmp('obs-botcmd-');
     const configPath = join(dir, 'observatory.json');
     writeFileSync(configPath, JSON.stringify({ risk_limits: LIMITS }));
     const saved = { ...process.env };

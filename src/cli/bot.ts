@@ -10,7 +10,7 @@
 import type { CommandContext } from './context.js';
 import { openReadStore } from './context.js';
 import { printJson, printLine } from './output.js';
-import { createUsageRecorder } from '../sdk/usage.js';
+import { createUsageRecorder } from '../sdk/index.js';
 import { oneLine, redactString } from '../core/redact.js';
 import { normalizeOptions, runReferenceBot, type BotRunOptions } from '../runner/index.js';
 
@@ -31,9 +31,10 @@ export async function run(ctx: CommandContext, opts: BotRunOptions): Promise<num
   process.on('SIGTERM', onSignal);
   const out = opts.json ? (line: string) => process.stderr.write(`${oneLine(redactString(line), 2000)}\n`) : (line: string) => printLine(line);
   const store = await openReadStore(ctx);
-  const usage = createUsageRecorder({ pool: store.pool, log: ctx.log });
+  // the bot reaches the store only through the SDK (events, runs, the gate), over this command's connection
+  const usage = createUsageRecorder({ pool: store.pool, log: ctx.log, config: ctx.config });
   try {
-    const summary = await runReferenceBot({ pool: store.pool, config: ctx.config, usage, out, signal: controller.signal }, opts);
+    const summary = await runReferenceBot({ config: ctx.config, usage, out, signal: controller.signal }, opts);
     if (opts.json) printJson(summary);
     return summary.exit_code;
   } finally {

@@ -1,5 +1,5 @@
 /**
- * The one definition of an incoming usage event, shared by the SDK (src/sdk/usage.ts) and
+ * The one definition of an incoming usage event, shared by the SDK (src/sdk/recorder.ts) and
  * the HTTP ingest endpoint. `validateBatch` either returns clean, sanitized rows ready for
  * storage, or one `{index, field, message}` per problem for EVERY bad event. Messages name
  * the field and what is expected, never the value (it could be a secret).

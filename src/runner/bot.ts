@@ -2,8 +2,12 @@
  * The reference paper/shadow bot, built on the usage SDK. It exists to produce real proof of
  * use (brief Phase 6, acceptance tests 2 and 3) and to show a bot honouring the gate.
  *
+ * It reaches the observatory only through the SDK (observatory/sdk: runs, usage events, the
+ * gate and integration status) and its vendors over HTTP — what any bot can do. It reads the
+ * observatory's config and registry (core) only to know which vendors it can speak.
+ *
  * One run = runs.start({botId, botName, mode, jobKind: 'reference'}), then per iteration:
- *  1. gate (fail-closed): autonomyView for the mode and this bot (with its own blockers).
+ *  1. gate (fail-closed): the SDK's gate() for the mode and this bot (with its own blockers).
  *     BLOCKED / UNKNOWN (or DEGRADED with strict) ⇒ a BLOCKED `gate.check` event (integration
  *     of the first blocker, `observatory` when the blocker names none; reason = its code), the
  *     run ends BLOCKED, exit 2.
@@ -22,153 +26,37 @@
  * A vendor failure on a required step records an ERROR event (sanitized reason) and ends the
  * run FAILED (exit 1); any other error ends it FAILED and is rethrown after recording.
  *
- * The events go through the recorder's record()/recordBlocked() with track()'s semantics
- * (validated before the call, timed, OK / ERROR with reasonCodeOf and a sanitized one-line
- * message, the error rethrown): track() fixes the metadata before the call, and these events
- * need facts known only after it (token counts, the feature names actually computed).
+ * Vendor calls go through the SDK's track(): facts known only after the call (token counts,
+ * the feature names actually computed) come through its metadataOf, and its onEvent hands
+ * back the recorded event (id, reason) for the step log.
+ *
+ * One run's steps share its state (the run, the book, the step log) as closures, so they stay
+ * in this one module (over the usual size): threading that state through separate modules
+ * would only add plumbing. Flags and their validation live in options.ts.
  *
  * Feature values, prompts, replies, tokens and account ids stay in memory; events carry names,
  * counts, sides, quantities and provenance only.
  */
-import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import type pg from 'pg';
 import type { Config } from '../core/config.js';
-import { UsageError, ExitCode } from '../core/errors.js';
-import { validateBatch, type EventInput, type EventRow } from '../core/events-schema.js';
+import { ExitCode } from '../core/errors.js';
 import { connectedOf, getSpec, loadRegistry, missingEnv } from '../core/vendors/registry.js';
-import type { Blocker, IntegrationSpec, Mode, Registry, Status } from '../core/types.js';
-import { botBlockers } from '../core/db/proof.js';
-import type { RunView, TerminalState } from '../core/db/runs.js';
+import type { IntegrationSpec, Registry } from '../core/types.js';
 import { oneLine, sanitizeError } from '../core/redact.js';
-import { newTraceId, isUuid } from '../core/trace.js';
-import { EventValidationError, reasonCodeOf, SpoolFullError, type RunHandle, type UsageRecorder } from '../sdk/usage.js';
-import { autonomyView, statusByIntegration } from '../core/views.js';
+import { newTraceId } from '../core/trace.js';
+import { reasonCodeOf, SpoolFullError, type Blocker, type EventRow, type RunHandle, type RunView, type Status, type TerminalState, type UsageRecorder } from '../sdk/index.js';
 import { namesOfKind } from '../core/vendors/index.js';
 import { VendorError } from '../core/vendors/http.js';
 import { paperBrokerOf, type BrokerClient } from './brokers.js';
 import { computeFeatures, signalOf, type Features, type Side } from './features.js';
 import { chatOf, classifyRegime } from './llm.js';
-import { DEFAULT_DATASET, marketDataOf, type BarsResult } from './marketdata.js';
+import { marketDataOf, type BarsResult } from './marketdata.js';
+import { DEFAULTS, normalizeOptions, type BotRunOptions, type RunnerMode } from './options.js';
 import { Book, checkOrder, pointValueOf, RISK_FEATURES, signedQty } from './risk.js';
 
-export type RunnerMode = Extract<Mode, 'paper' | 'shadow'>;
-
-/** `observatory bot run` options (CLI flags in comments). */
-export interface BotRunOptions {
-  /** --mode paper|shadow (required; live is refused) */
-  mode: string;
-  /** --bot UUID; default: derived from the bot name, so reruns accumulate under one bot */
-  bot?: string;
-  /** --bot-name NAME; default "reference-bot" */
-  botName?: string;
-  /** --iterations N; default 3 */
-  iterations?: number | string;
-  /** --interval-ms MS between iterations; default 1000 */
-  intervalMs?: number | string;
-  /** --symbol; default ES.c.0 (Databento) or SPY (Polygon) */
-  symbol?: string;
-  /** --broker-symbol: the broker's contract symbol (paper); default the vendor's instrument or --symbol */
-  brokerSymbol?: string;
-  /** --qty contracts of the target position; default 1 */
-  qty?: number | string;
-  /** --bars how many recent 1-minute bars; default 120 */
-  bars?: number | string;
-  /** --dataset Databento dataset; default GLBX.MDP3 */
-  dataset?: string;
-  /** --model for the optional AI step; default gpt-4o-mini */
-  model?: string;
-  /** --strict: DEGRADED blocks too */
-  strict?: boolean;
-  /** --timeout-ms per vendor request; default 10000 */
-  timeoutMs?: number | string;
-  /** --fill-wait-ms how long to poll the broker for a paper fill; default 3000 */
-  fillWaitMs?: number | string;
-  /** --json (command only) */
-  json?: boolean;
-}
-
-export interface NormalizedOptions {
-  mode: RunnerMode;
-  botId: string;
-  botName: string | undefined;
-  iterations: number;
-  intervalMs: number;
-  symbol: string | undefined;
-  brokerSymbol: string | undefined;
-  qty: number;
-  bars: number;
-  dataset: string;
-  model: string;
-  strict: boolean;
-  timeoutMs: number;
-  fillWaitMs: number;
-}
-
-export const DEFAULTS = {
-  botName: 'reference-bot',
-  iterations: 3,
-  intervalMs: 1_000,
-  qty: 1,
-  bars: 120,
-  model: 'gpt-4o-mini',
-  timeoutMs: 10_000,
-  fillWaitMs: 3_000,
-} as const;
-
-const BOT_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9 _.:-]{0,127}$/;
-const SYMBOL_RE = /^[A-Za-z0-9._:/^=$-]{1,64}$/;
-
-/** A stable UUID (v5 layout) for a bot name: the same name is the same bot across runs. */
-export function botIdForName(name: string): string {
-  const h = createHash('sha1').update(`observatory/reference-bot/${name}`).digest();
-  h[6] = (h[6] & 0x0f) | 0x50;
-  h[8] = (h[8] & 0x3f) | 0x80;
-  const x = h.subarray(0, 16).toString('hex');
-  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20, 32)}`;
-}
-
-function int(v: number | string | undefined, flag: string, def: number, min: number, max: number): number {
-  if (v === undefined || v === '') return def;
-  const n = typeof v === 'number' ? v : /^\d+$/.test(v.trim()) ? Number(v.trim()) : NaN;
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${flag}: expected an integer ${min}–${max}`);
-  return n;
-}
-
-/** Validates the options; every problem is a usage error (exit 64). */
-export function normalizeOptions(o: BotRunOptions): NormalizedOptions {
-  const mode = String(o.mode ?? '').trim().toLowerCase();
-  if (mode === 'live')
-    throw new UsageError('--mode live is refused: the reference bot trades paper (broker demo host) or shadow (simulated) only', 'use --mode paper or --mode shadow');
-  if (mode !== 'paper' && mode !== 'shadow') throw new UsageError('--mode: expected paper or shadow');
-  if (o.bot !== undefined && !isUuid(o.bot)) throw new UsageError('--bot: expected a bot UUID');
-  if (o.botName !== undefined && !BOT_NAME_RE.test(o.botName)) throw new UsageError('--bot-name: expected 1–128 letters, digits, space, _ . : -');
-  for (const [flag, v] of [['--symbol', o.symbol], ['--broker-symbol', o.brokerSymbol]] as const)
-    if (v !== undefined && !SYMBOL_RE.test(v)) throw new UsageError(`${flag}: expected a symbol: letters, digits, . _ : / ^ = $ - (max 64)`);
-  if (o.dataset !== undefined && !/^[A-Z0-9]{2,16}\.[A-Z0-9]{2,16}$/.test(o.dataset)) throw new UsageError('--dataset: expected a Databento dataset id like GLBX.MDP3');
-  if (o.model !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(o.model)) throw new UsageError('--model: expected a model name like gpt-4o-mini');
-  const botName = o.botName ?? (o.bot ? undefined : DEFAULTS.botName);
-  return {
-    mode,
-    botId: (o.bot ?? botIdForName(botName ?? DEFAULTS.botName)).toLowerCase(),
-    botName,
-    iterations: int(o.iterations, '--iterations', DEFAULTS.iterations, 1, 10_000),
-    intervalMs: int(o.intervalMs, '--interval-ms', DEFAULTS.intervalMs, 0, 3_600_000),
-    symbol: o.symbol,
-    brokerSymbol: o.brokerSymbol,
-    qty: int(o.qty, '--qty', DEFAULTS.qty, 1, 10_000),
-    bars: int(o.bars, '--bars', DEFAULTS.bars, 2, 5_000),
-    dataset: o.dataset ?? DEFAULT_DATASET,
-    model: o.model ?? DEFAULTS.model,
-    strict: Boolean(o.strict),
-    timeoutMs: int(o.timeoutMs, '--timeout-ms', DEFAULTS.timeoutMs, 100, 600_000),
-    fillWaitMs: int(o.fillWaitMs, '--fill-wait-ms', DEFAULTS.fillWaitMs, 0, 600_000),
-  };
-}
-
 export interface RunnerDeps {
-  pool: pg.Pool;
   config: Config;
+  /** the bot's only way to the observatory: runs, events, the gate and integration status */
   usage: UsageRecorder;
   registry?: Registry;
   /** one human line per step (already free of secrets; callers still pass it through the sanitizer) */
@@ -252,7 +140,7 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 
 export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions): Promise<RunSummary> {
   const o = normalizeOptions(options);
-  const { pool, config, usage } = deps;
+  const { config, usage } = deps;
   const env = config.env;
   const registry = deps.registry ?? loadRegistry(config);
   const out = deps.out ?? (() => undefined);
@@ -265,6 +153,8 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
   const run: RunHandle = await usage.runs.start({ botId: o.botId, botName: o.botName, mode: o.mode, jobKind: 'reference', abandonSilentAfterMs: config.daemon.staleAfterMs });
   out(`run ${run.id} started: ${o.mode} bot ${o.botName ?? o.botId} (${o.botId}), ${o.iterations} iteration(s) — trace_id ${run.trace_id}`);
   const base = { bot_id: o.botId, run_id: run.id };
+  /** the same, for track() contexts */
+  const who = { botId: o.botId, runId: run.id };
   let iteration = 0;
   let completed = 0;
   const tag = () => `[${iteration}/${o.iterations}]`;
@@ -274,53 +164,13 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
     steps.push({ iteration, ...s, event_id: row?.id ?? s.event_id });
   };
 
-  /** record() with track()'s semantics and metadata completed after the call. */
-  async function observed<T>(
-    input: Omit<EventInput, 'status' | 'id'> & { trace_id: string },
-    fn: () => Promise<T>,
-    after: (r: T) => { records?: number | null; metadata?: Record<string, unknown> } = () => ({}),
-  ): Promise<{ result: T; row: EventRow }> {
-    if (!usage.canTrade()) throw new SpoolFullError('the usage recorder cannot keep proof (spool full or closed): not calling the vendor');
-    const probe = validateBatch([{ ...input, status: 'OK' }]);
-    if (!probe.ok) throw new EventValidationError(probe.errors);
-    const started = performance.now();
-    const latency = () => Math.max(0, Math.round(performance.now() - started));
-    let result: T;
-    try {
-      result = await fn();
-    } catch (err) {
-      const row = usage.record({
-        ...input,
-        status: 'ERROR',
-        latency_ms: latency(),
-        reason_code: reasonCodeOf(err),
-        metadata: { ...(input.metadata ?? {}), error_message: oneLine(sanitizeError(err).message, 200) },
-      });
-      const e = typeof err === 'object' && err !== null ? err : new Error(String(err));
-      throw Object.assign(e, { usageRow: row });
-    }
-    const extra = after(result);
-    const row = usage.record({
-      ...input,
-      status: 'OK',
-      latency_ms: latency(),
-      records: extra.records ?? null,
-      metadata: { ...(input.metadata ?? {}), ...(extra.metadata ?? {}) },
-    });
-    return { result, row };
-  }
-
   /** A failed vendor step: FAILED, or CANCELLED when a signal aborted the call. */
   const failed = (code: string): Stop => (deps.signal?.aborted ? new Stop('CANCELLED', 'SIGNAL') : new Stop('FAILED', code));
-  const rowOf = (err: unknown): EventRow | undefined => (err as { usageRow?: EventRow })?.usageRow;
-  const reasonOf = (err: unknown): string => rowOf(err)?.reason_code ?? reasonCodeOf(err);
+  /** The reason of a recorded ERROR event (track() always sets one). */
+  const reasonOf = (row: EventRow, err: unknown): string => row.reason_code ?? reasonCodeOf(err);
 
   async function gate(): Promise<void> {
-    const view = await autonomyView(pool, registry, config, {
-      mode: o.mode,
-      botId: o.botId,
-      botBlockers: (p, id, mode) => botBlockers(p, id, config.daemon.staleAfterMs, mode),
-    });
+    const view = await usage.gate({ mode: o.mode, botId: o.botId, config, registry });
     const refused = view.global_status === 'BLOCKED' || view.global_status === 'UNKNOWN' || (o.strict && view.global_status === 'DEGRADED');
     if (!refused) {
       out(`${tag()} gate ${view.global_status} (${o.mode}): ${view.blockers.length} blocker(s), ${view.warnings.length} warning(s) — trace_id ${view.trace_id}`);
@@ -362,32 +212,36 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
     const symbol = o.symbol ?? client.defaultSymbol;
     const traceId = newTraceId();
     let features: ReturnType<typeof computeFeatures> = null;
+    const ev: { row?: EventRow } = {};
     try {
       const req = { symbol, bars: o.bars, traceId, timeoutMs: o.timeoutMs, signal: deps.signal, dataset: o.dataset };
-      const { result, row } = await observed(
+      const result = await usage.track(
         {
-          ...base,
+          ...who,
           integration: vendor,
           operation: 'marketdata.bars',
           symbol,
           timeframe: '1m',
-          trace_id: traceId,
+          traceId,
           metadata: client.eventMetadata({ dataset: o.dataset }),
+          records: (r: BarsResult) => r.bars.length,
+          // the features are computed from the bars; the event names the ones computed
+          metadataOf: (r) => {
+            features = computeFeatures(r.bars);
+            return features ? { feature_keys_used: features.keys } : null;
+          },
+          onEvent: (e) => (ev.row = e),
         },
         () => client.bars(env, req),
-        (r) => {
-          const f = computeFeatures(r.bars);
-          features = f;
-          return { records: r.bars.length, metadata: f ? { feature_keys_used: f.keys } : {} };
-        },
       );
+      const row = ev.row!;
       step({ step: 'marketdata', status: 'OK', integration: vendor, operation: 'marketdata.bars', reason_code: null, trace_id: traceId, event_id: null }, row);
       out(`${tag()} marketdata.bars ${vendor} ${symbol} 1m: OK ${result.bars.length} bar(s) in ${row.latency_ms} ms — trace_id ${traceId}`);
       return { vendor, symbol, res: result, features };
     } catch (err) {
-      const row = rowOf(err);
+      const row = ev.row;
       if (!row) throw err;
-      const code = reasonOf(err);
+      const code = reasonOf(row, err);
       step({ step: 'marketdata', status: 'ERROR', integration: vendor, operation: 'marketdata.bars', reason_code: code, trace_id: traceId, event_id: null }, row);
       out(`${tag()} marketdata.bars ${vendor} ${symbol} 1m: ERROR ${code}: ${String(row.metadata.error_message ?? '')} — trace_id ${traceId}`);
       throw failed(code);
@@ -483,17 +337,19 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
     const traceId = newTraceId();
     const call = { traceId, timeoutMs: o.timeoutMs, signal: deps.signal };
     let orderId: string;
+    const placed: { row?: EventRow } = {};
     try {
-      const { result, row } = await observed({ ...base, integration: spec.name, operation: 'broker.place_order', symbol, trace_id: traceId, metadata: { ...metadata, venue: 'demo' } }, () =>
-        client.placeOrder({ symbol, side, qty }, call),
+      const result = await usage.track(
+        { ...who, integration: spec.name, operation: 'broker.place_order', symbol, traceId, metadata: { ...metadata, venue: 'demo' }, onEvent: (e) => (placed.row = e) },
+        () => client.placeOrder({ symbol, side, qty }, call),
       );
       orderId = result.orderId;
-      step({ step: 'broker', status: 'OK', integration: spec.name, operation: 'broker.place_order', reason_code: null, trace_id: traceId, event_id: null }, row);
+      step({ step: 'broker', status: 'OK', integration: spec.name, operation: 'broker.place_order', reason_code: null, trace_id: traceId, event_id: null }, placed.row);
       out(`${tag()} broker.place_order ${spec.name} ${side} ${qty} ${symbol}: OK (paper order accepted at the demo host) — trace_id ${traceId}`);
     } catch (err) {
-      const row = rowOf(err);
+      const row = placed.row;
       if (!row) throw err;
-      const code = reasonOf(err);
+      const code = reasonOf(row, err);
       step({ step: 'broker', status: 'ERROR', integration: spec.name, operation: 'broker.place_order', reason_code: code, trace_id: traceId, event_id: null }, row);
       out(`${tag()} broker.place_order ${spec.name} ${side} ${qty} ${symbol}: ERROR ${code}: ${String(row.metadata.error_message ?? '')} — trace_id ${traceId}`);
       throw failed(code);
@@ -501,10 +357,11 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
 
     // a fill is recorded only when the broker reports one for this order
     const fillTrace = newTraceId();
+    const polled: { row?: EventRow } = {};
     try {
       const deadline = Date.now() + o.fillWaitMs;
-      const { result: fills, row } = await observed(
-        { ...base, integration: spec.name, operation: 'broker.order_status', symbol, trace_id: fillTrace, metadata: { action: 'fill_status' } },
+      const fills = await usage.track(
+        { ...who, integration: spec.name, operation: 'broker.order_status', symbol, traceId: fillTrace, metadata: { action: 'fill_status' }, records: (f: unknown[]) => f.length, onEvent: (e) => (polled.row = e) },
         async () => {
           for (;;) {
             const f = await client.fills(orderId, { ...call, traceId: fillTrace });
@@ -512,9 +369,8 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
             await sleep(Math.min(500, Math.max(0, deadline - Date.now())), deps.signal);
           }
         },
-        (f) => ({ records: f.length }),
       );
-      step({ step: 'fill', status: 'OK', integration: spec.name, operation: 'broker.order_status', reason_code: null, trace_id: fillTrace, event_id: null }, row);
+      step({ step: 'fill', status: 'OK', integration: spec.name, operation: 'broker.order_status', reason_code: null, trace_id: fillTrace, event_id: null }, polled.row);
       if (!fills.length) out(`${tag()} broker.order_status ${spec.name}: no fill reported within ${o.fillWaitMs} ms — none recorded — trace_id ${fillTrace}`);
       else out(`${tag()} broker.order_status ${spec.name}: ${fills.length} fill(s) reported — trace_id ${fillTrace}`);
       for (const f of fills) {
@@ -533,9 +389,9 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
         out(`${tag()} broker.fill ${spec.name} PAPER ${side} ${f.qty} ${symbol} (reported by the broker's demo host) — trace_id ${fillTrace}`);
       }
     } catch (err) {
-      const row = rowOf(err);
+      const row = polled.row;
       if (!row) throw err;
-      const code = reasonOf(err);
+      const code = reasonOf(row, err);
       step({ step: 'fill', status: 'ERROR', integration: spec.name, operation: 'broker.order_status', reason_code: code, trace_id: fillTrace, event_id: null }, row);
       out(`${tag()} broker.order_status ${spec.name}: ERROR ${code}: ${String(row.metadata.error_message ?? '')} — the order's state is unknown — trace_id ${fillTrace}`);
       throw failed(code);
@@ -547,26 +403,33 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
     const chat = spec && chatOf(spec);
     if (!spec || !chat) return;
     const traceId = newTraceId();
+    const ev: { row?: EventRow } = {};
     try {
-      const { result, row } = await observed(
-        { ...base, integration: spec.name, operation: 'llm.chat', trace_id: traceId, metadata: { model: o.model, purpose: 'regime_classification', endpoint: 'chat.completions' } },
-        () => classifyRegime(chat, env, o.model, features, { traceId, timeoutMs: o.timeoutMs, signal: deps.signal }),
-        (r) => ({
-          metadata: {
+      const result = await usage.track(
+        {
+          ...who,
+          integration: spec.name,
+          operation: 'llm.chat',
+          traceId,
+          metadata: { model: o.model, purpose: 'regime_classification', endpoint: 'chat.completions' },
+          metadataOf: (r: Awaited<ReturnType<typeof classifyRegime>>) => ({
             ...(r.promptTokens !== null ? { prompt_tokens: r.promptTokens } : {}),
             ...(r.completionTokens !== null ? { completion_tokens: r.completionTokens } : {}),
             ...(r.regime ? { regime: r.regime, feature_keys_used: ['ai.regime_classification'] } : {}),
-          },
-        }),
+          }),
+          onEvent: (e) => (ev.row = e),
+        },
+        () => classifyRegime(chat, env, o.model, features, { traceId, timeoutMs: o.timeoutMs, signal: deps.signal }),
       );
-      step({ step: 'ai', status: 'OK', integration: spec.name, operation: 'llm.chat', reason_code: null, trace_id: traceId, event_id: null }, row);
+      step({ step: 'ai', status: 'OK', integration: spec.name, operation: 'llm.chat', reason_code: null, trace_id: traceId, event_id: null }, ev.row);
       out(`${tag()} llm.chat ${spec.name} ${o.model}: OK regime=${result.regime ?? 'unrecognized'} — trace_id ${traceId}`);
     } catch (err) {
-      const row = rowOf(err);
+      const row = ev.row;
       if (!row) throw err;
       // optional: recorded, reported, not fatal
-      step({ step: 'ai', status: 'ERROR', integration: spec.name, operation: 'llm.chat', reason_code: reasonOf(err), trace_id: traceId, event_id: null }, row);
-      out(`${tag()} llm.chat ${spec.name} ${o.model}: ERROR ${reasonOf(err)} (optional; continuing) — trace_id ${traceId}`);
+      const code = reasonOf(row, err);
+      step({ step: 'ai', status: 'ERROR', integration: spec.name, operation: 'llm.chat', reason_code: code, trace_id: traceId, event_id: null }, row);
+      out(`${tag()} llm.chat ${spec.name} ${o.model}: ERROR ${code} (optional; continuing) — trace_id ${traceId}`);
     }
   }
 
@@ -589,7 +452,7 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
     for (iteration = 1; iteration <= o.iterations; iteration++) {
       if (deps.signal?.aborted) throw new Stop('CANCELLED', 'SIGNAL');
       await gate();
-      const status = await statusByIntegration(pool, registry, config);
+      const status = await usage.integrationStatus({ config, registry });
       const md = await marketData(status);
       if (!md.features) {
         step({ step: 'features', status: 'SKIPPED', integration: md.vendor, operation: null, reason_code: 'NO_BARS', trace_id: null, event_id: null });

@@ -9,11 +9,14 @@
  *
  * Files are named usage-<pid>-<n>.jsonl. A file left by a process that died (its pid is gone)
  * is an orphan: a live recorder in the same directory claims it (atomic rename) and replays it.
+ * Rows the store refuses as data go to `<spool>.rejected`; lines a replay cannot read go to
+ * `<spool>.unreadable` — set aside, never just dropped.
  */
 import { appendFileSync, closeSync, existsSync, fchmodSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { rowToJson, validateBatch, type EventRow } from '../core/events-schema.js';
+import type { Logger } from '../core/log.js';
 import { redactString } from '../core/redact.js';
 
 export const DEFAULT_MAX_SPOOL_BYTES = 64 * 1024 * 1024;
@@ -108,7 +111,6 @@ export class Spool {
     this.size += written;
     return true;
   }
-
 
   /**
    * Takes the spool's current content for replay: renamed atomically to a claimed name (held
@@ -213,5 +215,84 @@ export function removeFile(path: string): void {
     unlinkSync(path);
   } catch {
     /* already gone */
+  }
+}
+
+/** Appends rows the store refused as data to the dead-letter file next to the spool; returns its path. */
+export function appendRejected(spoolPath: string, rows: readonly EventRow[]): string {
+  const letters = new Spool(`${spoolPath}.rejected`, Number.MAX_SAFE_INTEGER);
+  try {
+    letters.append(rows);
+  } finally {
+    letters.release();
+  }
+  return letters.path;
+}
+
+/** How often a replay also looks for spools left by dead processes. */
+export const ORPHAN_SCAN_MS = 30_000;
+
+/**
+ * A recorder's backlog on disk: its own spool plus the files it claimed for replay (its own
+ * spool taken by rename, and orphans). Replay takes the own spool first (renamed), so it is
+ * replayed like an orphan: rows another writer appends meanwhile go to a new file and are
+ * never truncated away unread.
+ */
+export class SpoolBacklog {
+  private claimed: string[] = [];
+  private lastOrphanScan = 0;
+  /** rows newly stored by replays, over the recorder's life */
+  replayed = 0;
+
+  constructor(
+    readonly spool: Spool,
+    private readonly log: Logger,
+  ) {}
+
+  /** rows wait on disk: in the spool, or in files claimed and not yet replayed */
+  get waiting(): boolean {
+    return !this.spool.empty || this.claimed.length > 0;
+  }
+
+  /** an orphan scan is due (a replay would look for dead processes' spools) */
+  get scanDue(): boolean {
+    return Date.now() - this.lastOrphanScan > ORPHAN_SCAN_MS;
+  }
+
+  /**
+   * Replays the spool and any orphan spools through `insert`. Throws on a store error (the
+   * caller classifies); what was not replayed stays claimed for the next attempt.
+   */
+  async replay(insert: (rows: EventRow[]) => Promise<number>): Promise<void> {
+    if (!this.spool.empty) {
+      const taken = this.spool.take();
+      if (taken) this.claimed.unshift(taken);
+    }
+    if (this.scanDue) {
+      this.lastOrphanScan = Date.now();
+      this.claimed.push(...this.spool.claimOrphans());
+    }
+    while (this.claimed.length) {
+      const file = this.claimed[0];
+      const { rows, badLines } = readSpoolFile(file);
+      if (badLines.length) {
+        // set aside once: the claimed file keeps only the good rows, so a failed replay retried
+        // later does not set the same lines aside again
+        const kept = keepUnreadable(file, badLines);
+        rewriteSpoolFile(file, rows);
+        this.log.warn({ lines: badLines.length, file: kept }, 'unreadable lines in a usage spool; kept aside, not replayed');
+      }
+      const n = await insert(rows);
+      this.replayed += n;
+      removeFile(file);
+      this.claimed.shift();
+      if (rows.length) this.log.info({ events: rows.length, newly_stored: n }, 'usage spool replayed');
+    }
+  }
+
+  /** The recorder is done: its spool and the files claimed for a replay that did not finish are free for the next recorder. */
+  release(): void {
+    this.spool.release();
+    for (const f of this.claimed) releaseHeld(f);
   }
 }
