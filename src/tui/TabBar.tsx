@@ -1,37 +1,33 @@
-/** The panel tabs; the active one is bracketed (readable without colour) and inverted with colour. */
+/** The panel tabs, from the registry; the active one is bracketed (readable without colour) and inverted with colour. */
 import { Box, Text } from 'ink';
-import type { PanelId } from './controller.js';
-import { PANELS } from './controller.js';
+import { PANELS, type PanelId } from './panels/index.js';
+import { hintLine, type Hint } from './keymap.js';
 import { useColor } from './theme.js';
 
-export const PANEL_TITLES: Record<PanelId, string> = {
-  integrations: 'Integrations',
-  proof: 'Proof of use',
-  catalog: 'Catalog',
-  gate: 'Gate',
-};
-
-/** Narrow terminals: titles that keep the bar on one line. */
-const SHORT_TITLES: Record<PanelId, string> = { integrations: 'Integr', proof: 'Proof', catalog: 'Catalog', gate: 'Gate' };
+/** Narrower than this, tabs use their short titles so the bar keeps to one line. */
 const FULL_WIDTH = 70;
+
+const TAB_HINTS: readonly Hint[] = [
+  { on: ['help'], label: 'help' },
+  { on: ['quit'], label: 'quit' },
+];
 
 export function TabBar({ active, width }: { active: PanelId; width: number }) {
   const on = useColor();
-  const titles = width >= FULL_WIDTH ? PANEL_TITLES : SHORT_TITLES;
   return (
     <Box width={width}>
       {PANELS.map((p, i) => {
-        const label = `${i + 1} ${titles[p]}`;
-        const isActive = p === active;
+        const label = `${i + 1} ${width >= FULL_WIDTH ? p.title : p.shortTitle}`;
+        const isActive = p.id === active;
         return (
-          <Box key={p} flexShrink={0}>
+          <Box key={p.id} flexShrink={0}>
             <Text bold={isActive} inverse={isActive && on} wrap="truncate">
               {isActive ? `[${label}]` : ` ${label} `}
             </Text>
           </Box>
         );
       })}
-      <Text dimColor wrap="truncate-end">{'  ? help · q quit'}</Text>
+      <Text dimColor wrap="truncate-end">{`  ${hintLine(TAB_HINTS, 'browse', active)}`}</Text>
     </Box>
   );
 }
