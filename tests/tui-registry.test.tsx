@@ -10,7 +10,7 @@ import stripAnsi from 'strip-ansi';
 import { PANELS, PANEL_IDS, panelById, panelLetter, tabName, type PanelId } from '../src/tui/panels/index.js';
 import { pressesOf, resolveKey } from '../src/tui/keymap.js';
 import { initialUi, keyContext, reduce, type UiEnv, type UiState } from '../src/tui/ui.js';
-import { TabBar } from '../src/tui/TabBar.js';
+import { TabBar, tabLabels } from '../src/tui/TabBar.js';
 import { Body } from '../src/tui/Body.js';
 import { ColorContext } from '../src/tui/theme.js';
 import type { TuiData } from '../src/tui/controller.js';
@@ -133,10 +133,23 @@ describe('tab bar and body read the registry', () => {
   };
 
   it('the tab bar lists every panel in order, full titles when wide, short titles when narrow', () => {
-    const tabs = PANELS.map((p, i) => (p.id === 'gate' ? `[${i + 1} ${p.title}]` : ` ${i + 1} ${p.title} `)).join('');
-    expect(frame(<TabBar active="gate" width={100} />)).toBe(`${tabs}  ? help · q quit`);
-    expect(tabs.startsWith(' 1 Integrations  2 Proof of use  3 Catalog [4 Gate]')).toBe(true);
-    expect(frame(<TabBar active="integrations" width={60} />)).toMatch(/^\[1 Integr\] 2 Proof\s+3 Catalog\s+4 Gate\s+\? help · q quit$/);
+    const bar = (titles: string[], active: number) => titles.map((t, i) => (i === active ? `[${i + 1} ${t}]` : ` ${i + 1} ${t} `)).join('');
+    const gate = PANEL_IDS.indexOf('gate');
+    expect(frame(<TabBar active="gate" width={100} />)).toBe(`${bar(PANELS.map((p) => p.title), gate)}  ? help · q quit`);
+    expect(frame(<TabBar active="integrations" width={60} />)).toBe(`${bar(PANELS.map((p) => p.shortTitle), 0)}  ? help · q quit`);
+    // as the four panels read
+    expect(bar(PANELS.map((p) => p.title), gate).startsWith(' 1 Integrations  2 Proof of use  3 Catalog [4 Gate]')).toBe(true);
+    expect(bar(PANELS.map((p) => p.shortTitle), 0).startsWith('[1 Integr] 2 Proof  3 Catalog  4 Gate')).toBe(true);
+  });
+
+  it('tabs that do not fit even with short titles are named by number, the active one in full', () => {
+    const width = 40;
+    const labels = tabLabels('catalog', width);
+    const needed = PANELS.reduce((n, p, i) => n + `${i + 1} ${p.shortTitle}`.length + 2, 0);
+    if (needed <= width) expect(labels).toEqual(PANELS.map((p, i) => `${i + 1} ${p.shortTitle}`));
+    else expect(labels).toEqual(PANELS.map((p, i) => (p.id === 'catalog' ? `${i + 1} ${p.shortTitle}` : String(i + 1))));
+    // too narrow for the short titles: only the active tab keeps its title
+    expect(tabLabels('catalog', 20)).toEqual(PANELS.map((p, i) => (p.id === 'catalog' ? `${i + 1} ${p.shortTitle}` : String(i + 1))));
   });
 
   it('without a fresh read every panel says UNKNOWN about its own subject', () => {
