@@ -8,6 +8,7 @@ import { KEY, mount, poolStore, seedWorld, testConfig, writeState, type Mounted,
 import { autonomyView } from '../src/core/views.js';
 import { loadRegistry } from '../src/core/vendors/registry.js';
 import { helpRows } from '../src/tui/keymap.js';
+import { proofView } from '../src/tui/panels/proof.js';
 import type { Config } from '../src/core/config.js';
 import { canaryEnv, findLeaks } from './standins/fixtures.js';
 import { startRun } from '../src/core/db/runs.js';
@@ -190,14 +191,17 @@ describe('Panel B — proof of use', () => {
 
   it('results of an earlier query are never picked while the new one is being read', async () => {
     const t = open({ initial: { panel: 'proof' } });
+    // (Panel B's own read: panels/proof.ts)
+    const choices = () => proofView(t.controller.getData())?.botChoices;
     t.controller.setView({ botQuery: 'a' });
-    await t.until(() => (t.controller.getData().botChoices?.length ?? 0) > 0, 'results for "a"');
+    await t.until(() => (choices()?.length ?? 0) > 0, 'results for "a"');
     // typing one more character drops those results at once (Enter then has nothing to pick)
     t.controller.setView({ botQuery: 'al' });
-    expect(t.controller.getData().botChoices).toBeNull();
-    const next = await t.until(() => t.controller.getData().botChoices !== null, 'results for "al"');
+    expect(proofView(t.controller.getData())).not.toBeNull(); // the proof read itself is kept
+    expect(choices()).toBeNull();
+    const next = await t.until(() => (choices() ?? null) !== null, 'results for "al"');
     expect(next).toBeTruthy();
-    expect(t.controller.getData().botChoices!.every((c) => /al/i.test(c.name ?? '') || c.bot_id.startsWith('al'))).toBe(true);
+    expect(choices()!.every((c) => /al/i.test(c.name ?? '') || c.bot_id.startsWith('al'))).toBe(true);
   });
 });
 

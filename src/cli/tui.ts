@@ -1,6 +1,7 @@
 /**
- * `observatory tui`: the on-call terminal UI (Panels A–D, live). Read-only. The Ink app lives
- * in ./tui/ and is imported only here, on use, so no other command pays for ink or react.
+ * `observatory tui`: the on-call terminal UI (live; its panels are listed in src/tui/panels/).
+ * Read-only. The Ink app lives in src/tui/ and is imported only here, on use, so no other
+ * command pays for ink or react.
  */
 import type { CommandContext } from './context.js';
 import type { Mode } from '../core/types.js';

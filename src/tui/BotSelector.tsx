@@ -1,6 +1,6 @@
 /** The 'b' selector: type part of a bot's name or id; ↑/↓ choose, Enter picks, Esc cancels. */
 import { Box, Text } from 'ink';
-import type { BotChoice } from './controller.js';
+import type { BotChoice } from './panels/proof.js';
 import { Table } from './Table.js';
 import { safe } from './format.js';
 

@@ -4,7 +4,7 @@
  * feature_keys_used). Names and metadata only, never values. '/' filters.
  */
 import { Box } from 'ink';
-import type { CatalogData } from './controller.js';
+import type { CatalogData } from './panels/catalog.js';
 import type { VariableView } from '../core/catalog.js';
 import { Table, type Column, type Row } from './Table.js';
 import { ago, shortId } from './format.js';

@@ -9,6 +9,7 @@ import { headerStatus } from './verdict.js';
 import { interval, safe, seconds } from './format.js';
 import { statusColour, useColor, useColour } from './theme.js';
 import { STORE_UNREACHABLE_FIX } from '../core/errors.js';
+import { tabName } from './panels/index.js';
 
 interface Props {
   data: TuiData;
@@ -38,10 +39,10 @@ function FirstBlocker({ data }: { data: TuiData }) {
   const { blockers, warnings } = data.status.autonomy;
   const b = blockers[0];
   if (!b) {
-    const w = warnings.length ? ` · ${warnings.length} warning(s) (4 Gate)` : '';
+    const w = warnings.length ? ` · ${warnings.length} warning(s) (${tabName('gate')})` : '';
     return <Text color={colour('green')} wrap="truncate-end">{`✓ no blockers for ${data.status.mode}${w}`}</Text>;
   }
-  const more = blockers.length > 1 ? ` +${blockers.length - 1} more (4 Gate)` : '';
+  const more = blockers.length > 1 ? ` +${blockers.length - 1} more (${tabName('gate')})` : '';
   return (
     <Text wrap="truncate-end">
       <Text color={colour('red')} bold>{`✗ ${safe(b.code)}`}</Text>

@@ -4,7 +4,7 @@
  */
 import { Box, Text } from 'ink';
 import type { ReactElement } from 'react';
-import type { DrawerData } from './controller.js';
+import type { DrawerData } from './panels/integrations.js';
 import type { IntegrationRow } from '../core/views.js';
 import type { EventView } from '../core/views.js';
 import type { ProbeRow } from '../core/views.js';

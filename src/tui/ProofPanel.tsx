@@ -5,7 +5,7 @@
  */
 import { Box, Text } from 'ink';
 import type { ReactElement } from 'react';
-import type { ProofData } from './controller.js';
+import type { ProofData } from './panels/proof.js';
 import type { BotProof, IntegrationProof } from '../core/views.js';
 import { Table, MoreLine } from './Table.js';
 import { ago, clock, count, safe, seconds } from './format.js';

@@ -1,8 +1,9 @@
 /**
- * The TUI's data loader. It reads only through the core views the CLI and the HTTP API serve
- * — systemStatusView (Panel A, the header and Panel D: the same evaluateGate `gate check`
- * runs), botsView/botProofView (Panel B, from usage_rollups), catalogView (Panel C),
- * integrationEventsView (the drawer) — so nothing here derives a status of its own.
+ * The TUI's data loader. Every load reads the shared status through the same core code as
+ * `observatory status` and `gate check` (readHealth + statusFrom: Panel A, the header, Panel D),
+ * then what the active panel declares in its own load (panels/: botsView/botProofView for
+ * Panel B, catalogView for Panel C, integrationEventsView for the drawer) — core views only,
+ * so nothing here derives a status of its own.
  *
  * Freshness rules (never stale in silence):
  *  - a load is all or nothing: when any read fails, every panel's data is dropped (the screen
@@ -13,22 +14,15 @@
  *    NOTIFY_DEBOUNCE_MS; polling every intervalMs is the fallback when notifications are lost.
  */
 import pg from 'pg';
-import { findBots } from '../core/views.js';
 import type { Config } from '../core/config.js';
-import type { Mode, Registry, Status } from '../core/types.js';
-import { botProofView, botsView, integrationEventsView, readHealth, statusFrom, type SystemStatusView } from '../core/views.js';
-import { STATE_CHANNEL } from '../core/store.js';
-import type { ProbeRow } from '../core/views.js';
-import { EVENTS_CHANNEL } from '../core/store.js';
-import type { EventView } from '../core/views.js';
-import type { BotProof } from '../core/views.js';
-import { catalogView, type CatalogView } from '../core/catalog.js';
+import type { Mode, Registry } from '../core/types.js';
+import { readHealth, statusFrom, type SystemStatusView } from '../core/views.js';
+import { asStoreError, EVENTS_CHANNEL, STATE_CHANNEL } from '../core/store.js';
 import { oneLine, redactString, sanitizeError } from '../core/redact.js';
-import { asStoreError } from '../core/store.js';
 import { isObservatoryError, StoreUnavailableError } from '../core/errors.js';
+import { panelById, type PanelId } from './panels/index.js';
 
-export type PanelId = 'integrations' | 'proof' | 'catalog' | 'gate';
-export const PANELS: readonly PanelId[] = ['integrations', 'proof', 'catalog', 'gate'];
+export type { PanelId } from './panels/index.js';
 
 export interface StoreHandle {
   pool: pg.Pool;
@@ -50,28 +44,6 @@ export interface ViewRequest {
   botQuery: string | null;
 }
 
-export interface DrawerData {
-  integration: string;
-  events: EventView[];
-  probes: ProbeRow[];
-}
-
-export interface BotChoice {
-  bot_id: string;
-  name: string | null;
-}
-
-export interface ProofData {
-  top: Array<BotChoice & { calls: number; blocked: number; last_at: string }>;
-  /** the bot shown: the one picked, else the most active */
-  botId: string | null;
-  bot: BotProof | null;
-  /** the bot asked for has no row in the store (a wrong id, or a database that was reset) */
-  missing: boolean;
-}
-
-export type CatalogData = CatalogView;
-
 export interface Outage {
   message: string;
   /** what to do, when the cause is known (migrate, create the database, start the store…) */
@@ -85,10 +57,8 @@ export interface TuiData {
   request: ViewRequest;
   /** null while connecting or during an outage: nothing is shown that was not just read */
   status: SystemStatusView | null;
-  proof: ProofData | null;
-  catalog: CatalogData | null;
-  drawer: DrawerData | null;
-  botChoices: BotChoice[] | null;
+  /** the active panel's own read, by panel id (panels/panel.ts: only that panel reads it back) */
+  panelData: Partial<Record<PanelId, unknown>>;
   /** when the data on screen was read (ms since epoch) */
   updatedAt: number | null;
   outage: Outage | null;
@@ -136,10 +106,7 @@ export class TuiController {
     this.data = {
       request: deps.initial,
       status: null,
-      proof: null,
-      catalog: null,
-      drawer: null,
-      botChoices: null,
+      panelData: {},
       updatedAt: null,
       outage: null,
       where: deps.where,
@@ -174,12 +141,15 @@ export class TuiController {
     const request = { ...this.data.request, ...patch };
     const changed = (Object.keys(patch) as Array<keyof ViewRequest>).some((k) => patch[k] !== this.data.request[k]);
     if (!changed) return;
-    // data read for another mode must not be shown under this mode's label
-    const cleared: Partial<TuiData> = request.mode !== this.data.request.mode ? { status: null, catalog: null } : {};
-    if (request.drawer !== this.data.request.drawer) cleared.drawer = null;
-    // results of an earlier query must not be picked by Enter while this one is being read
-    if (request.botQuery !== this.data.request.botQuery) cleared.botChoices = null;
-    if (request.botId !== this.data.request.botId && this.data.proof) cleared.proof = { ...this.data.proof, botId: request.botId, bot: null };
+    // data read for another mode must not be shown under this mode's label; each panel says
+    // what of its own read still answers the new request (a new search drops the old results)
+    const cleared: Partial<TuiData> = request.mode !== this.data.request.mode ? { status: null } : {};
+    const panelData: TuiData['panelData'] = {};
+    for (const [id, view] of Object.entries(this.data.panelData) as Array<[PanelId, unknown]>) {
+      const kept = panelById(id).carry(view, this.data.request, request);
+      if (kept !== null) panelData[id] = kept;
+    }
+    cleared.panelData = panelData;
     this.emit({ request, ...cleared });
     this.soon(0);
   }
@@ -232,10 +202,7 @@ export class TuiController {
       // fail closed: drop everything read before; the screen shows UNKNOWN and this message
       this.emit({
         status: null,
-        proof: null,
-        catalog: null,
-        drawer: null,
-        botChoices: null,
+        panelData: {},
         listening: false,
         outage: { message, fix, since: this.data.outage?.since ?? Date.now(), attempts: this.failures, nextRetryAt: Date.now() + next },
       });
@@ -261,19 +228,14 @@ export class TuiController {
     // read here, not through systemStatusView: a failure must reach the catch as itself, so the
     // outage banner can name its cause and that cause's fix
     const status = statusFrom(this.deps.registry, this.deps.config, await readHealth(pool, this.deps.registry, this.deps.config), req.mode);
-    const statusByName: Record<string, Status> = Object.fromEntries(status.integrations.map((i) => [i.name, i.status]));
-    const [proof, catalog, drawer, botChoices] = await Promise.all([
-      req.panel === 'proof' ? loadProof(pool, req.botId) : null,
-      req.panel === 'catalog' ? loadCatalog(pool, statusByName) : null,
-      req.drawer ? loadDrawer(pool, req.drawer) : null,
-      req.botQuery !== null ? findBots(pool, req.botQuery) : null,
-    ]);
+    const panel = panelById(req.panel);
+    const view = panel.load ? await panel.load({ pool, request: req, status }) : undefined;
     // the screen asked for something else while we read: read again rather than mix views
     if (JSON.stringify(this.data.request) !== JSON.stringify(req)) {
       this.again = true;
       return;
     }
-    this.emit({ status, proof, catalog, drawer, botChoices, updatedAt: Date.now(), outage: null });
+    this.emit({ status, panelData: view === undefined ? {} : { [panel.id]: view }, updatedAt: Date.now(), outage: null });
     if (this.deps.listen !== false) void this.ensureListener(this.store.url);
   }
 
@@ -318,26 +280,3 @@ export class TuiController {
     if (store) await store.close().catch(() => undefined);
   }
 }
-
-async function loadProof(pool: pg.Pool, botId: string | null): Promise<ProofData> {
-  const { bots } = await botsView(pool, { limit: 10 });
-  const id = botId ?? bots[0]?.bot_id ?? null;
-  const view = id ? await botProofView(pool, id) : null;
-  return {
-    top: bots.map((t) => ({ bot_id: t.bot_id, name: t.name, calls: t.calls, blocked: t.blocked, last_at: t.last_at })),
-    botId: id,
-    bot: view?.proof ?? null,
-    missing: id !== null && !view?.proof,
-  };
-}
-
-/** Availability from the statuses of the same read as Panel A, so the two never disagree on one screen. */
-async function loadCatalog(pool: pg.Pool, statusByName: Record<string, Status>): Promise<CatalogData> {
-  return catalogView(pool, statusByName);
-}
-
-async function loadDrawer(pool: pg.Pool, integration: string): Promise<DrawerData> {
-  const { events, probes } = await integrationEventsView(pool, integration, { limit: 20 });
-  return { integration, events, probes };
-}
-

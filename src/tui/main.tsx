@@ -15,6 +15,7 @@ import { createLogger } from '../core/log.js';
 import { redactString } from '../core/redact.js';
 import { TuiController, type StoreHandle } from './controller.js';
 import { App } from './App.js';
+import { PANEL_IDS } from './panels/index.js';
 import { Frame } from './Frame.js';
 
 export interface TuiOptions {
@@ -57,7 +58,7 @@ export async function runTui(ctx: CommandContext, opts: TuiOptions): Promise<num
     config: ctx.config,
     where: targetOf(ctx),
     intervalMs: opts.intervalMs ?? DEFAULT_INTERVAL_MS,
-    initial: { mode: opts.mode, panel: 'integrations', drawer: null, botId: null, botQuery: null },
+    initial: { mode: opts.mode, panel: PANEL_IDS[0], drawer: null, botId: null, botQuery: null },
     listen: interactive,
   });
   const staleAfterMs = ctx.config.daemon.staleAfterMs;
