@@ -112,10 +112,16 @@ export function tradeDay(groupId: string, date: DayNumber, overrides?: CalendarO
   return resolvedDay(productGroup(groupId), date, overrides);
 }
 
+const starts = new WeakMap<ProductGroup, number>();
+
 /** The instant the group's calendar starts (the first trade date's open); earlier instants are refused. */
 export function calendarStart(group: ProductGroup): number {
-  const first = group.schedules[0];
-  return wallToInstant(first.effectiveFrom + first.openDayOffset, first.open, first.timeZone);
+  let t = starts.get(group);
+  if (t === undefined) {
+    const first = group.schedules[0];
+    starts.set(group, (t = wallToInstant(first.effectiveFrom + first.openDayOffset, first.open, first.timeZone)));
+  }
+  return t;
 }
 
 export function assertInRange(group: ProductGroup, instant: number, what: string): void {

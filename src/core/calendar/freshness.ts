@@ -5,7 +5,7 @@
  * Fail-closed: no event at all while the market is open is stale.
  */
 import { exceedsOpenSecondsAt, openSecondsBetween } from './market-seconds.js';
-import { sessionAt } from './session.js';
+import { isOpen, sessionAt } from './session.js';
 import { NO_OVERRIDES, type CalendarOverrides, type Reason, type SessionState } from './types.js';
 
 export interface MarketFreshness {
@@ -28,7 +28,10 @@ export function marketFreshness(
   overrides: CalendarOverrides = NO_OVERRIDES,
 ): MarketFreshness {
   if (!(boundSeconds > 0)) throw new RangeError('marketFreshness: boundSeconds must be positive');
-  const s = sessionAt(groupId, now, overrides);
+  // open is the common case on the gate's path: skip the full session answer then
+  const s = isOpen(groupId, now, overrides)
+    ? { state: 'open' as const, reason: { kind: 'session' as const } }
+    : sessionAt(groupId, now, overrides);
   const has = lastOkAt !== null && lastOkAt !== undefined;
   const since = has ? openSecondsBetween(groupId, lastOkAt, now, overrides) : null;
   const stale = s.state === 'open' && (since === null || since > boundSeconds);
