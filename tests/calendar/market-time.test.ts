@@ -90,6 +90,10 @@ describe('marketFreshness', () => {
     expect(marketFreshness(G, stopped, Z('2025-01-14T23:00:00Z'), 120)).toMatchObject({ stale: true, staleSince: Z('2025-01-14T21:52:00Z') });
   });
 
+  it('an event older than the calendar counts from the calendar start (stale, not an error)', () => {
+    expect(marketFreshness(G, Z('2001-01-01T00:00:00Z'), Z('2025-01-14T15:00:00Z'), 120).stale).toBe(true);
+  });
+
   it('refuses a non-positive bound', () => {
     expect(() => marketFreshness(G, last, last, 0)).toThrow(RangeError);
   });

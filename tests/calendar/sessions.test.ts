@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { isObservatoryError } from '../../src/core/errors.js';
-import { isOpen, openSecondsBetween, sessionAt, sessionsBetween, tradeDateOf, tradeDay, parseDay } from '../../src/core/calendar/index.js';
+import { isOpen, openSecondsBetween, sessionAt, sessionMarkers, sessionsBetween, tradeDateOf, tradeDay, parseDay } from '../../src/core/calendar/index.js';
 
 const G = 'equity_index';
 const Z = (s: string) => Date.parse(s);
@@ -126,5 +126,16 @@ describe('trade dates', () => {
   it('sessionsBetween lists the sessions of a span (a holiday week has four)', () => {
     const s = sessionsBetween(G, Z('2025-12-21T00:00:00Z'), Z('2025-12-27T00:00:00Z'));
     expect(s.map((d) => `${d.date}:${d.status}`)).toEqual(['2025-12-22:regular', '2025-12-23:regular', '2025-12-24:early_close', '2025-12-26:regular']);
+  });
+
+  it('sessionMarkers gives the opens and closes of a span, early closes named', () => {
+    const m = sessionMarkers(G, Z('2025-11-26T00:00:00Z'), Z('2025-11-29T00:00:00Z'));
+    expect(m.map((x) => [new Date(x.at).toISOString(), x.kind, x.tradeDate, x.earlyClose ?? ''])).toEqual([
+      ['2025-11-26T22:00:00.000Z', 'close', '2025-11-26', ''],
+      ['2025-11-26T23:00:00.000Z', 'open', '2025-11-27', ''],
+      ['2025-11-27T18:00:00.000Z', 'close', '2025-11-27', 'Thanksgiving'],
+      ['2025-11-27T23:00:00.000Z', 'open', '2025-11-28', ''],
+      ['2025-11-28T18:15:00.000Z', 'close', '2025-11-28', 'Day after Thanksgiving'],
+    ]);
   });
 });

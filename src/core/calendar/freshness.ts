@@ -4,7 +4,9 @@
  * weekend, holiday, after an early close) nothing is stale for lack of data: bars cannot arrive.
  * Fail-closed: no event at all while the market is open is stale.
  */
+import { calendarStart } from './days.js';
 import { exceedsOpenSecondsAt, openSecondsBetween } from './market-seconds.js';
+import { productGroup } from './rules.js';
 import { isOpen, sessionAt } from './session.js';
 import { NO_OVERRIDES, type CalendarOverrides, type Reason, type SessionState } from './types.js';
 
@@ -32,8 +34,9 @@ export function marketFreshness(
   const s = isOpen(groupId, now, overrides)
     ? { state: 'open' as const, reason: { kind: 'session' as const } }
     : sessionAt(groupId, now, overrides);
-  const has = lastOkAt !== null && lastOkAt !== undefined;
-  const since = has ? openSecondsBetween(groupId, lastOkAt, now, overrides) : null;
+  // an event older than the calendar counts from the calendar's start: more market time, never less
+  const from = lastOkAt === null || lastOkAt === undefined ? null : Math.max(lastOkAt, calendarStart(productGroup(groupId)));
+  const since = from === null ? null : openSecondsBetween(groupId, from, now, overrides);
   const stale = s.state === 'open' && (since === null || since > boundSeconds);
   return {
     stale,
@@ -41,6 +44,6 @@ export function marketFreshness(
     reason: s.reason,
     boundSeconds,
     openSecondsSinceLast: since,
-    staleSince: stale && has ? exceedsOpenSecondsAt(groupId, lastOkAt, boundSeconds, overrides) : null,
+    staleSince: stale && from !== null ? exceedsOpenSecondsAt(groupId, from, boundSeconds, overrides) : null,
   };
 }

@@ -9,8 +9,8 @@ export { CME_EQUITY_HOLIDAYS, GOOD_FRIDAY_EARLY_CLOSE_YEARS, holidaysOfYear } fr
 export type { HolidayRule, HolidayHit } from './holidays.js';
 export { tradeDay, calendarStart } from './days.js';
 export type { ResolvedDay, DayStatus } from './days.js';
-export { sessionAt, isOpen, sessionsBetween, tradeDateOf } from './session.js';
-export type { SessionInfo } from './session.js';
+export { sessionAt, isOpen, sessionsBetween, sessionMarkers, tradeDateOf } from './session.js';
+export type { SessionInfo, SessionMarker } from './session.js';
 export { openSecondsBetween, addOpenSeconds, exceedsOpenSecondsAt } from './market-seconds.js';
 export { marketFreshness } from './freshness.js';
 export type { MarketFreshness } from './freshness.js';

@@ -159,3 +159,24 @@ export function tradeDateOf(groupId: string, at: number, overrides: CalendarOver
   }
   throw new Error('tradeDateOf: no trade weekday within 10 days'); // a schedule with no trade weekdays
 }
+
+export interface SessionMarker {
+  at: number;
+  /** open: trading starts (a session opens or resumes after a pause/closure window); close: it stops */
+  kind: 'open' | 'close';
+  tradeDate: string;
+  /** for a close that ends a session early: the holiday or override name */
+  earlyClose?: string;
+}
+
+/** Open/close markers of every trading stretch inside [from, to), in time order (catalog session markers). */
+export function sessionMarkers(groupId: string, from: number, to: number, overrides: CalendarOverrides = NO_OVERRIDES): SessionMarker[] {
+  const out: SessionMarker[] = [];
+  for (const day of sessionsBetween(groupId, from, to, overrides))
+    for (const [s, e] of day.intervals) {
+      if (s >= from && s < to) out.push({ at: s, kind: 'open', tradeDate: day.date });
+      if (e >= from && e < to)
+        out.push(e === day.close && day.status === 'early_close' ? { at: e, kind: 'close', tradeDate: day.date, earlyClose: day.name } : { at: e, kind: 'close', tradeDate: day.date });
+    }
+  return out;
+}

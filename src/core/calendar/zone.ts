@@ -7,7 +7,7 @@
  * one that exists twice (01:30 on a fall-back day) resolves to the first (CDT). Exchange session
  * times (17:00, 16:00, 12:00 …) are never in either window; operator windows may be.
  */
-import { TZDate } from '@date-fns/tz';
+import { TZDateMini as TZDate } from '@date-fns/tz/date/mini';
 import { civilOf, dayNumber, type DayNumber, type Weekday } from './civil.js';
 
 export function wallToInstant(day: DayNumber, minutes: number, timeZone: string): number {
