@@ -74,7 +74,7 @@ export function sessionAt(groupId: string, at: number, overrides: CalendarOverri
 
   const current = near.find((r) => hasSession(r) && r.open <= at && at < r.close);
   const recent = current ?? mostRecentSession(group, at, overrides);
-  const base_ = {
+  const common = {
     group: group.id,
     at,
     timeZone: (current ?? near.find((r) => r.schedule))?.schedule?.timeZone ?? group.schedules[0].timeZone,
@@ -85,16 +85,16 @@ export function sessionAt(groupId: string, at: number, overrides: CalendarOverri
     nextOpen,
     nextClose,
   };
-  if (openNow) return { ...base_, state: 'open', reason: { kind: 'session' } };
+  if (openNow) return { ...common, state: 'open', reason: { kind: 'session' } };
 
   const window = overrides.groups[group.id]?.windows.find((w) => w.from <= at && at < w.to);
-  if (window) return { ...base_, state: 'closed', reason: { kind: 'override', name: window.name } };
+  if (window) return { ...common, state: 'closed', reason: { kind: 'override', name: window.name } };
   if (current) {
     const pause = current.pauses.find((p) => p.start <= at && at < p.end);
-    if (pause) return { ...base_, state: 'break', reason: { kind: 'pause', name: pause.name } };
+    if (pause) return { ...common, state: 'break', reason: { kind: 'pause', name: pause.name } };
   }
   const reason = gapReason(near, at);
-  return { ...base_, state: reason.kind === 'maintenance' ? 'break' : 'closed', reason };
+  return { ...common, state: reason.kind === 'maintenance' ? 'break' : 'closed', reason };
 }
 
 function reasonOfDay(r: ResolvedDay): Reason {
