@@ -33,6 +33,7 @@ import { lazySchema } from '../lazy-zod.js';
 import type { Config, FileCheck } from '../config.js';
 import { rememberValid } from '../config-trust.js';
 import { isLoopback } from '../loopback.js';
+import { PROBE_INTERVAL_RULE, probeCron } from '../probe-schedule.js';
 import { ConfigError } from '../errors.js';
 import { isSecretEnvName, redactString, registerSecret } from '../redact.js';
 import {
@@ -501,6 +502,8 @@ function checkThresholds(s: IntegrationSpec, name: string, fail: Fail): void {
     throw fail(name, 'failures_before_blocked', 'expected at least failures_before_degraded');
   if (s.staleAfterMs <= s.intervalMs) throw fail(name, 'stale_after_ms', 'expected more than interval_ms');
   if (s.timeoutMs > s.intervalMs) throw fail(name, 'timeout_ms', 'expected at most interval_ms');
+  // the daemon schedules each integration with cron: refuse now what it could not schedule later
+  if (probeCron(s.intervalMs) === null) throw fail(name, 'interval_ms', PROBE_INTERVAL_RULE);
 }
 
 function registerSpecSecrets(spec: IntegrationSpec, env: NodeJS.ProcessEnv): void {
