@@ -122,6 +122,26 @@ describe('evaluateGate', () => {
     expect(g.blockers).toEqual([expect.objectContaining({ code: 'FAULT_INJECTED', integration: 'postgres', trace_id: s!.lastTraceId, fix: 'A drill is active: `observatory fault clear postgres`' })]);
   });
 
+  it('a recovering integration (cause fixed, successes accumulating) shows the recovering fix, not the old cause\'s — through every rule', () => {
+    const recovering = (name: string) => probed(name, ['UPSTREAM_5XX', 'UPSTREAM_5XX', 'UPSTREAM_5XX', 'OK']);
+    const states = allOk();
+    states.set('postgres', recovering('postgres')); // required: a blocker
+    states.set('openai', recovering('openai')); // optional: a warning
+    const g = gate('paper', states);
+    expect(states.get('postgres')).toMatchObject({ status: 'BLOCKED', reasonCode: 'UPSTREAM_5XX', reasonMessage: 'recovering: 1 of 2 consecutive successes' });
+    expect(codes(g.blockers)).toEqual(['UPSTREAM_5XX@postgres']);
+    expect(codes(g.warnings)).toEqual(['OPTIONAL_NOT_OK@openai']);
+    for (const b of [...g.blockers, ...g.warnings]) expect(b.fix).toMatch(/^Recovering: probes succeed again; OK after 2 consecutive successes/);
+    // a group whose only usable members recover: the group blocker keeps the group's own fix
+    states.set('databento', recovering('databento'));
+    states.set('polygon', missing('polygon'));
+    expect(gate('paper', states).blockers.find((b) => b.code === 'REQUIREMENT_UNMET')?.fix).toMatch(/^Make one of databento, polygon healthy/);
+    // once the cause is back (a failure restarts the count), the fix is the cause's again
+    const relapsed = probed('postgres', ['UPSTREAM_5XX', 'UPSTREAM_5XX', 'UPSTREAM_5XX', 'OK', 'UPSTREAM_5XX']);
+    states.set('postgres', relapsed);
+    expect(gate('paper', states).blockers[0].fix).toBe(getSpec(registry, 'postgres')!.fixes.UPSTREAM_5XX);
+  });
+
   it('requirement groups: any one member OK/DEGRADED is enough; none ⇒ REQUIREMENT_UNMET naming all members', () => {
     const states = allOk();
     states.set('ironbeam', missing('ironbeam'));
