@@ -131,7 +131,7 @@ describe('ProbeScheduler', () => {
       expect(await statusByIntegration(db.pool, registry, config)).toEqual({ slow_a: 'OK', slow_b: 'OK', slow_c: 'OK' });
       // probe_concurrency (2) is reached and never exceeded, and no integration ever has two probes in flight
       expect(seen.maxInFlight).toBe(2);
-      for (const [path, p] of seen.byPath) expect(p.max, path).toBe(1);
+      for (const path of ['/a', '/b', '/c']) expect(seen.byPath.get(path)!.max, path).toBe(1);
     } finally {
       await s.stop();
     }
