@@ -1,7 +1,8 @@
 /**
  * One JSON shape per view, built once here and served unchanged by the CLI (`--json`), the
  * TUI and the HTTP API. Readers show what the prober recorded, through the status rules
- * (effectiveState) and the gate rules (evaluateGate) — no second derivation anywhere.
+ * (effectiveState) and the gate rules (core/autonomy.ts: global and per-bot) — no second
+ * derivation anywhere. A store that cannot be read is described once (core/outage.ts).
  */
 import type pg from 'pg';
 import type { Config } from './config.js';
