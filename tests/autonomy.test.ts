@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateGate, exitCodeFor, type GateInput } from '../src/core/autonomy.js';
+import { botRuleBlockers, evaluateGate, exitCodeFor, type GateInput } from '../src/core/autonomy.js';
+import type { RunView } from '../src/core/db/runs.js';
 import { applyProbe, effectiveState } from '../src/core/status.js';
 import { getSpec, loadRegistry } from '../src/core/vendors/registry.js';
 import type { Blocker, IntegrationState, Mode, ProbeOutcome, Registry } from '../src/core/types.js';
@@ -122,6 +123,26 @@ describe('evaluateGate', () => {
     expect(g.blockers).toEqual([expect.objectContaining({ code: 'FAULT_INJECTED', integration: 'postgres', trace_id: s!.lastTraceId, fix: 'A drill is active: `observatory fault clear postgres`' })]);
   });
 
+  it('a recovering integration (cause fixed, successes accumulating) shows the recovering fix, not the old cause\'s — through every rule', () => {
+    const recovering = (name: string) => probed(name, ['UPSTREAM_5XX', 'UPSTREAM_5XX', 'UPSTREAM_5XX', 'OK']);
+    const states = allOk();
+    states.set('postgres', recovering('postgres')); // required: a blocker
+    states.set('openai', recovering('openai')); // optional: a warning
+    const g = gate('paper', states);
+    expect(states.get('postgres')).toMatchObject({ status: 'BLOCKED', reasonCode: 'UPSTREAM_5XX', reasonMessage: 'recovering: 1 of 2 consecutive successes' });
+    expect(codes(g.blockers)).toEqual(['UPSTREAM_5XX@postgres']);
+    expect(codes(g.warnings)).toEqual(['OPTIONAL_NOT_OK@openai']);
+    for (const b of [...g.blockers, ...g.warnings]) expect(b.fix).toMatch(/^Recovering: probes succeed again; OK after 2 consecutive successes/);
+    // a group whose only usable members recover: the group blocker keeps the group's own fix
+    states.set('databento', recovering('databento'));
+    states.set('polygon', missing('polygon'));
+    expect(gate('paper', states).blockers.find((b) => b.code === 'REQUIREMENT_UNMET')?.fix).toMatch(/^Make one of databento, polygon healthy/);
+    // once the cause is back (a failure restarts the count), the fix is the cause's again
+    const relapsed = probed('postgres', ['UPSTREAM_5XX', 'UPSTREAM_5XX', 'UPSTREAM_5XX', 'OK', 'UPSTREAM_5XX']);
+    states.set('postgres', relapsed);
+    expect(gate('paper', states).blockers[0].fix).toBe(getSpec(registry, 'postgres')!.fixes.UPSTREAM_5XX);
+  });
+
   it('requirement groups: any one member OK/DEGRADED is enough; none ⇒ REQUIREMENT_UNMET naming all members', () => {
     const states = allOk();
     states.set('ironbeam', missing('ironbeam'));
@@ -213,5 +234,36 @@ describe('exitCodeFor', () => {
     expect([exitCodeFor('DEGRADED'), exitCodeFor('DEGRADED', true)]).toEqual([0, 1]);
     expect([exitCodeFor('BLOCKED'), exitCodeFor('BLOCKED', true)]).toEqual([2, 2]);
     expect([exitCodeFor('UNKNOWN'), exitCodeFor('UNKNOWN', true)]).toEqual([3, 3]);
+  });
+});
+
+describe('botRuleBlockers (the per-bot rules over facts already read)', () => {
+  const run = (over: Partial<RunView>): RunView =>
+    ({ id: 'r1', bot_id: 'b1', user_id: null, mode: 'paper', job_kind: 'run', status: 'RUNNING', started_at: '', heartbeat_at: '', heartbeat_age_s: 0, ended_at: null, terminal_state: null, reason_code: null, trace_id: 't'.repeat(32), ...over }) as RunView;
+  const attempt = { integration: 'ironbeam', reason_code: '', last_at: '2025-01-06T13:59:00.000Z', last_trace_id: 'a'.repeat(32) };
+
+  it('an unknown bot is BOT_UNKNOWN and nothing else (no trace of its own: the view fills the evaluation\'s)', () => {
+    expect(botRuleBlockers('b1', { known: false, badRun: run({ status: 'FAILED' }), staleRuns: [run({})], blockedAttempts: [attempt] }, 30_000)).toEqual([
+      expect.objectContaining({ code: 'BOT_UNKNOWN', message: 'bot b1 has never started a run or written a usage event', integration: null, trace_id: null }),
+    ]);
+  });
+
+  it('in order: the unresolved bad run, stale heartbeats, blocked attempts — each with its own trace', () => {
+    const b = botRuleBlockers(
+      'b1',
+      { known: true, badRun: run({ id: 'r0', status: 'FAILED', reason_code: null, trace_id: 'f'.repeat(32) }), staleRuns: [run({ id: 'r2', heartbeat_age_s: 94.6 })], blockedAttempts: [attempt] },
+      30_000,
+    );
+    expect(b.map((x) => [x.code, x.trace_id])).toEqual([
+      ['BOT_RUN_FAILED', 'f'.repeat(32)],
+      ['BOT_HEARTBEAT_STALE', 't'.repeat(32)],
+      ['BOT_BLOCKED_ATTEMPT', 'a'.repeat(32)],
+    ]);
+    expect(b[0].message).toBe('paper run r0 ended FAILED, and no run has started since');
+    expect(b[1].message).toBe('run r2 is RUNNING but its last heartbeat was 95 s ago (limit 30 s)');
+    // an attempt without a reason code says so, and its fix still names the integration
+    expect(b[2]).toMatchObject({ integration: 'ironbeam', message: 'ironbeam attempt blocked (UNSPECIFIED) at 2025-01-06T13:59:00.000Z, within the last hour' });
+    expect(b[2].fix).toMatch(/^Resolve the blocking condition for ironbeam/);
+    expect(botRuleBlockers('b1', { known: true, badRun: null, staleRuns: [], blockedAttempts: [] }, 30_000)).toEqual([]);
   });
 });

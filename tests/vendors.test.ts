@@ -142,7 +142,7 @@ describe('the module list is the one source', () => {
   });
 
   it('any file of the import cycle can be loaded first (built modules, a fresh node each): no TDZ', async () => {
-    const entries = [...modules.map((m) => `core/vendors/${fileURLToPath(m.source).split('/').pop()!.replace(/\.ts$/, '.js')}`), 'core/vendors/index.js', 'core/redact.js', 'core/config-trust.js', 'core/db/errors.js', 'sdk/usage.js'];
+    const entries = [...modules.map((m) => `core/vendors/${fileURLToPath(m.source).split('/').pop()!.replace(/\.ts$/, '.js')}`), 'core/vendors/index.js', 'core/redact.js', 'core/config-trust.js', 'core/db/errors.js', 'sdk/recorder.js'];
     const dist = join(ROOT, 'dist');
     const script = (entry: string) =>
       `await import(${JSON.stringify(join(dist, entry))});` +

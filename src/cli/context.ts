@@ -1,8 +1,7 @@
 /** What every command needs: typed config, a stderr logger, and (lazily) the store. */
 import { loadConfig, type Config } from '../core/config.js';
 import { createLogger, lazyLogger, type Logger } from '../core/log.js';
-import { openStore, type Store } from '../core/db/store.js';
-import { assertSchemaCompatible } from '../core/db/migrate.js';
+import { assertSchemaCompatible, openStore, type Store } from '../core/store.js';
 
 export interface GlobalOptions {
   config?: string;

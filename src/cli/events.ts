@@ -2,9 +2,9 @@
 import pg from 'pg';
 import type { CommandContext } from './context.js';
 import { openReadStore } from './context.js';
-import { EVENTS_CHANNEL, listEvents, type EventFilters, type EventView } from '../core/db/usage-events.js';
+import { EVENTS_CHANNEL } from '../core/store.js';
 import { parseEventFilters } from '../core/event-filters.js';
-import { eventsView } from '../core/views.js';
+import { eventsView, readEvents, type EventFilters, type EventView } from '../core/views.js';
 import { redactString } from '../core/redact.js';
 import { badge, colorEnabled, makeChalk, printErr, printJson, printLine } from './output.js';
 import { registryFor } from './registry.js';
@@ -49,7 +49,7 @@ export async function run(ctx: CommandContext, opts: EventsOptions): Promise<num
       printJson(await eventsView(store.pool, filters));
       return 0;
     }
-    const first = await listEvents(store.pool, filters);
+    const first = await readEvents(store.pool, filters);
     // oldest first on screen so a follow continues naturally below
     for (const e of [...first].reverse()) print(e);
     // at 3 a.m. silence reads as "no problem": say that nothing matched (stderr: stdout stays data)
@@ -64,7 +64,7 @@ export async function run(ctx: CommandContext, opts: EventsOptions): Promise<num
     const catchUp = () => {
       pending = pending.then(async () => {
         for (;;) {
-          const page = await listEvents(store.pool, { ...filters, since: cursor ? undefined : filters.since, afterId: cursor, limit: 500 });
+          const page = await readEvents(store.pool, { ...filters, since: cursor ? undefined : filters.since, afterId: cursor, limit: 500 });
           for (const e of page) print(e);
           if (page.length) cursor = page[page.length - 1].id;
           if (page.length < 500) break;

@@ -3,7 +3,7 @@ import { userInfo, hostname } from 'node:os';
 import type { CommandContext } from './context.js';
 import { openReadStore } from './context.js';
 import { assertKnown, registryFor } from './registry.js';
-import { activeFaults, clearFaults, injectFault } from '../core/db/faults.js';
+import { activeFaults, clearFaults, injectFault } from '../core/drills.js';
 import { parseDuration } from '../core/duration.js';
 import { newTraceId } from '../core/trace.js';
 import { UsageError } from '../core/errors.js';

@@ -8,7 +8,6 @@ import { openReadStore } from './context.js';
 import { registryFor } from './registry.js';
 import { autonomyView, unknownAutonomy, type AutonomyView } from '../core/views.js';
 import { exitCodeFor } from '../core/autonomy.js';
-import { botBlockers } from '../core/db/proof.js';
 import type { Mode, Registry } from '../core/types.js';
 import { isUuid } from '../core/trace.js';
 import { badge, colorEnabled, makeChalk, printJson, printLine } from './output.js';
@@ -50,11 +49,7 @@ export async function run(ctx: CommandContext, opts: GateOptions): Promise<numbe
   try {
     const store = await openReadStore(ctx);
     try {
-      view = await autonomyView(store.pool, registry, config, {
-        mode: opts.mode,
-        botId: opts.bot,
-        botBlockers: (pool, id, mode) => botBlockers(pool, id, config.daemon.staleAfterMs, mode),
-      });
+      view = await autonomyView(store.pool, registry, config, { mode: opts.mode, botId: opts.bot });
     } finally {
       await store.close();
     }

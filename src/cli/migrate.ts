@@ -1,6 +1,5 @@
 import type { CommandContext } from './context.js';
-import { openStore } from '../core/db/store.js';
-import { migrate } from '../core/db/migrate.js';
+import { migrate, openStore } from '../core/store.js';
 import { printJson, printLine } from './output.js';
 
 export interface MigrateOptions {

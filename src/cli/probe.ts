@@ -11,7 +11,7 @@ import { TokenCache } from '../core/vendors/session.js';
 import { autonomyView } from '../core/views.js';
 import { exitCodeFor } from '../core/autonomy.js';
 import { observedLatency } from '../core/status.js';
-import { writeHeartbeat } from '../core/db/heartbeats.js';
+import { writeHeartbeat } from '../core/liveness.js';
 import type { Mode } from '../core/types.js';
 import { UsageError } from '../core/errors.js';
 import { VERSION } from '../core/version.js';

@@ -2,10 +2,9 @@
 import Table from 'cli-table3';
 import type { CommandContext } from './context.js';
 import { openReadStore } from './context.js';
-import { botProofView, botsView } from '../core/views.js';
+import { botProofView, botsView, type IntegrationProof } from '../core/views.js';
 import { ObservatoryError, UsageError } from '../core/errors.js';
 import { ago, badge, colorEnabled, makeChalk, printJson, printLine } from './output.js';
-import type { IntegrationProof } from '../core/db/proof.js';
 import { isUuid } from '../core/trace.js';
 
 export interface ProofOptions {

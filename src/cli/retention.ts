@@ -1,7 +1,7 @@
 /** `observatory retention --keep 90d`: drop whole usage-event partitions older than that. */
 import type { CommandContext } from './context.js';
 import { openReadStore } from './context.js';
-import { applyRetention } from '../core/db/retention.js';
+import { applyRetention } from '../core/upkeep.js';
 import { parseDuration } from '../core/duration.js';
 import { UsageError } from '../core/errors.js';
 import { printJson, printLine } from './output.js';

@@ -1,5 +1,6 @@
 /**
- * Gate rules, in one place. Fail-closed: whatever is missing, failing, stale or unknown blocks.
+ * Gate rules, in one place: the global rules (evaluateGate) and the per-bot rules (botBlockers).
+ * Fail-closed: whatever is missing, failing, stale or unknown blocks.
  *
  * Decisions (see DESIGN.md "Global autonomy"):
  *  - store unreachable ⇒ global_status UNKNOWN with a STATUS_UNAVAILABLE blocker: nothing read
@@ -11,10 +12,20 @@
  *    integration that is not OK makes the gate DEGRADED (OPTIONAL_NOT_OK warning) — except when it
  *    has no credentials at all: an integration nobody configured is not in use, and counting it
  *    would leave `--strict` permanently failing (e.g. tradovate unset while ironbeam trades).
+ *  - every fix for an integration's state comes from status.fixForState (so a recovering
+ *    integration says "wait", not "redo the fix").
+ *
+ * Per-bot rules (brief Phase 5; facts read by db/bot-gate.ts): an unknown bot blocks
+ * (BOT_UNKNOWN); its latest run ended BLOCKED or FAILED with no run started since
+ * (BOT_RUN_BLOCKED / BOT_RUN_FAILED); a RUNNING run whose heartbeat is older than the daemon's
+ * stale bound (BOT_HEARTBEAT_STALE); a BLOCKED attempt in the last hour not followed by a run
+ * of the gate's mode (BOT_BLOCKED_ATTEMPT, one per integration and reason, latest trace_id).
  */
-import { ExitCode, STORE_UNREACHABLE_FIX } from './errors.js';
-import { fixFor } from './vendors/registry.js';
-import { neverProbedState, type EffectiveState } from './status.js';
+import type pg from 'pg';
+import { ExitCode, STORE_UNREACHABLE_FIX, UsageError } from './errors.js';
+import { fixForState, neverProbedState, type EffectiveState } from './status.js';
+import { readBotGateFacts, type BotGateFacts } from './db/bot-gate.js';
+import { isUuid } from './trace.js';
 import type { Blocker, GateStatus, IntegrationSpec, IntegrationState, Mode, ReasonCode, Registry } from './types.js';
 
 export interface GateInput {
@@ -48,6 +59,11 @@ function stateOf(states: GateInput['states'], name: string): IntegrationState | 
   return states instanceof Map ? states.get(name) : states[name];
 }
 
+/** The fix for a non-OK state, always through fixForState (a state without a code reads as a failed check). */
+function fixOf(spec: IntegrationSpec, s: IntegrationState | EffectiveState): string {
+  return fixForState(spec, { ...s, reasonCode: s.reasonCode ?? 'CHECK_FAILED' }) as string;
+}
+
 function describe(s: IntegrationState): string {
   return `${s.status}${s.reasonCode ? ` ${s.reasonCode}` : ''}`;
 }
@@ -66,7 +82,7 @@ export function evaluateGate(input: GateInput): GateResult {
   const fromState = (spec: IntegrationSpec, s: IntegrationState | EffectiveState, code: ReasonCode, message: string): Blocker => ({
     code,
     message,
-    fix: fixFor(spec, code, { missingEnv: (s as EffectiveState).missingEnv }),
+    fix: fixOf(spec, s),
     integration: spec.name,
     trace_id: s.lastTraceId ?? traceId,
   });
@@ -132,10 +148,7 @@ export function evaluateGate(input: GateInput): GateResult {
       const s = get(spec);
       if (s.status === 'OK' || s.reasonCode === 'MISSING_CREDENTIALS') continue;
       // code says "optional"; the fix is the one for the underlying reason (more useful)
-      warnings.push({
-        ...fromState(spec, s, 'OPTIONAL_NOT_OK', `${spec.name} (optional for ${mode}) is ${describe(s)}${s.reasonMessage ? `: ${s.reasonMessage}` : ''}`),
-        fix: fixFor(spec, s.reasonCode ?? 'CHECK_FAILED', { missingEnv: (s as EffectiveState).missingEnv }),
-      });
+      warnings.push(fromState(spec, s, 'OPTIONAL_NOT_OK', `${spec.name} (optional for ${mode}) is ${describe(s)}${s.reasonMessage ? `: ${s.reasonMessage}` : ''}`));
     }
   }
 
@@ -170,4 +183,66 @@ export function exitCodeFor(status: GateStatus, strict = false): number {
     default:
       return ExitCode.GATE_UNKNOWN;
   }
+}
+
+// ─── Per-bot rules ──────────────────────────────────────────────────────────────────
+
+/** How recent a BLOCKED event must be to block the bot (brief Phase 5). */
+export const BLOCKED_ATTEMPT_WINDOW_MS = 60 * 60_000;
+
+/** The per-bot rules over facts already read (pure): see the header. */
+export function botRuleBlockers(botId: string, facts: BotGateFacts, staleMs: number): Blocker[] {
+  if (!facts.known)
+    return [
+      {
+        code: 'BOT_UNKNOWN',
+        message: `bot ${botId} has never started a run or written a usage event`,
+        fix: 'Check the bot id; a bot becomes known when it starts a run (runs.start) or records a usage event',
+        integration: null,
+        trace_id: null,
+      },
+    ];
+  const out: Blocker[] = [];
+  const run = facts.badRun;
+  if (run && (run.status === 'BLOCKED' || run.status === 'FAILED')) {
+    const why = run.reason_code ? ` (${run.reason_code})` : '';
+    out.push({
+      code: run.status === 'BLOCKED' ? 'BOT_RUN_BLOCKED' : 'BOT_RUN_FAILED',
+      message: `${run.mode} run ${run.id} ended ${run.status}${why}, and no run has started since`,
+      fix: `Fix the cause${why} and start a new run; the gate clears once a run starts after it`,
+      integration: null,
+      trace_id: run.trace_id,
+    });
+  }
+  for (const r of facts.staleRuns) {
+    out.push({
+      code: 'BOT_HEARTBEAT_STALE',
+      message: `run ${r.id} is RUNNING but its last heartbeat was ${Math.round(r.heartbeat_age_s)} s ago (limit ${Math.round(staleMs / 1000)} s)`,
+      fix: 'Check the bot process is alive and calling runs.heartbeat(); if it died, starting a new run for this bot ends the lost one (FAILED HEARTBEAT_LOST)',
+      integration: null,
+      trace_id: r.trace_id,
+    });
+  }
+  for (const r of facts.blockedAttempts) {
+    out.push({
+      code: 'BOT_BLOCKED_ATTEMPT',
+      // the rollup hour may hold older attempts too, so say "latest at", not an exact hourly count
+      message: `${r.integration} attempt blocked (${r.reason_code || 'UNSPECIFIED'}) at ${r.last_at}, within the last hour`,
+      fix: `Resolve ${r.reason_code || 'the blocking condition'} for ${r.integration} (see \`observatory gate check\` and the integration's fix), then start a new run`,
+      integration: r.integration,
+      trace_id: r.last_trace_id,
+    });
+  }
+  return out;
+}
+
+/**
+ * The bot's own blockers for the per-bot gate, read and judged. `staleMs` is the daemon's stale
+ * bound (a bot's heartbeat is held to the same limit); `mode` is the gate's (only a run of that
+ * mode clears a blocked attempt).
+ */
+export async function botBlockers(pool: pg.Pool, botId: string, staleMs: number, mode?: Mode): Promise<Blocker[]> {
+  if (!isUuid(botId)) throw new UsageError('bot id must be a UUID', 'pass the bot id, or resolve a name with resolveBot()');
+  const facts = await readBotGateFacts(pool, botId, { staleMs, blockedWindowMs: BLOCKED_ATTEMPT_WINDOW_MS, mode });
+  return botRuleBlockers(botId, facts, staleMs);
 }

@@ -26,7 +26,7 @@ const KEEP = 16;
 // source (.ts, tests): config, the registry's override rules and built-in specs, and every
 // integration module (its timing and base URL decide what an override may say)
 const EXT = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-const OWN_SOURCES = ['./config', './types', './vendors/registry', './vendors/overrides', './vendors/specs'];
+const OWN_SOURCES = ['./config', './types', './probe-schedule', './vendors/registry', './vendors/overrides', './vendors/specs'];
 let sources: string[] | undefined;
 
 /** Read on first use, never at load (config-trust sits in the vendors import cycle: vendors/index.ts). */

@@ -2,6 +2,10 @@
  * Configuration: environment + optional JSON file (`--config` / OBSERVATORY_CONFIG) → typed Config.
  * Precedence: environment > file > defaults. Errors name the field and what is expected,
  * never the value (it could be a secret).
+ *
+ * Everything the daemon would refuse later is refused here, when the config is loaded (exit 78
+ * naming the field): the HTTP bind below, and (vendors/registry.ts, loaded with the config by
+ * every command) each integration's timing, probe interval included (probe-schedule.ts).
  */
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -11,6 +15,7 @@ import { lazySchema } from './lazy-zod.js';
 import { ConfigError } from './errors.js';
 import { passwordOfUrl, registerSecret, registerSecretsFromEnv } from './redact.js';
 import { configDigest, isTrusted } from './config-trust.js';
+import { isLoopback } from './loopback.js';
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
@@ -148,6 +153,15 @@ function checkDatabaseUrl(url: string, where: string): string {
   return url;
 }
 
+/**
+ * The HTTP API answers beyond this host only behind OBSERVATORY_TOKEN. `where` names the field
+ * the bind came from; the daemon checks again before it listens (a config built by hand).
+ */
+export function assertHttpExposure(http: Config['http'], where = 'environment: OBSERVATORY_BIND='): void {
+  if (!isLoopback(http.bind) && !http.token)
+    throw new ConfigError(`${where}${http.bind} is not loopback; set OBSERVATORY_TOKEN (≥ 16 chars) to serve the API there`);
+}
+
 export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
   configPath?: string;
@@ -208,6 +222,7 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   };
   if (cfg.daemon.staleAfterMs <= cfg.daemon.heartbeatIntervalMs)
     throw new ConfigError('config: field `daemon.stale_after_ms`: expected more than daemon.heartbeat_interval_ms');
+  assertHttpExposure(cfg.http, env.OBSERVATORY_BIND?.trim() ? undefined : `config file ${configPath}: field \`http.bind\`: `);
   registerSecretsFromEnv(env);
   return cfg;
 }

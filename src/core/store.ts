@@ -1,7 +1,8 @@
 /**
  * What a face (CLI, TUI, daemon, SDK) needs to open and keep the status store: the store
  * itself, the schema checks, the NOTIFY channels to LISTEN on and the classifier of store
- * failures. Faces import this and core/views.ts, never core/db/* directly.
+ * failures. Faces import this, core/views.ts (reads) and the small service modules —
+ * upkeep.ts, liveness.ts, drills.ts, ingest.ts — never core/db/* directly.
  */
 export { openStore, type Store } from './db/store.js';
 export { migrate, assertSchemaCompatible } from './db/migrate.js';

@@ -1,27 +1,30 @@
 /**
  * One JSON shape per view, built once here and served unchanged by the CLI (`--json`), the
  * TUI and the HTTP API. Readers show what the prober recorded, through the status rules
- * (effectiveState) and the gate rules (evaluateGate) — no second derivation anywhere.
+ * (effectiveState) and the gate rules (core/autonomy.ts: global and per-bot) — no second
+ * derivation anywhere. A store that cannot be read is described once (core/outage.ts).
  */
 import type pg from 'pg';
 import type { Config } from './config.js';
 import type { Blocker, GateStatus, IntegrationState, Mode, Registry, Status } from './types.js';
 import { connectedOf, requirementOf } from './vendors/registry.js';
 import { effectiveState } from './status.js';
-import { evaluateGate } from './autonomy.js';
-import { getStates, recentProbes, type ProbeRow } from './db/state.js';
+import { botBlockers, evaluateGate } from './autonomy.js';
+import { getStates, probeCounts, recentProbes, type ProbeRow } from './db/state.js';
 import { catalogView, type CatalogView } from './catalog.js';
-import { botProof, topBots, type BotProof, type TopBot } from './db/proof.js';
+import { botProof, type BotProof } from './db/proof.js';
+import { topBots, type TopBot } from './db/ranking.js';
 import { listEvents, type EventFilters, type EventView } from './db/usage-events.js';
 import { listHeartbeats } from './db/heartbeats.js';
 import { newTraceId } from './trace.js';
 import { redactString, sanitizeError } from './redact.js';
-import { ConfigError, isObservatoryError, STORE_UNREACHABLE_FIX, UsageError } from './errors.js';
-import { asStoreError } from './db/errors.js';
+import { ConfigError, isObservatoryError, UsageError } from './errors.js';
+import { describeOutage } from './outage.js';
 import { searchBots, type BotMatch } from './db/bots.js';
 
 // The wire shapes the faces print, re-exported so no face reaches into core/db.
-export type { BotProof, IntegrationProof, TopBot } from './db/proof.js';
+export type { BotProof, IntegrationProof } from './db/proof.js';
+export type { TopBot } from './db/ranking.js';
 export type { EventView, EventFilters } from './db/usage-events.js';
 export type { ProbeRow } from './db/state.js';
 export type { BotMatch } from './db/bots.js';
@@ -138,8 +141,6 @@ export interface SystemStatusView {
   daemon: DaemonInfo | null;
 }
 
-export type BotBlockersFn = (pool: pg.Pool, botId: string, mode: Mode) => Promise<Blocker[]>;
-
 /** The gate for one mode over an already-read snapshot (several modes need only one read). */
 export function gateFrom(registry: Registry, snap: HealthSnapshot, mode: Mode, traceId: string, botBlockers: Blocker[] = []) {
   return evaluateGate({
@@ -157,16 +158,9 @@ export function gateFrom(registry: Registry, snap: HealthSnapshot, mode: Mode, t
 
 /** The verdict when the store cannot be read: UNKNOWN, never the last good data. */
 export function unavailableBlocker(err: unknown, traceId: string): Blocker {
-  const typed = asStoreError(err);
-  const e = sanitizeError(typed, 'STATUS_UNAVAILABLE');
-  return {
-    code: 'STATUS_UNAVAILABLE',
-    message: `status store unreachable: ${e.message}`,
-    // the classified cause knows the fix (migrate, upgrade, create the database…); else the generic one
-    fix: isObservatoryError(typed) && typed.hint ? redactString(typed.hint) : STORE_UNREACHABLE_FIX,
-    integration: 'postgres',
-    trace_id: traceId,
-  };
+  // the classified cause knows the fix (migrate, upgrade, create the database…); else the generic one
+  const outage = describeOutage(err);
+  return { code: 'STATUS_UNAVAILABLE', message: outage.message, fix: outage.fix, integration: 'postgres', trace_id: traceId };
 }
 
 /**
@@ -201,17 +195,21 @@ export function unknownAutonomy(err: unknown, opts: { mode: Mode; botId: string 
   };
 }
 
+/**
+ * The gate for one mode, and with `botId` that bot's own blockers too (core/autonomy.ts holds
+ * both rule sets; a bot's heartbeat is held to the daemon's stale bound).
+ */
 export async function autonomyView(
   pool: pg.Pool,
   registry: Registry,
   config: Config,
-  opts: { mode: Mode; botId?: string; botBlockers?: BotBlockersFn; traceId?: string },
+  opts: { mode: Mode; botId?: string; traceId?: string },
 ): Promise<AutonomyView> {
   const traceId = opts.traceId ?? newTraceId();
   try {
     const snap = await readHealth(pool, registry, config);
     // every blocker carries a trace_id; a bot blocker without its own gets the evaluation's
-    const bot = opts.botId && opts.botBlockers ? (await opts.botBlockers(pool, opts.botId, opts.mode)).map((b) => ({ ...b, trace_id: b.trace_id ?? traceId })) : [];
+    const bot = opts.botId ? (await botBlockers(pool, opts.botId, config.daemon.staleAfterMs, opts.mode)).map((b) => ({ ...b, trace_id: b.trace_id ?? traceId })) : [];
     const g = gateFrom(registry, snap, opts.mode, traceId, bot);
     return {
       success: true,
@@ -265,6 +263,18 @@ interface Envelope {
 
 const envelope = (traceId?: string): Envelope => ({ success: true, trace_id: traceId ?? newTraceId(), ts: new Date().toISOString() });
 
+export interface ProbeCount {
+  integration: string;
+  status: Status;
+  n: number;
+}
+
+/** What /metrics exposes, from one read of the store: the health snapshot and the last hour's probes by status. */
+export async function metricsSnapshot(pool: pg.Pool, registry: Registry, config: Config): Promise<{ snap: HealthSnapshot; probes: ProbeCount[] }> {
+  const snap = await readHealth(pool, registry, config);
+  return { snap, probes: await probeCounts(pool) };
+}
+
 /** Current status per integration, through the same rules as Panel A. */
 export async function statusByIntegration(pool: pg.Pool, registry: Registry, config: Config): Promise<Record<string, Status>> {
   const snap = await readHealth(pool, registry, config);
@@ -298,6 +308,11 @@ export type IntegrationEventsView = Envelope & { integration: string; events: Ev
 
 export interface EventsView extends Envelope {
   events: EventView[];
+}
+
+/** Sanitized events, newest first (or after `afterId`, oldest first), by the shared filters — `events --follow` pages with it. */
+export async function readEvents(pool: pg.Pool, filters: EventFilters): Promise<EventView[]> {
+  return listEvents(pool, filters);
 }
 
 /** Sanitized events, newest first, by the shared filters (`events --json`, GET /api/system/events). */

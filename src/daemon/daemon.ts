@@ -7,9 +7,9 @@ import { randomBytes } from 'node:crypto';
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/log.js';
-import type { Store } from '../core/db/store.js';
-import { markStopped, writeHeartbeat } from '../core/db/heartbeats.js';
-import { toStoreError } from '../core/db/errors.js';
+import { toStoreError, type Store } from '../core/store.js';
+import { markStopped, writeHeartbeat } from '../core/liveness.js';
+import { ensureUsagePartitions } from '../core/upkeep.js';
 import { VERSION } from '../core/version.js';
 
 export interface DaemonContext {
@@ -80,7 +80,7 @@ export class Daemon {
     // monthly partitions are created ahead; hourly upkeep keeps three months in hand
     this.upkeep = cron.schedule('7 * * * *', async () => {
       try {
-        await this.store.pool.query('select observatory_ensure_usage_partitions()');
+        await ensureUsagePartitions(this.store.pool);
       } catch (err) {
         this.log.warn({ err: toStoreError(err, this.store.url) }, 'partition upkeep failed');
       }

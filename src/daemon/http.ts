@@ -9,13 +9,16 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { DaemonContext, DaemonService } from './daemon.js';
 import type { Mode, Registry } from '../core/types.js';
 import { MODES } from '../core/types.js';
-import { ConfigError, ExitCode, ObservatoryError, StoreUnavailableError, UsageError } from '../core/errors.js';
-import { asStoreError, classifyPgError } from '../core/db/errors.js';
+import { ExitCode, ObservatoryError, UsageError } from '../core/errors.js';
+import { assertHttpExposure } from '../core/config.js';
+import { classifyPgError } from '../core/store.js';
+import { describeOutage } from '../core/outage.js';
 import { isLoopback } from '../core/loopback.js';
 import { redactDeep, sanitizeError } from '../core/redact.js';
 import { newTraceId, parseTraceparent, isUuid } from '../core/trace.js';
-import { autonomyView, systemStatusView, type BotBlockersFn } from '../core/views.js';
+import { autonomyView, systemStatusView } from '../core/views.js';
 import { buildMetrics } from './metrics.js';
+import { sendError } from './replies.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -48,14 +51,14 @@ export class HttpService implements DaemonService {
 
   constructor(
     private readonly registry: Registry,
-    private readonly opts: { botBlockers?: BotBlockersFn; routes?: RouteModule[]; defaultMode?: Mode } = {},
+    private readonly opts: { routes?: RouteModule[]; defaultMode?: Mode } = {},
   ) {}
 
   async start(ctx: DaemonContext): Promise<void> {
     const { config, log } = ctx;
     const { bind, port, token } = config.http;
-    if (!isLoopback(bind) && !token)
-      throw new ConfigError(`environment: OBSERVATORY_BIND=${bind} is not loopback; set OBSERVATORY_TOKEN (≥ 16 chars) to serve the API there`);
+    // refused when the config is loaded; checked again for a config built by hand (never serve unprotected)
+    assertHttpExposure(config.http);
     const protect = !isLoopback(bind);
     // a client that sends its body slowly (or never) must not hold a connection open for good
     const app = Fastify({ logger: false, bodyLimit: config.limits.ingestBodyBytes, requestTimeout: 30_000, connectionTimeout: 60_000 });
@@ -72,10 +75,7 @@ export class HttpService implements DaemonService {
 
     const requireToken = (req: FastifyRequest, reply: FastifyReply): boolean => {
       if (token && tokenMatches(req.headers.authorization, token)) return true;
-      void reply
-        .code(401)
-        .header('www-authenticate', 'Bearer')
-        .send({ success: false, trace_id: req.traceId, error: { code: 'UNAUTHORIZED', message: token ? 'missing or wrong bearer token' : 'OBSERVATORY_TOKEN is not set on the daemon; ingest is disabled' } });
+      void sendError(reply.header('www-authenticate', 'Bearer'), req, 401, 'UNAUTHORIZED', token ? 'missing or wrong bearer token' : 'OBSERVATORY_TOKEN is not set on the daemon; ingest is disabled');
       return false;
     };
     if (protect) {
@@ -93,7 +93,7 @@ export class HttpService implements DaemonService {
     const parseMode = (raw: unknown, reply: FastifyReply, req: FastifyRequest): Mode | undefined => {
       if (raw === undefined || raw === '') return defaultMode;
       if (typeof raw === 'string' && (MODES as readonly string[]).includes(raw)) return raw as Mode;
-      void reply.code(400).send({ success: false, trace_id: req.traceId, error: { code: 'BAD_REQUEST', message: `mode must be one of ${MODES.join(', ')}` } });
+      void sendError(reply, req, 400, 'BAD_REQUEST', `mode must be one of ${MODES.join(', ')}`);
       return undefined;
     };
 
@@ -128,12 +128,10 @@ export class HttpService implements DaemonService {
       const mode = parseMode(q.mode, reply, req);
       if (!mode) return reply;
       // ?bot=a&bot=b arrives as an array: refuse it rather than silently gate without the bot
-      if (q.bot !== undefined && typeof q.bot !== 'string')
-        return reply.code(400).send({ success: false, trace_id: req.traceId, error: { code: 'BAD_REQUEST', message: 'bot must be given once' } });
+      if (q.bot !== undefined && typeof q.bot !== 'string') return sendError(reply, req, 400, 'BAD_REQUEST', 'bot must be given once');
       const bot = typeof q.bot === 'string' && q.bot ? q.bot : undefined;
-      if (bot && !isUuid(bot))
-        return reply.code(400).send({ success: false, trace_id: req.traceId, error: { code: 'BAD_REQUEST', message: 'bot must be a UUID' } });
-      const view = await autonomyView(ctx.store.pool, this.registry, config, { mode, botId: bot, botBlockers: this.opts.botBlockers, traceId: req.traceId });
+      if (bot && !isUuid(bot)) return sendError(reply, req, 400, 'BAD_REQUEST', 'bot must be a UUID');
+      const view = await autonomyView(ctx.store.pool, this.registry, config, { mode, botId: bot, traceId: req.traceId });
       return reply.code(view.success ? 200 : 503).send(view);
     });
 
@@ -146,26 +144,24 @@ export class HttpService implements DaemonService {
     for (const mod of this.opts.routes ?? []) await mod(app, ctx, { registry: this.registry, requireToken, parseMode });
 
     app.setNotFoundHandler((req, reply) => {
-      void reply.code(404).send({ success: false, trace_id: req.traceId, error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } });
+      void sendError(reply, req, 404, 'NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`);
     });
     app.setErrorHandler((err: { statusCode?: number; code?: string; message?: string }, req, reply) => {
       // every route, one answer: a store that cannot be read is a retryable 503 (fail closed, like
       // the status routes), a bad filter a 400 naming it — never a bare 500
       // classified first, so a raw driver error (no schema, missing database, refused) counts too
-      const typed = asStoreError(err, ctx.store.url);
-      if (typed instanceof StoreUnavailableError) {
-        const e = sanitizeError(typed, 'STATUS_UNAVAILABLE');
-        return void reply.code(503).send({ success: false, trace_id: req.traceId, error: { code: 'STATUS_UNAVAILABLE', message: `status store unreachable: ${e.message}` } });
-      }
-      if (err instanceof UsageError || classifyPgError(err) === 'invalid_input')
-        return void reply.code(400).send({ success: false, trace_id: req.traceId, error: { code: 'BAD_REQUEST', message: sanitizeError(err).message } });
+      const outage = describeOutage(err, ctx.store.url);
+      if (outage.storeUnavailable) return void sendError(reply, req, 503, 'STATUS_UNAVAILABLE', outage.message);
+      if (err instanceof UsageError || classifyPgError(err) === 'invalid_input') return void sendError(reply, req, 400, 'BAD_REQUEST', sanitizeError(err).message);
       const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
       if (status === 500) log.error({ err, trace_id: req.traceId }, 'request failed');
-      void reply.code(status).send({
-        success: false,
-        trace_id: req.traceId,
-        error: { code: status === 500 ? 'INTERNAL' : (err.code ?? 'BAD_REQUEST'), message: status === 500 ? 'internal error; see the daemon log for this trace_id' : (err.message ?? 'bad request') },
-      });
+      void sendError(
+        reply,
+        req,
+        status,
+        status === 500 ? 'INTERNAL' : (err.code ?? 'BAD_REQUEST'),
+        status === 500 ? 'internal error; see the daemon log for this trace_id' : (err.message ?? 'bad request'),
+      );
     });
 
     try {

@@ -5,7 +5,7 @@
  */
 import pg from 'pg';
 import type { DaemonContext, DaemonService } from './daemon.js';
-import { toStoreError } from '../core/db/errors.js';
+import { toStoreError } from '../core/store.js';
 
 /** pg_advisory_lock key for probe leadership (distinct from the migration lock) */
 export const LEADER_LOCK_KEY = '7311000002';

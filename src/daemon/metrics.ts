@@ -6,10 +6,9 @@ import client from 'prom-client';
 import type { DaemonContext } from './daemon.js';
 import type { Registry } from '../core/types.js';
 import { MODES, STATUSES } from '../core/types.js';
-import { gateFrom, integrationRows, readHealth, type HealthSnapshot } from '../core/views.js';
+import { gateFrom, integrationRows, metricsSnapshot, type HealthSnapshot, type ProbeCount } from '../core/views.js';
 import { newTraceId } from '../core/trace.js';
 import { redactString } from '../core/redact.js';
-import { probeCounts } from '../core/db/state.js';
 
 export function buildMetrics(ctx: DaemonContext, registry: Registry) {
   const reg = new client.Registry();
@@ -29,10 +28,9 @@ export function buildMetrics(ctx: DaemonContext, registry: Registry) {
       leader.set(ctx.isLeader() ? 1 : 0);
       // one read of the store per scrape; every gauge (and each mode's gate) derives from it
       let snap: HealthSnapshot | undefined;
-      let counts: Awaited<ReturnType<typeof probeCounts>> = [];
+      let counts: ProbeCount[] = [];
       try {
-        snap = await readHealth(ctx.store.pool, registry, ctx.config);
-        counts = await probeCounts(ctx.store.pool);
+        ({ snap, probes: counts } = await metricsSnapshot(ctx.store.pool, registry, ctx.config));
       } catch {
         // a store lost mid-scrape reads as down: a valid exposition with store_up 0, never a 500
         snap = undefined;

@@ -1,11 +1,11 @@
 /**
  * Keeps the "most active bots" ranking fresh: the leading daemon recomputes it every 5 s
- * (node-cron), so listing bots never sums every bot-hour on the read path (db/proof.ts).
+ * (node-cron), so listing bots never sums every bot-hour on the read path (core/upkeep.ts).
  */
 import cron, { type ScheduledTask } from 'node-cron';
 import type { DaemonContext, DaemonService } from './daemon.js';
-import { refreshBotRanking } from '../core/db/proof.js';
-import { toStoreError } from '../core/db/errors.js';
+import { refreshBotRanking } from '../core/upkeep.js';
+import { toStoreError } from '../core/store.js';
 
 export class RankingService implements DaemonService {
   readonly name = 'ranking';

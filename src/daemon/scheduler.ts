@@ -9,20 +9,18 @@ import type { DaemonContext, DaemonService } from './daemon.js';
 import type { IntegrationSpec, Registry } from '../core/types.js';
 import { TokenCache } from '../core/vendors/session.js';
 import { probeAndRecord } from '../core/prober.js';
-import { toStoreError } from '../core/db/errors.js';
+import { toStoreError } from '../core/store.js';
 import { ConfigError } from '../core/errors.js';
+import { PROBE_INTERVAL_RULE, probeCron } from '../core/probe-schedule.js';
 
-/** A cron expression (with seconds) for an interval that divides a minute, an hour or a day. */
+/**
+ * The cron expression for an integration's interval. A loaded registry never has an interval
+ * without one (refused at config load); a registry built by hand is refused here the same way.
+ */
 export function cronFor(intervalMs: number, name: string): string {
-  const s = intervalMs / 1000;
-  if (Number.isInteger(s) && s >= 1 && s < 60 && 60 % s === 0) return `*/${s} * * * * *`;
-  const m = s / 60;
-  if (Number.isInteger(m) && m >= 1 && m < 60 && 60 % m === 0) return `0 */${m} * * * *`;
-  const h = m / 60;
-  if (Number.isInteger(h) && h >= 1 && h <= 24 && 24 % h === 0) return `0 0 */${h} * * *`;
-  throw new ConfigError(
-    `config: field \`integrations.${name}.interval_ms\`: expected an interval that divides a minute, an hour or a day (e.g. 5000, 30000, 60000, 300000)`,
-  );
+  const cron = probeCron(intervalMs);
+  if (cron === null) throw new ConfigError(`config: field \`integrations.${name}.interval_ms\`: ${PROBE_INTERVAL_RULE}`);
+  return cron;
 }
 
 class Semaphore {

@@ -7,7 +7,6 @@ import { RankingService } from './ranking.js';
 import { HttpService } from './http.js';
 import { usageRoutes } from './routes/usage.js';
 import { proofRoutes } from './routes/proof.js';
-import { botBlockers } from '../core/db/proof.js';
 
 /** The services the daemon runs, in start order (stopped in reverse). */
 export async function daemonServices(config: Config): Promise<DaemonService[]> {
@@ -19,9 +18,6 @@ export async function daemonServices(config: Config): Promise<DaemonService[]> {
     new LeaderService(leaderRetryMs),
     new ProbeScheduler(registry),
     new RankingService(),
-    new HttpService(registry, {
-      routes: [usageRoutes, proofRoutes],
-      botBlockers: (pool, botId, mode) => botBlockers(pool, botId, config.daemon.staleAfterMs, mode),
-    }),
+    new HttpService(registry, { routes: [usageRoutes, proofRoutes] }),
   ];
 }

@@ -8,7 +8,6 @@
  */
 import type pg from 'pg';
 import { loadConfig, type Config } from '../core/config.js';
-import { botBlockers } from '../core/db/proof.js';
 import type { Mode, Registry, Status } from '../core/types.js';
 import { loadRegistry } from '../core/vendors/registry.js';
 import { autonomyView, statusByIntegration, unknownAutonomy, type AutonomyView } from '../core/views.js';
@@ -42,13 +41,7 @@ export async function readGate(pool: pg.Pool, q: GateQuery, fallback: GateSource
   } catch (err) {
     return unknownAutonomy(err, { mode: q.mode, botId: q.botId ?? null, traceId: q.traceId });
   }
-  const staleMs = src.config.daemon.staleAfterMs;
-  return autonomyView(pool, src.registry, src.config, {
-    mode: q.mode,
-    botId: q.botId,
-    traceId: q.traceId,
-    botBlockers: (p, id, mode) => botBlockers(p, id, staleMs, mode),
-  });
+  return autonomyView(pool, src.registry, src.config, { mode: q.mode, botId: q.botId, traceId: q.traceId });
 }
 
 /** Each integration's status through the same rules as the status panel; throws when the store cannot be read. */

@@ -27,6 +27,11 @@ export async function usagePartitions(db: pg.Pool | pg.PoolClient): Promise<Part
   });
 }
 
+/** Creates the monthly partitions the upkeep keeps in hand (migrations/006: one month back, three ahead). */
+export async function ensureUsagePartitions(pool: pg.Pool): Promise<void> {
+  await pool.query('select observatory_ensure_usage_partitions()');
+}
+
 export interface RetentionResult {
   cutoff: string;
   dropped: string[];

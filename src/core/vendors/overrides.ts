@@ -5,6 +5,7 @@
  */
 import type * as Z from 'zod';
 import { lazySchema } from '../lazy-zod.js';
+import { PROBE_INTERVAL_RULE, probeCron } from '../probe-schedule.js';
 import type { ConfigError } from '../errors.js';
 import { isSecretEnvName } from '../redact.js';
 import { MODES, REASON_CODES, type HttpProbeDef, type IntegrationSpec } from '../types.js';
@@ -180,4 +181,6 @@ function checkThresholds(s: IntegrationSpec, name: string, fail: Fail): void {
     throw fail(name, 'failures_before_blocked', 'expected at least failures_before_degraded');
   if (s.staleAfterMs <= s.intervalMs) throw fail(name, 'stale_after_ms', 'expected more than interval_ms');
   if (s.timeoutMs > s.intervalMs) throw fail(name, 'timeout_ms', 'expected at most interval_ms');
+  // the daemon schedules each integration with cron: refuse now what it could not schedule later
+  if (probeCron(s.intervalMs) === null) throw fail(name, 'interval_ms', PROBE_INTERVAL_RULE);
 }

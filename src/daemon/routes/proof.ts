@@ -1,5 +1,6 @@
 /** Reads for Panels B and C and the integration drawer — the same shapes as the CLI's --json. */
 import type { RouteModule } from '../http.js';
+import { sendError } from '../replies.js';
 import { botProofView, botsView, eventsView, integrationEventsView, variablesView } from '../../core/views.js';
 import { parseEventFilters } from '../../core/event-filters.js';
 import { UsageError } from '../../core/errors.js';
@@ -13,22 +14,21 @@ function intParam(raw: unknown, def: number, min: number, max: number): number |
 
 export const proofRoutes: RouteModule = (app, ctx, { registry }) => {
   const pool = ctx.store.pool;
-  const badParam = (req: { traceId: string }, what: string) => ({ success: false, trace_id: req.traceId, error: { code: 'BAD_REQUEST', message: what } });
 
   app.get('/api/system/bots', async (req, reply) => {
     const q = req.query as Record<string, unknown>;
     const limit = intParam(q.limit, 10, 1, 1000);
     const hours = intParam(q.hours, 24, 1, 2160);
-    if (limit === undefined || hours === undefined) return reply.code(400).send(badParam(req, 'limit: 1–1000, hours: 1–2160'));
+    if (limit === undefined || hours === undefined) return sendError(reply, req, 400, 'BAD_REQUEST', 'limit: 1–1000, hours: 1–2160');
     return reply.send(await botsView(pool, { limit, sinceHours: hours, traceId: req.traceId }));
   });
 
   app.get('/api/system/bots/:id/proof', async (req, reply) => {
     const id = (req.params as { id: string }).id;
     const hours = intParam((req.query as Record<string, unknown>).hours, 24, 1, 2160);
-    if (!isUuid(id) || hours === undefined) return reply.code(400).send(badParam(req, 'bot id must be a UUID; hours: 1–2160'));
+    if (!isUuid(id) || hours === undefined) return sendError(reply, req, 400, 'BAD_REQUEST', 'bot id must be a UUID; hours: 1–2160');
     const view = await botProofView(pool, id, { sinceHours: hours, traceId: req.traceId });
-    if (!view) return reply.code(404).send({ success: false, trace_id: req.traceId, error: { code: 'BOT_UNKNOWN', message: 'no bot with this id has written any run or event' } });
+    if (!view) return sendError(reply, req, 404, 'BOT_UNKNOWN', 'no bot with this id has written any run or event');
     return reply.send(view);
   });
 
@@ -40,12 +40,12 @@ export const proofRoutes: RouteModule = (app, ctx, { registry }) => {
     const one = (k: string) => (typeof q[k] === 'string' ? (q[k] as string) : undefined);
     for (const k of Object.keys(q))
       if (!['integration', 'bot', 'run', 'status', 'since', 'limit'].includes(k) || Array.isArray(q[k]))
-        return reply.code(400).send(badParam(req, `${k.slice(0, 32)}: unknown or repeated filter (integration, bot, run, status, since, limit)`));
+        return sendError(reply, req, 400, 'BAD_REQUEST', `${k.slice(0, 32)}: unknown or repeated filter (integration, bot, run, status, since, limit)`);
     let filters;
     try {
       filters = parseEventFilters({ integration: one('integration'), bot: one('bot'), run: one('run'), status: one('status'), since: one('since'), limit: one('limit') }, (n) => n);
     } catch (err) {
-      if (err instanceof UsageError) return reply.code(400).send(badParam(req, err.message));
+      if (err instanceof UsageError) return sendError(reply, req, 400, 'BAD_REQUEST', err.message);
       throw err;
     }
     return reply.send(await eventsView(pool, filters, req.traceId));
@@ -54,9 +54,8 @@ export const proofRoutes: RouteModule = (app, ctx, { registry }) => {
   app.get('/api/system/integrations/:name/events', async (req, reply) => {
     const name = (req.params as { name: string }).name;
     const limit = intParam((req.query as Record<string, unknown>).limit, 20, 1, 200);
-    if (limit === undefined) return reply.code(400).send(badParam(req, 'limit: 1–200'));
-    if (!registry.integrations.some((s) => s.name === name))
-      return reply.code(404).send({ success: false, trace_id: req.traceId, error: { code: 'NOT_FOUND', message: `unknown integration '${name.slice(0, 64)}'` } });
+    if (limit === undefined) return sendError(reply, req, 400, 'BAD_REQUEST', 'limit: 1–200');
+    if (!registry.integrations.some((s) => s.name === name)) return sendError(reply, req, 404, 'NOT_FOUND', `unknown integration '${name.slice(0, 64)}'`);
     return reply.send(await integrationEventsView(pool, name, { limit, traceId: req.traceId }));
   });
 };

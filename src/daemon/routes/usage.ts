@@ -5,16 +5,12 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RouteModule } from '../http.js';
+import { sendError } from '../replies.js';
 import { validateBatch } from '../../core/events-schema.js';
-import { insertEvents } from '../../core/db/usage-events.js';
-import { finishRun, heartbeatRun, startRun, RunConflictError, RunInputError, TERMINAL_STATES, type TerminalState } from '../../core/db/runs.js';
-import { classifyPgError, toStoreError } from '../../core/db/errors.js';
+import { finishRun, heartbeatRun, insertEvents, startRun, RunConflictError, RunInputError, TERMINAL_STATES, type TerminalState } from '../../core/ingest.js';
+import { classifyPgError, toStoreError } from '../../core/store.js';
 import { MODES, type Mode } from '../../core/types.js';
 import { isUuid } from '../../core/trace.js';
-
-function bad(reply: FastifyReply, req: FastifyRequest, status: number, code: string, message: string, extra: Record<string, unknown> = {}) {
-  return reply.code(status).send({ success: false, trace_id: req.traceId, error: { code, message, ...extra } });
-}
 
 export const usageRoutes: RouteModule = (app, ctx, { requireToken }) => {
   const { config } = ctx;
@@ -23,13 +19,13 @@ export const usageRoutes: RouteModule = (app, ctx, { requireToken }) => {
   const storeFailure = (req: FastifyRequest, reply: FastifyReply, err: unknown) => {
     const unavailable = classifyPgError(err) === 'unavailable';
     ctx.log.warn({ err: toStoreError(err, ctx.store.url), trace_id: req.traceId }, 'write failed');
-    return bad(reply, req, unavailable ? 503 : 500, unavailable ? 'STATUS_UNAVAILABLE' : 'INTERNAL', unavailable ? 'status store unreachable; retry later (nothing was stored)' : 'write failed; nothing was stored');
+    return sendError(reply, req, unavailable ? 503 : 500, unavailable ? 'STATUS_UNAVAILABLE' : 'INTERNAL', unavailable ? 'status store unreachable; retry later (nothing was stored)' : 'write failed; nothing was stored');
   };
 
   app.post('/api/usage-events', async (req, reply) => {
     if (!requireToken(req, reply)) return reply;
     if (!/^application\/json\b/i.test(req.headers['content-type'] ?? ''))
-      return bad(reply, req, 415, 'UNSUPPORTED_MEDIA_TYPE', 'send a JSON array with content-type: application/json');
+      return sendError(reply, req, 415, 'UNSUPPORTED_MEDIA_TYPE', 'send a JSON array with content-type: application/json');
     const checked = validateBatch(req.body, {
       maxEvents: config.limits.ingestMaxEvents,
       metadataLimits: { maxBytes: config.limits.metadataBytes, maxDepth: config.limits.metadataDepth, maxKeys: 64 },
@@ -37,7 +33,7 @@ export const usageRoutes: RouteModule = (app, ctx, { requireToken }) => {
     if (!checked.ok) {
       const batchLevel = checked.errors.find((e) => e.index === -1);
       const status = batchLevel && /more than \d+ events/.test(batchLevel.message) ? 413 : 400;
-      return bad(reply, req, status, 'INVALID_EVENTS', `${checked.errors.length} problem(s); nothing was stored`, { errors: checked.errors.slice(0, 1000) });
+      return sendError(reply, req, status, 'INVALID_EVENTS', `${checked.errors.length} problem(s); nothing was stored`, { errors: checked.errors.slice(0, 1000) });
     }
     try {
       const res = await insertEvents(pool, checked.rows);
@@ -50,8 +46,8 @@ export const usageRoutes: RouteModule = (app, ctx, { requireToken }) => {
   app.post('/api/runs', async (req, reply) => {
     if (!requireToken(req, reply)) return reply;
     const b = (req.body ?? {}) as Record<string, unknown>;
-    if (typeof b !== 'object' || Array.isArray(b)) return bad(reply, req, 400, 'BAD_REQUEST', 'expected a JSON object');
-    if (!(MODES as readonly string[]).includes(b.mode as string)) return bad(reply, req, 400, 'BAD_REQUEST', `field \`mode\`: expected one of ${MODES.join(', ')}`);
+    if (typeof b !== 'object' || Array.isArray(b)) return sendError(reply, req, 400, 'BAD_REQUEST', 'expected a JSON object');
+    if (!(MODES as readonly string[]).includes(b.mode as string)) return sendError(reply, req, 400, 'BAD_REQUEST', `field \`mode\`: expected one of ${MODES.join(', ')}`);
     try {
       const run = await startRun(pool, {
         botId: b.bot_id as string,
@@ -65,7 +61,7 @@ export const usageRoutes: RouteModule = (app, ctx, { requireToken }) => {
       });
       return reply.code(201).send({ success: true, trace_id: req.traceId, run });
     } catch (err) {
-      if (err instanceof RunInputError) return bad(reply, req, 400, err.code, err.message);
+      if (err instanceof RunInputError) return sendError(reply, req, 400, err.code, err.message);
       return storeFailure(req, reply, err);
     }
   });
@@ -73,10 +69,10 @@ export const usageRoutes: RouteModule = (app, ctx, { requireToken }) => {
   app.post('/api/runs/:id/heartbeat', async (req, reply) => {
     if (!requireToken(req, reply)) return reply;
     const id = (req.params as { id: string }).id;
-    if (!isUuid(id)) return bad(reply, req, 400, 'BAD_REQUEST', 'run id must be a UUID');
+    if (!isUuid(id)) return sendError(reply, req, 400, 'BAD_REQUEST', 'run id must be a UUID');
     try {
       const ok = await heartbeatRun(pool, id);
-      return ok ? reply.send({ success: true, trace_id: req.traceId }) : bad(reply, req, 404, 'NOT_FOUND', 'no running run with this id');
+      return ok ? reply.send({ success: true, trace_id: req.traceId }) : sendError(reply, req, 404, 'NOT_FOUND', 'no running run with this id');
     } catch (err) {
       return storeFailure(req, reply, err);
     }
@@ -86,16 +82,16 @@ export const usageRoutes: RouteModule = (app, ctx, { requireToken }) => {
     if (!requireToken(req, reply)) return reply;
     const id = (req.params as { id: string }).id;
     const b = (req.body ?? {}) as Record<string, unknown>;
-    if (!isUuid(id)) return bad(reply, req, 400, 'BAD_REQUEST', 'run id must be a UUID');
+    if (!isUuid(id)) return sendError(reply, req, 400, 'BAD_REQUEST', 'run id must be a UUID');
     if (!(TERMINAL_STATES as readonly string[]).includes(b.terminal_state as string))
-      return bad(reply, req, 400, 'BAD_REQUEST', `field \`terminal_state\`: expected one of ${TERMINAL_STATES.join(', ')}`);
+      return sendError(reply, req, 400, 'BAD_REQUEST', `field \`terminal_state\`: expected one of ${TERMINAL_STATES.join(', ')}`);
     try {
       const run = await finishRun(pool, id, b.terminal_state as TerminalState, (b.reason_code as string | null | undefined) ?? null);
-      if (!run) return bad(reply, req, 404, 'NOT_FOUND', 'no run with this id');
+      if (!run) return sendError(reply, req, 404, 'NOT_FOUND', 'no run with this id');
       return reply.send({ success: true, trace_id: req.traceId, run });
     } catch (err) {
-      if (err instanceof RunInputError) return bad(reply, req, 400, err.code, err.message);
-      if (err instanceof RunConflictError) return bad(reply, req, 409, err.code, err.message);
+      if (err instanceof RunInputError) return sendError(reply, req, 400, err.code, err.message);
+      if (err instanceof RunConflictError) return sendError(reply, req, 409, err.code, err.message);
       return storeFailure(req, reply, err);
     }
   });
