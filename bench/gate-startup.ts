@@ -65,4 +65,3 @@ process.stdout.write(`floor (node + pg connect + select 1)   ${fmt(f)}\n`);
 process.stdout.write(`gate check                             ${fmt(g)}  (${(g / f).toFixed(2)} × floor)\n`);
 process.stdout.write(`gate check, config file seen before     ${fmt(gc)}  (${(gc / f).toFixed(2)} × floor; validated by an earlier run)\n`);
 process.stdout.write(`gate check, config file first time     ${fmt(gcCold)}  (${(gcCold / f).toFixed(2)} × floor; validating it loads zod)\n`);
-

@@ -122,7 +122,23 @@ async function main(): Promise<void> {
       csv,
       v.rows
         .map((r) =>
-          [r.id, r.created_at.toISOString(), r.user_id ?? '', r.bot_id ?? '', r.run_id ?? '', r.integration, r.operation, r.status, r.latency_ms ?? '', q(r.symbol), q(r.timeframe), r.records ?? '', r.reason_code ?? '', r.trace_id, q(JSON.stringify(r.metadata))].join(','),
+          [
+            r.id,
+            r.created_at.toISOString(),
+            r.user_id ?? '',
+            r.bot_id ?? '',
+            r.run_id ?? '',
+            r.integration,
+            r.operation,
+            r.status,
+            r.latency_ms ?? '',
+            q(r.symbol),
+            q(r.timeframe),
+            r.records ?? '',
+            r.reason_code ?? '',
+            r.trace_id,
+            q(JSON.stringify(r.metadata)),
+          ].join(','),
         )
         .join('\n') + '\n',
     );
@@ -140,7 +156,14 @@ async function main(): Promise<void> {
 
     // 2. SDK batch path (validation + sanitizing + rollups + sightings)
     const half = Math.floor(N / 2);
-    const usage = createUsageRecorder({ pool, spoolPath: join(work, 'usage-1-1.jsonl'), batchSize: 2000, flushIntervalMs: 50, log: createLogger('warn'), exitHooks: false });
+    const usage = createUsageRecorder({
+      pool,
+      spoolPath: join(work, 'usage-1-1.jsonl'),
+      batchSize: 2000,
+      flushIntervalMs: 50,
+      log: createLogger('warn'),
+      exitHooks: false,
+    });
     t = performance.now();
     for (let i = 0; i < half; i++) {
       usage.record(input[i]);
@@ -153,7 +176,15 @@ async function main(): Promise<void> {
 
     // 2b. the SDK as a bot uses it: one recorder per bot
     const oneBot = bots[0];
-    const single = createUsageRecorder({ pool, botId: oneBot, spoolPath: join(work, 'usage-1-2.jsonl'), batchSize: 2000, flushIntervalMs: 50, log: createLogger('warn'), exitHooks: false });
+    const single = createUsageRecorder({
+      pool,
+      botId: oneBot,
+      spoolPath: join(work, 'usage-1-2.jsonl'),
+      batchSize: 2000,
+      flushIntervalMs: 50,
+      log: createLogger('warn'),
+      exitHooks: false,
+    });
     const m = Math.min(half, 50_000);
     t = performance.now();
     for (let i = 0; i < m; i++) {
@@ -174,7 +205,8 @@ async function main(): Promise<void> {
     // 3b. HTTP ingest on a running daemon (fresh ids: the same rows would all be duplicates)
     const httpN = Math.min(N, 50_000);
     const httpRate = await httpIngest(url, work, events(httpN, bots));
-    if (httpRate !== null) console.log(`HTTP POST /api/usage-events       ${httpRate.toString().padStart(8)} events/s  (${(httpRate / copyRate).toFixed(2)} × COPY)`);
+    if (httpRate !== null)
+      console.log(`HTTP POST /api/usage-events       ${httpRate.toString().padStart(8)} events/s  (${(httpRate / copyRate).toFixed(2)} × COPY)`);
 
     // 4. proof latency at each scale
     for (const scale of SCALES) {
@@ -234,7 +266,15 @@ async function httpIngest(url: string, work: string, input: EventInput[]): Promi
   let proc: ChildProcess | undefined;
   try {
     proc = spawn(bin, ['daemon'], {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: url, OBSERVATORY_TOKEN: token, OBSERVATORY_PORT: '0', OBSERVATORY_HOME: join(work, 'home'), LOG_LEVEL: 'info' },
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        DATABASE_URL: url,
+        OBSERVATORY_TOKEN: token,
+        OBSERVATORY_PORT: '0',
+        OBSERVATORY_HOME: join(work, 'home'),
+        LOG_LEVEL: 'info',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let log = '';

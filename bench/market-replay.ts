@@ -68,8 +68,7 @@ const latency = Float64Array.from(openMinutes, () => Math.floor(latencyRand() * 
 const barAt = (i: number) => openMinutes[i] + latency[i];
 /** indexes of open minutes next to a session edge: the last 3 before a close, the first after an open */
 const edges: number[] = [];
-for (let i = 1; i < openMinutes.length - 1; i++)
-  if (openMinutes[i + 1] - openMinutes[i] > MINUTE) edges.push(i - 2, i - 1, i, i + 1);
+for (let i = 1; i < openMinutes.length - 1; i++) if (openMinutes[i + 1] - openMinutes[i] > MINUTE) edges.push(i - 2, i - 1, i, i + 1);
 
 interface Gap {
   /** index into openMinutes of the first skipped bar */

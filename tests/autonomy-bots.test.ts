@@ -38,7 +38,7 @@ describe('botBlockers', () => {
     expect(await botBlockers(db.pool, recovered, 60_000)).toEqual([]);
   });
 
-  it('overlapping runs: an older run ending BLOCKED blocks until a run starts after it; only a success in the gate\'s mode clears an attempt', async () => {
+  it("overlapping runs: an older run ending BLOCKED blocks until a run starts after it; only a success in the gate's mode clears an attempt", async () => {
     const bot = randomUUID();
     const u = recorder(bot);
     const codes = async (mode?: 'live' | 'paper' | 'shadow') => (await botBlockers(db.pool, bot, 60_000, mode)).map((b) => b.code);

@@ -22,8 +22,7 @@ function probed(name: string, outcomes: ProbeOutcome[], reg: Registry = registry
 const ok = (name: string, reg?: Registry) => probed(name, ['OK'], reg);
 const blocked = (name: string) => probed(name, ['UPSTREAM_5XX', 'UPSTREAM_5XX', 'UPSTREAM_5XX']);
 const degraded = (name: string) => probed(name, ['OK', 'UPSTREAM_5XX']);
-const missing = (name: string, env: NodeJS.ProcessEnv = {}) =>
-  effectiveState(getSpec(registry, name)!, undefined, { connected: false, now: NOW, env });
+const missing = (name: string, env: NodeJS.ProcessEnv = {}) => effectiveState(getSpec(registry, name)!, undefined, { connected: false, now: NOW, env });
 
 function allOk(reg: Registry = registry): Map<string, IntegrationState> {
   return new Map(reg.integrations.map((s) => [s.name, ok(s.name, reg)]));
@@ -78,7 +77,9 @@ describe('evaluateGate', () => {
     expect(g.blockers[0].fix).toContain('observatory daemon');
     expect(gate('shadow', allOk(), { daemon: { fresh: false, ageMs: null } }).blockers[0].message).toContain('no running daemon');
     // a clean stop says so, with how long ago, rather than "no daemon has written a heartbeat"
-    expect(gate('shadow', allOk(), { daemon: { fresh: false, ageMs: null, stoppedAgeMs: 12_400 } }).blockers[0].message).toMatch(/^no daemon is running \(the last one stopped about 12 s ago\)/);
+    expect(gate('shadow', allOk(), { daemon: { fresh: false, ageMs: null, stoppedAgeMs: 12_400 } }).blockers[0].message).toMatch(
+      /^no daemon is running \(the last one stopped about 12 s ago\)/,
+    );
     expect(exitCodeFor(g.global_status)).toBe(2);
   });
 
@@ -97,7 +98,13 @@ describe('evaluateGate', () => {
     const g = gate('paper', states);
     expect(g.global_status).toBe('BLOCKED');
     expect(g.blockers).toEqual([
-      { code: 'CHECK_FAILED', message: expect.stringContaining('risk_engine is BLOCKED CHECK_FAILED'), fix: expect.stringContaining('risk_limits'), integration: 'risk_engine', trace_id: risk.lastTraceId },
+      {
+        code: 'CHECK_FAILED',
+        message: expect.stringContaining('risk_engine is BLOCKED CHECK_FAILED'),
+        fix: expect.stringContaining('risk_limits'),
+        integration: 'risk_engine',
+        trace_id: risk.lastTraceId,
+      },
     ]);
     // shadow does not require the risk engine: there it is an optional warning
     const sh = gate('shadow', states);
@@ -110,20 +117,35 @@ describe('evaluateGate', () => {
     const states = allOk(reg);
     states.set('openai', missing('openai'));
     const g = gate('paper', states, { registry: reg });
-    expect(g.blockers).toEqual([expect.objectContaining({ code: 'MISSING_CREDENTIALS', integration: 'openai', fix: "Set secret OPENAI_API_KEY in the daemon's environment", trace_id: GATE_TRACE })]);
+    expect(g.blockers).toEqual([
+      expect.objectContaining({
+        code: 'MISSING_CREDENTIALS',
+        integration: 'openai',
+        fix: "Set secret OPENAI_API_KEY in the daemon's environment",
+        trace_id: GATE_TRACE,
+      }),
+    ]);
   });
 
   it('fault injected on a required integration shows FAULT_INJECTED with the probe trace id', () => {
     const spec = getSpec(registry, 'postgres')!;
     let s: IntegrationState | undefined = ok('postgres');
-    for (let i = 0; i < 3; i++) s = applyProbe(spec, s, { outcome: 'UPSTREAM_5XX', httpStatus: 503, latencyMs: 3, traceId: trace(), injected: true }, { connected: true, now: NOW });
+    for (let i = 0; i < 3; i++)
+      s = applyProbe(spec, s, { outcome: 'UPSTREAM_5XX', httpStatus: 503, latencyMs: 3, traceId: trace(), injected: true }, { connected: true, now: NOW });
     const states = allOk();
     states.set('postgres', s!);
     const g = gate('shadow', states);
-    expect(g.blockers).toEqual([expect.objectContaining({ code: 'FAULT_INJECTED', integration: 'postgres', trace_id: s!.lastTraceId, fix: 'A drill is active: `observatory fault clear postgres`' })]);
+    expect(g.blockers).toEqual([
+      expect.objectContaining({
+        code: 'FAULT_INJECTED',
+        integration: 'postgres',
+        trace_id: s!.lastTraceId,
+        fix: 'A drill is active: `observatory fault clear postgres`',
+      }),
+    ]);
   });
 
-  it('a recovering integration (cause fixed, successes accumulating) shows the recovering fix, not the old cause\'s — through every rule', () => {
+  it("a recovering integration (cause fixed, successes accumulating) shows the recovering fix, not the old cause's — through every rule", () => {
     const recovering = (name: string) => probed(name, ['UPSTREAM_5XX', 'UPSTREAM_5XX', 'UPSTREAM_5XX', 'OK']);
     const states = allOk();
     states.set('postgres', recovering('postgres')); // required: a blocker
@@ -206,7 +228,13 @@ describe('evaluateGate', () => {
   });
 
   it('per-bot blockers are merged in', () => {
-    const bot: Blocker = { code: 'BOT_HEARTBEAT_STALE', message: 'bot b1 run r1 heartbeat 300 s old', fix: 'Restart bot b1', integration: null, trace_id: 'b'.repeat(32) };
+    const bot: Blocker = {
+      code: 'BOT_HEARTBEAT_STALE',
+      message: 'bot b1 run r1 heartbeat 300 s old',
+      fix: 'Restart bot b1',
+      integration: null,
+      trace_id: 'b'.repeat(32),
+    };
     const g = gate('paper', allOk(), { botBlockers: [bot] });
     expect(g.global_status).toBe('BLOCKED');
     expect(g.blockers).toEqual([bot]);
@@ -219,11 +247,25 @@ describe('evaluateGate', () => {
     states.set('polygon', blocked('polygon'));
     const bot: Blocker = { code: 'BOT_RUN_FAILED', message: 'm', fix: 'f', integration: null, trace_id: null };
     const g = gate('live', states, { daemon: { fresh: false, ageMs: 99_000 }, liveTradingEnabled: false, botBlockers: [bot] });
-    expect(codes(g.blockers)).toEqual(['DAEMON_STALE', 'LIVE_TRADING_DISABLED', 'UPSTREAM_5XX@postgres', expect.stringMatching(/^REQUIREMENT_UNMET/), 'BOT_RUN_FAILED']);
+    expect(codes(g.blockers)).toEqual([
+      'DAEMON_STALE',
+      'LIVE_TRADING_DISABLED',
+      'UPSTREAM_5XX@postgres',
+      expect.stringMatching(/^REQUIREMENT_UNMET/),
+      'BOT_RUN_FAILED',
+    ]);
   });
 
   it('accepts states as a plain object too', () => {
-    const g = evaluateGate({ mode: 'shadow', registry, states: Object.fromEntries(allOk()), store: { reachable: true }, daemon: { fresh: true, ageMs: 0 }, liveTradingEnabled: false, traceId: GATE_TRACE });
+    const g = evaluateGate({
+      mode: 'shadow',
+      registry,
+      states: Object.fromEntries(allOk()),
+      store: { reachable: true },
+      daemon: { fresh: true, ageMs: 0 },
+      liveTradingEnabled: false,
+      traceId: GATE_TRACE,
+    });
     expect(g.global_status).toBe('OK');
   });
 });
@@ -239,10 +281,25 @@ describe('exitCodeFor', () => {
 
 describe('botRuleBlockers (the per-bot rules over facts already read)', () => {
   const run = (over: Partial<RunView>): RunView =>
-    ({ id: 'r1', bot_id: 'b1', user_id: null, mode: 'paper', job_kind: 'run', status: 'RUNNING', started_at: '', heartbeat_at: '', heartbeat_age_s: 0, ended_at: null, terminal_state: null, reason_code: null, trace_id: 't'.repeat(32), ...over }) as RunView;
+    ({
+      id: 'r1',
+      bot_id: 'b1',
+      user_id: null,
+      mode: 'paper',
+      job_kind: 'run',
+      status: 'RUNNING',
+      started_at: '',
+      heartbeat_at: '',
+      heartbeat_age_s: 0,
+      ended_at: null,
+      terminal_state: null,
+      reason_code: null,
+      trace_id: 't'.repeat(32),
+      ...over,
+    }) as RunView;
   const attempt = { integration: 'ironbeam', reason_code: '', last_at: '2025-01-06T13:59:00.000Z', last_trace_id: 'a'.repeat(32) };
 
-  it('an unknown bot is BOT_UNKNOWN and nothing else (no trace of its own: the view fills the evaluation\'s)', () => {
+  it("an unknown bot is BOT_UNKNOWN and nothing else (no trace of its own: the view fills the evaluation's)", () => {
     expect(botRuleBlockers('b1', { known: false, badRun: run({ status: 'FAILED' }), staleRuns: [run({})], blockedAttempts: [attempt] }, 30_000)).toEqual([
       expect.objectContaining({ code: 'BOT_UNKNOWN', message: 'bot b1 has never started a run or written a usage event', integration: null, trace_id: null }),
     ]);
@@ -251,7 +308,12 @@ describe('botRuleBlockers (the per-bot rules over facts already read)', () => {
   it('in order: the unresolved bad run, stale heartbeats, blocked attempts — each with its own trace', () => {
     const b = botRuleBlockers(
       'b1',
-      { known: true, badRun: run({ id: 'r0', status: 'FAILED', reason_code: null, trace_id: 'f'.repeat(32) }), staleRuns: [run({ id: 'r2', heartbeat_age_s: 94.6 })], blockedAttempts: [attempt] },
+      {
+        known: true,
+        badRun: run({ id: 'r0', status: 'FAILED', reason_code: null, trace_id: 'f'.repeat(32) }),
+        staleRuns: [run({ id: 'r2', heartbeat_age_s: 94.6 })],
+        blockedAttempts: [attempt],
+      },
       30_000,
     );
     expect(b.map((x) => [x.code, x.trace_id])).toEqual([
@@ -262,7 +324,10 @@ describe('botRuleBlockers (the per-bot rules over facts already read)', () => {
     expect(b[0].message).toBe('paper run r0 ended FAILED, and no run has started since');
     expect(b[1].message).toBe('run r2 is RUNNING but its last heartbeat was 95 s ago (limit 30 s)');
     // an attempt without a reason code says so, and its fix still names the integration
-    expect(b[2]).toMatchObject({ integration: 'ironbeam', message: 'ironbeam attempt blocked (UNSPECIFIED) at 2025-01-06T13:59:00.000Z, within the last hour' });
+    expect(b[2]).toMatchObject({
+      integration: 'ironbeam',
+      message: 'ironbeam attempt blocked (UNSPECIFIED) at 2025-01-06T13:59:00.000Z, within the last hour',
+    });
     expect(b[2].fix).toMatch(/^Resolve the blocking condition for ironbeam/);
     expect(botRuleBlockers('b1', { known: true, badRun: null, staleRuns: [], blockedAttempts: [] }, 30_000)).toEqual([]);
   });

@@ -30,13 +30,30 @@ describe('catalog', () => {
     const names = new Set(CATALOG.map((v) => v.name));
     const brief = [
       // Market data: OHLCV bars, VWAP, ATR, returns, volatility, session markers
-      'md.open', 'md.high', 'md.low', 'md.close', 'md.volume', 'md.vwap', 'md.atr', 'md.returns', 'md.volatility', 'md.session_open', 'md.session_phase',
+      'md.open',
+      'md.high',
+      'md.low',
+      'md.close',
+      'md.volume',
+      'md.vwap',
+      'md.atr',
+      'md.returns',
+      'md.volatility',
+      'md.session_open',
+      'md.session_phase',
       // Order/execution: fill latency, slippage estimates, position state, exposure
-      'exec.fill_latency_ms', 'exec.slippage_estimate', 'exec.position_state', 'exec.exposure',
+      'exec.fill_latency_ms',
+      'exec.slippage_estimate',
+      'exec.position_state',
+      'exec.exposure',
       // Risk: max contracts, drawdown, violation flags
-      'risk.max_contracts', 'risk.drawdown', 'risk.violation_flag',
+      'risk.max_contracts',
+      'risk.drawdown',
+      'risk.violation_flag',
       // AI: sentiment tags, regime classification outputs, strategy commentary
-      'ai.sentiment_tag', 'ai.regime_classification', 'ai.strategy_commentary',
+      'ai.sentiment_tag',
+      'ai.regime_classification',
+      'ai.strategy_commentary',
     ];
     for (const n of brief) expect(names, n).toContain(n);
     expect(names.size).toBe(CATALOG.length);
@@ -68,12 +85,29 @@ describe('catalog', () => {
     const mk = (bot: string) =>
       createUsageRecorder({ pool: db.pool, botId: bot, spoolPath: join(tmpDir(), 'usage-1-1.jsonl'), log: createLogger('silent'), exitHooks: false });
     const a = mk(botA);
-    a.record({ integration: 'databento', operation: 'marketdata.bars', status: 'OK', created_at: new Date(Date.now() - 60_000).toISOString(), metadata: { feature_keys_used: ['md.vwap', 'md.atr'] } });
+    a.record({
+      integration: 'databento',
+      operation: 'marketdata.bars',
+      status: 'OK',
+      created_at: new Date(Date.now() - 60_000).toISOString(),
+      metadata: { feature_keys_used: ['md.vwap', 'md.atr'] },
+    });
     await a.close();
     const b = mk(botB);
-    const later = b.record({ integration: 'databento', operation: 'marketdata.bars', status: 'OK', metadata: { feature_keys_used: ['md.vwap', 'custom.my_signal'] } });
+    const later = b.record({
+      integration: 'databento',
+      operation: 'marketdata.bars',
+      status: 'OK',
+      metadata: { feature_keys_used: ['md.vwap', 'custom.my_signal'] },
+    });
     // an older sighting arriving later (e.g. replayed from a spool) must not move last_seen back
-    b.record({ integration: 'polygon', operation: 'marketdata.bars', status: 'OK', created_at: new Date(Date.now() - 3_600_000).toISOString(), metadata: { feature_keys_used: ['md.vwap'] } });
+    b.record({
+      integration: 'polygon',
+      operation: 'marketdata.bars',
+      status: 'OK',
+      created_at: new Date(Date.now() - 3_600_000).toISOString(),
+      metadata: { feature_keys_used: ['md.vwap'] },
+    });
     await b.close();
 
     const view = await catalogView(db.pool, { databento: 'BLOCKED', polygon: 'DEGRADED', ironbeam: 'OK', risk_engine: 'OK' });

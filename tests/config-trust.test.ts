@@ -16,7 +16,12 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const home = join(dir, 'home');
 const env = { OBSERVATORY_HOME: home };
 const markers = () => (existsSync(join(home, 'cache', 'valid-config')) ? readdirSync(join(home, 'cache', 'valid-config')) : []);
-const body = { integrations: { polygon: { interval_ms: 60000, required_for: ['live', 'paper'] }, acme: { kind: 'custom', required_for: ['live'], probe: { url: 'http://127.0.0.1:9/health' } } } };
+const body = {
+  integrations: {
+    polygon: { interval_ms: 60000, required_for: ['live', 'paper'] },
+    acme: { kind: 'custom', required_for: ['live'], probe: { url: 'http://127.0.0.1:9/health' } },
+  },
+};
 
 function load(path: string) {
   const config = loadConfig({ env, configPath: path });

@@ -84,7 +84,9 @@ describe('HTTP bind', () => {
     expect(env.message).toMatch(/^environment: OBSERVATORY_BIND=0\.0\.0\.0 is not loopback; set OBSERVATORY_TOKEN/);
     const file = configFile({ http: { bind: '10.1.2.3' } });
     const fromFile = refusal(() => load({}, file));
-    expect(fromFile.message).toBe(`config file ${file}: field \`http.bind\`: 10.1.2.3 is not loopback; set OBSERVATORY_TOKEN (≥ 16 chars) to serve the API there`);
+    expect(fromFile.message).toBe(
+      `config file ${file}: field \`http.bind\`: 10.1.2.3 is not loopback; set OBSERVATORY_TOKEN (≥ 16 chars) to serve the API there`,
+    );
   });
 
   it('loopback binds need no token; any bind with a token loads', () => {

@@ -3,7 +3,6 @@ import { freshDatabase } from './helpers/db.js';
 import { waitFor } from './helpers/wait.js';
 import { spawnCli } from './helpers/cli.js';
 
-
 describe('observatory daemon (DATABASE_URL)', () => {
   it('heartbeats on schedule, logs JSON to stderr only, and drains on the first SIGTERM', async () => {
     const db = await freshDatabase();
@@ -13,10 +12,14 @@ describe('observatory daemon (DATABASE_URL)', () => {
     d.stderr?.on('data', (x) => (stderr += x));
     d.stdout?.on('data', (x) => (stdout += x));
     await waitFor(() => stderr.includes('daemon started'), 30_000, 'start');
-    await waitFor(async () => {
-      const { rows } = await db.pool.query('select count(*)::int as n from daemon_heartbeats where heartbeat_at > started_at');
-      return rows[0].n === 1;
-    }, 5_000, 'a scheduled heartbeat');
+    await waitFor(
+      async () => {
+        const { rows } = await db.pool.query('select count(*)::int as n from daemon_heartbeats where heartbeat_at > started_at');
+        return rows[0].n === 1;
+      },
+      5_000,
+      'a scheduled heartbeat',
+    );
     d.kill('SIGTERM');
     const r = await d;
     expect(r.exitCode).toBe(0);

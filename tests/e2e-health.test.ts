@@ -15,7 +15,6 @@ import type { Standin } from './standins/server.js';
 
 const KEY = 'pk_e2e_health_0123456789abcdef';
 
-
 let db: TestDb;
 let vendor: Standin;
 let env: Record<string, string>;
@@ -146,17 +145,25 @@ describe('health and gate, end to end', () => {
     const list = await cli(['fault', 'list', '--json'], env);
     expect(JSON.parse(list.stdout).faults).toHaveLength(1);
 
-    const degraded = await waitFor(async () => {
-      const v = JSON.parse((await cli(['status', '--json', '--mode', 'paper'], env)).stdout);
-      const p = v.integrations.find((i: { name: string }) => i.name === 'polygon');
-      return p.status === 'DEGRADED' ? p : undefined;
-    }, 10_000, 'DEGRADED');
+    const degraded = await waitFor(
+      async () => {
+        const v = JSON.parse((await cli(['status', '--json', '--mode', 'paper'], env)).stdout);
+        const p = v.integrations.find((i: { name: string }) => i.name === 'polygon');
+        return p.status === 'DEGRADED' ? p : undefined;
+      },
+      10_000,
+      'DEGRADED',
+    );
     expect(degraded.reason_code).toBe('FAULT_INJECTED');
 
-    const blocked = await waitFor(async () => {
-      const g = await gate(['--json']);
-      return g.exitCode === 2 ? g : undefined;
-    }, 15_000, 'gate exit 2');
+    const blocked = await waitFor(
+      async () => {
+        const g = await gate(['--json']);
+        return g.exitCode === 2 ? g : undefined;
+      },
+      15_000,
+      'gate exit 2',
+    );
     const blockedAfterMs = Date.now() - injectedAt;
     const view = JSON.parse(blocked.stdout);
     const b = view.blockers.find((x: { integration: string | null }) => x.integration === 'polygon' || /polygon/.test(JSON.stringify(x)));
@@ -175,7 +182,9 @@ describe('health and gate, end to end', () => {
     // the API says the same while the drill runs
     const base = `http://127.0.0.1:${daemon!.port}`;
     expect((await fetch(`${base}/api/integrations/health?mode=paper`)).status).toBe(503);
-    const api = (await (await fetch(`${base}/api/system/status?mode=paper`)).json()) as { integrations: Array<{ name: string; status: string; reason_code: string; injected: boolean }> };
+    const api = (await (await fetch(`${base}/api/system/status?mode=paper`)).json()) as {
+      integrations: Array<{ name: string; status: string; reason_code: string; injected: boolean }>;
+    };
     expect(api.integrations.find((i) => i.name === 'polygon')).toMatchObject({ status: 'BLOCKED', reason_code: 'FAULT_INJECTED', injected: true });
     // Panel A as a table: the brief's columns, the drill's reason
     const table = await cli(['status', '--mode', 'paper'], { ...env, NO_COLOR: '1' });
@@ -229,10 +238,14 @@ describe('health and gate, end to end', () => {
   it('the daemon killed ⇒ DAEMON_STALE ⇒ exit 2', async () => {
     await stopDaemon(daemon, 'SIGKILL');
     daemon = undefined;
-    const g = await waitFor(async () => {
-      const r = await gate(['--json']);
-      return r.exitCode === 2 && r.stdout.includes('DAEMON_STALE') ? r : undefined;
-    }, 15_000, 'DAEMON_STALE');
+    const g = await waitFor(
+      async () => {
+        const r = await gate(['--json']);
+        return r.exitCode === 2 && r.stdout.includes('DAEMON_STALE') ? r : undefined;
+      },
+      15_000,
+      'DAEMON_STALE',
+    );
     expect(JSON.parse(g.stdout).blockers.map((b: { code: string }) => b.code)).toContain('DAEMON_STALE');
   });
 
@@ -240,10 +253,16 @@ describe('health and gate, end to end', () => {
     const a = await startDaemon(env);
     const b = await startDaemon(env);
     try {
-      const leaders = await waitFor(async () => {
-        const { rows } = await db.pool.query(`select daemon_id from daemon_heartbeats where leader and stopped_at is null and heartbeat_at > now() - interval '2 seconds'`);
-        return rows.length === 1 ? rows : undefined;
-      }, 10_000, 'one leader');
+      const leaders = await waitFor(
+        async () => {
+          const { rows } = await db.pool.query(
+            `select daemon_id from daemon_heartbeats where leader and stopped_at is null and heartbeat_at > now() - interval '2 seconds'`,
+          );
+          return rows.length === 1 ? rows : undefined;
+        },
+        10_000,
+        'one leader',
+      );
       const leaderId: string = leaders[0].daemon_id;
       await new Promise((r) => setTimeout(r, 2500));
       const { rows: probers } = await db.pool.query(
@@ -254,13 +273,17 @@ describe('health and gate, end to end', () => {
       const killedAt = Date.now();
       leader.proc.kill('SIGKILL');
       await leader.proc.catch(() => undefined);
-      const next = await waitFor(async () => {
-        const { rows } = await db.pool.query(
-          `select distinct daemon_id from integration_probes where probed_at > to_timestamp($1::float8 / 1000) and daemon_id <> $2 and daemon_id not like 'probe-%'`,
-          [killedAt, leaderId],
-        );
-        return rows.length ? rows : undefined;
-      }, 10_000, 'failover');
+      const next = await waitFor(
+        async () => {
+          const { rows } = await db.pool.query(
+            `select distinct daemon_id from integration_probes where probed_at > to_timestamp($1::float8 / 1000) and daemon_id <> $2 and daemon_id not like 'probe-%'`,
+            [killedAt, leaderId],
+          );
+          return rows.length ? rows : undefined;
+        },
+        10_000,
+        'failover',
+      );
       expect(next).toHaveLength(1);
       expect(other.stderr()).toMatch(/took probe leadership/);
       process.stderr.write(`[figure] leader killed → new leader probing in ${Date.now() - killedAt} ms\n`);

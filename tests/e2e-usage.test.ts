@@ -31,7 +31,6 @@ const botB = randomUUID();
 let runA = '';
 let blockedTrace = '';
 
-
 const count = async (where = 'true', params: unknown[] = []) =>
   (await db.pool.query(`select count(*)::int as n from integration_usage_events where ${where}`, params)).rows[0].n as number;
 
@@ -62,7 +61,8 @@ function postDeclaredSize(path: string, bytes: number, token: string | null = TO
     const u = new URL(base + path);
     const sock = connect(Number(u.port), u.hostname, () => {
       sock.write(
-        `POST ${u.pathname} HTTP/1.1\r\nHost: ${u.host}\r\nContent-Type: application/json\r\n${token ? `Authorization: Bearer ${token}\r\n` : ''}Content-Length: ${bytes}\r\n\r\n` + '['.padEnd(1024, ' '),
+        `POST ${u.pathname} HTTP/1.1\r\nHost: ${u.host}\r\nContent-Type: application/json\r\n${token ? `Authorization: Bearer ${token}\r\n` : ''}Content-Length: ${bytes}\r\n\r\n` +
+          '['.padEnd(1024, ' '),
       );
     });
     let head = '';
@@ -82,7 +82,14 @@ function postDeclaredSize(path: string, bytes: number, token: string | null = TO
 beforeAll(async () => {
   db = await freshDatabase();
   // the daemon knows SECRET as a credential (as it would a real vendor key) and must never store it
-  env = { DATABASE_URL: db.url, OBSERVATORY_TOKEN: TOKEN, POLYGON_API_KEY: SECRET, OBSERVATORY_PORT: '0', OBSERVATORY_HEARTBEAT_MS: '300', OBSERVATORY_HOME: mkdtempSync(join(tmpdir(), 'obs-usage-')) };
+  env = {
+    DATABASE_URL: db.url,
+    OBSERVATORY_TOKEN: TOKEN,
+    POLYGON_API_KEY: SECRET,
+    OBSERVATORY_PORT: '0',
+    OBSERVATORY_HEARTBEAT_MS: '300',
+    OBSERVATORY_HOME: mkdtempSync(join(tmpdir(), 'obs-usage-')),
+  };
   daemon = await startDaemon(env);
   base = daemon.base;
   registerSecret(SECRET);
@@ -138,15 +145,28 @@ describe('ingest API: each bad input is a clear 4xx and nothing is stored', () =
 
   it('an oversize body ⇒ 413; 10,001 events ⇒ 413; 10,000 events ⇒ all stored', async () => {
     expect(await postDeclaredSize('/api/usage-events', 9 * 1024 * 1024)).toBe(413); // the limit is 8 MiB
-    expect((await post('/api/usage-events', Array.from({ length: 10_001 }, () => ev()))).status).toBe(413);
+    expect(
+      (
+        await post(
+          '/api/usage-events',
+          Array.from({ length: 10_001 }, () => ev()),
+        )
+      ).status,
+    ).toBe(413);
     expect(await count()).toBe(0);
-    const ok = await post('/api/usage-events', Array.from({ length: 10_000 }, () => ev()));
+    const ok = await post(
+      '/api/usage-events',
+      Array.from({ length: 10_000 }, () => ev()),
+    );
     expect(ok.status).toBe(202);
     const body = (await ok.json()) as { stored: number; ids: string[] };
     expect(body.stored).toBe(10_000);
     expect(await count()).toBe(10_000);
     // replaying the same ids stores nothing new: ids the server assigns are UUIDv7 carrying the event's time
-    const again = await post('/api/usage-events', body.ids.slice(0, 100).map((id) => ev({ id, created_at: undefined })));
+    const again = await post(
+      '/api/usage-events',
+      body.ids.slice(0, 100).map((id) => ev({ id, created_at: undefined })),
+    );
     expect(again.status).toBe(202);
     expect(await count()).toBe(10_000);
     // a retry of a writer's own v4 id without its time would be a second event: refused, naming the field
@@ -204,18 +224,39 @@ describe('ingest API: each bad input is a clear 4xx and nothing is stored', () =
 });
 
 describe('proof, events and variables on rows the SDK wrote', () => {
-  it('the SDK records a bot\'s activity', async () => {
+  it("the SDK records a bot's activity", async () => {
     const run = await sdk.runs.start({ botId: botA, botName: 'alpha', mode: 'paper', jobKind: 'run' });
     runA = run.id;
-    await sdk.track({ integration: 'databento', operation: 'marketdata.bars', botId: botA, runId: runA, symbol: 'ES', timeframe: '1m', records: (bars: number[]) => bars.length, featureKeysUsed: ['md.vwap', 'md.atr'] }, async () => [1, 2, 3, 4, 5]);
-    await sdk.track({ integration: 'risk_engine', operation: 'risk.check', botId: botA, runId: runA, featureKeysUsed: ['risk.max_contracts'] }, async () => true);
-    await sdk.track({ integration: 'openai', operation: 'llm.chat', botId: botA, runId: runA, model: 'gpt-4o-mini', purpose: 'regime_classification' }, async () => 'ok');
+    await sdk.track(
+      {
+        integration: 'databento',
+        operation: 'marketdata.bars',
+        botId: botA,
+        runId: runA,
+        symbol: 'ES',
+        timeframe: '1m',
+        records: (bars: number[]) => bars.length,
+        featureKeysUsed: ['md.vwap', 'md.atr'],
+      },
+      async () => [1, 2, 3, 4, 5],
+    );
+    await sdk.track(
+      { integration: 'risk_engine', operation: 'risk.check', botId: botA, runId: runA, featureKeysUsed: ['risk.max_contracts'] },
+      async () => true,
+    );
+    await sdk.track(
+      { integration: 'openai', operation: 'llm.chat', botId: botA, runId: runA, model: 'gpt-4o-mini', purpose: 'regime_classification' },
+      async () => 'ok',
+    );
     await expect(
       sdk.track({ integration: 'polygon', operation: 'marketdata.bars', botId: botA, runId: runA }, async () => {
         throw Object.assign(new Error(`HTTP 500 for key ${SECRET}`), { code: 'UPSTREAM_5XX' });
       }),
     ).rejects.toThrow();
-    const blocked = sdk.recordBlocked({ integration: 'ironbeam', operation: 'broker.place_order', botId: botA, runId: runA, symbol: 'ES', metadata: { action: 'place', side: 'buy', qty: 1 } }, 'MISSING_CREDENTIALS');
+    const blocked = sdk.recordBlocked(
+      { integration: 'ironbeam', operation: 'broker.place_order', botId: botA, runId: runA, symbol: 'ES', metadata: { action: 'place', side: 'buy', qty: 1 } },
+      'MISSING_CREDENTIALS',
+    );
     blockedTrace = blocked.trace_id;
     await run.heartbeat();
     await sdk.flush();
@@ -342,9 +383,13 @@ describe('events --follow', () => {
 
 describe('retention', () => {
   it('drops whole old partitions, never rows, and keeps rollups', async () => {
-    await db.pool.query(`create table integration_usage_events_y2020m01 partition of integration_usage_events for values from ('2020-01-01') to ('2020-02-01')`);
+    await db.pool.query(
+      `create table integration_usage_events_y2020m01 partition of integration_usage_events for values from ('2020-01-01') to ('2020-02-01')`,
+    );
     // history from 2020 (the ingest API refuses times over 400 days old): the same write path, a 2020 clock
-    const old = validateBatch([ev({ created_at: '2020-01-15T00:00:00Z', bot_id: botB, integration: 'databento' })], { now: () => Date.parse('2020-01-20T00:00:00Z') });
+    const old = validateBatch([ev({ created_at: '2020-01-15T00:00:00Z', bot_id: botB, integration: 'databento' })], {
+      now: () => Date.parse('2020-01-20T00:00:00Z'),
+    });
     if (!old.ok) throw new Error(JSON.stringify(old.errors));
     expect((await insertEvents(db.pool, old.rows)).inserted).toBe(1);
     const rollupsBefore = (await db.pool.query(`select sum(calls)::int as n from usage_rollups where hour < '2020-02-01'`)).rows[0].n;
@@ -364,14 +409,19 @@ describe('retention', () => {
 
 describe('the API when reads fail', () => {
   it('a bad filter value is a 400 naming it; a store that cannot be read is a 503 STATUS_UNAVAILABLE on every read route, /metrics still answers', async () => {
-    for (const q of ['since=99999999999d', 'integration=%00'])
-      expect((await fetch(`${base}/api/system/events?${q}`)).status, q).toBe(400);
+    for (const q of ['since=99999999999d', 'integration=%00']) expect((await fetch(`${base}/api/system/events?${q}`)).status, q).toBe(400);
     const admin = await db.admin();
     db.pool.on('error', () => undefined); // this file's own idle connections are cut too
     try {
       await admin.query(`alter database ${db.name} allow_connections false`);
       await admin.query(`select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()`, [db.name]);
-      for (const path of ['/api/system/bots', '/api/system/variables', '/api/system/events', '/api/system/integrations/polygon/events', `/api/system/bots/${botA}/proof`]) {
+      for (const path of [
+        '/api/system/bots',
+        '/api/system/variables',
+        '/api/system/events',
+        '/api/system/integrations/polygon/events',
+        `/api/system/bots/${botA}/proof`,
+      ]) {
         const res = await fetch(`${base}${path}`);
         expect(res.status, path).toBe(503);
         const body = (await res.json()) as { success: boolean; trace_id: string; error: { code: string } };

@@ -17,7 +17,6 @@ function urlOf(home: string): { url: string; dataDir: string; port: number } {
   return { url: `postgres://observatory:${encodeURIComponent(pw)}@127.0.0.1:${state.port}/observatory`, dataDir: state.dataDir, port: state.port };
 }
 
-
 async function scenario(home: string, asUser?: { uid: number; gid: number }) {
   const vendorKey = `canary${Math.random().toString(36).slice(2)}${Date.now()}`;
   const env = { OBSERVATORY_HOME: home, OBSERVATORY_HEARTBEAT_MS: '300', OBSERVATORY_STALE_AFTER_MS: '5000', POLYGON_API_KEY: vendorKey };
@@ -38,10 +37,14 @@ async function scenario(home: string, asUser?: { uid: number; gid: number }) {
       expect(v.rows[0].v).toBeGreaterThanOrEqual(1);
       const first = await c.query('select heartbeat_at from daemon_heartbeats where stopped_at is null');
       expect(first.rowCount).toBe(1);
-      await waitFor(async () => {
-        const again = await c.query('select heartbeat_at from daemon_heartbeats where stopped_at is null');
-        return again.rows[0].heartbeat_at.getTime() > first.rows[0].heartbeat_at.getTime();
-      }, 5_000, 'a second heartbeat');
+      await waitFor(
+        async () => {
+          const again = await c.query('select heartbeat_at from daemon_heartbeats where stopped_at is null');
+          return again.rows[0].heartbeat_at.getTime() > first.rows[0].heartbeat_at.getTime();
+        },
+        5_000,
+        'a second heartbeat',
+      );
     } finally {
       await c.end();
     }

@@ -65,7 +65,11 @@ describe('validateBatch', () => {
       ok({ symbol: `x${'y'.repeat(80)}` }),
     ];
     const errs = errors(input);
-    const by = (i: number) => errs.filter((e) => e.index === i).map((e) => e.field).sort();
+    const by = (i: number) =>
+      errs
+        .filter((e) => e.index === i)
+        .map((e) => e.field)
+        .sort();
     expect(by(0)).toEqual([]);
     expect(by(1)).toEqual(['integration']);
     expect(by(2)).toEqual(['status']);
@@ -92,10 +96,15 @@ describe('validateBatch', () => {
   it('rejects non-arrays, oversize batches, duplicate ids and the reserved nil bot id', () => {
     expect(errors({})).toEqual([{ index: -1, field: '(batch)', message: 'expected a JSON array of events' }]);
     expect(validateBatch([ok(), ok(), ok()], { maxEvents: 3 }).ok).toBe(true);
-    expect(validateBatch([ok(), ok(), ok()], { maxEvents: 2 })).toEqual({ ok: false, errors: [{ index: -1, field: '(batch)', message: 'more than 2 events in one batch' }] });
+    expect(validateBatch([ok(), ok(), ok()], { maxEvents: 2 })).toEqual({
+      ok: false,
+      errors: [{ index: -1, field: '(batch)', message: 'more than 2 events in one batch' }],
+    });
     const id = randomUUID();
     const at = new Date().toISOString();
-    expect(errors([ok({ id, created_at: at }), ok({ id, created_at: at })])).toEqual([{ index: 1, field: 'id', message: 'duplicates the id of event 0 in this batch' }]);
+    expect(errors([ok({ id, created_at: at }), ok({ id, created_at: at })])).toEqual([
+      { index: 1, field: 'id', message: 'duplicates the id of event 0 in this batch' },
+    ]);
     expect(errors([ok({ bot_id: '00000000-0000-0000-0000-000000000000' })])[0].field).toBe('bot_id');
   });
 
@@ -213,15 +222,50 @@ describe('fast path', () => {
   };
   const mutations: Array<Record<string, unknown>> = [
     {},
-    { id: 'not-a-uuid' }, { id: null }, { id: randomUUID().toUpperCase() }, { id: '00000000-0000-0000-0000-000000000000' },
-    { created_at: '2025-02-29T10:00:00Z' }, { created_at: '2024-02-29T10:00:00+05:30' }, { created_at: '2025-11-25T10:00Z' },
-    { created_at: '2025-11-25 10:00:00Z' }, { created_at: new Date('nope') }, { created_at: new Date() }, { created_at: 1700000000000 },
-    { bot_id: '00000000-0000-0000-0000-000000000000' }, { bot_id: 'x' }, { user_id: randomUUID() }, { run_id: 'ffffffff-ffff-ffff-ffff-ffffffffffff' },
-    { integration: 'Databento' }, { integration: 'a'.repeat(64) }, { integration: 'a'.repeat(63) }, { operation: '' }, { operation: 'a b' },
-    { status: 'ok' }, { status: undefined }, { latency_ms: -1 }, { latency_ms: 1.5 }, { latency_ms: 2 ** 31 }, { latency_ms: 2 ** 31 - 1 },
-    { latency_ms: Number.NaN }, { latency_ms: '5' }, { records: Infinity }, { records: null }, { symbol: 'ES Z5' }, { symbol: '' }, { symbol: 'x'.repeat(65) },
-    { timeframe: '1 m' }, { reason_code: 'lower' }, { reason_code: 'UPSTREAM_5XX' }, { trace_id: '0'.repeat(32) }, { trace_id: 'A'.repeat(32) },
-    { metadata: [] }, { metadata: 'x' }, { metadata: null }, { metadata: new Date() }, { metadata: Object.create(null) }, { extra: 1 },
+    { id: 'not-a-uuid' },
+    { id: null },
+    { id: randomUUID().toUpperCase() },
+    { id: '00000000-0000-0000-0000-000000000000' },
+    { created_at: '2025-02-29T10:00:00Z' },
+    { created_at: '2024-02-29T10:00:00+05:30' },
+    { created_at: '2025-11-25T10:00Z' },
+    { created_at: '2025-11-25 10:00:00Z' },
+    { created_at: new Date('nope') },
+    { created_at: new Date() },
+    { created_at: 1700000000000 },
+    { bot_id: '00000000-0000-0000-0000-000000000000' },
+    { bot_id: 'x' },
+    { user_id: randomUUID() },
+    { run_id: 'ffffffff-ffff-ffff-ffff-ffffffffffff' },
+    { integration: 'Databento' },
+    { integration: 'a'.repeat(64) },
+    { integration: 'a'.repeat(63) },
+    { operation: '' },
+    { operation: 'a b' },
+    { status: 'ok' },
+    { status: undefined },
+    { latency_ms: -1 },
+    { latency_ms: 1.5 },
+    { latency_ms: 2 ** 31 },
+    { latency_ms: 2 ** 31 - 1 },
+    { latency_ms: Number.NaN },
+    { latency_ms: '5' },
+    { records: Infinity },
+    { records: null },
+    { symbol: 'ES Z5' },
+    { symbol: '' },
+    { symbol: 'x'.repeat(65) },
+    { timeframe: '1 m' },
+    { reason_code: 'lower' },
+    { reason_code: 'UPSTREAM_5XX' },
+    { trace_id: '0'.repeat(32) },
+    { trace_id: 'A'.repeat(32) },
+    { metadata: [] },
+    { metadata: 'x' },
+    { metadata: null },
+    { metadata: new Date() },
+    { metadata: Object.create(null) },
+    { extra: 1 },
   ];
   it('accepts only what zod accepts, with the same data', () => {
     for (const m of mutations) {
@@ -230,7 +274,8 @@ describe('fast path', () => {
       const slow = eventSchema.safeParse(ev);
       if (fast) {
         expect(slow.success, JSON.stringify(m)).toBe(true);
-        for (const k of Object.keys(eventSchema.shape)) if (k !== 'metadata') expect((fast as Record<string, unknown>)[k], k).toEqual((slow.data as Record<string, unknown>)[k]);
+        for (const k of Object.keys(eventSchema.shape))
+          if (k !== 'metadata') expect((fast as Record<string, unknown>)[k], k).toEqual((slow.data as Record<string, unknown>)[k]);
       }
     }
     expect(fastParse({ ...good })).toBeDefined();

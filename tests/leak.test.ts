@@ -25,7 +25,6 @@ let daemonLog = '';
 let port = 0;
 const outputs: string[] = [];
 
-
 async function probesSoFar(): Promise<number> {
   const { rows } = await db.pool.query('select count(*)::int as n from integration_probes');
   return rows[0].n;
@@ -38,7 +37,12 @@ beforeAll(async () => {
     databento: await databento(secrets.DATABENTO_API_KEY).start(),
     polygon: await polygon(secrets.POLYGON_API_KEY).start(),
     openai: await openai(secrets.OPENAI_API_KEY).start(),
-    tradovate: await tradovate({ name: secrets.TRADOVATE_USERNAME, password: secrets.TRADOVATE_PASSWORD, cid: secrets.TRADOVATE_CID, sec: secrets.TRADOVATE_SECRET }).start(),
+    tradovate: await tradovate({
+      name: secrets.TRADOVATE_USERNAME,
+      password: secrets.TRADOVATE_PASSWORD,
+      cid: secrets.TRADOVATE_CID,
+      sec: secrets.TRADOVATE_SECRET,
+    }).start(),
     ironbeam: await ironbeam({ username: secrets.IRONBEAM_USERNAME, password: secrets.IRONBEAM_PASSWORD, apiKey: secrets.IRONBEAM_API_KEY }).start(),
   };
   const dir = mkdtempSync(join(tmpdir(), 'obs-leak-'));
@@ -79,10 +83,14 @@ describe('no secret value anywhere', () => {
     daemon = spawnCli(['daemon'], env);
     daemon.stderr?.on('data', (d) => (daemonLog += d));
     daemon.stdout?.on('data', (d) => (daemonLog += d));
-    port = await waitFor(() => {
-      const m = /"port":(\d+),"msg":"HTTP API listening"/.exec(daemonLog);
-      return m ? Number(m[1]) : undefined;
-    }, 30_000, 'daemon');
+    port = await waitFor(
+      () => {
+        const m = /"port":(\d+),"msg":"HTTP API listening"/.exec(daemonLog);
+        return m ? Number(m[1]) : undefined;
+      },
+      30_000,
+      'daemon',
+    );
 
     // normal replies first (tokens issued and cached), then each leaky failure mode in turn
     const modes = [
@@ -112,7 +120,12 @@ describe('no secret value anywhere', () => {
     }
     const all = await cli(['probe', '--all', '--json'], env);
     outputs.push(all.stdout, all.stderr);
-    for (const args of [['fault', 'inject', 'polygon', '--status', '503'], ['fault', 'list'], ['fault', 'clear', 'polygon'], ['probe', 'polygon']]) {
+    for (const args of [
+      ['fault', 'inject', 'polygon', '--status', '503'],
+      ['fault', 'list'],
+      ['fault', 'clear', 'polygon'],
+      ['probe', 'polygon'],
+    ]) {
       const r = await cli(args, env);
       outputs.push(r.stdout, r.stderr);
     }
@@ -124,7 +137,15 @@ describe('no secret value anywhere', () => {
 
   it('every API body is clean', async () => {
     const base = `http://127.0.0.1:${port}`;
-    for (const path of ['/api/system/status', '/api/integrations/health', '/api/system/autonomy?mode=paper', '/api/system/autonomy?mode=live', '/metrics', '/healthz', '/nope']) {
+    for (const path of [
+      '/api/system/status',
+      '/api/integrations/health',
+      '/api/system/autonomy?mode=paper',
+      '/api/system/autonomy?mode=live',
+      '/metrics',
+      '/healthz',
+      '/nope',
+    ]) {
       const res = await fetch(base + path);
       const text = await res.text();
       outputs.push(text, JSON.stringify([...res.headers]));

@@ -82,10 +82,7 @@ describe('append-only tables', () => {
 
   it('reject UPDATE, DELETE and TRUNCATE on probes', async () => {
     const db = await freshDatabase();
-    await db.pool.query(
-      `insert into integration_probes (integration, status, outcome, trace_id) values ('polygon', 'OK', 'OK', $1)`,
-      [trace()],
-    );
+    await db.pool.query(`insert into integration_probes (integration, status, outcome, trace_id) values ('polygon', 'OK', 'OK', $1)`, [trace()]);
     await expect(db.pool.query(`update integration_probes set status = 'BLOCKED'`)).rejects.toMatchObject({ code: 'OB001' });
     await expect(db.pool.query(`delete from integration_probes`)).rejects.toMatchObject({ code: 'OB001' });
     await expect(db.pool.query(`truncate integration_probes`)).rejects.toMatchObject({ code: 'OB001' });
@@ -117,7 +114,11 @@ describe('append-only tables', () => {
     const old = [await insertEvent(db.pool, month(-7)), await insertEvent(db.pool, month(-7))];
     const ahead = await insertEvent(db.pool, month(5)); // beyond the partitions made ahead: default
     const partOf = async (ids: string[]) =>
-      (await db.pool.query<{ part: string }>(`select tableoid::regclass::text as part from integration_usage_events where id = any($1::uuid[]) order by 1`, [ids])).rows.map((r) => r.part);
+      (
+        await db.pool.query<{ part: string }>(`select tableoid::regclass::text as part from integration_usage_events where id = any($1::uuid[]) order by 1`, [
+          ids,
+        ])
+      ).rows.map((r) => r.part);
     expect(await partOf([...old, ahead])).toEqual(Array(3).fill('integration_usage_events_default'));
     // upkeep reaching month +5 used to skip it for good; now the default's rows are rehomed first
     const made = (await db.pool.query<{ p: string }>('select observatory_ensure_usage_partitions(1, 5) as p')).rows.map((r) => r.p);

@@ -32,7 +32,11 @@ describe('describeOutage', () => {
     const o = describeOutage(new Error('boom'));
     expect(o).toMatchObject({ storeUnavailable: false, code: 'DB_ERROR', cause: 'status store error: boom', hint: null, fix: STORE_UNREACHABLE_FIX });
     // typed errors pass through as themselves
-    expect(describeOutage(new ObservatoryError('SCHEMA_TOO_NEW', 'schema newer', { hint: 'upgrade' }))).toMatchObject({ storeUnavailable: false, code: 'SCHEMA_TOO_NEW', fix: 'upgrade' });
+    expect(describeOutage(new ObservatoryError('SCHEMA_TOO_NEW', 'schema newer', { hint: 'upgrade' }))).toMatchObject({
+      storeUnavailable: false,
+      code: 'SCHEMA_TOO_NEW',
+      fix: 'upgrade',
+    });
     expect(describeOutage(new StoreUnavailableError('gone')).storeUnavailable).toBe(true);
   });
 

@@ -183,7 +183,9 @@ describe('tradovate login protocol', () => {
 
   it('the token is cached until shortly before expirationTime', async () => {
     const ttl = 20 * 60_000;
-    const short = await vendors.tradovate({ name: env.TRADOVATE_USERNAME, password: env.TRADOVATE_PASSWORD, cid: env.TRADOVATE_CID, sec: env.TRADOVATE_SECRET }, { tokenTtlMs: ttl }).start();
+    const short = await vendors
+      .tradovate({ name: env.TRADOVATE_USERNAME, password: env.TRADOVATE_PASSWORD, cid: env.TRADOVATE_CID, sec: env.TRADOVATE_SECRET }, { tokenTtlMs: ttl })
+      .start();
     try {
       const cache = new TokenCache();
       let clock = Date.now();

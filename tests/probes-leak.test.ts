@@ -37,7 +37,9 @@ describe('no credential leaves the probe boundary', () => {
     standins.databento = await vendors.databento(env.DATABENTO_API_KEY).start();
     standins.polygon = await vendors.polygon(env.POLYGON_API_KEY).start();
     standins.openai = await vendors.openai(env.OPENAI_API_KEY).start();
-    standins.tradovate = await vendors.tradovate({ name: env.TRADOVATE_USERNAME, password: env.TRADOVATE_PASSWORD, cid: env.TRADOVATE_CID, sec: env.TRADOVATE_SECRET }).start();
+    standins.tradovate = await vendors
+      .tradovate({ name: env.TRADOVATE_USERNAME, password: env.TRADOVATE_PASSWORD, cid: env.TRADOVATE_CID, sec: env.TRADOVATE_SECRET })
+      .start();
     standins.ironbeam = await vendors.ironbeam({ username: env.IRONBEAM_USERNAME, password: env.IRONBEAM_PASSWORD, apiKey: env.IRONBEAM_API_KEY }).start();
     standins.custom = await vendors.jsonService('/health', { status: 'ok' }, { requireHeader: ['authorization', `Bearer ${env.ACME_TOKEN}`] }).start();
   });
@@ -56,7 +58,11 @@ describe('no credential leaves the probe boundary', () => {
       const scopes = name === 'tradovate' || name === 'ironbeam' ? (['login', 'probe'] as const) : (['all'] as const);
       const extra: Mode[] =
         name === 'tradovate'
-          ? [{ kind: 'vendor', name: 'penalty' }, { kind: 'vendor', name: 'error_text' }, { kind: 'vendor', name: 'captcha' }]
+          ? [
+              { kind: 'vendor', name: 'penalty' },
+              { kind: 'vendor', name: 'error_text' },
+              { kind: 'vendor', name: 'captcha' },
+            ]
           : name === 'ironbeam'
             ? [{ kind: 'vendor', name: 'status_error' }]
             : [];

@@ -164,7 +164,13 @@ describe('custom http probe', () => {
   const env = canaryEnv();
   let s: Standin;
   beforeAll(async () => {
-    s = await vendors.jsonService('/health', { status: 'ok', checks: { db: { up: true } }, items: [{ n: 1 }] }, { requireHeader: ['authorization', `Bearer ${env.ACME_TOKEN}`] }).start();
+    s = await vendors
+      .jsonService(
+        '/health',
+        { status: 'ok', checks: { db: { up: true } }, items: [{ n: 1 }] },
+        { requireHeader: ['authorization', `Bearer ${env.ACME_TOKEN}`] },
+      )
+      .start();
   });
   afterAll(async () => {
     await s.close();

@@ -20,14 +20,32 @@ describe('botProof', () => {
     expect(p.bot).toMatchObject({ id: active, name: 'es-momentum' });
     expect(p.window.hours).toBe(24);
     expect(new Date(p.window.since).getTime()).toBeLessThanOrEqual(Date.now() - 24 * HOUR);
-    expect(p.last_run).toMatchObject({ mode: 'paper', job_kind: 'session', status: 'BLOCKED', terminal_state: 'BLOCKED', reason_code: 'MISSING_CREDENTIALS', trace_id: traces.run });
+    expect(p.last_run).toMatchObject({
+      mode: 'paper',
+      job_kind: 'session',
+      status: 'BLOCKED',
+      terminal_state: 'BLOCKED',
+      reason_code: 'MISSING_CREDENTIALS',
+      trace_id: traces.run,
+    });
     expect(p.last_run!.ended_at).not.toBeNull();
     expect(p.last_run!.heartbeat_age_s).toBeGreaterThanOrEqual(0);
 
     const by = Object.fromEntries(p.integrations.map((i) => [i.integration, i]));
     expect(Object.keys(by).sort()).toEqual(['databento', 'ironbeam', 'openai', 'polygon', 'risk_engine']);
 
-    expect(by.databento).toMatchObject({ used: true, calls: 3, ok: 3, error: 0, blocked: 0, records: 300, market_data: { calls: 3, bars: 300 }, broker: null, ai: null, risk: null });
+    expect(by.databento).toMatchObject({
+      used: true,
+      calls: 3,
+      ok: 3,
+      error: 0,
+      blocked: 0,
+      records: 300,
+      market_data: { calls: 3, bars: 300 },
+      broker: null,
+      ai: null,
+      risk: null,
+    });
     expect(by.polygon.market_data).toEqual({ calls: 1, bars: 10 });
 
     expect(by.ironbeam.broker).toEqual({
@@ -35,11 +53,21 @@ describe('botProof', () => {
       fills: { LIVE: 0, PAPER: 1, SIM: 2 },
       used_live_or_paper: true,
     });
-    expect(by.ironbeam.blocked_attempts).toEqual([{ reason_code: 'MISSING_CREDENTIALS', count: 2, last_at: expect.any(String), last_trace_id: traces.blocked }]);
+    expect(by.ironbeam.blocked_attempts).toEqual([
+      { reason_code: 'MISSING_CREDENTIALS', count: 2, last_at: expect.any(String), last_trace_id: traces.blocked },
+    ]);
     expect(by.ironbeam).toMatchObject({ calls: 7, ok: 5, blocked: 2 });
 
-    expect(by.openai.ai).toEqual({ calls: 4, models: [{ model: 'gpt-4o-mini', calls: 2 }, { model: 'gpt-4.1', calls: 1 }] });
-    expect(by.openai.errors).toEqual([{ reason_code: 'RATE_LIMITED', count: 1, last_at: expect.any(String), last_trace_id: expect.stringMatching(/^[0-9a-f]{32}$/) }]);
+    expect(by.openai.ai).toEqual({
+      calls: 4,
+      models: [
+        { model: 'gpt-4o-mini', calls: 2 },
+        { model: 'gpt-4.1', calls: 1 },
+      ],
+    });
+    expect(by.openai.errors).toEqual([
+      { reason_code: 'RATE_LIMITED', count: 1, last_at: expect.any(String), last_trace_id: expect.stringMatching(/^[0-9a-f]{32}$/) },
+    ]);
     expect(by.openai.last_ok_trace_id).toMatch(/^[0-9a-f]{32}$/);
 
     expect(by.risk_engine.risk).toEqual({ checks: 3, violations: 1 });

@@ -18,7 +18,14 @@ describe('topBots', () => {
   it('ranks bots by calls in the window with their integrations', async () => {
     const top = await topBots(db.pool);
     expect(top.map((b) => b.bot_id)).toEqual([active, simOnly, recovered, quietBot]);
-    expect(top[0]).toMatchObject({ name: 'es-momentum', calls: 18, ok: 14, error: 1, blocked: 3, integrations: ['databento', 'ironbeam', 'openai', 'polygon', 'risk_engine'] });
+    expect(top[0]).toMatchObject({
+      name: 'es-momentum',
+      calls: 18,
+      ok: 14,
+      error: 1,
+      blocked: 3,
+      integrations: ['databento', 'ironbeam', 'openai', 'polygon', 'risk_engine'],
+    });
     expect((await topBots(db.pool, { limit: 1 })).length).toBe(1);
   });
 });

@@ -19,12 +19,7 @@ const CANARY = 'CANARYq7Zk2v9XwP4m';
 
 /** every form a leak could take */
 function forms(secret: string): string[] {
-  return [
-    secret,
-    Buffer.from(secret).toString('base64').replace(/=+$/, ''),
-    Buffer.from(secret).toString('base64url'),
-    encodeURIComponent(secret),
-  ];
+  return [secret, Buffer.from(secret).toString('base64').replace(/=+$/, ''), Buffer.from(secret).toString('base64url'), encodeURIComponent(secret)];
 }
 
 function expectClean(out: string, secret = CANARY) {
@@ -72,9 +67,7 @@ describe('the sanitizer', () => {
   });
 
   it('redacts token shapes it was never told about', () => {
-    const s = redactString(
-      'Bearer abcdefghijklmnop sk-proj-ABCDEFGHIJKLMNOPQRSTUV https://u:p4ssw0rd@h/x ?apiKey=zzzzzz&token=yyyyyy "password": "hunter22"',
-    );
+    const s = redactString('Bearer abcdefghijklmnop sk-proj-ABCDEFGHIJKLMNOPQRSTUV https://u:p4ssw0rd@h/x ?apiKey=zzzzzz&token=yyyyyy "password": "hunter22"');
     for (const leak of ['abcdefghijklmnop', 'ABCDEFGHIJKLMNOPQRSTUV', 'p4ssw0rd', 'zzzzzz', 'yyyyyy', 'hunter22']) expect(s).not.toContain(leak);
   });
 
@@ -116,7 +109,11 @@ describe('the sanitizer', () => {
     expect(sanitizeMetadata(Object.fromEntries(keys.map((k) => [k, 'v'])))).toEqual({});
     expect(sanitizeMetadata({ headers: { 'X-API-KEY': 'v' } })).toEqual({ headers: {} });
     // allowed names stay: the brief's token counts, authors and session markers
-    expect(sanitizeMetadata({ prompt_tokens: 1, author: 'a', session: undefined, session_open: true })).toEqual({ prompt_tokens: 1, author: 'a', session_open: true });
+    expect(sanitizeMetadata({ prompt_tokens: 1, author: 'a', session: undefined, session_open: true })).toEqual({
+      prompt_tokens: 1,
+      author: 'a',
+      session_open: true,
+    });
   });
 
   it('a "safe" identifier verdict is forgotten when a secret is registered later', () => {

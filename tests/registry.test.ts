@@ -30,14 +30,30 @@ describe('built-in integrations', () => {
     const r = load();
     expect(r.integrations.map((s) => s.name)).toEqual([...BUILTIN_NAMES]);
     const kinds = Object.fromEntries(r.integrations.map((s) => [s.name, s.kind]));
-    expect(kinds).toEqual({ databento: 'marketdata', polygon: 'marketdata', ironbeam: 'broker', tradovate: 'broker', openai: 'ai', postgres: 'store', risk_engine: 'risk' });
+    expect(kinds).toEqual({
+      databento: 'marketdata',
+      polygon: 'marketdata',
+      ironbeam: 'broker',
+      tradovate: 'broker',
+      openai: 'ai',
+      postgres: 'store',
+      risk_engine: 'risk',
+    });
     expect(spec(r, 'ironbeam').envVars).toEqual(['IRONBEAM_USERNAME', 'IRONBEAM_PASSWORD', 'IRONBEAM_API_KEY']);
     expect(spec(r, 'tradovate').envVars).toEqual(['TRADOVATE_USERNAME', 'TRADOVATE_PASSWORD', 'TRADOVATE_CID', 'TRADOVATE_SECRET']);
     expect(spec(r, 'postgres').envVars).toEqual([]);
     expect(spec(r, 'postgres').probe).toEqual({ type: 'vendor', vendor: 'postgres' });
     expect(spec(r, 'risk_engine').probe).toEqual({ type: 'vendor', vendor: 'risk_engine' });
     const db = spec(r, 'databento');
-    expect(db).toMatchObject({ intervalMs: 30_000, timeoutMs: 5_000, degradedLatencyMs: 1_500, failuresBeforeDegraded: 1, failuresBeforeBlocked: 3, successesBeforeOk: 2, staleAfterMs: 90_000 });
+    expect(db).toMatchObject({
+      intervalMs: 30_000,
+      timeoutMs: 5_000,
+      degradedLatencyMs: 1_500,
+      failuresBeforeDegraded: 1,
+      failuresBeforeBlocked: 3,
+      successesBeforeOk: 2,
+      staleAfterMs: 90_000,
+    });
     expect(spec(r, 'postgres')).toMatchObject({ intervalMs: 15_000, staleAfterMs: 45_000 });
     expect(db.secretEnvVars).toEqual(['DATABENTO_API_KEY']);
   });
@@ -99,7 +115,9 @@ describe('fixes', () => {
     expect(fixFor(ib, 'MISSING_CREDENTIALS', { missingEnv: ['IRONBEAM_API_KEY'] })).toBe("Set secret IRONBEAM_API_KEY in the daemon's environment");
     expect(fixFor(db, 'AUTH_REJECTED')).toBe('Check the Databento API key is valid and entitled (DATABENTO_API_KEY)');
     expect(fixFor(db, 'UPSTREAM_5XX')).toBe('Check Databento entitlement / network; see https://status.databento.com');
-    expect(fixFor(db, 'PROBE_STALE')).toMatch(/^Start the daemon \(`observatory up` or `observatory daemon`\) or run `observatory probe databento`; if a daemon is running/);
+    expect(fixFor(db, 'PROBE_STALE')).toMatch(
+      /^Start the daemon \(`observatory up` or `observatory daemon`\) or run `observatory probe databento`; if a daemon is running/,
+    );
     expect(fixFor(db, 'NEVER_PROBED')).toContain('observatory probe databento');
     expect(fixFor(db, 'FAULT_INJECTED')).toBe('A drill is active: `observatory fault clear databento`');
     expect(fixFor(spec(r, 'risk_engine'), 'CHECK_FAILED')).toContain('risk_limits');
@@ -110,10 +128,26 @@ describe('fixes', () => {
 describe('config overrides', () => {
   it('override any field of a built-in; stale bound follows the interval unless set', () => {
     const r = load({
-      databento: { interval_ms: 1_000, failures_before_degraded: 2, failures_before_blocked: 4, successes_before_ok: 3, degraded_latency_ms: 300, required_for: ['live'] },
+      databento: {
+        interval_ms: 1_000,
+        failures_before_degraded: 2,
+        failures_before_blocked: 4,
+        successes_before_ok: 3,
+        degraded_latency_ms: 300,
+        required_for: ['live'],
+      },
       polygon: { interval_ms: 2_000, stale_after_ms: 10_000, timeout_ms: 1_500, base_url: 'http://127.0.0.1:7000/' },
     });
-    expect(spec(r, 'databento')).toMatchObject({ intervalMs: 1_000, staleAfterMs: 3_000, timeoutMs: 1_000, failuresBeforeDegraded: 2, failuresBeforeBlocked: 4, successesBeforeOk: 3, degradedLatencyMs: 300, requiredFor: ['live'] });
+    expect(spec(r, 'databento')).toMatchObject({
+      intervalMs: 1_000,
+      staleAfterMs: 3_000,
+      timeoutMs: 1_000,
+      failuresBeforeDegraded: 2,
+      failuresBeforeBlocked: 4,
+      successesBeforeOk: 3,
+      degradedLatencyMs: 300,
+      requiredFor: ['live'],
+    });
     expect(spec(r, 'polygon')).toMatchObject({ intervalMs: 2_000, staleAfterMs: 10_000, timeoutMs: 1_500 });
     expect(baseUrl(spec(r, 'polygon'))).toBe('http://127.0.0.1:7000');
   });
@@ -135,7 +169,7 @@ describe('config overrides', () => {
     expect(r.groups.find((g) => g.name === 'broker')).toMatchObject({ anyOf: [], modes: ['live'] });
   });
 
-  it('group_required_for changes a group\'s modes; [] is refused (a requirement never vanishes by config)', () => {
+  it("group_required_for changes a group's modes; [] is refused (a requirement never vanishes by config)", () => {
     const r = load({ ironbeam: { group_required_for: ['live', 'paper'] } });
     expect(r.groups.find((g) => g.name === 'broker')!.modes).toEqual(['live', 'paper']);
     const empty = configError(() => load({ polygon: { group_required_for: [] } }));
@@ -224,15 +258,27 @@ describe('invalid config', () => {
     ['bad mode', { polygon: { required_for: ['paper', CANARY] } }, 'integrations.polygon.required_for.1'],
     ['unknown key', { polygon: { intervall_ms: CANARY } }, 'integrations.polygon'],
     ['bad url', { acme: { probe: { url: CANARY } } }, 'integrations.acme.probe.url'],
-    ['bad header source', { acme: { probe: { url: 'https://x.test/', headers_from_env: { Authorization: CANARY.toLowerCase() } } } }, 'integrations.acme.probe.headers_from_env.Authorization'],
+    [
+      'bad header source',
+      { acme: { probe: { url: 'https://x.test/', headers_from_env: { Authorization: CANARY.toLowerCase() } } } },
+      'integrations.acme.probe.headers_from_env.Authorization',
+    ],
     ['bad env var name', { acme: { probe: { url: 'https://x.test/' }, env_vars: [CANARY] } }, 'integrations.acme.env_vars.0'],
     ['secret in a boolean', { openai: { enabled: CANARY } }, 'integrations.openai.enabled'],
     ['base_url on a non-vendor probe', { postgres: { base_url: 'http://127.0.0.1:1' } }, 'integrations.postgres.base_url'],
     ['thresholds inverted', { databento: { failures_before_degraded: 4, failures_before_blocked: 2 } }, 'integrations.databento.failures_before_blocked'],
     ['stale bound under the interval', { databento: { stale_after_ms: 1_000 } }, 'integrations.databento.stale_after_ms'],
-    ['credentials over plain http', { acme: { probe: { url: 'http://feed.example.com/health', headers_from_env: { 'X-Api-Key': 'ACME_KEY' } } } }, 'integrations.acme.probe.url'],
+    [
+      'credentials over plain http',
+      { acme: { probe: { url: 'http://feed.example.com/health', headers_from_env: { 'X-Api-Key': 'ACME_KEY' } } } },
+      'integrations.acme.probe.url',
+    ],
     ['a vendor base_url over plain http', { polygon: { base_url: 'http://api.polygon.example' } }, 'integrations.polygon.base_url'],
-    ['an error status accepted as healthy', { acme: { probe: { url: 'https://x.test/', expect_status: [200, 401] } } }, 'integrations.acme.probe.expect_status.1'],
+    [
+      'an error status accepted as healthy',
+      { acme: { probe: { url: 'https://x.test/', expect_status: [200, 401] } } },
+      'integrations.acme.probe.expect_status.1',
+    ],
   ];
   for (const [what, integrations, field] of cases) {
     it(`${what} ⇒ ConfigError naming \`${field}\`, no value echoed`, () => {

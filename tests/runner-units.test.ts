@@ -8,7 +8,14 @@ import { liveHostReason } from '../src/runner/brokers.js';
 import { botIdForName, normalizeOptions } from '../src/runner/options.js';
 import { UsageError } from '../src/core/errors.js';
 
-const bar = (i: number, o: number, h: number, l: number, c: number, v: number): Bar => ({ t: 1_700_000_000_000 + i * 60_000, open: o, high: h, low: l, close: c, volume: v });
+const bar = (i: number, o: number, h: number, l: number, c: number, v: number): Bar => ({
+  t: 1_700_000_000_000 + i * 60_000,
+  open: o,
+  high: h,
+  low: l,
+  close: c,
+  volume: v,
+});
 const LIMITS = { max_contracts: 4, max_daily_loss: 1000, max_drawdown_pct: 10, max_position_per_symbol: 2 };
 
 describe('features', () => {
@@ -111,7 +118,16 @@ describe('options and safety', () => {
     expect(() => normalizeOptions({ mode: 'shadow', intervalMs: '-1' })).toThrow(/--interval-ms/);
     expect(() => normalizeOptions({ mode: 'paper', qty: 0 })).toThrow(/--qty/);
     expect(() => normalizeOptions({ mode: 'paper', model: 'a b' })).toThrow(/--model/);
-    expect(normalizeOptions({ mode: 'SHADOW' })).toMatchObject({ mode: 'shadow', iterations: 3, intervalMs: 1000, qty: 1, bars: 120, model: 'gpt-4o-mini', botName: 'reference-bot', botId: botIdForName('reference-bot') });
+    expect(normalizeOptions({ mode: 'SHADOW' })).toMatchObject({
+      mode: 'shadow',
+      iterations: 3,
+      intervalMs: 1000,
+      qty: 1,
+      bars: 120,
+      model: 'gpt-4o-mini',
+      botName: 'reference-bot',
+      botId: botIdForName('reference-bot'),
+    });
   });
   it('bot ids are stable UUIDs per name', () => {
     expect(botIdForName('a')).toBe(botIdForName('a'));

@@ -55,7 +55,12 @@ beforeAll(async () => {
   poly = await polygonData(CANARIES.POLYGON_API_KEY).start();
   dbn = await databentoData(CANARIES.DATABENTO_API_KEY).start();
   oai = await openaiData(CANARIES.OPENAI_API_KEY).start();
-  tv = await tradovatePaper({ name: CANARIES.TRADOVATE_USERNAME, password: CANARIES.TRADOVATE_PASSWORD, cid: CANARIES.TRADOVATE_CID, sec: CANARIES.TRADOVATE_SECRET }).start();
+  tv = await tradovatePaper({
+    name: CANARIES.TRADOVATE_USERNAME,
+    password: CANARIES.TRADOVATE_PASSWORD,
+    cid: CANARIES.TRADOVATE_CID,
+    sec: CANARIES.TRADOVATE_SECRET,
+  }).start();
   ib = await ironbeamPaper({ username: CANARIES.IRONBEAM_USERNAME, password: CANARIES.IRONBEAM_PASSWORD, apiKey: CANARIES.IRONBEAM_API_KEY }).start();
 });
 
@@ -95,7 +100,15 @@ function configOf(env: Record<string, string>, riskLimits: Record<string, unknow
 
 /** What the daemon would have done: a fresh heartbeat and real probes recorded. */
 async function healthy(config: Config, names: string[]): Promise<void> {
-  await writeHeartbeat(db.pool, { daemonId: DAEMON, version: VERSION, hostname: hostname(), pid: process.pid, startedAt: new Date(), leader: true, liveTradingEnabled: config.liveTradingEnabled });
+  await writeHeartbeat(db.pool, {
+    daemonId: DAEMON,
+    version: VERSION,
+    hostname: hostname(),
+    pid: process.pid,
+    startedAt: new Date(),
+    leader: true,
+    liveTradingEnabled: config.liveTradingEnabled,
+  });
   const registry = loadRegistry(config);
   const tokenCache = new TokenCache();
   for (const n of names) {
@@ -138,7 +151,13 @@ describe('shadow run (Polygon)', () => {
     expect(summary.exit_code).toBe(0);
     expect(summary.iterations).toEqual({ requested: 2, completed: 2 });
     const run = await getRun(db.pool, summary.run!.id);
-    expect(run).toMatchObject({ status: 'SUCCEEDED', terminal_state: 'SUCCEEDED', mode: 'shadow', job_kind: 'reference', bot_id: botIdForName('shadow-polygon') });
+    expect(run).toMatchObject({
+      status: 'SUCCEEDED',
+      terminal_state: 'SUCCEEDED',
+      mode: 'shadow',
+      job_kind: 'reference',
+      bot_id: botIdForName('shadow-polygon'),
+    });
 
     const evs = await eventsOf(summary);
     expect(evs.map((e) => e.id).sort()).toEqual([...summary.events].sort());
@@ -164,7 +183,13 @@ describe('shadow run (Polygon)', () => {
     expect(risk.metadata).toMatchObject({ action: 'place', side: 'buy', qty: 1 });
     for (const k of risk.metadata.feature_keys_used as string[]) expect(CATALOG_NAMES.has(k)).toBe(true);
     expect(evs.filter((e) => e.operation === 'risk.check')[1].metadata).toMatchObject({ action: 'hold' });
-    expect(evs.find((e) => e.operation === 'broker.place_order')!.metadata).toMatchObject({ action: 'place', side: 'buy', qty: 1, provenance: 'SIM', sent: false });
+    expect(evs.find((e) => e.operation === 'broker.place_order')!.metadata).toMatchObject({
+      action: 'place',
+      side: 'buy',
+      qty: 1,
+      provenance: 'SIM',
+      sent: false,
+    });
     expect(evs.find((e) => e.operation === 'broker.fill')!).toMatchObject({ records: 1, metadata: { provenance: 'SIM' } });
     const llm = evs.find((e) => e.operation === 'llm.chat')!;
     expect(llm.metadata).toMatchObject({ model: 'gpt-4o-mini', purpose: 'regime_classification', prompt_tokens: 57, completion_tokens: 2, regime: 'trending' });
@@ -185,7 +210,9 @@ describe('shadow run (Polygon)', () => {
     expect(by.risk_engine.risk).toEqual({ checks: 2, violations: 0 });
     expect(by.ironbeam.broker).toMatchObject({ fills: { LIVE: 0, PAPER: 0, SIM: 1 }, used_live_or_paper: false });
     expect(by.openai.ai?.models).toEqual([{ model: 'gpt-4o-mini', calls: 2 }]);
-    expect((await listSightings(db.pool)).map((s) => s.variable)).toEqual(expect.arrayContaining(['md.vwap', 'risk.max_contracts', 'exec.fill_provenance', 'ai.regime_classification']));
+    expect((await listSightings(db.pool)).map((s) => s.variable)).toEqual(
+      expect.arrayContaining(['md.vwap', 'risk.max_contracts', 'exec.fill_provenance', 'ai.regime_classification']),
+    );
     expect(await botBlockers(db.pool, run!.bot_id, 30_000)).toEqual([]);
 
     // one line per step, each with a trace id
@@ -243,20 +270,42 @@ describe('paper runs', () => {
     ]);
     expect(evs[4]).toMatchObject({ symbol: 'ESZ5', records: 1, metadata: { provenance: 'PAPER', side: 'buy', qty: 1 } });
     expect(tv.orders).toHaveLength(1);
-    expect(tv.orders[0].body).toMatchObject({ accountSpec: 'DEMO7001', accountId: 7001, action: 'Buy', symbol: 'ESZ5', orderQty: 1, orderType: 'Market', isAutomated: true });
+    expect(tv.orders[0].body).toMatchObject({
+      accountSpec: 'DEMO7001',
+      accountId: 7001,
+      action: 'Buy',
+      symbol: 'ESZ5',
+      orderQty: 1,
+      orderType: 'Market',
+      isAutomated: true,
+    });
     const proof = (await botProof(db.pool, botIdForName('paper-tradovate')))!;
     expect(proof.integrations.find((i) => i.integration === 'tradovate')!.broker).toMatchObject({ fills: { PAPER: 1, SIM: 0 }, used_live_or_paper: true });
   });
 
   it('with Ironbeam and no fill reported: the order is recorded, no fill is invented', async () => {
-    const quietIb = await ironbeamPaper({ username: CANARIES.IRONBEAM_USERNAME, password: CANARIES.IRONBEAM_PASSWORD, apiKey: CANARIES.IRONBEAM_API_KEY }, { fill: false }).start();
+    const quietIb = await ironbeamPaper(
+      { username: CANARIES.IRONBEAM_USERNAME, password: CANARIES.IRONBEAM_PASSWORD, apiKey: CANARIES.IRONBEAM_API_KEY },
+      { fill: false },
+    ).start();
     try {
       const config = configOf({ ...polygonEnv(), ...ironbeamEnv(), IRONBEAM_BASE_URL: quietIb.baseUrl });
       await healthy(config, ['postgres', 'polygon', 'risk_engine', 'ironbeam']);
-      const { summary, lines } = await botRun(config, { mode: 'paper', botName: 'paper-ironbeam', iterations: 1, brokerSymbol: 'XCME:ES.Z25', fillWaitMs: 300 });
+      const { summary, lines } = await botRun(config, {
+        mode: 'paper',
+        botName: 'paper-ironbeam',
+        iterations: 1,
+        brokerSymbol: 'XCME:ES.Z25',
+        fillWaitMs: 300,
+      });
       expect(summary.status).toBe('SUCCEEDED');
       const evs = await eventsOf(summary);
-      expect(ops(evs)).toEqual(['polygon:marketdata.bars:OK', 'risk_engine:risk.check:OK', 'ironbeam:broker.place_order:OK', 'ironbeam:broker.order_status:OK']);
+      expect(ops(evs)).toEqual([
+        'polygon:marketdata.bars:OK',
+        'risk_engine:risk.check:OK',
+        'ironbeam:broker.place_order:OK',
+        'ironbeam:broker.order_status:OK',
+      ]);
       expect(evs[3].records).toBe(0);
       expect(quietIb.orders[0].body).toMatchObject({ exchSym: 'XCME:ES.Z25', side: 'BUY', quantity: 1, orderType: '1', duration: '0' });
       expect(lines.join('\n')).toMatch(/no fill reported within 300 ms — none recorded/);
@@ -271,7 +320,13 @@ describe('paper runs', () => {
     try {
       await healthy(config, ['postgres', 'polygon', 'risk_engine']);
       const tradovate = getSpec(loadRegistry(config), 'tradovate')!;
-      const probed = await probeAndRecord(tradovate, { pool: db.pool, env: config.env, riskLimits: config.riskLimits, tokenCache: new TokenCache(), daemonId: DAEMON });
+      const probed = await probeAndRecord(tradovate, {
+        pool: db.pool,
+        env: config.env,
+        riskLimits: config.riskLimits,
+        tokenCache: new TokenCache(),
+        daemonId: DAEMON,
+      });
       expect(probed.state.status).toBe('BLOCKED');
       const before = tv.orders.length;
       const { summary } = await botRun(config, { mode: 'paper', botName: 'paper-blocked-broker', iterations: 1, brokerSymbol: 'ESZ5' });
@@ -325,7 +380,13 @@ describe('fail-closed', () => {
     expect(summary.status).toBe('BLOCKED');
     const evs = await eventsOf(summary);
     expect(evs).toHaveLength(1);
-    expect(evs[0]).toMatchObject({ operation: 'gate.check', status: 'BLOCKED', reason_code: 'REQUIREMENT_UNMET', integration: 'polygon', trace_id: probe.result.traceId });
+    expect(evs[0]).toMatchObject({
+      operation: 'gate.check',
+      status: 'BLOCKED',
+      reason_code: 'REQUIREMENT_UNMET',
+      integration: 'polygon',
+      trace_id: probe.result.traceId,
+    });
   });
 
   it('a vendor 500 during bars: ERROR event with a sanitized reason, run FAILED, exit 1', async () => {
@@ -366,7 +427,12 @@ describe('fail-closed', () => {
     const err = await botRun(config, { mode: 'live' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UsageError);
     expect((err as UsageError).exitCode).toBe(64);
-    for (const bad of [{ mode: 'paper', iterations: '0' }, { mode: 'shadow', bot: 'nope' }, { mode: 'shadow', symbol: 'a b;c' }, { mode: 'demo' }] as BotRunOptions[])
+    for (const bad of [
+      { mode: 'paper', iterations: '0' },
+      { mode: 'shadow', bot: 'nope' },
+      { mode: 'shadow', symbol: 'a b;c' },
+      { mode: 'demo' },
+    ] as BotRunOptions[])
       await expect(botRun(config, bad)).rejects.toBeInstanceOf(UsageError);
     const { rows } = await db.pool.query(`select count(*)::int as n from bot_runs r join bots b on b.id = r.bot_id where b.name = 'reference-bot'`);
     expect(rows[0].n).toBe(0);

@@ -84,7 +84,8 @@ function context(leader: { value: boolean }): DaemonContext {
   };
 }
 const probeRows = async (prefix = 'slow_') =>
-  (await db.pool.query(`select count(*)::int as n from integration_probes where daemon_id = 'sched-test' and integration like $1`, [`${prefix}%`])).rows[0].n as number;
+  (await db.pool.query(`select count(*)::int as n from integration_probes where daemon_id = 'sched-test' and integration like $1`, [`${prefix}%`])).rows[0]
+    .n as number;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('cronFor', () => {
@@ -119,7 +120,7 @@ describe('ProbeScheduler', () => {
     }
   });
 
-  it('the leader keeps each integration\'s rhythm within probe_concurrency, never stacking one; stop() ends it', async () => {
+  it("the leader keeps each integration's rhythm within probe_concurrency, never stacking one; stop() ends it", async () => {
     // this test's own maxima
     seen.maxInFlight = seen.inFlight;
     for (const p of seen.byPath.values()) p.max = p.inFlight;

@@ -66,7 +66,15 @@ describe('applyProbe — the status table', () => {
 
   it('one blip does not flap: under failures_before_degraded the previous verdict holds', () => {
     const spec = tuned({ failuresBeforeDegraded: 2, failuresBeforeBlocked: 4 });
-    const xs = run(spec, [result('OK'), result('UPSTREAM_TIMEOUT'), result('OK'), result('UPSTREAM_5XX'), result('UPSTREAM_5XX'), result('UPSTREAM_5XX'), result('UPSTREAM_5XX')]);
+    const xs = run(spec, [
+      result('OK'),
+      result('UPSTREAM_TIMEOUT'),
+      result('OK'),
+      result('UPSTREAM_5XX'),
+      result('UPSTREAM_5XX'),
+      result('UPSTREAM_5XX'),
+      result('UPSTREAM_5XX'),
+    ]);
     expect(statuses(xs)).toEqual(['OK', 'OK', 'OK', 'OK', 'DEGRADED:UPSTREAM_5XX', 'DEGRADED:UPSTREAM_5XX', 'BLOCKED:UPSTREAM_5XX']);
     // the blip is still recorded: counters, trace and latency move on
     expect(xs[1].consecutiveFailures).toBe(1);
@@ -137,7 +145,8 @@ describe('applyProbe — the status table', () => {
   });
 
   it('fault injected ⇒ FAULT_INJECTED, with the status the injected outcome yields through the same thresholds', () => {
-    const inj = (outcome: ProbeOutcome, extra: Partial<ProbeResult> = {}) => result(outcome, { injected: true, httpStatus: 503, message: 'fault injected: HTTP 503', ...extra });
+    const inj = (outcome: ProbeOutcome, extra: Partial<ProbeResult> = {}) =>
+      result(outcome, { injected: true, httpStatus: 503, message: 'fault injected: HTTP 503', ...extra });
     const xs = run(databento, [result('OK'), inj('UPSTREAM_5XX'), inj('UPSTREAM_5XX'), inj('UPSTREAM_5XX')]);
     expect(statuses(xs)).toEqual(['OK', 'DEGRADED:FAULT_INJECTED', 'DEGRADED:FAULT_INJECTED', 'BLOCKED:FAULT_INJECTED']);
     expect(xs[3].injected).toBe(true);
@@ -220,7 +229,8 @@ describe('effectiveState — what readers show', () => {
 describe('STATUS_RULES', () => {
   it('documents every status reason code, each one a known code', () => {
     const codes = STATUS_RULES.map((r) => r.reasonCode);
-    for (const c of ['MISSING_CREDENTIALS', 'NEVER_PROBED', 'PROBE_STALE', 'AUTH_REJECTED', 'RATE_LIMITED', 'SLOW_RESPONSE', 'FAULT_INJECTED', null]) expect(codes).toContain(c);
+    for (const c of ['MISSING_CREDENTIALS', 'NEVER_PROBED', 'PROBE_STALE', 'AUTH_REJECTED', 'RATE_LIMITED', 'SLOW_RESPONSE', 'FAULT_INJECTED', null])
+      expect(codes).toContain(c);
     for (const c of codes) if (c) expect(REASON_CODES).toContain(c);
   });
 });

@@ -30,13 +30,23 @@ export function waitFor<T>(fn: () => T | undefined | false | Promise<T | undefin
 
 /** A config whose env has the given credentials (connected comes from the stored probe rows anyway). */
 export function testConfig(url: string, env: Record<string, string> = {}): Config {
-  return loadConfig({ env: { DATABASE_URL: url, OBSERVATORY_STALE_AFTER_MS: "30000", ...env } });
+  return loadConfig({ env: { DATABASE_URL: url, OBSERVATORY_STALE_AFTER_MS: '30000', ...env } });
 }
 
 export async function writeState(
   pool: pg.Pool,
   name: string,
-  s: { status: Status; outcome?: ProbeOutcome; reason?: string | null; message?: string | null; connected?: boolean; latencyMs?: number; httpStatus?: number; injected?: boolean; notify?: boolean },
+  s: {
+    status: Status;
+    outcome?: ProbeOutcome;
+    reason?: string | null;
+    message?: string | null;
+    connected?: boolean;
+    latencyMs?: number;
+    httpStatus?: number;
+    injected?: boolean;
+    notify?: boolean;
+  },
 ): Promise<string> {
   const traceId = newTraceId();
   const now = new Date();
@@ -45,7 +55,14 @@ export async function writeState(
       integration: name,
       probedAt: now,
       status: s.status,
-      result: { outcome: s.outcome ?? (s.status === 'OK' ? 'OK' : 'UPSTREAM_5XX'), httpStatus: s.httpStatus, latencyMs: s.latencyMs ?? 42, message: s.message ?? undefined, traceId, injected: s.injected },
+      result: {
+        outcome: s.outcome ?? (s.status === 'OK' ? 'OK' : 'UPSTREAM_5XX'),
+        httpStatus: s.httpStatus,
+        latencyMs: s.latencyMs ?? 42,
+        message: s.message ?? undefined,
+        traceId,
+        injected: s.injected,
+      },
       reasonCode: s.reason ?? null,
       daemonId: 'test-daemon',
     });
@@ -102,9 +119,20 @@ export async function seedWorld(pool: pg.Pool): Promise<Seeded> {
 export async function seedStates(pool: pg.Pool): Promise<Record<string, string>> {
   const traces: Record<string, string> = {};
   traces.polygon = await writeState(pool, 'polygon', { status: 'OK', latencyMs: 35 });
-  traces.databento = await writeState(pool, 'databento', { status: 'DEGRADED', outcome: 'UPSTREAM_5XX', reason: 'UPSTREAM_5XX', message: 'server error (5xx)', httpStatus: 503 });
+  traces.databento = await writeState(pool, 'databento', {
+    status: 'DEGRADED',
+    outcome: 'UPSTREAM_5XX',
+    reason: 'UPSTREAM_5XX',
+    message: 'server error (5xx)',
+    httpStatus: 503,
+  });
   traces.ironbeam = await writeState(pool, 'ironbeam', { status: 'BLOCKED', outcome: 'MISSING_CREDENTIALS', reason: 'MISSING_CREDENTIALS', connected: false });
-  traces.tradovate = await writeState(pool, 'tradovate', { status: 'BLOCKED', outcome: 'MISSING_CREDENTIALS', reason: 'MISSING_CREDENTIALS', connected: false });
+  traces.tradovate = await writeState(pool, 'tradovate', {
+    status: 'BLOCKED',
+    outcome: 'MISSING_CREDENTIALS',
+    reason: 'MISSING_CREDENTIALS',
+    connected: false,
+  });
   traces.openai = await writeState(pool, 'openai', { status: 'OK', latencyMs: 180 });
   traces.postgres = await writeState(pool, 'postgres', { status: 'OK', latencyMs: 2 });
   traces.risk_engine = await writeState(pool, 'risk_engine', { status: 'OK', latencyMs: 1 });
@@ -120,16 +148,53 @@ export async function seedBots(pool: pg.Pool): Promise<Omit<Seeded, 'traces'>> {
   const llmTrace = newTraceId();
   const base = { bot_id: alphaId, run_id: alphaRun.id };
   await events(pool, [
-    { ...base, integration: 'polygon', operation: 'marketdata.bars', status: 'OK', symbol: 'ESZ5', timeframe: '1m', records: 390, latency_ms: 40, trace_id: barsTrace, metadata: { feature_keys_used: ['md.vwap', 'md.close'] } },
+    {
+      ...base,
+      integration: 'polygon',
+      operation: 'marketdata.bars',
+      status: 'OK',
+      symbol: 'ESZ5',
+      timeframe: '1m',
+      records: 390,
+      latency_ms: 40,
+      trace_id: barsTrace,
+      metadata: { feature_keys_used: ['md.vwap', 'md.close'] },
+    },
     { ...base, integration: 'polygon', operation: 'marketdata.bars', status: 'OK', symbol: 'NQZ5', timeframe: '1m', records: 60, latency_ms: 38 },
     { ...base, integration: 'risk_engine', operation: 'risk.check', status: 'OK', latency_ms: 1, metadata: { feature_keys_used: ['risk.drawdown'] } },
-    { ...base, integration: 'openai', operation: 'llm.chat', status: 'OK', latency_ms: 900, trace_id: llmTrace, metadata: { model: 'gpt-4o-mini', purpose: 'regime' } },
-    { ...base, integration: 'ironbeam', operation: 'broker.place_order', status: 'BLOCKED', reason_code: 'MISSING_CREDENTIALS', symbol: 'ESZ5', trace_id: blockedTrace },
+    {
+      ...base,
+      integration: 'openai',
+      operation: 'llm.chat',
+      status: 'OK',
+      latency_ms: 900,
+      trace_id: llmTrace,
+      metadata: { model: 'gpt-4o-mini', purpose: 'regime' },
+    },
+    {
+      ...base,
+      integration: 'ironbeam',
+      operation: 'broker.place_order',
+      status: 'BLOCKED',
+      reason_code: 'MISSING_CREDENTIALS',
+      symbol: 'ESZ5',
+      trace_id: blockedTrace,
+    },
   ]);
 
   const betaId = randomUUID();
   const betaRun = await startRun(pool, { botId: betaId, botName: 'beta-bot', mode: 'shadow' });
-  await events(pool, [{ bot_id: betaId, run_id: betaRun.id, integration: 'databento', operation: 'marketdata.bars', status: 'ERROR', reason_code: 'UPSTREAM_5XX', symbol: 'CLZ5' }]);
+  await events(pool, [
+    {
+      bot_id: betaId,
+      run_id: betaRun.id,
+      integration: 'databento',
+      operation: 'marketdata.bars',
+      status: 'ERROR',
+      reason_code: 'UPSTREAM_5XX',
+      symbol: 'CLZ5',
+    },
+  ]);
   await finishRun(pool, betaRun.id, 'FAILED', 'UPSTREAM_5XX');
 
   const quietId = randomUUID();
@@ -177,7 +242,15 @@ export function mount(opts: {
     initial: { mode: 'paper', panel: 'integrations', drawer: null, botId: null, botQuery: null, ...opts.initial },
     listen: opts.listen ?? false,
   });
-  const ui = render(<App controller={controller} color={opts.color ?? false} staleAfterMs={opts.config.daemon.staleAfterMs} columns={opts.columns ?? 80} rows={opts.rows ?? 24} />);
+  const ui = render(
+    <App
+      controller={controller}
+      color={opts.color ?? false}
+      staleAfterMs={opts.config.daemon.staleAfterMs}
+      columns={opts.columns ?? 80}
+      rows={opts.rows ?? 24}
+    />,
+  );
   controller.start();
   const frames: string[] = [];
   const frame = () => {

@@ -32,7 +32,10 @@ describe('bindings', () => {
         for (const name of b.keys)
           for (const [i, k] of pressesOf(name)) {
             const others = BINDINGS.filter((x) => x !== b && x.contexts.includes(c) && x.matches(i, k, c));
-            expect(others.map((o) => o.type), `${name} in ${c}`).toEqual([]);
+            expect(
+              others.map((o) => o.type),
+              `${name} in ${c}`,
+            ).toEqual([]);
           }
   });
 
@@ -47,14 +50,20 @@ describe('bindings', () => {
         for (const other of PANEL_IDS.filter((id) => id !== p.id)) expect(resolveKey(k.key!, pressesOf(k.key!)[0][1], 'browse', other)?.type).not.toBe('own');
       }
       for (const k of p.keys.filter((x) => x.key === null))
-        for (const a of k.on) expect(BINDINGS.some((b) => b.type === a || a === 'type'), `${p.id}: ${a} has a binding`).toBe(true);
+        for (const a of k.on)
+          expect(
+            BINDINGS.some((b) => b.type === a || a === 'type'),
+            `${p.id}: ${a} has a binding`,
+          ).toBe(true);
     }
   });
 
   it('the help lists every binding and every panel key of its own, once; panel meanings of shared keys come from the panels', () => {
     const rows = helpRows();
     for (const b of BINDINGS) expect(rows).toContainEqual({ group: b.group, keys: b.keys.join(' '), help: b.help });
-    for (const p of PANELS) for (const k of p.keys.filter((x) => x.key !== null)) expect(rows.some((r) => r.keys === k.key && r.help === `${k.help} (${panelLetter(p.id)})`)).toBe(true);
+    for (const p of PANELS)
+      for (const k of p.keys.filter((x) => x.key !== null))
+        expect(rows.some((r) => r.keys === k.key && r.help === `${k.help} (${panelLetter(p.id)})`)).toBe(true);
     expect(new Set(rows.map((r) => `${r.keys}|${r.help}`)).size).toBe(rows.length);
     const byType = (t: string) => BINDINGS.find((b) => b.type === t)!;
     expect(byType('panel')).toMatchObject({ keys: [`1-${PANELS.length}`], help: `panels ${PANEL_IDS.map(panelLetter).join(' · ')}` });
@@ -95,7 +104,10 @@ describe('footer hints are the bindings', () => {
       const line = footerLine(initialUi('paper', p.id)).text;
       const labels = p.keys.filter((k) => k.label && k.contexts.includes('browse')).map((k) => ` ${k.label}`);
       const at = labels.map((l) => line.indexOf(l));
-      expect(at.every((i) => i >= 0), `${p.id}: ${line}`).toBe(true);
+      expect(
+        at.every((i) => i >= 0),
+        `${p.id}: ${line}`,
+      ).toBe(true);
       expect([...at].sort((a, b) => a - b)).toEqual(at);
       expect(line.endsWith('m mode · r refresh · ? keys · q quit'), line).toBe(true);
     }
@@ -113,6 +125,8 @@ describe('footer hints are the bindings', () => {
     expect(at('catalog', { filtering: true, filter: { ...initialUi('paper').filter, catalog: 'md' } })).toBe('/md█  Enter keep · Esc clear');
     expect(at('catalog', { filter: { ...initialUi('paper').filter, catalog: 'md' } })).toBe('filter "md" · / edit · Esc clear · ? keys');
     // an open drawer names Esc as closing it (Esc closes the drawer first, the kept filter after)
-    expect(at('integrations', { drawer: 'polygon', filter: { ...initialUi('paper').filter, integrations: 'po' } })).toBe('j/k scroll · Esc close drawer · ? keys · q quit');
+    expect(at('integrations', { drawer: 'polygon', filter: { ...initialUi('paper').filter, integrations: 'po' } })).toBe(
+      'j/k scroll · Esc close drawer · ? keys · q quit',
+    );
   });
 });

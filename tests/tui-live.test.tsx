@@ -110,7 +110,15 @@ describe('live updates', () => {
     const t = open({ listen: true, intervalMs: 60_000, columns: 120 });
     await t.until((s) => s.includes('LISTEN ok · poll') && /polygon\s+yes\s+OK/.test(s), 'first frame, LISTEN up');
     const started = Date.now();
-    const trace = await writeState(db.pool, 'polygon', { status: 'BLOCKED', outcome: 'UPSTREAM_5XX', reason: 'FAULT_INJECTED', message: 'server error (5xx)', httpStatus: 503, injected: true, notify: true });
+    const trace = await writeState(db.pool, 'polygon', {
+      status: 'BLOCKED',
+      outcome: 'UPSTREAM_5XX',
+      reason: 'FAULT_INJECTED',
+      message: 'server error (5xx)',
+      httpStatus: 503,
+      injected: true,
+      notify: true,
+    });
     onTestFinished(() => writeState(db.pool, 'polygon', { status: 'OK', latencyMs: 35 }).then(() => undefined));
     const f = await t.until((s) => /polygon\s+yes\s+BLOCKED/.test(s), 'polygon BLOCKED', 1_000);
     expect(Date.now() - started).toBeLessThan(1_000);
@@ -291,7 +299,12 @@ describe('stdout is not a terminal', () => {
 
 describe('sanitizer on every dynamic string', () => {
   it('a secret that reached a stored message is shown redacted', async () => {
-    await writeState(db.pool, 'openai', { status: 'DEGRADED', outcome: 'AUTH_REJECTED', reason: 'AUTH_REJECTED', message: `vendor said: bad key ${canaries.OPENAI_API_KEY}` });
+    await writeState(db.pool, 'openai', {
+      status: 'DEGRADED',
+      outcome: 'AUTH_REJECTED',
+      reason: 'AUTH_REJECTED',
+      message: `vendor said: bad key ${canaries.OPENAI_API_KEY}`,
+    });
     onTestFinished(() => writeState(db.pool, 'openai', { status: 'OK', latencyMs: 180 }).then(() => undefined));
     const t = open({ columns: 160, rows: 30 });
     const f = await t.until((s) => /openai\s+yes\s+DEGRADED/.test(s), 'openai row');

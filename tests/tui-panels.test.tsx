@@ -183,7 +183,7 @@ describe('Panel B — proof of use', () => {
     // by id prefix
     await t.press('b');
     for (const c of world.beta.id.slice(0, 6)) await t.press(c);
-    f = await t.until((s) => s.includes(world.beta.id), 'id search');
+    await t.until((s) => s.includes(world.beta.id), 'id search');
     await t.press(KEY.esc);
     f = await t.until((s) => !s.includes('Pick a bot'), 'cancelled');
     expect(f).toContain(world.quiet.id); // cancel keeps the previous choice
@@ -312,7 +312,15 @@ describe('keys', () => {
   it("'r' reads the store again at once (here: no LISTEN, a 60 s poll)", async () => {
     const t = open();
     await t.until((s) => /openai\s+yes\s+OK/.test(s), 'rows');
-    await writeState(db.pool, 'openai', { status: 'DEGRADED', outcome: 'UPSTREAM_5XX', reason: 'UPSTREAM_5XX', message: 'server error (5xx)', httpStatus: 503, latencyMs: 180, notify: false });
+    await writeState(db.pool, 'openai', {
+      status: 'DEGRADED',
+      outcome: 'UPSTREAM_5XX',
+      reason: 'UPSTREAM_5XX',
+      message: 'server error (5xx)',
+      httpStatus: 503,
+      latencyMs: 180,
+      notify: false,
+    });
     try {
       await new Promise((r) => setTimeout(r, 300));
       expect(t.frame()).toMatch(/openai\s+yes\s+OK/); // nothing re-read it by itself

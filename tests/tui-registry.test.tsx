@@ -142,11 +142,35 @@ describe('tab bar and body read the registry', () => {
       expect(f.startsWith(tabs), f).toBe(true);
       expect(f.endsWith('…') && tail.startsWith(f.slice(tabs.length, -1)), f).toBe(true);
     };
-    reads(100, frame(<TabBar active="gate" width={100} />), bar(PANELS.map((p) => p.title), gate));
-    reads(60, frame(<TabBar active="integrations" width={60} />), bar(PANELS.map((p) => p.shortTitle), 0));
+    reads(
+      100,
+      frame(<TabBar active="gate" width={100} />),
+      bar(
+        PANELS.map((p) => p.title),
+        gate,
+      ),
+    );
+    reads(
+      60,
+      frame(<TabBar active="integrations" width={60} />),
+      bar(
+        PANELS.map((p) => p.shortTitle),
+        0,
+      ),
+    );
     // as the four panels read
-    expect(bar(PANELS.map((p) => p.title), gate).startsWith(' 1 Integrations  2 Proof of use  3 Catalog [4 Gate]')).toBe(true);
-    expect(bar(PANELS.map((p) => p.shortTitle), 0).startsWith('[1 Integr] 2 Proof  3 Catalog  4 Gate')).toBe(true);
+    expect(
+      bar(
+        PANELS.map((p) => p.title),
+        gate,
+      ).startsWith(' 1 Integrations  2 Proof of use  3 Catalog [4 Gate]'),
+    ).toBe(true);
+    expect(
+      bar(
+        PANELS.map((p) => p.shortTitle),
+        0,
+      ).startsWith('[1 Integr] 2 Proof  3 Catalog  4 Gate'),
+    ).toBe(true);
   });
 
   it('tabs that do not fit even with short titles are named by number, the active one in full', () => {
@@ -161,7 +185,16 @@ describe('tab bar and body read the registry', () => {
 
   it('without a fresh read every panel says UNKNOWN about its own subject', () => {
     for (const p of PANELS) {
-      const f = frame(<Body data={data({ outage: { message: 'x', fix: null, since: 0, attempts: 1, nextRetryAt: 0 } })} fresh={false} ui={initialUi('paper', p.id)} width={80} height={10} now={0} />);
+      const f = frame(
+        <Body
+          data={data({ outage: { message: 'x', fix: null, since: 0, attempts: 1, nextRetryAt: 0 } })}
+          fresh={false}
+          ui={initialUi('paper', p.id)}
+          width={80}
+          height={10}
+          now={0}
+        />,
+      );
       expect(f).toBe(`UNKNOWN — store unreachable: ${p.subject} not shown (retrying)`);
     }
   });

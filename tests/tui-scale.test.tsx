@@ -22,7 +22,11 @@ beforeAll(async () => {
   const base = testConfig(db.url);
   config = { ...base, integrations: Object.fromEntries(CUSTOM.map((n) => [n, { probe: { type: 'http', url: 'http://127.0.0.1:9/health' } }])) };
   for (const n of ['polygon', 'databento', 'postgres', 'risk_engine', 'openai', 'ironbeam', 'tradovate', ...CUSTOM])
-    await writeState(db.pool, n, n === 'custom_042' ? { status: 'BLOCKED', outcome: 'UPSTREAM_5XX', reason: 'UPSTREAM_5XX', message: 'server error (5xx)' } : { status: 'OK' });
+    await writeState(
+      db.pool,
+      n,
+      n === 'custom_042' ? { status: 'BLOCKED', outcome: 'UPSTREAM_5XX', reason: 'UPSTREAM_5XX', message: 'server error (5xx)' } : { status: 'OK' },
+    );
   await beat(db.pool);
   // 1,000 bots with 1..5 calls each, bot-0999 the busiest; one run per bot names it
   const rows: EventInput[] = [];
@@ -30,7 +34,8 @@ beforeAll(async () => {
     const id = randomUUID();
     if (i === 999) busiest = id;
     await startRun(db.pool, { botId: id, botName: `bot-${String(i).padStart(4, '0')}`, mode: 'paper' });
-    for (let k = 0; k < (i === 999 ? 50 : 1 + (i % 5)); k++) rows.push({ bot_id: id, integration: 'polygon', operation: 'marketdata.bars', status: 'OK', records: 10, symbol: 'ESZ5', timeframe: '1m' });
+    for (let k = 0; k < (i === 999 ? 50 : 1 + (i % 5)); k++)
+      rows.push({ bot_id: id, integration: 'polygon', operation: 'marketdata.bars', status: 'OK', records: 10, symbol: 'ESZ5', timeframe: '1m' });
   }
   for (let i = 0; i < rows.length; i += 1000) await events(db.pool, rows.slice(i, i + 1000));
 }, 120_000);
@@ -72,9 +77,19 @@ describe('at fleet size', () => {
     await t.press('b');
     for (const c of 'bot-0007') await t.press(c);
     // generous bounds: each keystroke re-reads 107 integrations and 1,000 bots, slow on a loaded CI machine
-    f = await t.until((s) => /bot-0007\s+[0-9a-f-]{36}/.test(s), 'search', 30_000);
+    await t.until((s) => /bot-0007\s+[0-9a-f-]{36}/.test(s), 'search', 30_000);
     await t.press(KEY.enter);
-    f = await t.until((s) => /^bot-0007\s+[0-9a-f-]{36}/m.test(s.split('\n').map((l) => l.slice(26)).join('\n')), 'bot-0007 proof', 30_000);
+    f = await t.until(
+      (s) =>
+        /^bot-0007\s+[0-9a-f-]{36}/m.test(
+          s
+            .split('\n')
+            .map((l) => l.slice(26))
+            .join('\n'),
+        ),
+      'bot-0007 proof',
+      30_000,
+    );
     expect(f).toMatch(/polygon USED 3 calls \/ 30 bars/);
   });
 });

@@ -85,7 +85,12 @@ beforeAll(async () => {
   const s = {
     polygon: await polygon(creds.POLYGON_API_KEY).start(),
     openai: await openai(creds.OPENAI_API_KEY).start(),
-    tradovate: await tradovate({ name: creds.TRADOVATE_USERNAME, password: creds.TRADOVATE_PASSWORD, cid: creds.TRADOVATE_CID, sec: creds.TRADOVATE_SECRET }).start(),
+    tradovate: await tradovate({
+      name: creds.TRADOVATE_USERNAME,
+      password: creds.TRADOVATE_PASSWORD,
+      cid: creds.TRADOVATE_CID,
+      sec: creds.TRADOVATE_SECRET,
+    }).start(),
     ironbeam: await ironbeam({ username: creds.IRONBEAM_USERNAME, password: creds.IRONBEAM_PASSWORD, apiKey: creds.IRONBEAM_API_KEY }).start(),
   };
   standins = Object.values(s);

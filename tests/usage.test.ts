@@ -30,7 +30,6 @@ function rng(seed: number) {
   };
 }
 
-
 describe('rollups', () => {
   it('equal the raw aggregates on random event sets, with replays and duplicates (seeded)', async () => {
     const own = await freshDatabase(); // nothing else writes here: the whole table is the oracle
@@ -157,7 +156,9 @@ describe('rollups', () => {
 
   it('a replay of the same ids changes no count', async () => {
     const bot = randomUUID();
-    const v = validateBatch(Array.from({ length: 40 }, (_, i) => ({ ...bars, status: 'OK', bot_id: bot, records: i, metadata: { feature_keys_used: ['md.high'] } })));
+    const v = validateBatch(
+      Array.from({ length: 40 }, (_, i) => ({ ...bars, status: 'OK', bot_id: bot, records: i, metadata: { feature_keys_used: ['md.high'] } })),
+    );
     if (!v.ok) throw new Error('bad fixture');
     const snapshot = async () =>
       (

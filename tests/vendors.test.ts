@@ -67,7 +67,10 @@ describe('the module list is the one source', () => {
       const r = await runProbe(s, makeCtx({ env: {} }));
       expect(r).toMatchObject({ outcome: 'MISSING_CREDENTIALS', message: `missing environment variable(s): ${m.envVars.join(', ')}` });
     }
-    const unknown = await runProbe({ ...getSpec(registry, 'polygon')!, envVars: [], probe: { type: 'vendor', vendor: 'no_such_vendor', baseUrl: 'https://x.test' } }, makeCtx());
+    const unknown = await runProbe(
+      { ...getSpec(registry, 'polygon')!, envVars: [], probe: { type: 'vendor', vendor: 'no_such_vendor', baseUrl: 'https://x.test' } },
+      makeCtx(),
+    );
     expect(unknown).toMatchObject({ outcome: 'CHECK_FAILED', message: 'unknown probe type no_such_vendor' });
   });
 
@@ -124,7 +127,8 @@ describe('the module list is the one source', () => {
     const sources = schemaSources();
     for (const f of sources) expect(existsSync(f), f).toBe(true);
     const dir = join(ROOT, 'src', 'core');
-    for (const own of ['config.ts', 'types.ts', 'vendors/registry.ts', 'vendors/overrides.ts', 'vendors/specs.ts', 'vendors/index.ts']) expect(sources).toContain(join(dir, own));
+    for (const own of ['config.ts', 'types.ts', 'vendors/registry.ts', 'vendors/overrides.ts', 'vendors/specs.ts', 'vendors/index.ts'])
+      expect(sources).toContain(join(dir, own));
     for (const m of modules) expect(sources).toContain(fileURLToPath(m.source));
   });
 
@@ -142,7 +146,14 @@ describe('the module list is the one source', () => {
   });
 
   it('any file of the import cycle can be loaded first (built modules, a fresh node each): no TDZ', async () => {
-    const entries = [...modules.map((m) => `core/vendors/${fileURLToPath(m.source).split('/').pop()!.replace(/\.ts$/, '.js')}`), 'core/vendors/index.js', 'core/redact.js', 'core/config-trust.js', 'core/db/errors.js', 'sdk/recorder.js'];
+    const entries = [
+      ...modules.map((m) => `core/vendors/${fileURLToPath(m.source).split('/').pop()!.replace(/\.ts$/, '.js')}`),
+      'core/vendors/index.js',
+      'core/redact.js',
+      'core/config-trust.js',
+      'core/db/errors.js',
+      'sdk/recorder.js',
+    ];
     const dist = join(ROOT, 'dist');
     const script = (entry: string) =>
       `await import(${JSON.stringify(join(dist, entry))});` +

@@ -38,9 +38,20 @@ let registry: Registry;
 const TRACE = /^[0-9a-f]{32}$/;
 
 const probe = (name: string) =>
-  probeAndRecord(registry.integrations.find((s) => s.name === name)!, { pool: db.pool, env: config.env, riskLimits: config.riskLimits, tokenCache: new TokenCache(), daemonId: 'views-test' });
+  probeAndRecord(
+    registry.integrations.find((s) => s.name === name)!,
+    { pool: db.pool, env: config.env, riskLimits: config.riskLimits, tokenCache: new TokenCache(), daemonId: 'views-test' },
+  );
 const beat = (daemonId: string, over: { leader?: boolean; liveTradingEnabled?: boolean } = {}) =>
-  writeHeartbeat(db.pool, { daemonId, version: 'test', hostname: 'h', pid: 1, startedAt: new Date(), leader: over.leader ?? false, liveTradingEnabled: over.liveTradingEnabled ?? false });
+  writeHeartbeat(db.pool, {
+    daemonId,
+    version: 'test',
+    hostname: 'h',
+    pid: 1,
+    startedAt: new Date(),
+    leader: over.leader ?? false,
+    liveTradingEnabled: over.liveTradingEnabled ?? false,
+  });
 
 beforeAll(async () => {
   db = await freshDatabase();
@@ -51,7 +62,14 @@ beforeAll(async () => {
 
 describe('readDaemonInfo', () => {
   it('fresh daemons, the leader, the live-trading switch all agree on, and a clean stop', async () => {
-    expect(await readDaemonInfo(db.pool, 30_000)).toEqual({ fresh: false, heartbeat_age_ms: null, daemons: 0, leader: null, live_trading_enabled: false, last_stopped_age_ms: null });
+    expect(await readDaemonInfo(db.pool, 30_000)).toEqual({
+      fresh: false,
+      heartbeat_age_ms: null,
+      daemons: 0,
+      leader: null,
+      live_trading_enabled: false,
+      last_stopped_age_ms: null,
+    });
     await beat('d-leader', { leader: true, liveTradingEnabled: true });
     await beat('d-follower', { liveTradingEnabled: true });
     let info = await readDaemonInfo(db.pool, 30_000);
@@ -128,7 +146,15 @@ describe('systemStatusView and autonomyView', () => {
   it('a bot id that is no UUID is no verdict: UNKNOWN GATE_INPUT_INVALID, in the one autonomy shape', async () => {
     const v = await autonomyView(db.pool, registry, config, { mode: 'paper', botId: 'es-momentum' });
     expect(v).toMatchObject({ success: false, global_status: 'UNKNOWN', mode: 'paper', bot_id: 'es-momentum', warnings: [], daemon: null });
-    expect(v.blockers).toEqual([{ code: 'GATE_INPUT_INVALID', message: 'no verdict: bot id must be a UUID', fix: expect.stringContaining('resolve a name'), integration: null, trace_id: v.trace_id }]);
+    expect(v.blockers).toEqual([
+      {
+        code: 'GATE_INPUT_INVALID',
+        message: 'no verdict: bot id must be a UUID',
+        fix: expect.stringContaining('resolve a name'),
+        integration: null,
+        trace_id: v.trace_id,
+      },
+    ]);
   });
 
   it('a store that cannot be read: UNKNOWN with the outage description (its cause, its own fix), never the last good data', async () => {
@@ -138,7 +164,13 @@ describe('systemStatusView and autonomyView', () => {
       const a = await autonomyView(dead, registry, config, { mode: 'live', traceId: 'c'.repeat(32) });
       expect(a).toMatchObject({ success: false, global_status: 'UNKNOWN', trace_id: 'c'.repeat(32), daemon: null, warnings: [] });
       expect(a.blockers).toEqual([
-        { code: 'STATUS_UNAVAILABLE', message: 'status store unreachable: the database does not exist', fix: 'create it, or fix the database name in DATABASE_URL', integration: 'postgres', trace_id: 'c'.repeat(32) },
+        {
+          code: 'STATUS_UNAVAILABLE',
+          message: 'status store unreachable: the database does not exist',
+          fix: 'create it, or fix the database name in DATABASE_URL',
+          integration: 'postgres',
+          trace_id: 'c'.repeat(32),
+        },
       ]);
       const s = await systemStatusView(dead, registry, config, { mode: 'live' });
       expect(s).toMatchObject({ success: false, integrations: [], daemon: null, autonomy: { global_status: 'UNKNOWN', warnings: [] } });
@@ -147,7 +179,10 @@ describe('systemStatusView and autonomyView', () => {
       await dead.end();
     }
     // an unclassified failure keeps the generic fix
-    expect(unknownAutonomy(new Error('boom'), { mode: 'live', botId: null }).blockers[0]).toMatchObject({ code: 'STATUS_UNAVAILABLE', fix: STORE_UNREACHABLE_FIX });
+    expect(unknownAutonomy(new Error('boom'), { mode: 'live', botId: null }).blockers[0]).toMatchObject({
+      code: 'STATUS_UNAVAILABLE',
+      fix: STORE_UNREACHABLE_FIX,
+    });
   });
 });
 
@@ -168,7 +203,14 @@ describe('events, bots and the drawer', () => {
 
   it('eventsView and readEvents share the filters; the drawer bounds its limit and adds the recent probes', async () => {
     const batch = validateBatch(
-      Array.from({ length: 3 }, (_, i) => ({ integration: 'polygon', operation: 'marketdata.bars', status: i === 2 ? 'BLOCKED' : 'OK', reason_code: i === 2 ? 'MISSING_CREDENTIALS' : undefined, bot_id: bot, records: i })),
+      Array.from({ length: 3 }, (_, i) => ({
+        integration: 'polygon',
+        operation: 'marketdata.bars',
+        status: i === 2 ? 'BLOCKED' : 'OK',
+        reason_code: i === 2 ? 'MISSING_CREDENTIALS' : undefined,
+        bot_id: bot,
+        records: i,
+      })),
       { maxEvents: 10, metadataLimits: { maxBytes: 8192, maxDepth: 4, maxKeys: 64 } },
     );
     if (!batch.ok) throw new Error(JSON.stringify(batch.errors));
@@ -176,7 +218,9 @@ describe('events, bots and the drawer', () => {
     const v = await eventsView(db.pool, { botId: bot }, 'd'.repeat(32));
     expect(v).toMatchObject({ success: true, trace_id: 'd'.repeat(32) });
     expect(v.events).toHaveLength(3);
-    expect(await readEvents(db.pool, { botId: bot, status: 'BLOCKED' })).toEqual([expect.objectContaining({ reason_code: 'MISSING_CREDENTIALS', bot_id: bot })]);
+    expect(await readEvents(db.pool, { botId: bot, status: 'BLOCKED' })).toEqual([
+      expect.objectContaining({ reason_code: 'MISSING_CREDENTIALS', bot_id: bot }),
+    ]);
 
     const drawer = await integrationEventsView(db.pool, 'postgres', { limit: 10_000 });
     expect(drawer.integration).toBe('postgres');

@@ -21,7 +21,13 @@ export interface EventsOptions {
 }
 
 function describeFilters(f: EventFilters): string {
-  const parts = Object.entries({ integration: f.integration, bot: f.botId, run: f.runId, status: f.status, since: f.since === undefined ? undefined : new Date(f.since).toISOString() })
+  const parts = Object.entries({
+    integration: f.integration,
+    bot: f.botId,
+    run: f.runId,
+    status: f.status,
+    since: f.since === undefined ? undefined : new Date(f.since).toISOString(),
+  })
     .filter(([, v]) => v !== undefined)
     .map(([k, v]) => `${k}=${v}`);
   return parts.length ? parts.join(' ') : 'none';

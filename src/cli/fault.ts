@@ -26,17 +26,31 @@ export async function inject(ctx: CommandContext, name: string, opts: InjectOpti
   const latencyMs = opts.latencyMs === undefined ? undefined : Number(opts.latencyMs);
   if (latencyMs !== undefined && !(Number.isInteger(latencyMs) && latencyMs >= 0 && latencyMs <= 600_000))
     throw new UsageError('--latency-ms: expected an integer 0–600000');
-  if (httpStatus === undefined && latencyMs === undefined) throw new UsageError('give --status and/or --latency-ms', 'e.g. observatory fault inject databento --status 503 --ttl 5m');
+  if (httpStatus === undefined && latencyMs === undefined)
+    throw new UsageError('give --status and/or --latency-ms', 'e.g. observatory fault inject databento --status 503 --ttl 5m');
   const ttlMs = parseDuration(opts.ttl, '--ttl');
   if (ttlMs > 86_400_000) throw new UsageError('--ttl: at most 24h — a drill must end by itself');
   const store = await openReadStore(ctx);
   try {
-    const f = await injectFault(store.pool, { integration: name, httpStatus, latencyMs, ttlMs, createdBy: `${userInfo().username}@${hostname()}`, traceId: newTraceId() });
+    const f = await injectFault(store.pool, {
+      integration: name,
+      httpStatus,
+      latencyMs,
+      ttlMs,
+      createdBy: `${userInfo().username}@${hostname()}`,
+      traceId: newTraceId(),
+    });
     // a drill nobody plays proves nothing: say so when no daemon is leading the probes
     const daemon = await readDaemonInfo(store.pool, ctx.config.daemon.staleAfterMs);
-    if (!daemon.leader) printErr(`warning: no running daemon leads the probes right now — the drill takes effect when one does (observatory up), or on \`observatory probe ${name}\``);
+    if (!daemon.leader)
+      printErr(
+        `warning: no running daemon leads the probes right now — the drill takes effect when one does (observatory up), or on \`observatory probe ${name}\``,
+      );
     if (opts.json) printJson(f);
-    else printLine(`fault injected on ${name}: ${httpStatus ? `HTTP ${httpStatus}` : ''}${httpStatus && latencyMs ? ' + ' : ''}${latencyMs ? `${latencyMs} ms latency` : ''} until ${f.expires_at} (id ${f.id}, trace_id ${f.trace_id}); clear with: observatory fault clear ${name}`);
+    else
+      printLine(
+        `fault injected on ${name}: ${httpStatus ? `HTTP ${httpStatus}` : ''}${httpStatus && latencyMs ? ' + ' : ''}${latencyMs ? `${latencyMs} ms latency` : ''} until ${f.expires_at} (id ${f.id}, trace_id ${f.trace_id}); clear with: observatory fault clear ${name}`,
+      );
     return 0;
   } finally {
     await store.close();
@@ -49,7 +63,11 @@ export async function list(ctx: CommandContext, opts: { json?: boolean }): Promi
     const faults = await activeFaults(store.pool);
     if (opts.json) printJson({ faults });
     else if (!faults.length) printLine('no active faults');
-    else for (const f of faults) printLine(`${f.integration}  ${f.http_status ? `HTTP ${f.http_status}` : '-'}  ${f.latency_ms ? `+${f.latency_ms} ms` : '-'}  expires ${f.expires_at}  by ${f.created_by ?? '?'}  id ${f.id}`);
+    else
+      for (const f of faults)
+        printLine(
+          `${f.integration}  ${f.http_status ? `HTTP ${f.http_status}` : '-'}  ${f.latency_ms ? `+${f.latency_ms} ms` : '-'}  expires ${f.expires_at}  by ${f.created_by ?? '?'}  id ${f.id}`,
+        );
     return 0;
   } finally {
     await store.close();

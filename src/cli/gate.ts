@@ -30,8 +30,13 @@ function tightened(registry: Registry, maxAgeMs: number | undefined): Registry {
 export function printVerdict(ctx: CommandContext, view: AutonomyView): void {
   const c = makeChalk(colorEnabled(ctx.globals));
   const who = view.bot_id ? ` bot ${view.bot_id}` : '';
-  printLine(`${badge(c, view.global_status)} autonomy (${view.mode}${who}): ${view.blockers.length} blocker(s), ${view.warnings.length} warning(s) — trace_id ${view.trace_id}`);
-  for (const [label, list] of [['blocker', view.blockers], ['warning', view.warnings]] as const) {
+  printLine(
+    `${badge(c, view.global_status)} autonomy (${view.mode}${who}): ${view.blockers.length} blocker(s), ${view.warnings.length} warning(s) — trace_id ${view.trace_id}`,
+  );
+  for (const [label, list] of [
+    ['blocker', view.blockers],
+    ['warning', view.warnings],
+  ] as const) {
     for (const b of list) {
       printLine(`  ${label === 'blocker' ? c.red('✗') : c.yellow('!')} ${b.code}${b.integration ? ` [${b.integration}]` : ''}: ${b.message}`);
       printLine(`      fix: ${b.fix}`);
@@ -41,9 +46,10 @@ export function printVerdict(ctx: CommandContext, view: AutonomyView): void {
 }
 
 export async function run(ctx: CommandContext, opts: GateOptions): Promise<number> {
-  if (opts.bot && !isUuid(opts.bot))
-    throw new UsageError('--bot: expected a bot UUID');
-  const config = opts.maxAge ? { ...ctx.config, daemon: { ...ctx.config.daemon, staleAfterMs: Math.min(ctx.config.daemon.staleAfterMs, opts.maxAge) } } : ctx.config;
+  if (opts.bot && !isUuid(opts.bot)) throw new UsageError('--bot: expected a bot UUID');
+  const config = opts.maxAge
+    ? { ...ctx.config, daemon: { ...ctx.config.daemon, staleAfterMs: Math.min(ctx.config.daemon.staleAfterMs, opts.maxAge) } }
+    : ctx.config;
   const registry = tightened(registryFor(config), opts.maxAge);
   let view: AutonomyView;
   try {

@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import type { CommandContext } from './context.js';
 import { openReadStore } from './context.js';
 import { assertKnown, registryFor } from './registry.js';
-import { probeRound } from '../core/prober.js';
+import { probeRound, type ProbeOutcomeRecord } from '../core/prober.js';
 import { TokenCache } from '../core/vendors/session.js';
 import { autonomyView } from '../core/views.js';
 import { exitCodeFor } from '../core/autonomy.js';
@@ -33,19 +33,32 @@ export async function run(ctx: CommandContext, names: string[], opts: ProbeOptio
   const store = await openReadStore(ctx);
   try {
     // a cron-driven probe round is evidence of a live prober, like a daemon's heartbeat
-    const prober = { daemonId: `probe-${hostname()}-${process.pid}`, version: VERSION, hostname: hostname(), pid: process.pid, startedAt: new Date(), leader: false, liveTradingEnabled: false };
+    const prober = {
+      daemonId: `probe-${hostname()}-${process.pid}`,
+      version: VERSION,
+      hostname: hostname(),
+      pid: process.pid,
+      startedAt: new Date(),
+      leader: false,
+      liveTradingEnabled: false,
+    };
     // (a cron probe round never turns live trading on: that switch is the daemon's, not a caller's env)
-    const results = await probeRound(registry, opts.all ? 'all' : names, {
-      pool: store.pool,
-      env: ctx.config.env,
-      riskLimits: ctx.config.riskLimits,
-      tokenCache: new TokenCache(),
-      daemonId: prober.daemonId,
-    }, ctx.config.daemon.probeConcurrency);
+    const results = await probeRound(
+      registry,
+      opts.all ? 'all' : names,
+      {
+        pool: store.pool,
+        env: ctx.config.env,
+        riskLimits: ctx.config.riskLimits,
+        tokenCache: new TokenCache(),
+        daemonId: prober.daemonId,
+      },
+      ctx.config.daemon.probeConcurrency,
+    );
     await writeHeartbeat(store.pool, prober);
     const failed = results.find((r) => r.status === 'rejected');
     if (failed) throw (failed as PromiseRejectedResult).reason;
-    const recorded = results.map((r) => (r as PromiseFulfilledResult<Awaited<ReturnType<typeof import('../core/prober.js').probeAndRecord>>>).value);
+    const recorded = results.map((r) => (r as PromiseFulfilledResult<ProbeOutcomeRecord>).value);
     const view = await autonomyView(store.pool, registry, ctx.config, { mode: opts.mode });
     if (opts.json) {
       printJson({
@@ -65,7 +78,9 @@ export async function run(ctx: CommandContext, names: string[], opts: ProbeOptio
     } else {
       const c = makeChalk(colorEnabled(ctx.globals));
       for (const r of recorded)
-        printLine(`${r.integration.padEnd(14)} ${badge(c, r.state.status).padEnd(8)} ${r.result.outcome}${r.result.httpStatus ? ` (HTTP ${r.result.httpStatus})` : ''} ${observedLatency(r.result) === null ? 'no request' : `${observedLatency(r.result)} ms`}${r.state.reasonCode && r.state.reasonCode !== r.result.outcome ? ` → ${r.state.reasonCode}` : ''}  trace_id ${r.result.traceId}`);
+        printLine(
+          `${r.integration.padEnd(14)} ${badge(c, r.state.status).padEnd(8)} ${r.result.outcome}${r.result.httpStatus ? ` (HTTP ${r.result.httpStatus})` : ''} ${observedLatency(r.result) === null ? 'no request' : `${observedLatency(r.result)} ms`}${r.state.reasonCode && r.state.reasonCode !== r.result.outcome ? ` → ${r.state.reasonCode}` : ''}  trace_id ${r.result.traceId}`,
+        );
       printVerdict(ctx, view);
     }
     return exitCodeFor(view.global_status, Boolean(opts.strict));

@@ -99,7 +99,8 @@ function verdictCommandIn(argv: string[]): string {
   const words: string[] = [];
   const args = argv.slice(2);
   for (let i = 0; i < args.length; i++) {
-    if (args[i] === '-c' || args[i] === '--config') i++; // the global option's value is not a command word
+    if (args[i] === '-c' || args[i] === '--config')
+      i++; // the global option's value is not a command word
     else if (!args[i].startsWith('-')) words.push(args[i]);
   }
   if (words[0] === 'gate' && words[1] === 'check') return 'gate check';

@@ -43,7 +43,7 @@ export async function run(ctx: CommandContext, bot: string | undefined, opts: Pr
   try {
     if (!bot) {
       const view = await botsView(store.pool, { limit, sinceHours: hours });
-      if (opts.json) return printJson(view), 0;
+      if (opts.json) return (printJson(view), 0);
       if (!view.bots.length) {
         printLine(`no bot activity in the last ${hours} h (bots record usage with the SDK or POST /api/usage-events)`);
         return 0;
@@ -56,7 +56,7 @@ export async function run(ctx: CommandContext, bot: string | undefined, opts: Pr
     }
     const view = await botProofView(store.pool, bot, { sinceHours: hours });
     if (!view) throw new ObservatoryError('BOT_UNKNOWN', `no bot ${bot} has written a run or usage event`, { hint: 'list bots with: observatory proof' });
-    if (opts.json) return printJson(view), 0;
+    if (opts.json) return (printJson(view), 0);
     const p = view.proof;
     printLine(`bot ${p.bot.id}${p.bot.name ? ` (${p.bot.name})` : ''} — proof of use, last ${p.window.hours} h`);
     const r = p.last_run;
@@ -69,7 +69,8 @@ export async function run(ctx: CommandContext, bot: string | undefined, opts: Pr
     for (const i of p.integrations) {
       const used = i.broker ? i.broker.used_live_or_paper : i.used;
       printLine(`  ${used ? c.green('USED') : c.yellow('NOT USED')} ${i.integration}: ${usageSummary(i)}  last ${ago(i.last_at)}  trace_id ${i.last_trace_id}`);
-      for (const b of i.blocked_attempts) printLine(`      ${c.red('BLOCKED')} ${b.reason_code} ×${b.count}, last ${ago(b.last_at)}  trace_id ${b.last_trace_id}`);
+      for (const b of i.blocked_attempts)
+        printLine(`      ${c.red('BLOCKED')} ${b.reason_code} ×${b.count}, last ${ago(b.last_at)}  trace_id ${b.last_trace_id}`);
     }
     return 0;
   } finally {

@@ -10,6 +10,5 @@ export function registryFor(config: Config): Registry {
 
 export function assertKnown(registry: Registry, names: string[]): void {
   const known = registry.integrations.map((s) => s.name);
-  for (const n of names)
-    if (!known.includes(n)) throw new UsageError(`unknown integration '${n}'`, `known: ${known.join(', ')}`);
+  for (const n of names) if (!known.includes(n)) throw new UsageError(`unknown integration '${n}'`, `known: ${known.join(', ')}`);
 }

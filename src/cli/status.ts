@@ -46,7 +46,9 @@ export async function run(ctx: CommandContext, opts: StatusOptions): Promise<num
     printLine(table.toString());
     const a = view.autonomy;
     const daemon = view.daemon?.fresh ? `daemon heartbeat ${Math.round((view.daemon.heartbeat_age_ms ?? 0) / 1000)}s ago` : 'NO FRESH DAEMON HEARTBEAT';
-    printLine(`autonomy (${opts.mode}): ${badge(c, a.global_status)} — ${a.blockers.length} blocker(s), ${a.warnings.length} warning(s); ${daemon}; trace_id ${view.trace_id}`);
+    printLine(
+      `autonomy (${opts.mode}): ${badge(c, a.global_status)} — ${a.blockers.length} blocker(s), ${a.warnings.length} warning(s); ${daemon}; trace_id ${view.trace_id}`,
+    );
     if (a.blockers.length) printLine('run `observatory gate check' + (opts.mode !== 'live' ? ` --mode ${opts.mode}` : '') + '` for the fixes');
     return 0;
   } finally {

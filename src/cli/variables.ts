@@ -4,7 +4,7 @@ import type { CommandContext } from './context.js';
 import { openReadStore } from './context.js';
 import { registryFor } from './registry.js';
 import { variablesView } from '../core/views.js';
-import { VARIABLE_GROUPS } from '../core/catalog.js';
+import { VARIABLE_GROUPS } from '../core/views.js';
 import { UsageError } from '../core/errors.js';
 import { ago, badge, colorEnabled, makeChalk, printJson, printLine } from './output.js';
 
@@ -18,12 +18,23 @@ export async function run(ctx: CommandContext, opts: { json?: boolean; group?: s
   try {
     const view = await variablesView(store.pool, registry, ctx.config);
     const vars = group ? view.variables.filter((v) => v.group === group) : view.variables;
-    if (opts.json) return printJson({ ...view, variables: vars }), 0;
+    if (opts.json) return (printJson({ ...view, variables: vars }), 0);
     const c = makeChalk(colorEnabled(ctx.globals));
-    const t = new Table({ head: ['Variable', 'Type', 'Group', 'Sources', 'Availability', 'Last seen', 'Definition'], style: { head: [], border: [] }, wordWrap: true });
-    for (const v of vars) t.push([v.name, v.type, v.group, v.sources.join(', '), badge(c, v.availability), v.last_seen_at ? ago(v.last_seen_at) : 'never', v.definition]);
+    const t = new Table({
+      head: ['Variable', 'Type', 'Group', 'Sources', 'Availability', 'Last seen', 'Definition'],
+      style: { head: [], border: [] },
+      wordWrap: true,
+    });
+    for (const v of vars)
+      t.push([v.name, v.type, v.group, v.sources.join(', '), badge(c, v.availability), v.last_seen_at ? ago(v.last_seen_at) : 'never', v.definition]);
     printLine(t.toString());
-    if (view.uncatalogued.length) printLine(`bots also reported ${view.uncatalogued.length} uncatalogued feature key(s): ${view.uncatalogued.map((u) => u.name).slice(0, 20).join(', ')}`);
+    if (view.uncatalogued.length)
+      printLine(
+        `bots also reported ${view.uncatalogued.length} uncatalogued feature key(s): ${view.uncatalogued
+          .map((u) => u.name)
+          .slice(0, 20)
+          .join(', ')}`,
+      );
     return 0;
   } finally {
     await store.close();

@@ -2,7 +2,7 @@
  * Gate rules, in one place: the global rules (evaluateGate) and the per-bot rules (botBlockers).
  * Fail-closed: whatever is missing, failing, stale or unknown blocks.
  *
- * Decisions (see DESIGN.md "Global autonomy"):
+ * Decisions:
  *  - store unreachable ⇒ global_status UNKNOWN with a STATUS_UNAVAILABLE blocker: nothing read
  *    from the store can be trusted, and "could not determine" is exit 3, never 0.
  *  - a required integration with no state at all counts as BLOCKED NEVER_PROBED.
@@ -99,8 +99,7 @@ export function evaluateGate(input: GateInput): GateResult {
           : 'no running daemon has written a heartbeat';
     blockers.push(gateBlocker('DAEMON_STALE', `${age}; probe results are not being refreshed`, DAEMON_FIX));
   }
-  if (mode === 'live' && !input.liveTradingEnabled)
-    blockers.push(gateBlocker('LIVE_TRADING_DISABLED', 'live trading is not enabled', LIVE_FIX));
+  if (mode === 'live' && !input.liveTradingEnabled) blockers.push(gateBlocker('LIVE_TRADING_DISABLED', 'live trading is not enabled', LIVE_FIX));
 
   // Integration rules only when the states could be read at all.
   if (input.store.reachable) {
@@ -126,7 +125,9 @@ export function evaluateGate(input: GateInput): GateResult {
       if (usable.length === 0) {
         const detail = members.length ? members.map((m) => `${m.name} ${describe(get(m))}`).join(', ') : 'no member is enabled';
         // point at the member an operator most likely relies on (configured, probed last) and its probe's trace
-        const lead = [...members].sort((a, b) => Number(get(b).connected) - Number(get(a).connected) || (get(b).lastProbeAt?.getTime() ?? 0) - (get(a).lastProbeAt?.getTime() ?? 0))[0];
+        const lead = [...members].sort(
+          (a, b) => Number(get(b).connected) - Number(get(a).connected) || (get(b).lastProbeAt?.getTime() ?? 0) - (get(a).lastProbeAt?.getTime() ?? 0),
+        )[0];
         blockers.push({
           ...gateBlocker('REQUIREMENT_UNMET', `${mode} needs one of group ${g.name} [${g.anyOf.join(', ')}]: ${detail}`, g.fix, lead?.name ?? null),
           trace_id: (lead && get(lead).lastTraceId) || traceId,
@@ -138,7 +139,14 @@ export function evaluateGate(input: GateInput): GateResult {
         const m = usable[0];
         const s = get(m);
         if (!required.has(m.name))
-          warnings.push(fromState(m, s, s.reasonCode ?? 'CHECK_FAILED', `group ${g.name} is met only by ${m.name} ${describe(s)}${s.reasonMessage ? `: ${s.reasonMessage}` : ''}`));
+          warnings.push(
+            fromState(
+              m,
+              s,
+              s.reasonCode ?? 'CHECK_FAILED',
+              `group ${g.name} is met only by ${m.name} ${describe(s)}${s.reasonMessage ? `: ${s.reasonMessage}` : ''}`,
+            ),
+          );
         for (const u of usable) required.add(u.name);
       } else for (const u of ok) required.add(u.name);
     }
@@ -148,19 +156,15 @@ export function evaluateGate(input: GateInput): GateResult {
       const s = get(spec);
       if (s.status === 'OK' || s.reasonCode === 'MISSING_CREDENTIALS') continue;
       // code says "optional"; the fix is the one for the underlying reason (more useful)
-      warnings.push(fromState(spec, s, 'OPTIONAL_NOT_OK', `${spec.name} (optional for ${mode}) is ${describe(s)}${s.reasonMessage ? `: ${s.reasonMessage}` : ''}`));
+      warnings.push(
+        fromState(spec, s, 'OPTIONAL_NOT_OK', `${spec.name} (optional for ${mode}) is ${describe(s)}${s.reasonMessage ? `: ${s.reasonMessage}` : ''}`),
+      );
     }
   }
 
   blockers.push(...(input.botBlockers ?? []));
 
-  const global_status: GateStatus = !input.store.reachable
-    ? 'UNKNOWN'
-    : blockers.length > 0
-      ? 'BLOCKED'
-      : warnings.length > 0
-        ? 'DEGRADED'
-        : 'OK';
+  const global_status: GateStatus = !input.store.reachable ? 'UNKNOWN' : blockers.length > 0 ? 'BLOCKED' : warnings.length > 0 ? 'DEGRADED' : 'OK';
   return {
     mode,
     global_status,

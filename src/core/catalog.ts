@@ -36,7 +36,13 @@ const RISK = producersOf('risk');
 const AI = producersOf('ai');
 
 const md = (name: string, type: VariableType, definition: string): VariableDef => ({ name: `md.${name}`, type, group: 'market_data', sources: MD, definition });
-const ex = (name: string, type: VariableType, definition: string): VariableDef => ({ name: `exec.${name}`, type, group: 'order_execution', sources: BROKER, definition });
+const ex = (name: string, type: VariableType, definition: string): VariableDef => ({
+  name: `exec.${name}`,
+  type,
+  group: 'order_execution',
+  sources: BROKER,
+  definition,
+});
 const rk = (name: string, type: VariableType, definition: string): VariableDef => ({ name: `risk.${name}`, type, group: 'risk', sources: RISK, definition });
 const ai = (name: string, type: VariableType, definition: string): VariableDef => ({ name: `ai.${name}`, type, group: 'ai', sources: AI, definition });
 
@@ -133,8 +139,6 @@ export async function catalogView(pool: pg.Pool, statusByIntegration: Readonly<R
       sightings: seen?.sightings ?? 0,
     };
   });
-  const uncatalogued = sightings
-    .filter((s) => !CATALOG_NAMES.has(s.variable))
-    .map(({ variable, ...rest }) => ({ name: variable, ...rest }));
+  const uncatalogued = sightings.filter((s) => !CATALOG_NAMES.has(s.variable)).map(({ variable, ...rest }) => ({ name: variable, ...rest }));
   return { variables, uncatalogued };
 }

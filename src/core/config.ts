@@ -47,9 +47,19 @@ export const configFileSchema = lazySchema((z) => {
         .optional(),
       limits: z
         .object({
-          ingest_body_bytes: z.number().int().min(1024).max(64 * 1024 * 1024).optional(),
+          ingest_body_bytes: z
+            .number()
+            .int()
+            .min(1024)
+            .max(64 * 1024 * 1024)
+            .optional(),
           ingest_max_events: z.number().int().min(1).max(100_000).optional(),
-          metadata_bytes: z.number().int().min(256).max(1024 * 1024).optional(),
+          metadata_bytes: z
+            .number()
+            .int()
+            .min(256)
+            .max(1024 * 1024)
+            .optional(),
           metadata_depth: z.number().int().min(1).max(16).optional(),
         })
         .strict()
@@ -127,8 +137,7 @@ function readConfigFile(path: string, trustHome: string): { file: ConfigFile; ch
 function envInt(env: NodeJS.ProcessEnv, name: string, min: number, max: number): number | undefined {
   const raw = env[name];
   if (raw === undefined || raw === '') return undefined;
-  if (!/^\d+$/.test(raw.trim()) || Number(raw) < min || Number(raw) > max)
-    throw new ConfigError(`environment: ${name}: expected an integer ${min}–${max}`);
+  if (!/^\d+$/.test(raw.trim()) || Number(raw) < min || Number(raw) > max) throw new ConfigError(`environment: ${name}: expected an integer ${min}–${max}`);
   return Number(raw);
 }
 
@@ -148,8 +157,7 @@ function checkDatabaseUrl(url: string, where: string): string {
   } catch {
     throw new ConfigError(`${where}: not a valid URL; expected postgres://user:password@host:port/database`);
   }
-  if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:')
-    throw new ConfigError(`${where}: expected a postgres:// or postgresql:// URL`);
+  if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') throw new ConfigError(`${where}: expected a postgres:// or postgresql:// URL`);
   return url;
 }
 
@@ -186,8 +194,7 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   if (!isAbsolute(home) && !env.OBSERVATORY_HOME) throw new ConfigError('config: field `home`: expected an absolute path');
 
   const logLevelRaw = env.LOG_LEVEL?.trim().toLowerCase() || file.log_level || 'info';
-  if (!(LOG_LEVELS as readonly string[]).includes(logLevelRaw))
-    throw new ConfigError(`environment: LOG_LEVEL: expected one of ${LOG_LEVELS.join(', ')}`);
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevelRaw)) throw new ConfigError(`environment: LOG_LEVEL: expected one of ${LOG_LEVELS.join(', ')}`);
 
   const token = env.OBSERVATORY_TOKEN?.trim() || undefined;
   if (token !== undefined && token.length < 16)

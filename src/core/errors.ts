@@ -50,11 +50,10 @@ export class StoreUnavailableError extends ObservatoryError {
 
 export class SchemaTooNewError extends ObservatoryError {
   constructor(dbVersion: number, codeVersion: number) {
-    super(
-      'SCHEMA_TOO_NEW',
-      `database schema is at migration ${dbVersion}, newer than this observatory build knows (${codeVersion})`,
-      { exitCode: ExitCode.SCHEMA_TOO_NEW, hint: 'upgrade observatory to a version that includes these migrations' },
-    );
+    super('SCHEMA_TOO_NEW', `database schema is at migration ${dbVersion}, newer than this observatory build knows (${codeVersion})`, {
+      exitCode: ExitCode.SCHEMA_TOO_NEW,
+      hint: 'upgrade observatory to a version that includes these migrations',
+    });
   }
 }
 

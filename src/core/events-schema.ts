@@ -196,7 +196,8 @@ function validateOne(input: unknown, index: number, now: number, limits: Metadat
   if (e.created_at !== undefined) createdAt = e.created_at instanceof Date ? e.created_at : new Date(e.created_at);
   else if (e.id !== undefined) {
     const t = uuidv7Time(e.id);
-    if (t === undefined) issues.push({ index, field: 'created_at', message: 'required when the writer gives the id (a retry must repeat both), unless the id is a UUIDv7' });
+    if (t === undefined)
+      issues.push({ index, field: 'created_at', message: 'required when the writer gives the id (a retry must repeat both), unless the id is a UUIDv7' });
     createdAt = new Date(t ?? now);
   } else createdAt = new Date(now);
   if (Number.isNaN(createdAt.getTime())) issues.push({ index, field: 'created_at', message: 'expected a valid timestamp' });

@@ -8,7 +8,7 @@ import type { IntegrationSpec, IntegrationState, ProbeResult, Registry } from '.
 import { connectedOf } from './vendors/registry.js';
 import { runProbe } from './vendors/probe.js';
 import { classifyStatus } from './vendors/http.js';
-import { TokenCache } from './vendors/session.js';
+import type { TokenCache } from './vendors/session.js';
 import { applyProbe } from './status.js';
 import { activeFaults, type Fault } from './db/faults.js';
 import { insertProbe, lockState, notifyState, upsertState } from './db/state.js';
@@ -42,17 +42,36 @@ async function probeOrDrill(spec: IntegrationSpec, deps: ProbeRunDeps, fault: Fa
     const started = Date.now();
     await sleep(Math.min(extra, spec.timeoutMs), deps.signal);
     if (extra >= spec.timeoutMs)
-      return { outcome: 'UPSTREAM_TIMEOUT', latencyMs: Date.now() - started, traceId, injected: true, message: `fault injected: timeout after ${spec.timeoutMs} ms` };
+      return {
+        outcome: 'UPSTREAM_TIMEOUT',
+        latencyMs: Date.now() - started,
+        traceId,
+        injected: true,
+        message: `fault injected: timeout after ${spec.timeoutMs} ms`,
+      };
     // the probes' own status table decides what the injected status means
     const outcome = classifyStatus(fault.http_status, spec.name)?.outcome ?? 'OK';
-    return { outcome, httpStatus: fault.http_status, latencyMs: Date.now() - started, traceId, injected: true, message: `fault injected: HTTP ${fault.http_status}` };
+    return {
+      outcome,
+      httpStatus: fault.http_status,
+      latencyMs: Date.now() - started,
+      traceId,
+      injected: true,
+      message: `fault injected: HTTP ${fault.http_status}`,
+    };
   }
   // a latency drill really waits (bounded by the probe's timeout), so it occupies its slot like a slow vendor would
   const started = Date.now();
   if (extra) {
     await sleep(Math.min(extra, spec.timeoutMs), deps.signal);
     if (extra >= spec.timeoutMs)
-      return { outcome: 'UPSTREAM_TIMEOUT', latencyMs: Date.now() - started, traceId, injected: true, message: `fault injected: +${extra} ms latency, over the ${spec.timeoutMs} ms timeout` };
+      return {
+        outcome: 'UPSTREAM_TIMEOUT',
+        latencyMs: Date.now() - started,
+        traceId,
+        injected: true,
+        message: `fault injected: +${extra} ms latency, over the ${spec.timeoutMs} ms timeout`,
+      };
   }
   const result = await runProbe(spec, {
     env: deps.env,
@@ -65,7 +84,13 @@ async function probeOrDrill(spec: IntegrationSpec, deps: ProbeRunDeps, fault: Fa
   if (!extra) return result;
   const latencyMs = Date.now() - started;
   if (latencyMs >= spec.timeoutMs)
-    return { outcome: 'UPSTREAM_TIMEOUT', latencyMs, traceId, injected: true, message: `fault injected: +${extra} ms latency, over the ${spec.timeoutMs} ms timeout` };
+    return {
+      outcome: 'UPSTREAM_TIMEOUT',
+      latencyMs,
+      traceId,
+      injected: true,
+      message: `fault injected: +${extra} ms latency, over the ${spec.timeoutMs} ms timeout`,
+    };
   return { ...result, latencyMs, injected: true, message: result.message ?? `fault injected: +${extra} ms latency` };
 }
 

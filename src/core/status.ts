@@ -1,5 +1,5 @@
 /**
- * DESIGN.md's status table, in one place.
+ * The status rules table, in one place (README "The gate" documents it).
  *
  *  - applyProbe: the prober folds one probe result into the stored state (hysteresis, Consul's
  *    model: failures before DEGRADED / BLOCKED, successes before OK, so one blip never flaps).
@@ -15,7 +15,11 @@ export const STATUS_RULES: ReadonlyArray<{ condition: string; status: Status; re
   { condition: 'never probed', status: 'BLOCKED', reasonCode: 'NEVER_PROBED' },
   { condition: 'last probe older than stale_after_ms (default 3 × interval)', status: 'BLOCKED', reasonCode: 'PROBE_STALE' },
   { condition: '401/403 from the vendor', status: 'BLOCKED', reasonCode: 'AUTH_REJECTED' },
-  { condition: 'timeout / network / 5xx / other 4xx / bad body / failed check, failures_before_degraded+ in a row', status: 'DEGRADED', reasonCode: 'UPSTREAM_5XX' },
+  {
+    condition: 'timeout / network / 5xx / other 4xx / bad body / failed check, failures_before_degraded+ in a row',
+    status: 'DEGRADED',
+    reasonCode: 'UPSTREAM_5XX',
+  },
   { condition: 'same, failures_before_blocked+ in a row', status: 'BLOCKED', reasonCode: 'UPSTREAM_5XX' },
   { condition: '429 (never worse than DEGRADED: the vendor is up)', status: 'DEGRADED', reasonCode: 'RATE_LIMITED' },
   { condition: 'success but latency over degraded_latency_ms', status: 'DEGRADED', reasonCode: 'SLOW_RESPONSE' },

@@ -28,6 +28,7 @@ export type { TopBot } from './db/ranking.js';
 export type { EventView, EventFilters } from './db/usage-events.js';
 export type { ProbeRow } from './db/state.js';
 export type { BotMatch } from './db/bots.js';
+export { catalogView, VARIABLE_GROUPS, type CatalogView, type VariableView } from './catalog.js';
 
 export interface DaemonInfo {
   fresh: boolean;
@@ -209,7 +210,9 @@ export async function autonomyView(
   try {
     const snap = await readHealth(pool, registry, config);
     // every blocker carries a trace_id; a bot blocker without its own gets the evaluation's
-    const bot = opts.botId ? (await botBlockers(pool, opts.botId, config.daemon.staleAfterMs, opts.mode)).map((b) => ({ ...b, trace_id: b.trace_id ?? traceId })) : [];
+    const bot = opts.botId
+      ? (await botBlockers(pool, opts.botId, config.daemon.staleAfterMs, opts.mode)).map((b) => ({ ...b, trace_id: b.trace_id ?? traceId }))
+      : [];
     const g = gateFrom(registry, snap, opts.mode, traceId, bot);
     return {
       success: true,
@@ -234,7 +237,15 @@ export async function systemStatusView(pool: pg.Pool, registry: Registry, config
     return statusFrom(registry, config, await readHealth(pool, registry, config), opts.mode, traceId);
   } catch (err) {
     const u = unknownAutonomy(err, { mode: opts.mode, botId: null, traceId });
-    return { success: false, trace_id: traceId, ts: u.ts, mode: opts.mode, integrations: [], autonomy: { global_status: u.global_status, blockers: u.blockers, warnings: u.warnings }, daemon: null };
+    return {
+      success: false,
+      trace_id: traceId,
+      ts: u.ts,
+      mode: opts.mode,
+      integrations: [],
+      autonomy: { global_status: u.global_status, blockers: u.blockers, warnings: u.warnings },
+      daemon: null,
+    };
   }
 }
 
@@ -253,7 +264,6 @@ export function statusFrom(registry: Registry, config: Config, snap: HealthSnaps
 }
 
 // ─── Panels B and C, and the integration drawer ─────────────────────────────────────
-
 
 interface Envelope {
   success: true;
@@ -321,7 +331,11 @@ export async function eventsView(pool: pg.Pool, filters: EventFilters, traceId?:
 }
 
 /** GET /api/system/integrations/:name/events — the drawer: last usage events and recent probes. */
-export async function integrationEventsView(pool: pg.Pool, integration: string, opts: { limit?: number; traceId?: string } = {}): Promise<IntegrationEventsView> {
+export async function integrationEventsView(
+  pool: pg.Pool,
+  integration: string,
+  opts: { limit?: number; traceId?: string } = {},
+): Promise<IntegrationEventsView> {
   const limit = Math.max(1, Math.min(200, opts.limit ?? 20));
   const [events, probes] = await Promise.all([listEvents(pool, { integration, limit }), recentProbes(pool, integration, limit)]);
   return { ...envelope(opts.traceId), integration, events, probes };

@@ -75,7 +75,13 @@ export class HttpService implements DaemonService {
 
     const requireToken = (req: FastifyRequest, reply: FastifyReply): boolean => {
       if (token && tokenMatches(req.headers.authorization, token)) return true;
-      void sendError(reply.header('www-authenticate', 'Bearer'), req, 401, 'UNAUTHORIZED', token ? 'missing or wrong bearer token' : 'OBSERVATORY_TOKEN is not set on the daemon; ingest is disabled');
+      void sendError(
+        reply.header('www-authenticate', 'Bearer'),
+        req,
+        401,
+        'UNAUTHORIZED',
+        token ? 'missing or wrong bearer token' : 'OBSERVATORY_TOKEN is not set on the daemon; ingest is disabled',
+      );
       return false;
     };
     if (protect) {
@@ -152,7 +158,8 @@ export class HttpService implements DaemonService {
       // classified first, so a raw driver error (no schema, missing database, refused) counts too
       const outage = describeOutage(err, ctx.store.url);
       if (outage.storeUnavailable) return void sendError(reply, req, 503, 'STATUS_UNAVAILABLE', outage.message);
-      if (err instanceof UsageError || classifyPgError(err) === 'invalid_input') return void sendError(reply, req, 400, 'BAD_REQUEST', sanitizeError(err).message);
+      if (err instanceof UsageError || classifyPgError(err) === 'invalid_input')
+        return void sendError(reply, req, 400, 'BAD_REQUEST', sanitizeError(err).message);
       const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
       if (status === 500) log.error({ err, trace_id: req.traceId }, 'request failed');
       void sendError(
@@ -169,9 +176,14 @@ export class HttpService implements DaemonService {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'EADDRINUSE')
-        throw new ObservatoryError('PORT_IN_USE', `HTTP API: port ${port} on ${bind} is already in use (another daemon?)`, { hint: 'stop the other process, or set OBSERVATORY_PORT (0 picks a free port)' });
+        throw new ObservatoryError('PORT_IN_USE', `HTTP API: port ${port} on ${bind} is already in use (another daemon?)`, {
+          hint: 'stop the other process, or set OBSERVATORY_PORT (0 picks a free port)',
+        });
       if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN')
-        throw new ObservatoryError('BIND_INVALID', `HTTP API: cannot bind to ${bind} (${code})`, { exitCode: ExitCode.CONFIG, hint: 'set OBSERVATORY_BIND to an address of this host, e.g. 127.0.0.1' });
+        throw new ObservatoryError('BIND_INVALID', `HTTP API: cannot bind to ${bind} (${code})`, {
+          exitCode: ExitCode.CONFIG,
+          hint: 'set OBSERVATORY_BIND to an address of this host, e.g. 127.0.0.1',
+        });
       throw err;
     }
     const addr = app.server.address();

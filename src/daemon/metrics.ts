@@ -12,11 +12,36 @@ import { redactString } from '../core/redact.js';
 
 export function buildMetrics(ctx: DaemonContext, registry: Registry) {
   const reg = new client.Registry();
-  const status = new client.Gauge({ name: 'observatory_integration_status', help: '1 for the integration\'s current status, 0 for the others', labelNames: ['integration', 'status'], registers: [reg] });
-  const connected = new client.Gauge({ name: 'observatory_integration_connected', help: '1 when the integration\'s env vars are present', labelNames: ['integration'], registers: [reg] });
-  const latency = new client.Gauge({ name: 'observatory_integration_latency_ms', help: 'latency of the last probe, ms', labelNames: ['integration'], registers: [reg] });
-  const probes = new client.Gauge({ name: 'observatory_probes_last_hour', help: 'probes recorded in the last hour by resulting status', labelNames: ['integration', 'status'], registers: [reg] });
-  const autonomy = new client.Gauge({ name: 'observatory_autonomy_status', help: '1 for the gate\'s current verdict per mode', labelNames: ['mode', 'status'], registers: [reg] });
+  const status = new client.Gauge({
+    name: 'observatory_integration_status',
+    help: "1 for the integration's current status, 0 for the others",
+    labelNames: ['integration', 'status'],
+    registers: [reg],
+  });
+  const connected = new client.Gauge({
+    name: 'observatory_integration_connected',
+    help: "1 when the integration's env vars are present",
+    labelNames: ['integration'],
+    registers: [reg],
+  });
+  const latency = new client.Gauge({
+    name: 'observatory_integration_latency_ms',
+    help: 'latency of the last probe, ms',
+    labelNames: ['integration'],
+    registers: [reg],
+  });
+  const probes = new client.Gauge({
+    name: 'observatory_probes_last_hour',
+    help: 'probes recorded in the last hour by resulting status',
+    labelNames: ['integration', 'status'],
+    registers: [reg],
+  });
+  const autonomy = new client.Gauge({
+    name: 'observatory_autonomy_status',
+    help: "1 for the gate's current verdict per mode",
+    labelNames: ['mode', 'status'],
+    registers: [reg],
+  });
   const blockers = new client.Gauge({ name: 'observatory_autonomy_blockers', help: 'number of blockers per mode', labelNames: ['mode'], registers: [reg] });
   const leader = new client.Gauge({ name: 'observatory_daemon_leader', help: '1 when this daemon holds probe leadership', registers: [reg] });
   const up = new client.Gauge({ name: 'observatory_store_up', help: '1 when the status store answered this scrape', registers: [reg] });

@@ -15,6 +15,13 @@ export function errorBody(traceId: string, code: string, message: string, extra:
 }
 
 /** Sends the error body with `status`; returns the reply, so a handler can `return sendError(…)`. */
-export function sendError(reply: FastifyReply, req: FastifyRequest, status: number, code: string, message: string, extra: Record<string, unknown> = {}): FastifyReply {
+export function sendError(
+  reply: FastifyReply,
+  req: FastifyRequest,
+  status: number,
+  code: string,
+  message: string,
+  extra: Record<string, unknown> = {},
+): FastifyReply {
   return reply.code(status).send(errorBody(req.traceId, code, message, extra));
 }

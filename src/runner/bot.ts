@@ -44,14 +44,24 @@ import { connectedOf, getSpec, loadRegistry, missingEnv } from '../core/vendors/
 import type { IntegrationSpec, Registry } from '../core/types.js';
 import { oneLine, sanitizeError } from '../core/redact.js';
 import { newTraceId } from '../core/trace.js';
-import { reasonCodeOf, SpoolFullError, type Blocker, type EventRow, type RunHandle, type RunView, type Status, type TerminalState, type UsageRecorder } from '../sdk/index.js';
+import {
+  reasonCodeOf,
+  SpoolFullError,
+  type Blocker,
+  type EventRow,
+  type RunHandle,
+  type RunView,
+  type Status,
+  type TerminalState,
+  type UsageRecorder,
+} from '../sdk/index.js';
 import { namesOfKind } from '../core/vendors/index.js';
 import { VendorError } from '../core/vendors/http.js';
 import { paperBrokerOf, type BrokerClient } from './brokers.js';
 import { computeFeatures, signalOf, type Features, type Side } from './features.js';
 import { chatOf, classifyRegime } from './llm.js';
 import { marketDataOf, type BarsResult } from './marketdata.js';
-import { DEFAULTS, normalizeOptions, type BotRunOptions, type RunnerMode } from './options.js';
+import { normalizeOptions, type BotRunOptions, type RunnerMode } from './options.js';
 import { Book, checkOrder, pointValueOf, RISK_FEATURES, signedQty } from './risk.js';
 
 export interface RunnerDeps {
@@ -110,7 +120,13 @@ const RANK: Record<Status, number> = { OK: 0, DEGRADED: 1, BLOCKED: 2 };
 const GATE_INTEGRATION = 'observatory';
 
 /** Connected members of a group the runner speaks, best status first (registry order within a status). */
-function usableMembers(registry: Registry, group: string, speaks: (s: IntegrationSpec) => boolean, env: NodeJS.ProcessEnv, status: Record<string, Status>): IntegrationSpec[] {
+function usableMembers(
+  registry: Registry,
+  group: string,
+  speaks: (s: IntegrationSpec) => boolean,
+  env: NodeJS.ProcessEnv,
+  status: Record<string, Status>,
+): IntegrationSpec[] {
   const g = registry.groups.find((x) => x.name === group);
   const names = g?.anyOf ?? registry.integrations.filter(speaks).map((s) => s.name);
   return names
@@ -150,7 +166,13 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
   const pointValue = pointValueOf(config.riskLimits);
   let brokerClient: BrokerClient | null = null;
 
-  const run: RunHandle = await usage.runs.start({ botId: o.botId, botName: o.botName, mode: o.mode, jobKind: 'reference', abandonSilentAfterMs: config.daemon.staleAfterMs });
+  const run: RunHandle = await usage.runs.start({
+    botId: o.botId,
+    botName: o.botName,
+    mode: o.mode,
+    jobKind: 'reference',
+    abandonSilentAfterMs: config.daemon.staleAfterMs,
+  });
   out(`run ${run.id} started: ${o.mode} bot ${o.botName ?? o.botId} (${o.botId}), ${o.iterations} iteration(s) — trace_id ${run.trace_id}`);
   const base = { bot_id: o.botId, run_id: run.id };
   /** the same, for track() contexts */
@@ -173,26 +195,46 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
     const view = await usage.gate({ mode: o.mode, botId: o.botId, config, registry });
     const refused = view.global_status === 'BLOCKED' || view.global_status === 'UNKNOWN' || (o.strict && view.global_status === 'DEGRADED');
     if (!refused) {
-      out(`${tag()} gate ${view.global_status} (${o.mode}): ${view.blockers.length} blocker(s), ${view.warnings.length} warning(s) — trace_id ${view.trace_id}`);
+      out(
+        `${tag()} gate ${view.global_status} (${o.mode}): ${view.blockers.length} blocker(s), ${view.warnings.length} warning(s) — trace_id ${view.trace_id}`,
+      );
       for (const w of view.warnings) out(`${tag()}   ! ${w.code}${w.integration ? ` [${w.integration}]` : ''} — trace_id ${w.trace_id ?? view.trace_id}`);
-      step({ step: 'gate', status: view.global_status === 'OK' ? 'OK' : 'DEGRADED', integration: null, operation: null, reason_code: null, trace_id: view.trace_id, event_id: null });
+      step({
+        step: 'gate',
+        status: view.global_status === 'OK' ? 'OK' : 'DEGRADED',
+        integration: null,
+        operation: null,
+        reason_code: null,
+        trace_id: view.trace_id,
+        event_id: null,
+      });
       return;
     }
     const first: Blocker | undefined = view.blockers[0] ?? view.warnings[0];
     const code = first?.code ?? (view.global_status === 'UNKNOWN' ? 'STATUS_UNAVAILABLE' : 'GATE_BLOCKED');
     const traceId = first?.trace_id ?? view.trace_id;
     const row = usage.recordBlocked(
-      { integration: first?.integration ?? GATE_INTEGRATION, operation: 'gate.check', botId: o.botId, runId: run.id, traceId, metadata: { mode: o.mode, gate_status: view.global_status, blockers: view.blockers.length, gate_trace_id: view.trace_id } },
+      {
+        integration: first?.integration ?? GATE_INTEGRATION,
+        operation: 'gate.check',
+        botId: o.botId,
+        runId: run.id,
+        traceId,
+        metadata: { mode: o.mode, gate_status: view.global_status, blockers: view.blockers.length, gate_trace_id: view.trace_id },
+      },
       code,
       first?.message,
     );
     step({ step: 'gate', status: 'BLOCKED', integration: row.integration, operation: 'gate.check', reason_code: code, trace_id: traceId, event_id: null }, row);
     out(`${tag()} gate ${view.global_status} (${o.mode}): ${code}${first?.integration ? ` [${first.integration}]` : ''} — trace_id ${traceId}`);
-    for (const b of view.blockers) out(`${tag()}   ✗ ${b.code}${b.integration ? ` [${b.integration}]` : ''}: ${b.fix} — trace_id ${b.trace_id ?? view.trace_id}`);
+    for (const b of view.blockers)
+      out(`${tag()}   ✗ ${b.code}${b.integration ? ` [${b.integration}]` : ''}: ${b.fix} — trace_id ${b.trace_id ?? view.trace_id}`);
     throw new Stop('BLOCKED', code);
   }
 
-  async function marketData(status: Record<string, Status>): Promise<{ vendor: string; symbol: string; res: BarsResult; features: ReturnType<typeof computeFeatures> }> {
+  async function marketData(
+    status: Record<string, Status>,
+  ): Promise<{ vendor: string; symbol: string; res: BarsResult; features: ReturnType<typeof computeFeatures> }> {
     const vendors = usableMembers(registry, 'marketdata', speaksMarketData, env, status);
     const spec = vendors[0];
     const client = spec && marketDataOf(spec);
@@ -204,7 +246,18 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
         'MISSING_CREDENTIALS',
         `no market-data vendor the runner can use is configured in its environment: set ${vars.join(' or ') || 'a vendor key'}`,
       );
-      step({ step: 'marketdata', status: 'BLOCKED', integration: row.integration, operation: 'marketdata.bars', reason_code: 'MISSING_CREDENTIALS', trace_id: row.trace_id, event_id: null }, row);
+      step(
+        {
+          step: 'marketdata',
+          status: 'BLOCKED',
+          integration: row.integration,
+          operation: 'marketdata.bars',
+          reason_code: 'MISSING_CREDENTIALS',
+          trace_id: row.trace_id,
+          event_id: null,
+        },
+        row,
+      );
       out(`${tag()} marketdata.bars: BLOCKED MISSING_CREDENTIALS (set ${vars.join(' or ')}) — trace_id ${row.trace_id}`);
       throw new Stop('BLOCKED', 'MISSING_CREDENTIALS');
     }
@@ -242,7 +295,10 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
       const row = ev.row;
       if (!row) throw err;
       const code = reasonOf(row, err);
-      step({ step: 'marketdata', status: 'ERROR', integration: vendor, operation: 'marketdata.bars', reason_code: code, trace_id: traceId, event_id: null }, row);
+      step(
+        { step: 'marketdata', status: 'ERROR', integration: vendor, operation: 'marketdata.bars', reason_code: code, trace_id: traceId, event_id: null },
+        row,
+      );
       out(`${tag()} marketdata.bars ${vendor} ${symbol} 1m: ERROR ${code}: ${String(row.metadata.error_message ?? '')} — trace_id ${traceId}`);
       throw failed(code);
     }
@@ -270,11 +326,23 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
       return;
     }
     const row = usage.recordBlocked(
-      { integration: 'risk_engine', operation: 'risk.check', botId: o.botId, runId: run.id, symbol, traceId, metadata, featureKeysUsed: [...RISK_FEATURES, 'risk.violation_code'] },
+      {
+        integration: 'risk_engine',
+        operation: 'risk.check',
+        botId: o.botId,
+        runId: run.id,
+        symbol,
+        traceId,
+        metadata,
+        featureKeysUsed: [...RISK_FEATURES, 'risk.violation_code'],
+      },
       decision.code,
       decision.message,
     );
-    step({ step: 'risk', status: 'BLOCKED', integration: 'risk_engine', operation: 'risk.check', reason_code: decision.code, trace_id: traceId, event_id: null }, row);
+    step(
+      { step: 'risk', status: 'BLOCKED', integration: 'risk_engine', operation: 'risk.check', reason_code: decision.code, trace_id: traceId, event_id: null },
+      row,
+    );
     out(`${tag()} risk.check risk_engine ${side ? `${side} ${qty}` : 'hold'} ${symbol}: BLOCKED ${decision.code}: ${decision.message} — trace_id ${traceId}`);
     throw new Stop('BLOCKED', decision.code);
   }
@@ -317,21 +385,34 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
     const blocked = (integration: string, code: string, message: string): never => {
       const row = usage.recordBlocked({ integration, operation: 'broker.place_order', botId: o.botId, runId: run.id, symbol, metadata }, code, message);
       step({ step: 'broker', status: 'BLOCKED', integration, operation: 'broker.place_order', reason_code: code, trace_id: row.trace_id, event_id: null }, row);
-      out(`${tag()} broker.place_order ${integration} ${side} ${qty} ${symbol}: BLOCKED ${code}: ${message} — no order sent, no fill recorded — trace_id ${row.trace_id}`);
+      out(
+        `${tag()} broker.place_order ${integration} ${side} ${qty} ${symbol}: BLOCKED ${code}: ${message} — no order sent, no fill recorded — trace_id ${row.trace_id}`,
+      );
       throw new Stop('BLOCKED', code);
     };
     const spec = brokers[0];
     const broker = spec && paperBrokerOf(spec);
     if (!spec || !broker) {
-      const vars = members.map((n) => getSpec(registry, n)).filter((s): s is IntegrationSpec => !!s).map((s) => `${missingEnv(s, env).join(', ')} (${s.name})`);
-      return blocked(members[0] ?? namesOfKind('broker')[0], 'MISSING_CREDENTIALS', `no broker connected for paper orders: set ${vars.join(' or ') || 'broker credentials'}`);
+      const vars = members
+        .map((n) => getSpec(registry, n))
+        .filter((s): s is IntegrationSpec => !!s)
+        .map((s) => `${missingEnv(s, env).join(', ')} (${s.name})`);
+      return blocked(
+        members[0] ?? namesOfKind('broker')[0],
+        'MISSING_CREDENTIALS',
+        `no broker connected for paper orders: set ${vars.join(' or ') || 'broker credentials'}`,
+      );
     }
     const live = broker.liveHostReason(env);
     if (live) return blocked(spec.name, 'BROKER_LIVE_HOST', `paper orders go to the broker's demo host only: ${live}`);
     // fail-closed: never send an order through a broker the observatory has BLOCKED (a rejected
     // key, an outage, a drill, never probed) — even in paper mode, where the gate only warns
     if (status[spec.name] === 'BLOCKED')
-      return blocked(spec.name, 'INTEGRATION_BLOCKED', `${spec.name} is BLOCKED in the observatory (see \`observatory status\`): no order sent to a broker it cannot vouch for`);
+      return blocked(
+        spec.name,
+        'INTEGRATION_BLOCKED',
+        `${spec.name} is BLOCKED in the observatory (see \`observatory status\`): no order sent to a broker it cannot vouch for`,
+      );
     brokerClient ??= broker.open(env);
     const client = brokerClient;
     const traceId = newTraceId();
@@ -340,18 +421,34 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
     const placed: { row?: EventRow } = {};
     try {
       const result = await usage.track(
-        { ...who, integration: spec.name, operation: 'broker.place_order', symbol, traceId, metadata: { ...metadata, venue: 'demo' }, onEvent: (e) => (placed.row = e) },
+        {
+          ...who,
+          integration: spec.name,
+          operation: 'broker.place_order',
+          symbol,
+          traceId,
+          metadata: { ...metadata, venue: 'demo' },
+          onEvent: (e) => (placed.row = e),
+        },
         () => client.placeOrder({ symbol, side, qty }, call),
       );
       orderId = result.orderId;
-      step({ step: 'broker', status: 'OK', integration: spec.name, operation: 'broker.place_order', reason_code: null, trace_id: traceId, event_id: null }, placed.row);
+      step(
+        { step: 'broker', status: 'OK', integration: spec.name, operation: 'broker.place_order', reason_code: null, trace_id: traceId, event_id: null },
+        placed.row,
+      );
       out(`${tag()} broker.place_order ${spec.name} ${side} ${qty} ${symbol}: OK (paper order accepted at the demo host) — trace_id ${traceId}`);
     } catch (err) {
       const row = placed.row;
       if (!row) throw err;
       const code = reasonOf(row, err);
-      step({ step: 'broker', status: 'ERROR', integration: spec.name, operation: 'broker.place_order', reason_code: code, trace_id: traceId, event_id: null }, row);
-      out(`${tag()} broker.place_order ${spec.name} ${side} ${qty} ${symbol}: ERROR ${code}: ${String(row.metadata.error_message ?? '')} — trace_id ${traceId}`);
+      step(
+        { step: 'broker', status: 'ERROR', integration: spec.name, operation: 'broker.place_order', reason_code: code, trace_id: traceId, event_id: null },
+        row,
+      );
+      out(
+        `${tag()} broker.place_order ${spec.name} ${side} ${qty} ${symbol}: ERROR ${code}: ${String(row.metadata.error_message ?? '')} — trace_id ${traceId}`,
+      );
       throw failed(code);
     }
 
@@ -361,7 +458,16 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
     try {
       const deadline = Date.now() + o.fillWaitMs;
       const fills = await usage.track(
-        { ...who, integration: spec.name, operation: 'broker.order_status', symbol, traceId: fillTrace, metadata: { action: 'fill_status' }, records: (f: unknown[]) => f.length, onEvent: (e) => (polled.row = e) },
+        {
+          ...who,
+          integration: spec.name,
+          operation: 'broker.order_status',
+          symbol,
+          traceId: fillTrace,
+          metadata: { action: 'fill_status' },
+          records: (f: unknown[]) => f.length,
+          onEvent: (e) => (polled.row = e),
+        },
         async () => {
           for (;;) {
             const f = await client.fills(orderId, { ...call, traceId: fillTrace });
@@ -370,7 +476,10 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
           }
         },
       );
-      step({ step: 'fill', status: 'OK', integration: spec.name, operation: 'broker.order_status', reason_code: null, trace_id: fillTrace, event_id: null }, polled.row);
+      step(
+        { step: 'fill', status: 'OK', integration: spec.name, operation: 'broker.order_status', reason_code: null, trace_id: fillTrace, event_id: null },
+        polled.row,
+      );
       if (!fills.length) out(`${tag()} broker.order_status ${spec.name}: no fill reported within ${o.fillWaitMs} ms — none recorded — trace_id ${fillTrace}`);
       else out(`${tag()} broker.order_status ${spec.name}: ${fills.length} fill(s) reported — trace_id ${fillTrace}`);
       for (const f of fills) {
@@ -392,8 +501,13 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
       const row = polled.row;
       if (!row) throw err;
       const code = reasonOf(row, err);
-      step({ step: 'fill', status: 'ERROR', integration: spec.name, operation: 'broker.order_status', reason_code: code, trace_id: fillTrace, event_id: null }, row);
-      out(`${tag()} broker.order_status ${spec.name}: ERROR ${code}: ${String(row.metadata.error_message ?? '')} — the order's state is unknown — trace_id ${fillTrace}`);
+      step(
+        { step: 'fill', status: 'ERROR', integration: spec.name, operation: 'broker.order_status', reason_code: code, trace_id: fillTrace, event_id: null },
+        row,
+      );
+      out(
+        `${tag()} broker.order_status ${spec.name}: ERROR ${code}: ${String(row.metadata.error_message ?? '')} — the order's state is unknown — trace_id ${fillTrace}`,
+      );
       throw failed(code);
     }
   }
@@ -465,7 +579,9 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
         const side: Side | null = delta > 0 ? 'buy' : delta < 0 ? 'sell' : null;
         const qty = Math.abs(delta);
         const orderSymbol = o.brokerSymbol ?? (o.mode === 'paper' ? (md.res.instrument ?? md.symbol) : md.symbol);
-        out(`${tag()} features: ${md.features.keys.length} computed from ${md.res.bars.length} bar(s) (values kept in memory); signal ${signal ?? 'none'} → ${side ? `${side} ${qty}` : 'hold'}`);
+        out(
+          `${tag()} features: ${md.features.keys.length} computed from ${md.res.bars.length} bar(s) (values kept in memory); signal ${signal ?? 'none'} → ${side ? `${side} ${qty}` : 'hold'}`,
+        );
         risk(orderSymbol, side, qty, f.close);
         if (side) {
           if (o.mode === 'shadow') {
@@ -507,7 +623,9 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
     out(`could not record the end of run ${run.id}: ${oneLine(sanitizeError(err).message, 200)}`);
   }
   await usage.flush().catch(() => undefined);
-  out(`run ${run.id} ${state}${reason && state !== 'SUCCEEDED' ? ` ${reason}` : ''}: ${completed}/${o.iterations} iteration(s), ${events.length} usage event(s) — trace_id ${run.trace_id}`);
+  out(
+    `run ${run.id} ${state}${reason && state !== 'SUCCEEDED' ? ` ${reason}` : ''}: ${completed}/${o.iterations} iteration(s), ${events.length} usage event(s) — trace_id ${run.trace_id}`,
+  );
   if (unexpected !== undefined) throw unexpected;
   return {
     success: state === 'SUCCEEDED',

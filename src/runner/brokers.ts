@@ -19,7 +19,7 @@ export function liveHostReason(name: string, baseUrl: string, env: NodeJS.Proces
   // a module with demo and live hosts has a switch between them
   const envSwitch = http && typeof http.baseUrl === 'object' ? `${http.envPrefix}_ENV` : undefined;
   if (envSwitch && env[envSwitch]?.trim().toLowerCase() === 'live') return `${envSwitch}=live selects the live host`;
-  let host = '';
+  let host: string;
   try {
     host = new URL(baseUrl).hostname.toLowerCase();
   } catch {

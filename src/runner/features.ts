@@ -52,13 +52,7 @@ export const VOLATILITY_LOOKBACK = 30;
 export const SESSION_GAP_MS = 60 * 60_000;
 
 export function isValidBar(b: Bar): boolean {
-  return (
-    [b.t, b.open, b.high, b.low, b.close, b.volume].every((x) => Number.isFinite(x)) &&
-    b.high >= b.low &&
-    b.close > 0 &&
-    b.open > 0 &&
-    b.volume >= 0
-  );
+  return [b.t, b.open, b.high, b.low, b.close, b.volume].every((x) => Number.isFinite(x)) && b.high >= b.low && b.close > 0 && b.open > 0 && b.volume >= 0;
 }
 
 /** Sorted ascending by time, one bar per timestamp (the last wins), invalid bars dropped. */

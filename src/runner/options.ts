@@ -95,15 +95,24 @@ function int(v: number | string | undefined, flag: string, def: number, min: num
 
 /** Validates the options; every problem is a usage error (exit 64). */
 export function normalizeOptions(o: BotRunOptions): NormalizedOptions {
-  const mode = String(o.mode ?? '').trim().toLowerCase();
+  const mode = String(o.mode ?? '')
+    .trim()
+    .toLowerCase();
   if (mode === 'live')
-    throw new UsageError('--mode live is refused: the reference bot trades paper (broker demo host) or shadow (simulated) only', 'use --mode paper or --mode shadow');
+    throw new UsageError(
+      '--mode live is refused: the reference bot trades paper (broker demo host) or shadow (simulated) only',
+      'use --mode paper or --mode shadow',
+    );
   if (mode !== 'paper' && mode !== 'shadow') throw new UsageError('--mode: expected paper or shadow');
   if (o.bot !== undefined && !isUuid(o.bot)) throw new UsageError('--bot: expected a bot UUID');
   if (o.botName !== undefined && !BOT_NAME_RE.test(o.botName)) throw new UsageError('--bot-name: expected 1–128 letters, digits, space, _ . : -');
-  for (const [flag, v] of [['--symbol', o.symbol], ['--broker-symbol', o.brokerSymbol]] as const)
+  for (const [flag, v] of [
+    ['--symbol', o.symbol],
+    ['--broker-symbol', o.brokerSymbol],
+  ] as const)
     if (v !== undefined && !SYMBOL_RE.test(v)) throw new UsageError(`${flag}: expected a symbol: letters, digits, . _ : / ^ = $ - (max 64)`);
-  if (o.dataset !== undefined && !/^[A-Z0-9]{2,16}\.[A-Z0-9]{2,16}$/.test(o.dataset)) throw new UsageError('--dataset: expected a Databento dataset id like GLBX.MDP3');
+  if (o.dataset !== undefined && !/^[A-Z0-9]{2,16}\.[A-Z0-9]{2,16}$/.test(o.dataset))
+    throw new UsageError('--dataset: expected a Databento dataset id like GLBX.MDP3');
   if (o.model !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(o.model)) throw new UsageError('--model: expected a model name like gpt-4o-mini');
   const botName = o.botName ?? (o.bot ? undefined : DEFAULTS.botName);
   return {

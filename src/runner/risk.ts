@@ -26,8 +26,7 @@ export interface RiskState {
 }
 
 export type RiskDecision =
-  | { ok: true; limits: RiskLimits; checks: string[]; positionAfter: number }
-  | { ok: false; code: string; message: string; checks: string[] };
+  { ok: true; limits: RiskLimits; checks: string[]; positionAfter: number } | { ok: false; code: string; message: string; checks: string[] };
 
 /** Catalog variables a risk check reads or produces (names only). */
 export const RISK_FEATURES = ['risk.max_contracts', 'risk.daily_loss', 'risk.daily_loss_limit', 'risk.violation_flag', 'exec.position_qty'] as const;
@@ -47,7 +46,12 @@ export function checkOrder(rawLimits: Record<string, unknown> | undefined, inten
   if (!checked.ok) {
     const notConfigured = rawLimits === undefined || rawLimits === null || Object.keys(rawLimits).length === 0;
     return notConfigured
-      ? { ok: false, code: 'RISK_LIMITS_NOT_CONFIGURED', message: 'risk limits not configured (risk_limits in the config file): no order may be sized', checks: [] }
+      ? {
+          ok: false,
+          code: 'RISK_LIMITS_NOT_CONFIGURED',
+          message: 'risk limits not configured (risk_limits in the config file): no order may be sized',
+          checks: [],
+        }
       : { ok: false, code: 'RISK_LIMITS_INVALID', message: checked.message, checks: [] };
   }
   const l = checked.limits;

@@ -127,7 +127,10 @@ export class Batcher {
       this.spill(true);
       this.log.error({ spool: spool.path, events: r.pending }, 'usage events written to a full spool at close; they will be replayed by the next recorder');
     } else if (this.backlog.waiting) {
-      this.log.warn({ spool: spool.path, bytes: spool.bytes }, 'status store unreachable at close; usage events stay spooled and are replayed by the next recorder');
+      this.log.warn(
+        { spool: spool.path, bytes: spool.bytes },
+        'status store unreachable at close; usage events stay spooled and are replayed by the next recorder',
+      );
     }
     this.backlog.release();
   }
@@ -195,7 +198,14 @@ export class Batcher {
    */
   private pump(): void {
     const { batchSize, concurrency } = this.opts;
-    while (this.queue.length >= batchSize && this.inflight.size < concurrency && this.storeReachable && !this.backlog.waiting && !this.draining && !this.isClosed) {
+    while (
+      this.queue.length >= batchSize &&
+      this.inflight.size < concurrency &&
+      this.storeReachable &&
+      !this.backlog.waiting &&
+      !this.draining &&
+      !this.isClosed
+    ) {
       const batch = this.queue.splice(0, batchSize);
       this.unconfirmed.add(batch);
       const p: Promise<void> = this.store(batch)

@@ -224,10 +224,16 @@ export function createUsageRecorder(opts: UsageRecorderOptions = {}): UsageRecor
     if (!batcher.closed) return batcher.enqueue(row);
     try {
       spool.append([row], { force: true });
-      log.error({ integration: row.integration, operation: row.operation, spool: spool.path }, 'usage event finished after close(); spooled for the next recorder');
+      log.error(
+        { integration: row.integration, operation: row.operation, spool: spool.path },
+        'usage event finished after close(); spooled for the next recorder',
+      );
     } catch (err) {
       // never let the proof's failure replace the call's own result
-      log.error({ err: sanitizeError(err), integration: row.integration, operation: row.operation, trace_id: row.trace_id }, 'usage event finished after close() and could not be spooled: LOST');
+      log.error(
+        { err: sanitizeError(err), integration: row.integration, operation: row.operation, trace_id: row.trace_id },
+        'usage event finished after close() and could not be spooled: LOST',
+      );
     }
   }
 

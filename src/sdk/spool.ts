@@ -12,7 +12,23 @@
  * Rows the store refuses as data go to `<spool>.rejected`; lines a replay cannot read go to
  * `<spool>.unreadable` — set aside, never just dropped.
  */
-import { appendFileSync, closeSync, existsSync, fchmodSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  existsSync,
+  fchmodSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { rowToJson, validateBatch, type EventRow } from '../core/events-schema.js';

@@ -40,9 +40,10 @@ function Screen({ controller, staleAfterMs, columns, rows, initial }: Omit<AppPr
   const size = useTerminalSize({ columns, rows });
   const [ui, setUi] = useState<UiState>(() => ({ ...initialUi(controller.getData().request.mode, controller.getData().request.panel), ...initial }));
 
+  const botQuery = ui.botSearch ? ui.botSearch.query : null;
   useEffect(() => {
-    controller.setView({ mode: ui.mode, panel: ui.panel, drawer: ui.drawer, botId: ui.botId, botQuery: ui.botSearch ? ui.botSearch.query : null });
-  }, [controller, ui.mode, ui.panel, ui.drawer, ui.botId, ui.botSearch?.query]);
+    controller.setView({ mode: ui.mode, panel: ui.panel, drawer: ui.drawer, botId: ui.botId, botQuery });
+  }, [controller, ui.mode, ui.panel, ui.drawer, ui.botId, botQuery]);
 
   const fresh = Boolean(data.status) && !data.outage && !displayStale(data, now);
   const width = Math.max(40, size.columns);

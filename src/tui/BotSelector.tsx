@@ -15,7 +15,9 @@ interface Props {
 export function BotSelector({ query, cursor, choices, width, height }: Props) {
   return (
     <Box flexDirection="column" width={width}>
-      <Text bold wrap="truncate-end">{'Pick a bot — type a name or id · ↑/↓ choose · Enter select · Esc cancel'}</Text>
+      <Text bold wrap="truncate-end">
+        {'Pick a bot — type a name or id · ↑/↓ choose · Enter select · Esc cancel'}
+      </Text>
       <Text wrap="truncate-end">{`> ${safe(query)}█`}</Text>
       {choices === null ? (
         <Text dimColor>{'  searching…'}</Text>

@@ -5,7 +5,7 @@
  */
 import { Box } from 'ink';
 import type { CatalogData } from './panels/catalog.js';
-import type { VariableView } from '../core/catalog.js';
+import type { VariableView } from '../core/views.js';
 import { Table, type Column, type Row } from './Table.js';
 import { ago, shortId } from './format.js';
 
@@ -40,7 +40,10 @@ export function catalogRows(catalog: CatalogData, filter: string, now: number, w
   if (extra.length) {
     rows.push({ key: 'g:uncatalogued', cells: [{ text: `Reported by bots, not catalogued (${extra.length})`, bold: true }] });
     for (const u of extra)
-      rows.push({ key: `u:${u.name}`, cells: [u.name, '?', '—', { text: 'UNKNOWN', status: 'UNKNOWN' }, ago(u.last_seen_at, now), ...(wide ? [shortId(u.last_bot_id), u.last_trace_id] : [])] });
+      rows.push({
+        key: `u:${u.name}`,
+        cells: [u.name, '?', '—', { text: 'UNKNOWN', status: 'UNKNOWN' }, ago(u.last_seen_at, now), ...(wide ? [shortId(u.last_bot_id), u.last_trace_id] : [])],
+      });
   }
   return rows;
 }
@@ -75,11 +78,23 @@ export function CatalogPanel({ rows, cursor, width, height, filter }: Props) {
     { title: 'Sources', width: 20 },
     { title: 'Avail', width: 8 },
     { title: 'Last seen', width: 9 },
-    ...(wide ? [{ title: 'Last bot', width: 8 }, { title: 'Last trace', width: 32 }] : []),
+    ...(wide
+      ? [
+          { title: 'Last bot', width: 8 },
+          { title: 'Last trace', width: 32 },
+        ]
+      : []),
   ];
   return (
     <Box flexDirection="column">
-      <Table columns={columns} rows={rows} width={width} height={height} selected={cursor} empty={filter ? `no variable matches "${filter}" (Esc clears)` : 'catalog is empty'} />
+      <Table
+        columns={columns}
+        rows={rows}
+        width={width}
+        height={height}
+        selected={cursor}
+        empty={filter ? `no variable matches "${filter}" (Esc clears)` : 'catalog is empty'}
+      />
     </Box>
   );
 }

@@ -31,12 +31,8 @@ function BlockerLines(b: Blocker, kind: 'blocker' | 'warning', selected: boolean
       <Text color={colour(kind === 'blocker' ? 'red' : 'yellow')} bold>{`${kind === 'blocker' ? '✗' : '!'} ${safe(b.code)}`}</Text>
       <Text>{b.integration ? ` [${safe(b.integration)}]` : ''}</Text>
     </Text>,
-    ...wrapText(b.message, width - indent.length).map((l, i) => (
-      <Text key={`m${i}`} wrap="truncate-end">{`${indent}${l}`}</Text>
-    )),
-    ...wrapText(`fix: ${b.fix}`, width - indent.length).map((l, i) => (
-      <Text key={`f${i}`} wrap="truncate-end">{`${indent}${l}`}</Text>
-    )),
+    ...wrapText(b.message, width - indent.length).map((l, i) => <Text key={`m${i}`} wrap="truncate-end">{`${indent}${l}`}</Text>),
+    ...wrapText(`fix: ${b.fix}`, width - indent.length).map((l, i) => <Text key={`f${i}`} wrap="truncate-end">{`${indent}${l}`}</Text>),
     <Text key="t" dimColor wrap="truncate-end">{`${indent}trace_id: ${safe(b.trace_id ?? '—')}`}</Text>,
   ];
 }

@@ -20,11 +20,7 @@ interface Props {
 function Badge({ status }: { status: string }) {
   const on = useColor();
   // with colour: a solid block; without: brackets, so it still reads as the headline
-  return on ? (
-    <Text backgroundColor={statusColour(status)} color="black" bold>{` ${status} `}</Text>
-  ) : (
-    <Text bold>{`[ ${status} ]`}</Text>
-  );
+  return on ? <Text backgroundColor={statusColour(status)} color="black" bold>{` ${status} `}</Text> : <Text bold>{`[ ${status} ]`}</Text>;
 }
 
 function FirstBlocker({ data }: { data: TuiData }) {
@@ -35,7 +31,12 @@ function FirstBlocker({ data }: { data: TuiData }) {
         {`? STATUS_UNAVAILABLE fix: ${safe(data.outage.fix ?? STORE_UNREACHABLE_FIX)}`}
       </Text>
     );
-  if (!data.status) return <Text dimColor wrap="truncate-end">… reading the status store</Text>;
+  if (!data.status)
+    return (
+      <Text dimColor wrap="truncate-end">
+        … reading the status store
+      </Text>
+    );
   const { blockers, warnings } = data.status.autonomy;
   const b = blockers[0];
   if (!b) {

@@ -34,7 +34,9 @@ export function HelpOverlay({ width }: { width: number }) {
     // one column on a narrow screen: how to leave comes first, in case the rest is cut at the bottom
     return (
       <Box flexDirection="column" width={width} flexShrink={0}>
-        <Text bold wrap="truncate-end">{'Keys (read-only) · ? or Esc closes'}</Text>
+        <Text bold wrap="truncate-end">
+          {'Keys (read-only) · ? or Esc closes'}
+        </Text>
         {(['App', 'Panels', 'Move', 'Data'] as HelpGroup[]).map((g) => (
           <Group key={g} group={g} width={col} />
         ))}
@@ -42,7 +44,9 @@ export function HelpOverlay({ width }: { width: number }) {
     );
   return (
     <Box flexDirection="column" width={width}>
-      <Text bold wrap="truncate-end">{'Keys — read-only: nothing here changes the platform   (? or Esc closes)'}</Text>
+      <Text bold wrap="truncate-end">
+        {'Keys — read-only: nothing here changes the platform   (? or Esc closes)'}
+      </Text>
       <Box flexDirection={twoColumns ? 'row' : 'column'}>
         <Box flexDirection="column" width={col} flexShrink={0} marginRight={twoColumns ? 2 : 0}>
           {LEFT.map((g) => (

@@ -48,7 +48,12 @@ export function IntegrationDrawer({ row, name, drawer, scroll, width, height }: 
   const evCols: Column[] = [
     { title: 'UTC', width: 8 },
     { title: 'Operation', width: opWidth },
-    ...(wide ? [{ title: 'Bot', width: 8 }, { title: 'Latency', width: 7 }] : []),
+    ...(wide
+      ? [
+          { title: 'Bot', width: 8 },
+          { title: 'Latency', width: 7 },
+        ]
+      : []),
     { title: 'Result' },
     { title: 'trace_id', width: 32 },
   ];
@@ -64,24 +69,51 @@ export function IntegrationDrawer({ row, name, drawer, scroll, width, height }: 
   const heading = (c: Column[]): Cell[] => c.map((x) => ({ text: x.title, bold: true }));
 
   const lines: ReactElement[] = [];
-  if (!drawer) lines.push(<Text key="loading" dimColor>{'  loading events and probes…'}</Text>);
+  if (!drawer)
+    lines.push(
+      <Text key="loading" dimColor>
+        {'  loading events and probes…'}
+      </Text>,
+    );
   else {
     lines.push(<Text key="eh" bold>{`Usage events — last ${drawer.events.length} (sanitized)`}</Text>);
     lines.push(<CellsLine key="ec" cells={heading(evCols)} widths={ew} />);
-    if (!drawer.events.length) lines.push(<Text key="e0" dimColor>{'  no usage events recorded for this integration'}</Text>);
+    if (!drawer.events.length)
+      lines.push(
+        <Text key="e0" dimColor>
+          {'  no usage events recorded for this integration'}
+        </Text>,
+      );
     for (const e of drawer.events)
       lines.push(
         <CellsLine
           key={`e${e.id}`}
           widths={ew}
-          cells={[clock(e.created_at), e.operation, ...(wide ? [shortId(e.bot_id), latency(e.latency_ms)] : []), { text: eventResult(e), status: e.status === 'ERROR' ? 'DEGRADED' : e.status }, e.trace_id]}
+          cells={[
+            clock(e.created_at),
+            e.operation,
+            ...(wide ? [shortId(e.bot_id), latency(e.latency_ms)] : []),
+            { text: eventResult(e), status: e.status === 'ERROR' ? 'DEGRADED' : e.status },
+            e.trace_id,
+          ]}
         />,
       );
     lines.push(<Text key="ph" bold>{`Probes — last ${drawer.probes.length}`}</Text>);
     lines.push(<CellsLine key="pc" cells={heading(prCols)} widths={pw} />);
-    if (!drawer.probes.length) lines.push(<Text key="p0" dimColor>{'  never probed'}</Text>);
+    if (!drawer.probes.length)
+      lines.push(
+        <Text key="p0" dimColor>
+          {'  never probed'}
+        </Text>,
+      );
     drawer.probes.forEach((p, i) =>
-      lines.push(<CellsLine key={`p${i}`} widths={pw} cells={[clock(p.probed_at), { text: p.status, status: p.status }, probeOutcome(p), latency(p.latency_ms), p.trace_id]} />),
+      lines.push(
+        <CellsLine
+          key={`p${i}`}
+          widths={pw}
+          cells={[clock(p.probed_at), { text: p.status, status: p.status }, probeOutcome(p), latency(p.latency_ms), p.trace_id]}
+        />,
+      ),
     );
   }
   const body = Math.max(1, height - 1);
@@ -101,4 +133,3 @@ export function IntegrationDrawer({ row, name, drawer, scroll, width, height }: 
     </Box>
   );
 }
-

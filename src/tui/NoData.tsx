@@ -6,8 +6,7 @@ import { useColour } from './theme.js';
 
 export function NoData({ data, what }: { data: TuiData; what: string }) {
   const colour = useColour();
-  if (data.outage)
-    return <Text color={colour('magenta')} wrap="truncate-end">{`UNKNOWN — store unreachable: ${what} not shown (retrying)`}</Text>;
+  if (data.outage) return <Text color={colour('magenta')} wrap="truncate-end">{`UNKNOWN — store unreachable: ${what} not shown (retrying)`}</Text>;
   if (data.status) return <Text dimColor>{`loading ${what}…`}</Text>;
   if (data.updatedAt !== null) return <Text color={colour('magenta')} wrap="truncate-end">{`UNKNOWN — ${what} not shown until the next successful read`}</Text>;
   return <Text dimColor wrap="truncate-end">{`connecting to ${safe(data.where)}…`}</Text>;

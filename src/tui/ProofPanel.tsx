@@ -28,13 +28,21 @@ function usage(i: IntegrationProof): { label: string; status: string } {
 
 /** The counts for an integration's badge line, plus extra lines (broker fills by provenance). */
 export function countsOf(i: IntegrationProof): { line: string; more: string[] } {
-  const tail = i.blocked || i.error ? ` (${[i.blocked ? `${count(i.blocked)} blocked` : '', i.error ? `${count(i.error)} err` : ''].filter(Boolean).join(', ')})` : '';
+  const tail =
+    i.blocked || i.error ? ` (${[i.blocked ? `${count(i.blocked)} blocked` : '', i.error ? `${count(i.error)} err` : ''].filter(Boolean).join(', ')})` : '';
   if (i.broker) {
     const f = i.broker.fills;
     // fills by provenance on their own line: only LIVE/PAPER fills prove the broker was used
-    return { line: `${count(i.broker.order_intents.total)} order intents${tail}`, more: [`fills: live ${count(f.LIVE)} · paper ${count(f.PAPER)} · sim ${count(f.SIM)}`] };
+    return {
+      line: `${count(i.broker.order_intents.total)} order intents${tail}`,
+      more: [`fills: live ${count(f.LIVE)} · paper ${count(f.PAPER)} · sim ${count(f.SIM)}`],
+    };
   }
-  if (i.ai) return { line: `${count(i.ai.calls)} calls${tail}${i.ai.models.length ? ` · ${i.ai.models.map((m) => `${m.model}×${count(m.calls)}`).join(' ')}` : ''}`, more: [] };
+  if (i.ai)
+    return {
+      line: `${count(i.ai.calls)} calls${tail}${i.ai.models.length ? ` · ${i.ai.models.map((m) => `${m.model}×${count(m.calls)}`).join(' ')}` : ''}`,
+      more: [],
+    };
   if (i.market_data) return { line: `${count(i.market_data.calls)} calls / ${count(i.market_data.bars)} bars${tail}`, more: [] };
   if (i.risk) return { line: `${count(i.risk.checks)} checks · ${count(i.risk.violations)} violations`, more: [] };
   return { line: `${count(i.calls)} calls${tail}`, more: [] };
@@ -49,7 +57,12 @@ function detailLines(p: BotProof, now: number, colour: ReturnType<typeof useColo
     </Text>,
   );
   const r = p.last_run;
-  if (!r) out.push(<Text key="run" dimColor>no run recorded</Text>);
+  if (!r)
+    out.push(
+      <Text key="run" dimColor>
+        no run recorded
+      </Text>,
+    );
   else {
     const ended = r.ended_at ? ` · ended ${ago(r.ended_at, now)}` : ` · heartbeat ${seconds(r.heartbeat_age_s * 1000)} ago`;
     out.push(
@@ -63,7 +76,12 @@ function detailLines(p: BotProof, now: number, colour: ReturnType<typeof useColo
   }
   // with the date: at 23:31, "since 23:00" alone reads like the last half hour
   out.push(<Text key="uh" bold>{`Used in last ${p.window.hours}h (since ${p.window.since.slice(0, 16).replace('T', ' ')} UTC)`}</Text>);
-  if (!p.integrations.length) out.push(<Text key="u0" dimColor>{'  no usage recorded in the window'}</Text>);
+  if (!p.integrations.length)
+    out.push(
+      <Text key="u0" dimColor>
+        {'  no usage recorded in the window'}
+      </Text>,
+    );
   for (const i of p.integrations) {
     const u = usage(i);
     const c = countsOf(i);
@@ -97,14 +115,22 @@ export function ProofPanel({ proof, scroll, width, height, now }: Props) {
     : proof.botId
       ? 'loading…'
       : 'no bot activity in the last 24 h';
-  const lines = proof.bot ? detailLines(proof.bot, now, colour) : [<Text key="none" dimColor wrap="wrap">{empty}</Text>];
+  const lines = proof.bot
+    ? detailLines(proof.bot, now, colour)
+    : [
+        <Text key="none" dimColor wrap="wrap">
+          {empty}
+        </Text>,
+      ];
   const more = lines.length > height;
   const visible = more ? height - 1 : height;
   const start = Math.max(0, Math.min(scroll, lines.length - visible));
   return (
     <Box width={width}>
       <Box width={listWidth} marginRight={1} flexDirection="column">
-        <Text bold wrap="truncate-end">Most active (24h)</Text>
+        <Text bold wrap="truncate-end">
+          Most active (24h)
+        </Text>
         <Table
           columns={[{ title: 'Bot' }, { title: 'Calls', width: 6 }]}
           rows={proof.top.map((b) => ({ key: b.bot_id, cells: [b.name ?? b.bot_id.slice(0, 8), count(b.calls)] }))}
@@ -113,7 +139,9 @@ export function ProofPanel({ proof, scroll, width, height, now }: Props) {
           selected={selected < 0 ? undefined : selected}
           empty="no bot activity"
         />
-        <Text dimColor wrap="truncate-end">{'b: search name/id'}</Text>
+        <Text dimColor wrap="truncate-end">
+          {'b: search name/id'}
+        </Text>
       </Box>
       <Box width={detailWidth} flexDirection="column">
         {lines.slice(start, start + visible)}

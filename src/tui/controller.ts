@@ -17,9 +17,8 @@ import pg from 'pg';
 import type { Config } from '../core/config.js';
 import type { Mode, Registry } from '../core/types.js';
 import { readHealth, statusFrom, type SystemStatusView } from '../core/views.js';
-import { asStoreError, EVENTS_CHANNEL, STATE_CHANNEL } from '../core/store.js';
-import { oneLine, redactString, sanitizeError } from '../core/redact.js';
-import { isObservatoryError, StoreUnavailableError } from '../core/errors.js';
+import { describeOutage, EVENTS_CHANNEL, STATE_CHANNEL } from '../core/store.js';
+import { oneLine } from '../core/redact.js';
 import { panelById, type PanelId } from './panels/index.js';
 
 export type { PanelId } from './panels/index.js';
@@ -193,12 +192,10 @@ export class TuiController {
       this.failures += 1;
       next = backoffMs(this.failures);
       // a raw driver error is classified like the CLI's (missing database, no schema…): its own fix
-      const typed = asStoreError(err, this.store?.url ?? this.deps.config.databaseUrl);
-      const e = sanitizeError(typed, 'STATUS_UNAVAILABLE');
+      const o = describeOutage(err, this.store?.url ?? this.deps.config.databaseUrl);
       // the store's own errors say STATUS_UNAVAILABLE already; Postgres' SQLSTATE codes (3D000…) help
-      // sanitizeError's message is one redacted line already; SQLSTATE codes (3D000…) help
-      const message = typed instanceof StoreUnavailableError ? e.message : `${e.message} (${e.code})`;
-      const fix = isObservatoryError(typed) && typed.hint ? oneLine(redactString(typed.hint), 200) : null;
+      const message = o.storeUnavailable ? o.cause : `${o.cause} (${o.code})`;
+      const fix = o.hint ? oneLine(o.hint, 200) : null;
       // fail closed: drop everything read before; the screen shows UNKNOWN and this message
       this.emit({
         status: null,

@@ -83,23 +83,64 @@ const n = PANELS.length;
 const digit = (i: string) => /^[1-9]$/.test(i) && Number(i) <= n;
 
 export const BINDINGS: readonly Binding[] = [
-  { type: 'panel', keys: [`1-${n}`], help: `panels ${PANEL_IDS.map(panelLetter).join(' · ')}`, group: 'Panels', contexts: LISTS, matches: (i, k) => plain(k) && digit(i) },
+  {
+    type: 'panel',
+    keys: [`1-${n}`],
+    help: `panels ${PANEL_IDS.map(panelLetter).join(' · ')}`,
+    group: 'Panels',
+    contexts: LISTS,
+    matches: (i, k) => plain(k) && digit(i),
+  },
   { type: 'nextPanel', keys: ['Tab'], help: 'next panel', group: 'Panels', contexts: LISTS, matches: (_i, k) => k.tab && !k.shift },
   { type: 'prevPanel', keys: ['Shift-Tab'], help: 'previous panel', group: 'Panels', contexts: LISTS, matches: (_i, k) => k.tab && k.shift },
   // j/k are letters while typing; arrows move everywhere
   { type: 'up', keys: ['↑', 'k'], help: 'move up', group: 'Move', contexts: MOVES, matches: (i, k, c) => k.upArrow || (c !== 'text' && plain(k) && i === 'k') },
-  { type: 'down', keys: ['↓', 'j'], help: 'move down', group: 'Move', contexts: MOVES, matches: (i, k, c) => k.downArrow || (c !== 'text' && plain(k) && i === 'j') },
+  {
+    type: 'down',
+    keys: ['↓', 'j'],
+    help: 'move down',
+    group: 'Move',
+    contexts: MOVES,
+    matches: (i, k, c) => k.downArrow || (c !== 'text' && plain(k) && i === 'j'),
+  },
   { type: 'pageUp', keys: ['PgUp'], help: 'page up', group: 'Move', contexts: LISTS, matches: (_i, k) => k.pageUp },
   { type: 'pageDown', keys: ['PgDn'], help: 'page down', group: 'Move', contexts: LISTS, matches: (_i, k) => k.pageDown },
-  { type: 'open', keys: ['Enter'], help: meanings('open').map(([h]) => h).join(' / ') || 'open', group: 'Move', contexts: ['browse', 'text'], matches: (_i, k) => k.return },
+  {
+    type: 'open',
+    keys: ['Enter'],
+    help:
+      meanings('open')
+        .map(([h]) => h)
+        .join(' / ') || 'open',
+    group: 'Move',
+    contexts: ['browse', 'text'],
+    matches: (_i, k) => k.return,
+  },
   { type: 'close', keys: ['Esc'], help: 'close drawer/filter/help', group: 'Move', contexts: ALL, matches: (_i, k) => k.escape },
-  { type: 'filter', keys: ['/'], help: meanings('filter').map(([h, at]) => `${h} (${at.join(', ')})`).join(' · ') || 'filter', group: 'Data', contexts: LISTS, matches: (i, k) => plain(k) && i === '/' },
+  {
+    type: 'filter',
+    keys: ['/'],
+    help:
+      meanings('filter')
+        .map(([h, at]) => `${h} (${at.join(', ')})`)
+        .join(' · ') || 'filter',
+    group: 'Data',
+    contexts: LISTS,
+    matches: (i, k) => plain(k) && i === '/',
+  },
   { type: 'pickBot', keys: ['b'], help: 'pick a bot by name or id', group: 'Data', contexts: LISTS, matches: (i, k) => plain(k) && i === 'b' },
   { type: 'cycleMode', keys: ['m'], help: 'mode: live → paper → shadow', group: 'Data', contexts: LISTS, matches: (i, k) => plain(k) && i === 'm' },
   { type: 'refresh', keys: ['r'], help: 'refresh now', group: 'Data', contexts: LISTS, matches: (i, k) => plain(k) && i === 'r' },
   { type: 'help', keys: ['?'], help: 'this help', group: 'App', contexts: NOT_TEXT, matches: (i, k) => plain(k) && i === '?' },
   // Ctrl-C quits from everywhere; 'q' too, except while typing, where it is a letter
-  { type: 'quit', keys: ['q', 'Ctrl-C'], help: 'quit', group: 'App', contexts: ALL, matches: (i, k, c) => (k.ctrl && i === 'c') || (c !== 'text' && plain(k) && i === 'q') },
+  {
+    type: 'quit',
+    keys: ['q', 'Ctrl-C'],
+    help: 'quit',
+    group: 'App',
+    contexts: ALL,
+    matches: (i, k, c) => (k.ctrl && i === 'c') || (c !== 'text' && plain(k) && i === 'q'),
+  },
   { type: 'erase', keys: ['Backspace'], help: 'delete a typed character', group: 'Data', contexts: ['text'], matches: (_i, k) => k.backspace || k.delete },
 ];
 
@@ -203,7 +244,12 @@ export function pressesOf(name: string): Array<[string, Key]> {
  * the current context (the first key of each action that does it there).
  */
 export type Hint =
-  | { on: readonly ActionType[]; label: string; /** show the letter keys (j/k), not the arrows */ letters?: boolean; /** between the keys (default '/') */ join?: string }
+  | {
+      on: readonly ActionType[];
+      label: string;
+      /** show the letter keys (j/k), not the arrows */ letters?: boolean;
+      /** between the keys (default '/') */ join?: string;
+    }
   | { key: string; label: string }
   | { phrase: string };
 

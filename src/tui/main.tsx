@@ -40,7 +40,10 @@ async function openTuiStore(ctx: CommandContext, quiet: boolean): Promise<StoreH
   // the live screen owns the terminal: store warnings would tear it, and errors are shown on it
   const log = quiet ? createLogger('silent') : ctx.log;
   // short timeouts: a hung server must turn into UNKNOWN on screen within seconds, not hang a read
-  const store = await openStore(ctx.config, log, { start: false, pool: { max: 3, connectTimeoutMs: 2_000, statementTimeoutMs: 5_000, applicationName: 'observatory-tui' } });
+  const store = await openStore(ctx.config, log, {
+    start: false,
+    pool: { max: 3, connectTimeoutMs: 2_000, statementTimeoutMs: 5_000, applicationName: 'observatory-tui' },
+  });
   try {
     await assertSchemaCompatible(store.pool, store.url);
   } catch (err) {
@@ -66,7 +69,9 @@ export async function runTui(ctx: CommandContext, opts: TuiOptions): Promise<num
   if (!interactive) {
     const data = await controller.loadOnce();
     await controller.close();
-    const frame = renderToString(<Frame data={data} width={process.stdout.columns || 100} staleAfterMs={staleAfterMs} now={Date.now()} />, { columns: process.stdout.columns || 100 });
+    const frame = renderToString(<Frame data={data} width={process.stdout.columns || 100} staleAfterMs={staleAfterMs} now={Date.now()} />, {
+      columns: process.stdout.columns || 100,
+    });
     // plain means plain: no styling either, whatever FORCE_COLOR says (it is data for a pipe)
     process.stdout.write(redactString(stripVTControlCharacters(frame)) + '\n');
     process.stderr.write('observatory tui: stdout is not a terminal — printed one frame; in scripts use `observatory status` or `observatory gate check`\n');
@@ -75,7 +80,10 @@ export async function runTui(ctx: CommandContext, opts: TuiOptions): Promise<num
 
   // the alternate screen keeps the operator's scrollback clean and restores it on exit
   process.stdout.write('\x1b[?1049h\x1b[H');
-  const instance = render(<App controller={controller} color={colorEnabled(ctx.globals)} staleAfterMs={staleAfterMs} />, { exitOnCtrlC: false, patchConsole: true });
+  const instance = render(<App controller={controller} color={colorEnabled(ctx.globals)} staleAfterMs={staleAfterMs} />, {
+    exitOnCtrlC: false,
+    patchConsole: true,
+  });
   let signals = 0;
   const onSignal = () => {
     signals += 1;

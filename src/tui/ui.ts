@@ -19,7 +19,8 @@ export function initialUi(mode: Mode, panel: PanelId = PANEL_IDS[0]): UiState {
   return emptyUi(mode, panel, PANEL_IDS);
 }
 
-const handles = (k: BoundKey, a: Action, ctx: KeyContext) => k.contexts.includes(ctx) && (a.type === 'own' ? k.key === a.input : k.key === null && k.on.includes(a.type));
+const handles = (k: BoundKey, a: Action, ctx: KeyContext) =>
+  k.contexts.includes(ctx) && (a.type === 'own' ? k.key === a.input : k.key === null && k.on.includes(a.type));
 
 /** What an action means when the panel gives it no meaning of its own. */
 function usual(s: UiState, a: Action, env: ShellEnv): UiState {

@@ -103,7 +103,7 @@ async function main() {
     md('# FINAL ACCEPTANCE GATE — evidence');
     md('');
     md(`Generated ${new Date().toISOString()} by \`tests/acceptance/generate.ts\` from real runs: the real daemon and CLI,`);
-    md('real PostgreSQL, and a local stand-in speaking Polygon\'s wire format in place of Polygon (this machine has no');
+    md("real PostgreSQL, and a local stand-in speaking Polygon's wire format in place of Polygon (this machine has no");
     md('vendor accounts and no internet). No broker credentials are set. Every block is captured output.');
     md('');
     md('## Baseline');
@@ -151,7 +151,9 @@ async function main() {
       [botId],
     );
     block(`integration_usage_events for bot ${botId} (sanitized rows as stored)`, events.map((r) => JSON.stringify(r)).join('\n'), 'json');
-    const { rows: runs } = await pool.query(`select id, mode, job_kind, status, terminal_state, reason_code, trace_id from bot_runs where bot_id = $1`, [botId]);
+    const { rows: runs } = await pool.query(`select id, mode, job_kind, status, terminal_state, reason_code, trace_id from bot_runs where bot_id = $1`, [
+      botId,
+    ]);
     block('bot_runs', runs.map((r) => JSON.stringify(r)).join('\n'), 'json');
     block('Panel B for the bot', shown(['proof', botId], await run(['proof', botId])));
 
@@ -168,7 +170,9 @@ async function main() {
       [paperId],
     );
     block('broker rows for the paper bot', brokerRows.map((r) => JSON.stringify(r)).join('\n') || '(none)', 'json');
-    const { rows: fills } = await pool.query(`select count(*)::int as fills from integration_usage_events where bot_id = $1 and operation = 'broker.fill'`, [paperId]);
+    const { rows: fills } = await pool.query(`select count(*)::int as fills from integration_usage_events where bot_id = $1 and operation = 'broker.fill'`, [
+      paperId,
+    ]);
     md(`Fills recorded for the paper bot: **${fills[0].fills}** (no fake fills).`);
     md('');
     block('Panel B for the paper bot', shown(['proof', paperId], await run(['proof', paperId])));
@@ -178,7 +182,11 @@ async function main() {
     md('## Endpoint contracts');
     md('');
     const status = await api('/api/system/status?mode=paper');
-    block('GET /api/system/status?mode=paper (shape; first integration only)', JSON.stringify({ ...status.body, integrations: (status.body.integrations as unknown[]).slice(0, 1) }, null, 2), 'json');
+    block(
+      'GET /api/system/status?mode=paper (shape; first integration only)',
+      JSON.stringify({ ...status.body, integrations: (status.body.integrations as unknown[]).slice(0, 1) }, null, 2),
+      'json',
+    );
     md('The full list of endpoints, the CLI, exit codes and the SDK are in README.md ("HTTP API", "Commands", "The gate").');
     md('');
     md('## Files');

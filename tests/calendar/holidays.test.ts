@@ -90,7 +90,15 @@ describe('2025–2027 reference table', () => {
 
 describe('rule details', () => {
   it('Easter dates (Good Friday = Easter − 2) match published Easter Sundays', () => {
-    const easter: Record<number, string> = { 2015: '2015-04-05', 2021: '2021-04-04', 2024: '2024-03-31', 2025: '2025-04-20', 2026: '2026-04-05', 2027: '2027-03-28', 2038: '2038-04-25' };
+    const easter: Record<number, string> = {
+      2015: '2015-04-05',
+      2021: '2021-04-04',
+      2024: '2024-03-31',
+      2025: '2025-04-20',
+      2026: '2026-04-05',
+      2027: '2027-03-28',
+      2038: '2038-04-25',
+    };
     for (const [y, d] of Object.entries(easter)) expect(formatDay(easterSunday(Number(y)))).toBe(d);
   });
 
@@ -130,7 +138,11 @@ describe('sessions around holidays', () => {
   });
 
   it('Thanksgiving Thursday: halt at 12:00 CT, reopen 17:00 CT for Friday', () => {
-    expect(sessionAt(G, Z('2025-11-27T18:30:00Z'))).toMatchObject({ state: 'closed', reason: { kind: 'early_close', name: 'Thanksgiving' }, nextOpen: Z('2025-11-27T23:00:00Z') });
+    expect(sessionAt(G, Z('2025-11-27T18:30:00Z'))).toMatchObject({
+      state: 'closed',
+      reason: { kind: 'early_close', name: 'Thanksgiving' },
+      nextOpen: Z('2025-11-27T23:00:00Z'),
+    });
   });
 
   it('Good Friday 2025 closed: Thursday’s break is no break, the market stays shut until Sunday', () => {
@@ -140,7 +152,11 @@ describe('sessions around holidays', () => {
   });
 
   it('New Year’s Day on a Monday (2024): no Sunday open; Tuesday’s session opens Monday 17:00 CT', () => {
-    expect(sessionAt(G, Z('2023-12-31T23:30:00Z'))).toMatchObject({ state: 'closed', reason: { kind: 'holiday', name: "New Year's Day" }, nextOpen: Z('2024-01-01T23:00:00Z') });
+    expect(sessionAt(G, Z('2023-12-31T23:30:00Z'))).toMatchObject({
+      state: 'closed',
+      reason: { kind: 'holiday', name: "New Year's Day" },
+      nextOpen: Z('2024-01-01T23:00:00Z'),
+    });
   });
 
   it('MLK 2026: Sunday 17:00 CT open, Monday 12:00 CT halt, 17:00 CT resume', () => {

@@ -21,7 +21,11 @@ describe('inMaintenance', () => {
     const dated: MaintenanceWindow = { kind: 'dated', name: 'upgrade', from: Z('2025-06-01T00:00:00Z'), to: Z('2025-06-01T04:00:00Z') };
     const brk: MaintenanceWindow = { kind: 'calendar_break', name: 'CME break', group: 'equity_index' };
     expect(inMaintenance([dated, brk], Z('2025-06-01T01:00:00Z'))).toMatchObject({ window: dated, end: Z('2025-06-01T04:00:00Z') });
-    expect(inMaintenance([dated, brk], Z('2025-01-14T22:30:00Z'))).toMatchObject({ window: brk, start: Z('2025-01-14T22:00:00Z'), end: Z('2025-01-14T23:00:00Z') });
+    expect(inMaintenance([dated, brk], Z('2025-01-14T22:30:00Z'))).toMatchObject({
+      window: brk,
+      start: Z('2025-01-14T22:00:00Z'),
+      end: Z('2025-01-14T23:00:00Z'),
+    });
     // Friday 16:30 is the weekend, not the daily maintenance break
     expect(inMaintenance([brk], Z('2025-01-17T22:30:00Z'))).toBeNull();
     expect(inMaintenance([brk], Z('2025-01-14T21:30:00Z'))).toBeNull();

@@ -5,15 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ConfigError, isObservatoryError, UsageError } from '../../src/core/errors.js';
-import {
-  openSecondsBetween,
-  parseAt,
-  parseCalendarConfig,
-  parseDay,
-  sessionAt,
-  sessionView,
-  tradeDay,
-} from '../../src/core/calendar/index.js';
+import { openSecondsBetween, parseAt, parseCalendarConfig, parseDay, sessionAt, sessionView, tradeDay } from '../../src/core/calendar/index.js';
 
 const G = 'equity_index';
 const Z = (s: string) => Date.parse(s);
@@ -80,9 +72,7 @@ describe('operator overrides change the sessions', () => {
   });
 
   it('the view shows the override', () => {
-    expect(sessionView(G, Z('2025-01-09T15:00:00Z'), ov).summary).toBe(
-      'closed (override: National Day of Mourning); opens Thu 2025-01-09 17:00 CST, in 8h 0m',
-    );
+    expect(sessionView(G, Z('2025-01-09T15:00:00Z'), ov).summary).toBe('closed (override: National Day of Mourning); opens Thu 2025-01-09 17:00 CST, in 8h 0m');
   });
 
   it('maintenance windows compile per integration', () => {
@@ -159,14 +149,22 @@ describe('bad config input: one line naming the field, exit 78', () => {
       { groups: { equity_index: { closures: [{ from: '2025-03-05T14:00:00', to: '2025-03-05T15:00:00Z', name: 'x' }] } } },
       'field `calendar.groups.equity_index.closures.0.from`: expected an ISO 8601 instant with a zone',
     ],
-    ['a date before the calendar', { groups: { equity_index: { closures: [{ date: '2010-03-05', name: 'x' }] } } }, "before the equity_index calendar's first trade date 2012-11-19"],
+    [
+      'a date before the calendar',
+      { groups: { equity_index: { closures: [{ date: '2010-03-05', name: 'x' }] } } },
+      "before the equity_index calendar's first trade date 2012-11-19",
+    ],
     ['an unknown key', { groups: { equity_index: { holidays: [] } } }, 'field `calendar.groups.equity_index`: unknown key(s): holidays'],
     [
       'an unknown time zone',
       { maintenance: { tradovate: [{ weekly: { start_day: 'sat', start: '22:00', end: '23:00' }, time_zone: 'Mars/Olympus' }] } },
       'field `calendar.maintenance.tradovate.0.time_zone`: expected an IANA time zone name',
     ],
-    ['two forms in one window', { maintenance: { tradovate: [{ calendar_break: 'equity_index', from: '2025-06-01T00:00:00Z', to: '2025-06-01T01:00:00Z' }] } }, 'give exactly one of'],
+    [
+      'two forms in one window',
+      { maintenance: { tradovate: [{ calendar_break: 'equity_index', from: '2025-06-01T00:00:00Z', to: '2025-06-01T01:00:00Z' }] } },
+      'give exactly one of',
+    ],
     ['a bad time', { groups: { equity_index: { early_closes: [{ date: '2025-03-12', close: '24:00', name: 'x' }] } } }, 'expected a 24-hour time HH:MM'],
   ];
   it.each(cases)('%s', (_what, json, message) => {
@@ -195,7 +193,17 @@ describe('bad command-line input: one line, exit 64', () => {
   });
 
   it('a malformed --at', () => {
-    for (const bad of ['', 'yesterday', '2025-11-28', '2025-11-28T11:00', '2025-11-28T11:00:00', '2025-13-01T00:00:00Z', '2025-02-30T00:00:00Z', '2025-11-28T24:00:00Z', '2025-11-28T11:00:00+5']) {
+    for (const bad of [
+      '',
+      'yesterday',
+      '2025-11-28',
+      '2025-11-28T11:00',
+      '2025-11-28T11:00:00',
+      '2025-13-01T00:00:00Z',
+      '2025-02-30T00:00:00Z',
+      '2025-11-28T24:00:00Z',
+      '2025-11-28T11:00:00+5',
+    ]) {
       const err = thrown(() => parseAt(bad));
       expect(err, bad).toBeInstanceOf(UsageError);
       expect(err.message).toBe('--at: expected an ISO 8601 instant with a zone, like 2025-11-28T11:00:00-06:00 or 2025-11-28T17:00:00Z');

@@ -46,8 +46,7 @@ describe('weekly session template', () => {
   });
 
   it('isOpen agrees with sessionAt at every 7 minutes of a week', () => {
-    for (let t = Z('2025-03-03T00:00:00Z'); t < Z('2025-03-10T00:00:00Z'); t += 7 * 60_000)
-      expect(isOpen(G, t)).toBe(sessionAt(G, t).state === 'open');
+    for (let t = Z('2025-03-03T00:00:00Z'); t < Z('2025-03-10T00:00:00Z'); t += 7 * 60_000) expect(isOpen(G, t)).toBe(sessionAt(G, t).state === 'open');
   });
 });
 

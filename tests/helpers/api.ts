@@ -20,7 +20,11 @@ export interface Api {
   config: Config;
   ctx: DaemonContext;
   get(path: string, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
-  post(path: string, body: unknown, opts?: { token?: string | null; contentType?: string; raw?: string }): Promise<{ status: number; body: any; headers: Headers }>;
+  post(
+    path: string,
+    body: unknown,
+    opts?: { token?: string | null; contentType?: string; raw?: string },
+  ): Promise<{ status: number; body: any; headers: Headers }>;
   close(): Promise<void>;
 }
 

@@ -52,7 +52,18 @@ export async function seedBots(db: TestDb): Promise<SeededBots> {
   const run = await u.runs.start({ botName: 'es-momentum', mode: 'paper', jobKind: 'session' });
   const ctx = { runId: run.id };
   for (let i = 0; i < 3; i++)
-    await u.track({ ...ctx, integration: 'databento', operation: 'marketdata.bars', symbol: 'ESZ5', timeframe: '1m', records: 100, featureKeysUsed: ['md.close', 'md.vwap'] }, async () => null);
+    await u.track(
+      {
+        ...ctx,
+        integration: 'databento',
+        operation: 'marketdata.bars',
+        symbol: 'ESZ5',
+        timeframe: '1m',
+        records: 100,
+        featureKeysUsed: ['md.close', 'md.vwap'],
+      },
+      async () => null,
+    );
   await u.track({ ...ctx, integration: 'polygon', operation: 'marketdata.bars', records: 10 }, () => null);
   await u.track({ ...ctx, integration: 'ironbeam', operation: 'broker.place_order', symbol: 'ESZ5' }, () => null);
   await u.track({ ...ctx, integration: 'ironbeam', operation: 'broker.cancel_order' }, () => null);
@@ -65,7 +76,11 @@ export async function seedBots(db: TestDb): Promise<SeededBots> {
   await u.track({ ...ctx, integration: 'openai', operation: 'llm.chat', model: 'gpt-4o-mini', purpose: 'coaching' }, () => 'ok');
   await u.track({ ...ctx, integration: 'openai', operation: 'llm.chat', model: 'gpt-4o-mini' }, () => 'ok');
   await u.track({ ...ctx, integration: 'openai', operation: 'llm.chat', model: 'gpt-4.1' }, () => 'ok');
-  await u.track({ ...ctx, integration: 'openai', operation: 'llm.chat', model: 'gpt-4.1' }, () => Promise.reject(Object.assign(new Error('x'), { code: 'RATE_LIMITED' }))).catch(() => undefined);
+  await u
+    .track({ ...ctx, integration: 'openai', operation: 'llm.chat', model: 'gpt-4.1' }, () =>
+      Promise.reject(Object.assign(new Error('x'), { code: 'RATE_LIMITED' })),
+    )
+    .catch(() => undefined);
   await u.track({ ...ctx, integration: 'risk_engine', operation: 'risk.check' }, () => true);
   await u.track({ ...ctx, integration: 'risk_engine', operation: 'risk.check' }, () => true);
   await new Promise((r) => setTimeout(r, 5));

@@ -24,8 +24,21 @@ export interface CliResult {
   stderr: string;
 }
 
-export async function cli(args: string[], env: Record<string, string | undefined> = {}, opts: { input?: string; timeout?: number; cwd?: string; uid?: number; gid?: number } = {}): Promise<CliResult> {
-  const r = await execa(BIN, args, { env: baseEnv(env), extendEnv: false, reject: false, timeout: opts.timeout ?? 60_000, input: opts.input, cwd: opts.cwd, uid: opts.uid, gid: opts.gid });
+export async function cli(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+  opts: { input?: string; timeout?: number; cwd?: string; uid?: number; gid?: number } = {},
+): Promise<CliResult> {
+  const r = await execa(BIN, args, {
+    env: baseEnv(env),
+    extendEnv: false,
+    reject: false,
+    timeout: opts.timeout ?? 60_000,
+    input: opts.input,
+    cwd: opts.cwd,
+    uid: opts.uid,
+    gid: opts.gid,
+  });
   return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
 }
 

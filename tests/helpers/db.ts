@@ -31,7 +31,9 @@ afterAll(async () => {
     }
     const a = await adminClient();
     // a database left behind is a leak on a shared server: say so rather than hide it
-    await a.query(`drop database if exists ${name} with (force)`).catch((err: Error) => process.stderr.write(`could not drop test database ${name}: ${err.message}\n`));
+    await a
+      .query(`drop database if exists ${name} with (force)`)
+      .catch((err: Error) => process.stderr.write(`could not drop test database ${name}: ${err.message}\n`));
     await a.end();
   }
 });

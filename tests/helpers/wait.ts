@@ -33,10 +33,14 @@ export async function startDaemon(env: Record<string, string | undefined>): Prom
   let err = '';
   proc.stderr?.on('data', (d) => (err += d));
   proc.stdout?.on('data', (d) => (err += d));
-  const port = await waitFor(() => {
-    const m = /"port":(\d+),"msg":"HTTP API listening"/.exec(err);
-    return m ? Number(m[1]) : undefined;
-  }, 30_000, 'daemon HTTP API');
+  const port = await waitFor(
+    () => {
+      const m = /"port":(\d+),"msg":"HTTP API listening"/.exec(err);
+      return m ? Number(m[1]) : undefined;
+    },
+    30_000,
+    'daemon HTTP API',
+  );
   return { proc, stderr: () => err, port, base: `http://127.0.0.1:${port}` };
 }
 

@@ -18,7 +18,11 @@ let dead: pg.Pool;
 let deadApi: Api;
 const bot = randomUUID();
 
-const errorBody = (r: { headers: Headers }, code: string, message: string) => ({ success: false, trace_id: r.headers.get('x-trace-id'), error: { code, message } });
+const errorBody = (r: { headers: Headers }, code: string, message: string) => ({
+  success: false,
+  trace_id: r.headers.get('x-trace-id'),
+  error: { code, message },
+});
 /** A view's body without its per-request envelope (trace id, time). */
 const stripEnvelope = ({ trace_id: _t, ts: _ts, ...rest }: Record<string, unknown>) => rest;
 
@@ -60,7 +64,7 @@ describe('GET /api/system/bots', () => {
 });
 
 describe('GET /api/system/bots/:id/proof', () => {
-  it('one bot\'s proof; a bad id or window is 400, a bot never seen 404 BOT_UNKNOWN', async () => {
+  it("one bot's proof; a bad id or window is 400, a bot never seen 404 BOT_UNKNOWN", async () => {
     const r = await api.get(`/api/system/bots/${bot}/proof`);
     expect(r.status).toBe(200);
     // the view's shape (its clock-dependent fields — window end, heartbeat age — aside)
@@ -120,10 +124,23 @@ describe('GET /api/system/variables and /api/system/integrations/:name/events', 
 
 describe('when the store cannot be read', () => {
   it('every read route is a 503 STATUS_UNAVAILABLE with the outage message (the shared error handler)', async () => {
-    for (const path of ['/api/system/bots', `/api/system/bots/${bot}/proof`, '/api/system/variables', '/api/system/events', '/api/system/integrations/polygon/events']) {
+    for (const path of [
+      '/api/system/bots',
+      `/api/system/bots/${bot}/proof`,
+      '/api/system/variables',
+      '/api/system/events',
+      '/api/system/integrations/polygon/events',
+    ]) {
       const r = await deadApi.get(path);
       expect(r.status, path).toBe(503);
-      expect(r.body, path).toEqual({ success: false, trace_id: r.headers.get('x-trace-id'), error: { code: 'STATUS_UNAVAILABLE', message: expect.stringMatching(/^status store unreachable: the database at 127\.0\.0\.1:\d+\/obs_t_missing_[0-9a-f]+ does not exist$/) } });
+      expect(r.body, path).toEqual({
+        success: false,
+        trace_id: r.headers.get('x-trace-id'),
+        error: {
+          code: 'STATUS_UNAVAILABLE',
+          message: expect.stringMatching(/^status store unreachable: the database at 127\.0\.0\.1:\d+\/obs_t_missing_[0-9a-f]+ does not exist$/),
+        },
+      });
     }
   });
 });

@@ -54,7 +54,11 @@ describe('every route', () => {
       const r = await api.post('/api/runs', { mode: 'paper' }, { token });
       expect(r.status).toBe(401);
       expect(r.headers.get('www-authenticate')).toBe('Bearer');
-      expect(r.body).toEqual({ success: false, trace_id: r.headers.get('x-trace-id'), error: { code: 'UNAUTHORIZED', message: 'missing or wrong bearer token' } });
+      expect(r.body).toEqual({
+        success: false,
+        trace_id: r.headers.get('x-trace-id'),
+        error: { code: 'UNAUTHORIZED', message: 'missing or wrong bearer token' },
+      });
     }
   });
 
@@ -91,7 +95,11 @@ describe('GET /api/system/status and /api/integrations/health', () => {
     expect((await api.get('/api/system/status')).body.mode).toBe('live');
     const bad = await api.get('/api/system/status?mode=bogus');
     expect(bad.status).toBe(400);
-    expect(bad.body).toEqual({ success: false, trace_id: bad.headers.get('x-trace-id'), error: { code: 'BAD_REQUEST', message: 'mode must be one of live, paper, shadow' } });
+    expect(bad.body).toEqual({
+      success: false,
+      trace_id: bad.headers.get('x-trace-id'),
+      error: { code: 'BAD_REQUEST', message: 'mode must be one of live, paper, shadow' },
+    });
   });
 
   it('readiness: 503 while autonomy is BLOCKED (nothing probed, no daemon), with the same body', async () => {
@@ -112,7 +120,7 @@ describe('GET /api/system/status and /api/integrations/health', () => {
 });
 
 describe('GET /api/system/autonomy', () => {
-  it('the gate; with ?bot= that bot\'s own blockers too (computed by the view, not injected)', async () => {
+  it("the gate; with ?bot= that bot's own blockers too (computed by the view, not injected)", async () => {
     await writeHeartbeat(db.pool, { daemonId: 'd1', version: 't', hostname: 'h', pid: 1, startedAt: new Date(), leader: true, liveTradingEnabled: false });
     const g = await api.get('/api/system/autonomy?mode=paper');
     expect(g.status).toBe(200);
@@ -125,14 +133,24 @@ describe('GET /api/system/autonomy', () => {
     const b = await api.get(`/api/system/autonomy?mode=paper&bot=${bot}`);
     expect(b.body.bot_id).toBe(bot);
     expect(b.body.blockers.filter((x: { code: string }) => x.code.startsWith('BOT_'))).toEqual([
-      { code: 'BOT_RUN_BLOCKED', message: `paper run ${run.id} ended BLOCKED (MAX_DRAWDOWN), and no run has started since`, fix: 'Fix the cause (MAX_DRAWDOWN) and start a new run; the gate clears once a run starts after it', integration: null, trace_id: run.trace_id },
+      {
+        code: 'BOT_RUN_BLOCKED',
+        message: `paper run ${run.id} ended BLOCKED (MAX_DRAWDOWN), and no run has started since`,
+        fix: 'Fix the cause (MAX_DRAWDOWN) and start a new run; the gate clears once a run starts after it',
+        integration: null,
+        trace_id: run.trace_id,
+      },
     ]);
   });
 
   it('a bot given twice or not a UUID is 400 BAD_REQUEST, never a gate without the bot', async () => {
     const twice = await api.get(`/api/system/autonomy?bot=${randomUUID()}&bot=${randomUUID()}`);
     expect(twice.status).toBe(400);
-    expect(twice.body).toEqual({ success: false, trace_id: twice.headers.get('x-trace-id'), error: { code: 'BAD_REQUEST', message: 'bot must be given once' } });
+    expect(twice.body).toEqual({
+      success: false,
+      trace_id: twice.headers.get('x-trace-id'),
+      error: { code: 'BAD_REQUEST', message: 'bot must be given once' },
+    });
     const notUuid = await api.get('/api/system/autonomy?bot=es-momentum');
     expect(notUuid.status).toBe(400);
     expect(notUuid.body.error).toEqual({ code: 'BAD_REQUEST', message: 'bot must be a UUID' });

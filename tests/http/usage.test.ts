@@ -23,7 +23,14 @@ const errorBody = (r: { headers: Headers }, code: string, message: string, extra
   error: { code, message, ...extra },
 });
 const count = async () => (await db.pool.query('select count(*)::int as n from integration_usage_events')).rows[0].n as number;
-const ev = (over: Record<string, unknown> = {}): Record<string, unknown> => ({ integration: 'polygon', operation: 'marketdata.bars', status: 'OK', bot_id: bot, records: 3, ...over });
+const ev = (over: Record<string, unknown> = {}): Record<string, unknown> => ({
+  integration: 'polygon',
+  operation: 'marketdata.bars',
+  status: 'OK',
+  bot_id: bot,
+  records: 3,
+  ...over,
+});
 
 beforeAll(async () => {
   db = await freshDatabase();
@@ -95,7 +102,7 @@ describe('the run lifecycle', () => {
     expect(late.body).toEqual(errorBody(late, 'NOT_FOUND', 'no running run with this id'));
   });
 
-  it('bad input names the field: 400 BAD_REQUEST (or the run rules\' own code); an unknown run 404', async () => {
+  it("bad input names the field: 400 BAD_REQUEST (or the run rules' own code); an unknown run 404", async () => {
     const notObject = await api.post('/api/runs', [1, 2]);
     expect(notObject.body).toEqual(errorBody(notObject, 'BAD_REQUEST', 'expected a JSON object'));
     const mode = await api.post('/api/runs', { bot_id: bot, mode: 'yolo' });
@@ -118,7 +125,11 @@ describe('when the store cannot be written', () => {
     const refused = new pg.Pool({ connectionString: 'postgres://u@127.0.0.1:1/x', max: 1 });
     const refusedApi = await startApi({ pool: refused, url: 'postgres://u@127.0.0.1:1/x' });
     try {
-      for (const [path, body] of [['/api/usage-events', [ev()]], ['/api/runs', { bot_id: bot, mode: 'paper' }], [`/api/runs/${randomUUID()}/heartbeat`, {}]] as const) {
+      for (const [path, body] of [
+        ['/api/usage-events', [ev()]],
+        ['/api/runs', { bot_id: bot, mode: 'paper' }],
+        [`/api/runs/${randomUUID()}/heartbeat`, {}],
+      ] as const) {
         const r = await refusedApi.post(path, body);
         expect(r.status, path).toBe(503);
         expect(r.body, path).toEqual(errorBody(r, 'STATUS_UNAVAILABLE', 'status store unreachable; retry later (nothing was stored)'));

@@ -50,10 +50,7 @@ describe('store outages', () => {
     await relay.stop();
 
     expect(await h.stored(ids)).toEqual({ total: 300, distinct: 300 });
-    const { rows } = await h.db.pool.query(
-      `select count(*)::int as n, count(distinct id)::int as d from integration_usage_events where bot_id = $1`,
-      [bot],
-    );
+    const { rows } = await h.db.pool.query(`select count(*)::int as n, count(distinct id)::int as d from integration_usage_events where bot_id = $1`, [bot]);
     expect(rows[0]).toEqual({ n: 350, d: 350 });
     // rollups count each stored event once, whatever was replayed
     const roll = await h.db.pool.query(`select sum(calls)::int as calls, sum(records)::int as records from usage_rollups where bot_id = $1`, [bot]);
@@ -69,7 +66,16 @@ describe('store outages', () => {
     const { relay, pool } = await h.relayPool();
     const bot = randomUUID();
     const { log, lines } = capturingLogger();
-    const usage = createUsageRecorder({ pool, botId: bot, spoolPath: join(h.tmp(), 'usage-1-1.jsonl'), batchSize: 5, flushIntervalMs: 5, maxSpoolBytes: 4_000, log, exitHooks: false });
+    const usage = createUsageRecorder({
+      pool,
+      botId: bot,
+      spoolPath: join(h.tmp(), 'usage-1-1.jsonl'),
+      batchSize: 5,
+      flushIntervalMs: 5,
+      maxSpoolBytes: 4_000,
+      log,
+      exitHooks: false,
+    });
     await relay.stop();
     const ids: string[] = [];
     for (let i = 0; i < 200 && usage.canTrade(); i++) {

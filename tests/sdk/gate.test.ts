@@ -19,7 +19,7 @@ const h = sdkHarness();
 describe('the gate a bot reads (gate, integrationStatus)', () => {
   const config = () => loadConfig({ env: { PATH: process.env.PATH } });
 
-  it('gate(): the verdict from the store — daemon freshness, and this bot\'s own blockers', async () => {
+  it("gate(): the verdict from the store — daemon freshness, and this bot's own blockers", async () => {
     const bot = randomUUID();
     const usage = h.recorder({ botId: bot, config: config() });
     const before = await usage.gate({ mode: 'shadow' });
@@ -29,7 +29,15 @@ describe('the gate a bot reads (gate, integrationStatus)', () => {
     // a bot nobody has heard of is blocked for itself
     expect((await usage.gate({ mode: 'shadow', botId: bot })).blockers.map((b) => b.code)).toContain('BOT_UNKNOWN');
 
-    await writeHeartbeat(h.db.pool, { daemonId: `sdk-gate-${bot.slice(0, 8)}`, version: VERSION, hostname: hostname(), pid: process.pid, startedAt: new Date(), leader: true, liveTradingEnabled: false });
+    await writeHeartbeat(h.db.pool, {
+      daemonId: `sdk-gate-${bot.slice(0, 8)}`,
+      version: VERSION,
+      hostname: hostname(),
+      pid: process.pid,
+      startedAt: new Date(),
+      leader: true,
+      liveTradingEnabled: false,
+    });
     const after = await usage.gate({ mode: 'shadow' });
     expect(after.blockers.map((b) => b.code)).not.toContain('DAEMON_STALE');
 
@@ -38,7 +46,9 @@ describe('the gate a bot reads (gate, integrationStatus)', () => {
     await usage.flush();
     const mine = await usage.gate({ mode: 'paper', botId: bot });
     expect(mine.bot_id).toBe(bot);
-    expect(mine.blockers).toEqual(expect.arrayContaining([expect.objectContaining({ code: 'BOT_BLOCKED_ATTEMPT', integration: 'ironbeam', trace_id: row.trace_id })]));
+    expect(mine.blockers).toEqual(
+      expect.arrayContaining([expect.objectContaining({ code: 'BOT_BLOCKED_ATTEMPT', integration: 'ironbeam', trace_id: row.trace_id })]),
+    );
     expect((await usage.gate({ mode: 'paper' })).blockers.map((b) => b.code)).not.toContain('BOT_BLOCKED_ATTEMPT');
     await usage.close();
   });
@@ -87,7 +97,7 @@ describe('the gate a bot reads (gate, integrationStatus)', () => {
     }
   });
 
-  it('integrationStatus(): every registry integration with the status panel\'s status', async () => {
+  it("integrationStatus(): every registry integration with the status panel's status", async () => {
     const c = config();
     const usage = h.recorder({ config: c });
     const status = await usage.integrationStatus();
@@ -99,4 +109,3 @@ describe('the gate a bot reads (gate, integrationStatus)', () => {
     await usage.close();
   });
 });
-

@@ -109,7 +109,10 @@ export function sdkHarness(): SdkHarness {
       return createUsageRecorder({ pool: h.db.pool, spoolPath: join(h.tmp(), 'usage-1-1.jsonl'), log: quiet, exitHooks: false, ...extra });
     },
     async stored(ids) {
-      const { rows } = await h.db.pool.query('select count(*)::int as total, count(distinct id)::int as distinct from integration_usage_events where id = any($1::uuid[])', [ids]);
+      const { rows } = await h.db.pool.query(
+        'select count(*)::int as total, count(distinct id)::int as distinct from integration_usage_events where id = any($1::uuid[])',
+        [ids],
+      );
       return rows[0];
     },
     async relayPool() {

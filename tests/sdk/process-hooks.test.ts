@@ -42,7 +42,11 @@ describe('process exit', () => {
     const left = readdirSync(join(dir, 'spool')).filter((f) => statSync(join(dir, 'spool', f)).size > 0);
     expect(left).toEqual([expect.stringMatching(/^usage-\d+-1\.jsonl$/)]);
     expect(statSync(join(dir, 'spool')).mode & 0o777).toBe(0o700);
-    expect(readFileSync(join(dir, 'spool', left[0]), 'utf8').trim().split('\n')).toHaveLength(12);
+    expect(
+      readFileSync(join(dir, 'spool', left[0]), 'utf8')
+        .trim()
+        .split('\n'),
+    ).toHaveLength(12);
     // store unreachable at exit: the process still exits promptly, its events kept on disk
     const closedPort = await new Promise<number>((res) => {
       const srv = net.createServer().listen(0, '127.0.0.1', () => {
@@ -57,7 +61,11 @@ describe('process exit', () => {
     const downIds = JSON.parse(down.stdout) as string[];
     const spooled = readdirSync(join(dir, 'spool'))
       .filter((f) => !f.startsWith(left[0])) // the hard run's spool (possibly claimed by the down run)
-      .flatMap((f) => readFileSync(join(dir, 'spool', f), 'utf8').split('\n').filter(Boolean))
+      .flatMap((f) =>
+        readFileSync(join(dir, 'spool', f), 'utf8')
+          .split('\n')
+          .filter(Boolean),
+      )
       .map((l) => JSON.parse(l).id);
     expect(spooled.sort()).toEqual([...downIds].sort());
     hardIds.push(...downIds);
@@ -99,13 +107,22 @@ describe('process exit', () => {
     );
     for (const mode of ['exit', 'sigterm', 'two', 'own']) {
       const home = join(dir, mode);
-      const run = await execa(process.execPath, [script], { env: { DB: h.db.url, OBSERVATORY_HOME: home, LOG_LEVEL: 'silent', MODE: mode }, reject: false, timeout: 30_000 });
+      const run = await execa(process.execPath, [script], {
+        env: { DB: h.db.url, OBSERVATORY_HOME: home, LOG_LEVEL: 'silent', MODE: mode },
+        reject: false,
+        timeout: 30_000,
+      });
       const ids = JSON.parse(run.stdout.split('\n')[0]) as string[];
       expect(ids.length).toBe(mode === 'two' ? 3001 : 3000);
       const inDb = await h.stored(ids);
       const spoolDir = join(home, 'spool');
       const spooled = existsSync(spoolDir)
-        ? readdirSync(spoolDir).flatMap((f) => readFileSync(join(spoolDir, f), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).id as string))
+        ? readdirSync(spoolDir).flatMap((f) =>
+            readFileSync(join(spoolDir, f), 'utf8')
+              .split('\n')
+              .filter(Boolean)
+              .map((l) => JSON.parse(l).id as string),
+          )
         : [];
       const all = new Set(spooled);
       const { rows } = await h.db.pool.query('select id::text from integration_usage_events where id = any($1::uuid[])', [ids]);

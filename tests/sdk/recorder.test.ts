@@ -24,7 +24,15 @@ describe('SDK: OK / ERROR / BLOCKED', () => {
     expect(result).toEqual([1, 2, 3]);
     await usage.close();
     const [ev] = await listEvents(h.db.pool, { botId: bot });
-    expect(ev).toMatchObject({ bot_id: bot, status: 'OK', records: 3, symbol: 'ESZ5', timeframe: '1m', reason_code: null, metadata: { feature_keys_used: ['md.close'] } });
+    expect(ev).toMatchObject({
+      bot_id: bot,
+      status: 'OK',
+      records: 3,
+      symbol: 'ESZ5',
+      timeframe: '1m',
+      reason_code: null,
+      metadata: { feature_keys_used: ['md.close'] },
+    });
     expect(ev.latency_ms).toBeGreaterThanOrEqual(10);
   });
 
@@ -37,11 +45,22 @@ describe('SDK: OK / ERROR / BLOCKED', () => {
     await expect(usage.track(bars, () => Promise.reject(boom))).rejects.toBe(boom);
     // a code that IS the secret must not become the reason code
     const sneaky = Object.assign(new Error('x'), { code: canary });
-    await expect(usage.track(bars, () => { throw sneaky; })).rejects.toBe(sneaky);
+    await expect(
+      usage.track(bars, () => {
+        throw sneaky;
+      }),
+    ).rejects.toBe(sneaky);
     const http = Object.assign(new Error(`503 for ${canary}`), { status: 503 });
-    await expect(usage.track(bars, async () => { throw http; })).rejects.toBe(http);
+    await expect(
+      usage.track(bars, async () => {
+        throw http;
+      }),
+    ).rejects.toBe(http);
     await usage.close();
-    const { rows } = await h.db.pool.query('select row_to_json(e)::text as j, reason_code from integration_usage_events e where bot_id = $1 order by created_at', [bot]);
+    const { rows } = await h.db.pool.query(
+      'select row_to_json(e)::text as j, reason_code from integration_usage_events e where bot_id = $1 order by created_at',
+      [bot],
+    );
     expect(rows.map((r) => r.reason_code).sort()).toEqual(['ERROR', 'HTTP_503', 'UPSTREAM_5XX']);
     for (const r of rows) {
       expect(r.j).not.toContain(canary);
@@ -84,10 +103,21 @@ describe('SDK: OK / ERROR / BLOCKED', () => {
     const bot = randomUUID();
     const run = randomUUID();
     const usage = h.recorder({ botId: bot });
-    const row = usage.recordBlocked({ integration: 'ironbeam', operation: 'broker.place_order', runId: run, symbol: 'ESZ5' }, 'MISSING_CREDENTIALS', 'IRONBEAM_API_KEY is not set; Bearer abcdefghijklmnop');
+    const row = usage.recordBlocked(
+      { integration: 'ironbeam', operation: 'broker.place_order', runId: run, symbol: 'ESZ5' },
+      'MISSING_CREDENTIALS',
+      'IRONBEAM_API_KEY is not set; Bearer abcdefghijklmnop',
+    );
     await usage.close();
     const [ev] = await listEvents(h.db.pool, { runId: run });
-    expect(ev).toMatchObject({ id: row.id, status: 'BLOCKED', reason_code: 'MISSING_CREDENTIALS', integration: 'ironbeam', run_id: run, trace_id: row.trace_id });
+    expect(ev).toMatchObject({
+      id: row.id,
+      status: 'BLOCKED',
+      reason_code: 'MISSING_CREDENTIALS',
+      integration: 'ironbeam',
+      run_id: run,
+      trace_id: row.trace_id,
+    });
     expect(ev.metadata.reason_message).toBe('IRONBEAM_API_KEY is not set; Bearer [REDACTED]');
   });
 
@@ -194,7 +224,12 @@ describe('track(): facts known only after the call', () => {
     const events = await listEvents(h.db.pool, { botId: bot, limit: 10 });
     const ok = events.find((e) => e.id === seen[0].id)!;
     expect(ok).toMatchObject({ status: 'OK', integration: 'openai', trace_id: seen[0].trace_id });
-    expect(ok.metadata).toMatchObject({ model: 'gpt-4o-mini', endpoint: 'chat.completions', prompt_tokens: 42, feature_keys_used: ['ai.regime_classification'] });
+    expect(ok.metadata).toMatchObject({
+      model: 'gpt-4o-mini',
+      endpoint: 'chat.completions',
+      prompt_tokens: 42,
+      feature_keys_used: ['ai.regime_classification'],
+    });
     expect(JSON.stringify(ok.metadata)).not.toContain(canary);
     expect(seen[0].latency_ms).toEqual(expect.any(Number));
     const err = events.find((e) => e.id === seen[1].id)!;
@@ -211,10 +246,28 @@ describe('track(): facts known only after the call', () => {
     const { log, lines } = capturingLogger();
     const usage = h.recorder({ botId: bot, log });
     const ids: string[] = [];
-    const a = await usage.track({ ...bars, records: 3, metadataOf: () => { throw new Error('bug'); }, onEvent: (e) => ids.push(e.id) }, () => 'a');
+    const a = await usage.track(
+      {
+        ...bars,
+        records: 3,
+        metadataOf: () => {
+          throw new Error('bug');
+        },
+        onEvent: (e) => ids.push(e.id),
+      },
+      () => 'a',
+    );
     const b = await usage.track({ ...bars, metadataOf: () => ({ feature_keys_used: ['Not A Name'] }), onEvent: (e) => ids.push(e.id) }, () => 'b');
     // a throwing onEvent does not replace the call's result either
-    const c = await usage.track({ ...bars, onEvent: () => { throw new Error('bug'); } }, () => 'c');
+    const c = await usage.track(
+      {
+        ...bars,
+        onEvent: () => {
+          throw new Error('bug');
+        },
+      },
+      () => 'c',
+    );
     expect([a, b, c]).toEqual(['a', 'b', 'c']);
     await usage.close();
     const events = await listEvents(h.db.pool, { botId: bot, limit: 10 });
@@ -224,7 +277,11 @@ describe('track(): facts known only after the call', () => {
     expect(byId.get(ids[1])!.metadata.feature_keys_used).toBeUndefined();
     const warned = lines.filter((l) => l.level === 'warn').map((l) => String(l.msg));
     expect(warned).toEqual(
-      expect.arrayContaining([expect.stringMatching(/metadataOf function threw/), expect.stringMatching(/metadataOf gave metadata the event rules refuse/), expect.stringMatching(/onEvent callback threw/)]),
+      expect.arrayContaining([
+        expect.stringMatching(/metadataOf function threw/),
+        expect.stringMatching(/metadataOf gave metadata the event rules refuse/),
+        expect.stringMatching(/onEvent callback threw/),
+      ]),
     );
   });
 });

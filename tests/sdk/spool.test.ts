@@ -123,7 +123,7 @@ describe('the spool on its own', () => {
     releaseHeld(taken);
   });
 
-  it('claimOrphans(): a live process\'s spool is left alone; unrelated files are ignored', () => {
+  it("claimOrphans(): a live process's spool is left alone; unrelated files are ignored", () => {
     const dir = h.tmp();
     const [a] = rows(1);
     const line = JSON.stringify(rowToJson(a)) + '\n';
@@ -193,4 +193,3 @@ describe('the spool on its own', () => {
     expect(statSync(path).mode & 0o777).toBe(0o600);
   });
 });
-

@@ -99,7 +99,13 @@ export class Standin {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const u = new URL(req.url ?? '/', 'http://standin');
-        const rec: Recorded = { method: req.method ?? 'GET', path: u.pathname, query: u.search, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+        const rec: Recorded = {
+          method: req.method ?? 'GET',
+          path: u.pathname,
+          query: u.search,
+          headers: req.headers,
+          body: Buffer.concat(chunks).toString('utf8'),
+        };
         this.requests.push(rec);
         if (this.vendor.isLogin(rec)) this.logins++;
         this.answer(rec, res);
@@ -134,12 +140,16 @@ export class Standin {
     else if (m.kind === 'status') reply = { status: m.status, body: this.echoBody(rec, `HTTP ${m.status}`), headers: { ...echoHeaders, 'retry-after': '1' } };
     else if (m.kind === 'hang') reply = 'hang';
     else if (m.kind === 'reset') reply = 'reset';
-    else if (m.kind === 'malformed') reply = { status: 200, raw: `<html>oops ${this.vendor.echoed(rec)} ${rec.headers.authorization ?? ''}`, headers: echoHeaders };
+    else if (m.kind === 'malformed')
+      reply = { status: 200, raw: `<html>oops ${this.vendor.echoed(rec)} ${rec.headers.authorization ?? ''}`, headers: echoHeaders };
     else if (m.kind === 'wrong_shape') reply = { status: 200, body: this.vendor.wrongShape(rec), headers: echoHeaders };
     else if (m.kind === 'redirect')
       reply = {
         status: 302,
-        headers: { ...echoHeaders, location: `https://elsewhere.invalid/cb?apiKey=${encodeURIComponent(this.vendor.echoed(rec))}&auth=${encodeURIComponent(String(rec.headers.authorization ?? ''))}` },
+        headers: {
+          ...echoHeaders,
+          location: `https://elsewhere.invalid/cb?apiKey=${encodeURIComponent(this.vendor.echoed(rec))}&auth=${encodeURIComponent(String(rec.headers.authorization ?? ''))}`,
+        },
         body: this.echoBody(rec, 'moved'),
       };
     else reply = this.vendor.special?.(m.name, rec, this) ?? { status: 500, body: { error: `no special reply ${m.name}` } };

@@ -164,13 +164,37 @@ export function tradovatePaper(creds: TradovateCreds, opts: PaperBrokerOptions =
     };
     if (r.method === 'GET' && r.path === '/v1/account/list') {
       if (!authed()) return unauthorized(s, r);
-      return { status: 200, body: [{ id: 7001, name: 'DEMO7001', userId: 4242, accountType: 'Customer', active: true, clearingHouseId: 2, riskCategoryId: 2, autoLiqProfileId: 2, marginAccountType: 'Speculator', legalStatus: 'Individual', archived: false, timestamp: new Date().toISOString() }] };
+      return {
+        status: 200,
+        body: [
+          {
+            id: 7001,
+            name: 'DEMO7001',
+            userId: 4242,
+            accountType: 'Customer',
+            active: true,
+            clearingHouseId: 2,
+            riskCategoryId: 2,
+            autoLiqProfileId: 2,
+            marginAccountType: 'Speculator',
+            legalStatus: 'Individual',
+            archived: false,
+            timestamp: new Date().toISOString(),
+          },
+        ],
+      };
     }
     if (r.method === 'POST' && r.path === '/v1/order/placeorder') {
       if (!authed()) return unauthorized(s, r);
       const b = jsonBody(r);
       if (opts.reject) return { status: 200, body: { failureReason: 'RiskCheck', failureText: 'rejected' } };
-      if (b.accountId !== 7001 || b.accountSpec !== 'DEMO7001' || !['Buy', 'Sell'].includes(String(b.action)) || b.orderType !== 'Market' || b.isAutomated !== true)
+      if (
+        b.accountId !== 7001 ||
+        b.accountSpec !== 'DEMO7001' ||
+        !['Buy', 'Sell'].includes(String(b.action)) ||
+        b.orderType !== 'Market' ||
+        b.isAutomated !== true
+      )
         return { status: 400, body: { errorText: 'bad order' } };
       const id = String(next++);
       orders.push({ id, body: b });
@@ -181,7 +205,23 @@ export function tradovatePaper(creds: TradovateCreds, opts: PaperBrokerOptions =
       const master = new URLSearchParams(r.query).get('masterid');
       const o = orders.find((x) => x.id === master);
       if (!o || opts.fill === false) return { status: 200, body: [] };
-      return { status: 200, body: [{ id: Number(o.id) + 1, orderId: Number(o.id), contractId: 3456, timestamp: new Date().toISOString(), tradeDate: { year: 2025, month: 1, day: 2 }, action: o.body.action, qty: o.body.orderQty, price: 5001.25, active: true, finallyPaired: 0 }] };
+      return {
+        status: 200,
+        body: [
+          {
+            id: Number(o.id) + 1,
+            orderId: Number(o.id),
+            contractId: 3456,
+            timestamp: new Date().toISOString(),
+            tradeDate: { year: 2025, month: 1, day: 2 },
+            action: o.body.action,
+            qty: o.body.orderQty,
+            price: 5001.25,
+            active: true,
+            finallyPaired: 0,
+          },
+        ],
+      };
     }
     return undefined;
   });
@@ -220,7 +260,17 @@ export function ironbeamPaper(creds: IronbeamCreds, opts: PaperBrokerOptions = {
         body: {
           status: 'OK',
           message: 'OK',
-          fills: orders.map((o) => ({ orderId: o.id, accountId: '5123345', exchSym: o.body.exchSym, status: 'FILLED', side: o.body.side, quantity: o.body.quantity, fillQuantity: o.body.quantity, fillPrice: 5001.25, avgFillPrice: 5001.25 })),
+          fills: orders.map((o) => ({
+            orderId: o.id,
+            accountId: '5123345',
+            exchSym: o.body.exchSym,
+            status: 'FILLED',
+            side: o.body.side,
+            quantity: o.body.quantity,
+            fillQuantity: o.body.quantity,
+            fillPrice: 5001.25,
+            avgFillPrice: 5001.25,
+          })),
         },
       };
     }
@@ -228,4 +278,3 @@ export function ironbeamPaper(creds: IronbeamCreds, opts: PaperBrokerOptions = {
   });
   return Object.assign(st, { orders });
 }
-

@@ -15,7 +15,11 @@ import { bearerOf, jsonBody, Standin, type Recorded, type Reply, type VendorHand
 const token = (): string => `tok_${randomBytes(18).toString('base64url')}`;
 
 function unauthorized(s: Standin, r: Recorded, body?: unknown): Reply {
-  return { status: 401, body: body ?? s.echoBody(r, 'unauthorized'), headers: { 'www-authenticate': 'Bearer', 'x-echo-authorization': String(r.headers.authorization ?? '') } };
+  return {
+    status: 401,
+    body: body ?? s.echoBody(r, 'unauthorized'),
+    headers: { 'www-authenticate': 'Bearer', 'x-echo-authorization': String(r.headers.authorization ?? '') },
+  };
 }
 
 const notFound = (r: Recorded): Reply => ({ status: 404, body: { error: `no route ${r.method} ${r.path}` } });
@@ -65,7 +69,9 @@ export function openai(key: string): Standin {
     handle(r, s) {
       if (r.method !== 'GET' || r.path !== '/v1/models') return notFound(r);
       if (bearerOf(r) !== key)
-        return unauthorized(s, r, { error: { message: `Incorrect API key provided: ${h.echoed(r)}.`, type: 'invalid_request_error', code: 'invalid_api_key' } });
+        return unauthorized(s, r, {
+          error: { message: `Incorrect API key provided: ${h.echoed(r)}.`, type: 'invalid_request_error', code: 'invalid_api_key' },
+        });
       return { status: 200, body: { object: 'list', data: [{ id: 'gpt-4o-mini', object: 'model', created: 1721172741, owned_by: 'system' }] } };
     },
     wrongShape: () => ({ object: 'error', data: null }),
@@ -97,13 +103,24 @@ export function tradovate(creds: TradovateCreds, opts: { tokenTtlMs?: number } =
         s.validTokens.add(t);
         return {
           status: 200,
-          body: { accessToken: t, mdAccessToken: token(), expirationTime: new Date(Date.now() + ttl).toISOString(), userStatus: 'Active', userId: 4242, name: creds.name, hasLive: false },
+          body: {
+            accessToken: t,
+            mdAccessToken: token(),
+            expirationTime: new Date(Date.now() + ttl).toISOString(),
+            userStatus: 'Active',
+            userId: 4242,
+            name: creds.name,
+            hasLive: false,
+          },
         };
       }
       if (r.method === 'GET' && r.path === '/v1/auth/me') {
         const t = bearerOf(r);
         if (!t || !s.validTokens.has(t)) return unauthorized(s, r);
-        return { status: 200, body: { errorText: '', userId: 4242, name: creds.name, fullName: 'Demo User', email: 'demo@example.invalid', emailVerified: true, isTrial: false } };
+        return {
+          status: 200,
+          body: { errorText: '', userId: 4242, name: creds.name, fullName: 'Demo User', email: 'demo@example.invalid', emailVerified: true, isTrial: false },
+        };
       }
       return notFound(r);
     },

@@ -14,7 +14,9 @@ export function registerEvents(program: Command, run: RunCommand): void {
     .option('-n, --limit <n>', 'how many (1–1000)', '50')
     .option('-f, --follow', 'keep streaming new events (Ctrl-C stops)')
     .option('--json', 'one JSON object per line')
-    .action(async (opts: { integration?: string; bot?: string; run?: string; status?: string; since?: string; limit: string; follow?: boolean; json?: boolean }) => {
-      await run(async (ctx) => (await import('../events.js')).run(ctx, opts));
-    });
+    .action(
+      async (opts: { integration?: string; bot?: string; run?: string; status?: string; since?: string; limit: string; follow?: boolean; json?: boolean }) => {
+        await run(async (ctx) => (await import('../events.js')).run(ctx, opts));
+      },
+    );
 }

@@ -6,7 +6,7 @@ export function registerFault(program: Command, run: RunCommand): void {
   const fault = program.command('fault').description('drills: inject, list and clear faults the leading daemon honours');
   fault
     .command('inject')
-    .description('make NAME\'s probes see an HTTP status and/or extra latency until the TTL ends')
+    .description("make NAME's probes see an HTTP status and/or extra latency until the TTL ends")
     .argument('<name>', 'integration')
     .option('-s, --status <code>', 'HTTP status the probe sees, e.g. 503')
     .option('-l, --latency-ms <ms>', 'extra latency added to each probe')

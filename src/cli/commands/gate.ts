@@ -11,10 +11,10 @@ export function registerGate(program: Command, run: RunCommand): void {
     .command('check')
     .description('exit 0 OK (DEGRADED too unless --strict), 1 DEGRADED --strict, 2 BLOCKED, 3 UNKNOWN')
     .addOption(modeOption())
-    .option('-b, --bot <id>', 'also apply this bot\'s own blockers (its runs, heartbeat, BLOCKED attempts)')
+    .option('-b, --bot <id>', "also apply this bot's own blockers (its runs, heartbeat, BLOCKED attempts)")
     .option('--strict', 'treat DEGRADED as failure (exit 1)')
     .option('--max-age <duration>', 'tighten staleness: data older than this (e.g. 90s, 5m) blocks')
-    .option('--json', 'print the API\'s /api/system/autonomy JSON')
+    .option('--json', "print the API's /api/system/autonomy JSON")
     .addHelpText(
       'after',
       `
@@ -38,7 +38,7 @@ Examples:
 export function registerProbe(program: Command, run: RunCommand): void {
   program
     .command('probe')
-    .description('probe integrations once now (cron-friendly), record the results, exit with the gate\'s code')
+    .description("probe integrations once now (cron-friendly), record the results, exit with the gate's code")
     .argument('[names...]', 'integrations to probe')
     .option('-a, --all', 'probe every integration')
     .addOption(modeOption())

@@ -85,4 +85,3 @@ export function frontMonth(symbol: string, at: number, overrides: CalendarOverri
   }
   throw new Error('frontMonth: no contract found'); // unreachable: the next quarter always qualifies
 }
-

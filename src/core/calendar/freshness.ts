@@ -31,9 +31,7 @@ export function marketFreshness(
 ): MarketFreshness {
   if (!(boundSeconds > 0)) throw new RangeError('marketFreshness: boundSeconds must be positive');
   // open is the common case on the gate's path: skip the full session answer then
-  const s = isOpen(groupId, now, overrides)
-    ? { state: 'open' as const, reason: { kind: 'session' as const } }
-    : sessionAt(groupId, now, overrides);
+  const s = isOpen(groupId, now, overrides) ? { state: 'open' as const, reason: { kind: 'session' as const } } : sessionAt(groupId, now, overrides);
   // an event older than the calendar counts from the calendar's start: more market time, never less
   const from = lastOkAt === null || lastOkAt === undefined ? null : Math.max(lastOkAt, calendarStart(productGroup(groupId)));
   const since = from === null ? null : openSecondsBetween(groupId, from, now, overrides);

@@ -10,17 +10,7 @@
  * "Early close X" = the trade date's session (opened 17:00 CT the evening before) ends at X CT and
  * Globex reopens at the normal time for the next trade date. "Closed" = no session for that trade date.
  */
-import {
-  clock,
-  day,
-  dayNumber,
-  easterSunday,
-  nearestWorkday,
-  nthWeekday,
-  sundayToMonday,
-  weekdayOf,
-  type DayNumber,
-} from './civil.js';
+import { clock, day, dayNumber, easterSunday, nearestWorkday, nthWeekday, sundayToMonday, weekdayOf, type DayNumber } from './civil.js';
 import type { DayAction } from './types.js';
 
 export interface HolidayEra {

@@ -56,11 +56,7 @@ function occurrence(w: MaintenanceWindow, at: number, overrides: CalendarOverrid
 }
 
 /** The maintenance window `at` falls in (of one integration's windows), or null. */
-export function inMaintenance(
-  windows: readonly MaintenanceWindow[],
-  at: number,
-  overrides: CalendarOverrides = NO_OVERRIDES,
-): MaintenanceHit | null {
+export function inMaintenance(windows: readonly MaintenanceWindow[], at: number, overrides: CalendarOverrides = NO_OVERRIDES): MaintenanceHit | null {
   let hit: MaintenanceHit | null = null;
   for (const w of windows) {
     const o = occurrence(w, at, overrides);

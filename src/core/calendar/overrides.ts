@@ -53,9 +53,7 @@ export const calendarSectionSchema = lazySchema((z) => {
         ctx.addIssue({ code: 'custom', path: ['to'], message: 'the window ends before it starts (expected an instant after `from`)' });
     });
   const earlyClose = z.object({ date, close: hhmm, name }).strict();
-  const groupOverrides = z
-    .object({ closures: z.array(closure).max(1000).optional(), early_closes: z.array(earlyClose).max(1000).optional() })
-    .strict();
+  const groupOverrides = z.object({ closures: z.array(closure).max(1000).optional(), early_closes: z.array(earlyClose).max(1000).optional() }).strict();
 
   const groups = z.record(z.string(), groupOverrides).superRefine((all, ctx) => {
     for (const [groupId, g] of Object.entries(all)) {
@@ -70,7 +68,11 @@ export const calendarSectionSchema = lazySchema((z) => {
         const schedule = scheduleFor(group, d);
         const where = path.join('.');
         if (!schedule) {
-          ctx.addIssue({ code: 'custom', path: [groupId, ...path], message: `before the ${groupId} calendar's first trade date ${formatDay(firstTradeDate(group))}` });
+          ctx.addIssue({
+            code: 'custom',
+            path: [groupId, ...path],
+            message: `before the ${groupId} calendar's first trade date ${formatDay(firstTradeDate(group))}`,
+          });
           return undefined;
         }
         if (!schedule.tradeWeekdays.includes(weekdayOf(d))) {
@@ -91,7 +93,11 @@ export const calendarSectionSchema = lazySchema((z) => {
         const d = checkDate(e.date, ['early_closes', i, 'date']);
         const schedule = d === undefined ? undefined : scheduleFor(group, d);
         if (schedule && parseClock(e.close)! >= schedule.close)
-          ctx.addIssue({ code: 'custom', path: [groupId, 'early_closes', i, 'close'], message: `expected a time before the regular close ${formatClock(schedule.close)}` });
+          ctx.addIssue({
+            code: 'custom',
+            path: [groupId, 'early_closes', i, 'close'],
+            message: `expected a time before the regular close ${formatClock(schedule.close)}`,
+          });
       });
     }
   });
@@ -113,8 +119,7 @@ export const calendarSectionSchema = lazySchema((z) => {
         ctx.addIssue({ code: 'custom', path: [], message: 'give exactly one of `from`+`to`, `weekly` or `calendar_break`' });
         return;
       }
-      if (w.time_zone !== undefined && w.weekly === undefined)
-        ctx.addIssue({ code: 'custom', path: ['time_zone'], message: 'only for a `weekly` window' });
+      if (w.time_zone !== undefined && w.weekly === undefined) ctx.addIssue({ code: 'custom', path: ['time_zone'], message: 'only for a `weekly` window' });
       if (w.time_zone !== undefined && !isTimeZone(w.time_zone))
         ctx.addIssue({ code: 'custom', path: ['time_zone'], message: 'expected an IANA time zone name, like America/Chicago' });
       if (w.calendar_break !== undefined && !Object.hasOwn(PRODUCT_GROUPS, w.calendar_break))
@@ -126,7 +131,11 @@ export const calendarSectionSchema = lazySchema((z) => {
           ctx.addIssue({ code: 'custom', path: ['to'], message: 'the window ends before it starts (expected an instant after `from`)' });
       }
       if (w.weekly && (w.weekly.end_day ?? w.weekly.start_day) === w.weekly.start_day && parseClock(w.weekly.end)! <= parseClock(w.weekly.start)!)
-        ctx.addIssue({ code: 'custom', path: ['weekly', 'end'], message: 'the window ends before it starts (on the same day; set `end_day` for a window past midnight)' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['weekly', 'end'],
+          message: 'the window ends before it starts (on the same day; set `end_day` for a window past midnight)',
+        });
     });
 
   return z

@@ -129,9 +129,7 @@ export function firstTradeDate(group: ProductGroup): DayNumber {
   return group.schedules[0].effectiveFrom;
 }
 
-const ROOT_TO_GROUP = new Map<string, string>(
-  Object.values(PRODUCT_GROUPS).flatMap((g) => g.roots.map((r) => [r, g.id] as [string, string])),
-);
+const ROOT_TO_GROUP = new Map<string, string>(Object.values(PRODUCT_GROUPS).flatMap((g) => g.roots.map((r) => [r, g.id] as [string, string])));
 
 const ROOTS_LONGEST_FIRST = [...ROOT_TO_GROUP.keys()].sort((a, b) => b.length - a.length);
 /** month code + 1–2 digit year (Z5, Z25), Databento continuous (.C.0) or parent (.FUT) */

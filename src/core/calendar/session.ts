@@ -53,8 +53,7 @@ export function openIntervalFrom(
 export function isOpen(groupId: string, at: number, overrides: CalendarOverrides = NO_OVERRIDES): boolean {
   const group = productGroup(groupId);
   const base = utcDay(at);
-  for (let d = base - 2; d <= base + 2; d++)
-    for (const [s, e] of resolvedDay(group, d, overrides).intervals) if (s <= at && at < e) return true;
+  for (let d = base - 2; d <= base + 2; d++) for (const [s, e] of resolvedDay(group, d, overrides).intervals) if (s <= at && at < e) return true;
   return false;
 }
 
@@ -176,7 +175,11 @@ export function sessionMarkers(groupId: string, from: number, to: number, overri
     for (const [s, e] of day.intervals) {
       if (s >= from && s < to) out.push({ at: s, kind: 'open', tradeDate: day.date });
       if (e >= from && e < to)
-        out.push(e === day.close && day.status === 'early_close' ? { at: e, kind: 'close', tradeDate: day.date, earlyClose: day.name } : { at: e, kind: 'close', tradeDate: day.date });
+        out.push(
+          e === day.close && day.status === 'early_close'
+            ? { at: e, kind: 'close', tradeDate: day.date, earlyClose: day.name }
+            : { at: e, kind: 'close', tradeDate: day.date },
+        );
     }
   return out;
 }

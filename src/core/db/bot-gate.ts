@@ -28,11 +28,7 @@ export interface BotGateFacts {
 
 const iso = (v: unknown): string => (v instanceof Date ? v.toISOString() : String(v));
 
-export async function readBotGateFacts(
-  pool: pg.Pool,
-  botId: string,
-  opts: { staleMs: number; blockedWindowMs: number; mode?: Mode },
-): Promise<BotGateFacts> {
+export async function readBotGateFacts(pool: pg.Pool, botId: string, opts: { staleMs: number; blockedWindowMs: number; mode?: Mode }): Promise<BotGateFacts> {
   const [botRes, badRun, staleRuns, blockedRes] = await Promise.all([
     pool.query('select id from bots where id = $1', [botId]),
     unresolvedBadRun(pool, botId),
@@ -61,6 +57,11 @@ export async function readBotGateFacts(
     known: (botRes.rowCount ?? 0) > 0,
     badRun,
     staleRuns,
-    blockedAttempts: blockedRes.rows.map((r) => ({ integration: r.integration, reason_code: r.reason_code ?? '', last_at: iso(r.last_at), last_trace_id: r.last_trace_id })),
+    blockedAttempts: blockedRes.rows.map((r) => ({
+      integration: r.integration,
+      reason_code: r.reason_code ?? '',
+      last_at: iso(r.last_at),
+      last_trace_id: r.last_trace_id,
+    })),
   };
 }

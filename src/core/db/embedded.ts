@@ -14,7 +14,21 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, constants, cpSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, chownSync, chmodSync, mkdtempSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  chownSync,
+  chmodSync,
+  mkdtempSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { arch, platform, tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -71,7 +85,10 @@ function runAsForRoot(log: Logger): RunAs | undefined {
   if (u.status !== 0) {
     log.info('running as root: creating the postgres system user to run the embedded server');
     const r = spawnSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', '--user-group', 'postgres'], { encoding: 'utf8' });
-    if (r.status !== 0) throw new ObservatoryError('EMBEDDED_ROOT', 'running as root and could not create a `postgres` user for the embedded server', { hint: 'run as a normal user, create a `postgres` user, or set DATABASE_URL' });
+    if (r.status !== 0)
+      throw new ObservatoryError('EMBEDDED_ROOT', 'running as root and could not create a `postgres` user for the embedded server', {
+        hint: 'run as a normal user, create a `postgres` user, or set DATABASE_URL',
+      });
     u = id('-u');
   }
   return { uid: Number(u.stdout.trim()), gid: Number(id('-g').stdout.trim()) };
@@ -274,8 +291,13 @@ async function initialise(home: string, who: RunAs | undefined, bins: Binaries, 
   }
   try {
     log.info('initialising the embedded PostgreSQL data directory (first run)');
-    const r = await run(join(binDir, 'initdb'), ['-D', dataDir, '-U', DB_USER, '--auth=scram-sha-256', `--pwfile=${pwFile}`, '-E', 'UTF8', '--no-locale', '--no-sync'], who);
-    if (r.code !== 0) throw new ObservatoryError('EMBEDDED_INIT_FAILED', `initdb failed (exit ${r.code}): ${r.out.split('\n').filter(Boolean).slice(-1)[0] ?? ''}`);
+    const r = await run(
+      join(binDir, 'initdb'),
+      ['-D', dataDir, '-U', DB_USER, '--auth=scram-sha-256', `--pwfile=${pwFile}`, '-E', 'UTF8', '--no-locale', '--no-sync'],
+      who,
+    );
+    if (r.code !== 0)
+      throw new ObservatoryError('EMBEDDED_INIT_FAILED', `initdb failed (exit ${r.code}): ${r.out.split('\n').filter(Boolean).slice(-1)[0] ?? ''}`);
   } finally {
     rmSync(pwDir, { recursive: true, force: true });
   }
@@ -297,7 +319,8 @@ function readState(home: string): State | undefined {
 
 function readPassword(home: string): string {
   const pw = readFileSafe(embeddedPaths(home).password).trim();
-  if (!pw) throw new StoreUnavailableError(`embedded database password file is missing in ${home}`, { hint: `remove ${home} to start afresh, or set DATABASE_URL` });
+  if (!pw)
+    throw new StoreUnavailableError(`embedded database password file is missing in ${home}`, { hint: `remove ${home} to start afresh, or set DATABASE_URL` });
   registerSecret(pw);
   return pw;
 }
@@ -342,7 +365,19 @@ export async function ensureEmbedded(home: string, log: Logger, opts: { start: b
     const logFile = join(state.dataDir, 'server.log');
     const r = await run(
       join(state.binDir, 'pg_ctl'),
-      ['start', '-D', state.dataDir, '-l', logFile, '-w', '-t', '60', '-s', '-o', `-p ${state.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c fsync=on`],
+      [
+        'start',
+        '-D',
+        state.dataDir,
+        '-l',
+        logFile,
+        '-w',
+        '-t',
+        '60',
+        '-s',
+        '-o',
+        `-p ${state.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c fsync=on`,
+      ],
       who,
       { detached: true }, // own session: a terminal's Ctrl-C must not reach the server before the daemon drains
     );
@@ -380,9 +415,3 @@ function portFree(port: number): Promise<boolean> {
     srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
 }
-
-/** Exposed for tests: stat of the password file (mode must be 0600). */
-export function passwordFileMode(home: string): number {
-  return statSync(embeddedPaths(home).password).mode & 0o777;
-}
-

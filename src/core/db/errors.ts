@@ -38,10 +38,6 @@ export function classifyPgError(err: unknown): PgErrorKind {
   return 'other';
 }
 
-export function isRetryable(err: unknown): boolean {
-  return classifyPgError(err) === 'unavailable';
-}
-
 /** host:port/db of a connection string — never the user or password. */
 export function describeTarget(url: string | undefined): string {
   if (!url) return 'the status store';
@@ -81,7 +77,10 @@ export function toStoreError(err: unknown, url: string | undefined): Observatory
     case 'missing_database':
       return new StoreUnavailableError(`the database${at} does not exist`, { hint: 'create it, or fix the database name in DATABASE_URL', cause: err });
     case 'schema_missing':
-      return new StoreUnavailableError(`the status store${at} has no observatory schema`, { hint: 'run `observatory migrate` (or `observatory up`)', cause: err });
+      return new StoreUnavailableError(`the status store${at} has no observatory schema`, {
+        hint: 'run `observatory migrate` (or `observatory up`)',
+        cause: err,
+      });
     default:
       return new ObservatoryError('DB_ERROR', `status store error: ${what}`, { cause: err });
   }

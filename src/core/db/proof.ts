@@ -21,7 +21,6 @@ import { UsageError } from '../errors.js';
 import { lastRun, type RunView } from './runs.js';
 import { isUuid } from '../trace.js';
 
-
 export const ORDER_INTENT_OPS = ['broker.place_order', 'broker.modify_order', 'broker.cancel_order'] as const;
 
 export interface ReasonCount {
@@ -80,7 +79,6 @@ export interface BotProof {
   /** every blocked attempt of the bot in the window, all integrations, newest first */
   blocked_attempts: Array<ReasonCount & { integration: string }>;
 }
-
 
 function assertBotId(botId: string): void {
   if (!isUuid(botId)) throw new UsageError('bot id must be a UUID', 'pass the bot id, or resolve a name with resolveBot()');
@@ -216,7 +214,10 @@ function summarize(integration: string, gs: RollupGroup[]): IntegrationProof {
       ok: sum(o.filter((g) => g.status === 'OK')),
       error: sum(o.filter((g) => g.status === 'ERROR')),
       blocked: sum(o.filter((g) => g.status === 'BLOCKED')),
-      records: sum(o.filter((g) => g.status === 'OK'), (g) => g.records),
+      records: sum(
+        o.filter((g) => g.status === 'OK'),
+        (g) => g.records,
+      ),
     };
   });
 
@@ -270,7 +271,15 @@ function summarize(integration: string, gs: RollupGroup[]): IntegrationProof {
     last_ok_at: lastOk?.last_at ?? null,
     last_ok_trace_id: lastOk?.last_trace_id ?? null,
     operations,
-    market_data: mdG.length ? { calls: sum(mdG), bars: sum(mdG.filter((g) => g.status === 'OK'), (g) => g.records) } : null,
+    market_data: mdG.length
+      ? {
+          calls: sum(mdG),
+          bars: sum(
+            mdG.filter((g) => g.status === 'OK'),
+            (g) => g.records,
+          ),
+        }
+      : null,
     broker,
     ai,
     risk: riskG.length ? { checks: sum(riskG), violations: sum(riskG.filter((g) => g.status !== 'OK')) } : null,

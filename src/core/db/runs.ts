@@ -62,7 +62,9 @@ export class RunInputError extends ObservatoryError {
 /** A run ends once: finishing it again differently (state or reason) is refused, not ignored. */
 export class RunConflictError extends ObservatoryError {
   constructor(run: RunView) {
-    super('RUN_ALREADY_ENDED', `run ${run.id} already ended ${run.terminal_state}${run.reason_code ? ` (${run.reason_code})` : ''}; a run ends once`, { exitCode: 1 });
+    super('RUN_ALREADY_ENDED', `run ${run.id} already ended ${run.terminal_state}${run.reason_code ? ` (${run.reason_code})` : ''}; a run ends once`, {
+      exitCode: 1,
+    });
   }
 }
 

@@ -55,7 +55,10 @@ export async function dbNow(db: pg.Pool | pg.PoolClient): Promise<Date> {
 /** Reads one state row and locks it until the transaction ends (serialises writers per integration). */
 export async function lockState(c: pg.PoolClient, integration: string): Promise<{ state: IntegrationState | undefined; now: Date }> {
   // the database's clock in the same read (probes are stamped on it); a first probe has no row to carry it
-  const { rows } = await c.query<StateRow & { db_now: Date }>('select *, clock_timestamp() as db_now from integration_state where integration = $1 for update', [integration]);
+  const { rows } = await c.query<StateRow & { db_now: Date }>(
+    'select *, clock_timestamp() as db_now from integration_state where integration = $1 for update',
+    [integration],
+  );
   return rows[0] ? { state: fromRow(rows[0]), now: rows[0].db_now } : { state: undefined, now: await dbNow(c) };
 }
 
@@ -70,8 +73,18 @@ export async function upsertState(c: pg.PoolClient, s: IntegrationState): Promis
         consecutive_successes = excluded.consecutive_successes, last_trace_id = excluded.last_trace_id,
         injected = excluded.injected, updated_at = now()`,
     [
-      s.integration, s.connected, s.status, s.reasonCode, s.reasonMessage, s.lastProbeAt, s.lastOkAt,
-      s.latencyMs, s.consecutiveFailures, s.consecutiveSuccesses, s.lastTraceId, s.injected,
+      s.integration,
+      s.connected,
+      s.status,
+      s.reasonCode,
+      s.reasonMessage,
+      s.lastProbeAt,
+      s.lastOkAt,
+      s.latencyMs,
+      s.consecutiveFailures,
+      s.consecutiveSuccesses,
+      s.lastTraceId,
+      s.injected,
     ],
   );
 }
@@ -86,10 +99,18 @@ export async function insertProbe(
         reason_code, reason_message, trace_id, injected, daemon_id)
      values ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)`,
     [
-      p.integration, p.probedAt, p.status, p.result.outcome, hs ?? null,
+      p.integration,
+      p.probedAt,
+      p.status,
+      p.result.outcome,
+      hs ?? null,
       hs && hs >= 100 && hs < 600 ? `${Math.floor(hs / 100)}xx` : null,
-      observedLatency(p.result), p.reasonCode, p.result.message ?? null, p.result.traceId,
-      p.result.injected ?? false, p.daemonId,
+      observedLatency(p.result),
+      p.reasonCode,
+      p.result.message ?? null,
+      p.result.traceId,
+      p.result.injected ?? false,
+      p.daemonId,
     ],
   );
 }

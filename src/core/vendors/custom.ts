@@ -67,7 +67,8 @@ export async function customHttpProbe(def: HttpProbeDef, rc: RunContext, started
   if (!expected || !expected.includes(reply.status)) {
     const byStatus = classifyStatus(reply.status, reply.host);
     if (byStatus) return byStatus;
-    if (expected) return { outcome: 'CHECK_FAILED', httpStatus: reply.status, message: `HTTP ${reply.status} from ${reply.host}; expected ${expected.join(' or ')}` };
+    if (expected)
+      return { outcome: 'CHECK_FAILED', httpStatus: reply.status, message: `HTTP ${reply.status} from ${reply.host}; expected ${expected.join(' or ')}` };
   }
   if (conditions.length > 0) {
     if (reply.bodyKind !== 'json') return badBody(reply, 'JSON');

@@ -109,7 +109,7 @@ export function hostOf(url: URL | string): string {
   }
 }
 
-/** The status table of DESIGN.md for a non-2xx reply; null for 2xx. */
+/** The status rules (core/status.ts, README "The gate") for a non-2xx reply; null for 2xx. */
 export function classifyStatus(status: number, host: string): Verdict | null {
   if (status >= 200 && status < 300) return null;
   const base = { httpStatus: status, message: `HTTP ${status} from ${host}` };
@@ -131,10 +131,11 @@ function errorCode(err: unknown, depth = 0): string | undefined {
   if (typeof e.code === 'string' && SAFE_CODE.test(e.code)) return e.code;
   const fromCause = errorCode(e.cause, depth + 1);
   if (fromCause) return fromCause;
-  if (Array.isArray(e.errors)) for (const x of e.errors) {
-    const c = errorCode(x, depth + 1);
-    if (c) return c;
-  }
+  if (Array.isArray(e.errors))
+    for (const x of e.errors) {
+      const c = errorCode(x, depth + 1);
+      if (c) return c;
+    }
   return undefined;
 }
 

@@ -21,15 +21,7 @@ import { openai } from './openai.js';
 import { postgres } from './postgres.js';
 import { riskEngine } from './risk_engine.js';
 
-const VENDOR_MODULES = (): VendorModule[] => [
-  databento,
-  polygon,
-  ironbeam,
-  tradovate,
-  openai,
-  postgres,
-  riskEngine,
-];
+const VENDOR_MODULES = (): VendorModule[] => [databento, polygon, ironbeam, tradovate, openai, postgres, riskEngine];
 
 let modules: readonly VendorModule[] | undefined;
 
@@ -67,7 +59,9 @@ export function builtinNames(): string[] {
 
 /** Names of the modules of a kind, in list order (a requirement group's built-in members). */
 export function namesOfKind(kind: IntegrationKind): string[] {
-  return vendorModules().filter((m) => m.kind === kind).map((m) => m.name);
+  return vendorModules()
+    .filter((m) => m.kind === kind)
+    .map((m) => m.name);
 }
 
 /** Every env var a module declares secret (the sanitizer's built-in names). */
@@ -82,7 +76,9 @@ export function vendorCredentialPairs(): Array<readonly [string, string | null]>
 
 /** Integrations whose data a catalog variable group is computed from (any one suffices). */
 export function producersOf(group: VariableGroup): string[] {
-  return vendorModules().filter((m) => m.produces.includes(group)).map((m) => m.name);
+  return vendorModules()
+    .filter((m) => m.produces.includes(group))
+    .map((m) => m.name);
 }
 
 /** The module files (their declarations judge config files: see config-trust.ts). */

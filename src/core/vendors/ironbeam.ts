@@ -68,7 +68,15 @@ class IronbeamPaper extends PaperSession {
     const b = await this.authed(call, {
       method: 'POST',
       url: joinUrl(this.baseUrl, `/order/${encodeURIComponent(accountId)}/place`),
-      json: () => ({ accountId, exchSym: order.symbol, side: order.side === 'buy' ? 'BUY' : 'SELL', quantity: order.qty, orderType: '1', duration: '0', waitForOrderId: true }),
+      json: () => ({
+        accountId,
+        exchSym: order.symbol,
+        side: order.side === 'buy' ? 'BUY' : 'SELL',
+        quantity: order.qty,
+        orderType: '1',
+        duration: '0',
+        waitForOrderId: true,
+      }),
       what,
     });
     if (!isObject(b)) throw new VendorError('UPSTREAM_BAD_RESPONSE', `${what}: body is not an order reply`);
@@ -81,7 +89,8 @@ class IronbeamPaper extends PaperSession {
     const accountId = await this.account(call);
     const what = 'Ironbeam order fills';
     const b = await this.authed(call, { method: 'GET', url: joinUrl(this.baseUrl, `/order/${encodeURIComponent(accountId)}/fills`), what });
-    if (!isObject(b) || (b.fills !== undefined && !Array.isArray(b.fills))) throw new VendorError('UPSTREAM_BAD_RESPONSE', `${what}: body is not a fills reply`);
+    if (!isObject(b) || (b.fills !== undefined && !Array.isArray(b.fills)))
+      throw new VendorError('UPSTREAM_BAD_RESPONSE', `${what}: body is not a fills reply`);
     return ((b.fills as unknown[] | undefined) ?? [])
       .filter((f): f is Record<string, unknown> => isObject(f) && f.orderId === orderId)
       .map((f) => ({ qty: finite(f.fillQuantity) ?? finite(f.quantity) ?? 0, price: finite(f.fillPrice) ?? finite(f.price) ?? null }))

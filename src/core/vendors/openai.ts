@@ -30,7 +30,8 @@ const chat: ChatClient['chat'] = async (baseUrl, env, req, call) => {
     ...call,
   });
   const b = parseJson(reply, what);
-  if (!isObject(b) || !Array.isArray(b.choices)) throw new VendorError('UPSTREAM_BAD_RESPONSE', `${what}: HTTP ${reply.status} from ${reply.host}: body is not a chat completion`);
+  if (!isObject(b) || !Array.isArray(b.choices))
+    throw new VendorError('UPSTREAM_BAD_RESPONSE', `${what}: HTTP ${reply.status} from ${reply.host}: body is not a chat completion`);
   const first = b.choices[0];
   const content = isObject(first) && isObject(first.message) && typeof first.message.content === 'string' ? first.message.content : '';
   const usage = isObject(b.usage) ? b.usage : {};

@@ -31,13 +31,30 @@ const HEADER = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$/;
 const overrideSchemas = lazySchema((z) => {
   const envName = z.string().regex(ENV_NAME, 'expected an env var name (A-Z, 0-9, _)');
   const posInt = (min: number, max: number) =>
-    z.number({ error: `expected an integer ${min}–${max}` }).int(`expected an integer ${min}–${max}`).min(min, `expected an integer ${min}–${max}`).max(max, `expected an integer ${min}–${max}`);
+    z
+      .number({ error: `expected an integer ${min}–${max}` })
+      .int(`expected an integer ${min}–${max}`)
+      .min(min, `expected an integer ${min}–${max}`)
+      .max(max, `expected an integer ${min}–${max}`);
   const modes = z.array(z.enum(MODES, { error: `expected one of ${MODES.join(', ')}` }), { error: 'expected an array of modes' });
   const httpUrl = z.string({ error: 'expected an http(s) URL' }).refine((s) => isHttpUrl(s), 'expected an http(s) URL');
 
-  const headerSource = z.union([envName, z.strictObject({ env: envName, prefix: z.string().max(64).regex(/^[\x20-\x23\x25-\x7e]*$/, 'expected printable ASCII without $').optional() })], {
-    error: 'expected an env var name or {"env": NAME, "prefix": "Bearer "}',
-  });
+  const headerSource = z.union(
+    [
+      envName,
+      z.strictObject({
+        env: envName,
+        prefix: z
+          .string()
+          .max(64)
+          .regex(/^[\x20-\x23\x25-\x7e]*$/, 'expected printable ASCII without $')
+          .optional(),
+      }),
+    ],
+    {
+      error: 'expected an env var name or {"env": NAME, "prefix": "Bearer "}',
+    },
+  );
 
   const httpProbeSchema = z.strictObject({
     type: z.literal('http', { error: 'expected "http"' }).optional(),
@@ -177,8 +194,7 @@ function secretsOf(envVars: string[], headerEnv: string[], declared: string[]): 
 }
 
 function checkThresholds(s: IntegrationSpec, name: string, fail: Fail): void {
-  if (s.failuresBeforeBlocked < s.failuresBeforeDegraded)
-    throw fail(name, 'failures_before_blocked', 'expected at least failures_before_degraded');
+  if (s.failuresBeforeBlocked < s.failuresBeforeDegraded) throw fail(name, 'failures_before_blocked', 'expected at least failures_before_degraded');
   if (s.staleAfterMs <= s.intervalMs) throw fail(name, 'stale_after_ms', 'expected more than interval_ms');
   if (s.timeoutMs > s.intervalMs) throw fail(name, 'timeout_ms', 'expected at most interval_ms');
   // the daemon schedules each integration with cron: refuse now what it could not schedule later

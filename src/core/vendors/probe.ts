@@ -86,9 +86,10 @@ export async function runProbe(spec: IntegrationSpec, ctx: ProbeContext): Promis
       ctx.signal.addEventListener('abort', onCallerAbort, { once: true });
     }
   });
-  const work = dispatch(spec, rc, startedAt).catch(
-    (err: unknown): Verdict => ({ outcome: 'CHECK_FAILED', message: `probe error: ${sanitizeError(err, 'PROBE_ERROR').message}` }),
-  );
+  const work = dispatch(spec, rc, startedAt).catch((err: unknown): Verdict => ({
+    outcome: 'CHECK_FAILED',
+    message: `probe error: ${sanitizeError(err, 'PROBE_ERROR').message}`,
+  }));
   try {
     return finish(await Promise.race([work, cutoff]));
   } finally {

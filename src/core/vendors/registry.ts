@@ -54,7 +54,10 @@ export function loadRegistry(config: RegistryConfig): Registry {
   const env = config.env;
   const where = `config file${config.configPath ? ` ${config.configPath}` : ''}`;
   const fail = (name: string, field: string, what: string) =>
-    new ConfigError(redactString(`${where}: field \`integrations.${name}${field ? `.${field}` : ''}\`: ${what}`), 'fix the field and run again (see README "Configuration")');
+    new ConfigError(
+      redactString(`${where}: field \`integrations.${name}${field ? `.${field}` : ''}\`: ${what}`),
+      'fix the field and run again (see README "Configuration")',
+    );
 
   const specs = new Map(builtinSpecs(env).map((s) => [s.name, s]));
   const groups = new Map(builtinGroups().map((g) => [g.name, g]));

@@ -164,7 +164,11 @@ async function probeCheck(rc: RunContext, baseUrl: string, p: BrokerProtocol, to
 
 /** The broker probe: a cached token checked, else (or after a 401) one login, cached. */
 export async function sessionProbe(rc: RunContext, baseUrl: string, p: BrokerProtocol): Promise<Verdict> {
-  const cacheKey = TokenCache.key(p.integration, baseUrl, p.credentialEnv.map((n) => envValue(rc.env, n)));
+  const cacheKey = TokenCache.key(
+    p.integration,
+    baseUrl,
+    p.credentialEnv.map((n) => envValue(rc.env, n)),
+  );
   const cached = rc.tokenCache.get(cacheKey, rc.now());
   if (cached) {
     const v = await probeCheck(rc, baseUrl, p, cached.token);

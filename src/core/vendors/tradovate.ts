@@ -78,8 +78,7 @@ class TradovatePaper extends PaperSession {
     const list = await this.authed(call, { method: 'GET', url: joinUrl(this.baseUrl, '/account/list'), what });
     if (!Array.isArray(list)) throw new VendorError('UPSTREAM_BAD_RESPONSE', `${what}: body is not a list of accounts`);
     const acct = list.find((a) => isObject(a) && typeof a.id === 'number' && typeof a.name === 'string' && a.active !== false) as
-      | { id: number; name: string }
-      | undefined;
+      { id: number; name: string } | undefined;
     if (!acct) throw new VendorError('BROKER_NO_ACCOUNT', `${what}: no active account for these credentials`);
     this.account = { id: acct.id, spec: acct.name };
     return this.account;
@@ -91,7 +90,15 @@ class TradovatePaper extends PaperSession {
     const b = await this.authed(call, {
       method: 'POST',
       url: joinUrl(this.baseUrl, '/order/placeorder'),
-      json: () => ({ accountSpec: acct.spec, accountId: acct.id, action: ACTION[order.side], symbol: order.symbol, orderQty: order.qty, orderType: 'Market', isAutomated: true }),
+      json: () => ({
+        accountSpec: acct.spec,
+        accountId: acct.id,
+        action: ACTION[order.side],
+        symbol: order.symbol,
+        orderQty: order.qty,
+        orderType: 'Market',
+        isAutomated: true,
+      }),
       what,
     });
     if (!isObject(b)) throw new VendorError('UPSTREAM_BAD_RESPONSE', `${what}: body is not an order reply`);

@@ -43,7 +43,10 @@ export const proofRoutes: RouteModule = (app, ctx, { registry }) => {
         return sendError(reply, req, 400, 'BAD_REQUEST', `${k.slice(0, 32)}: unknown or repeated filter (integration, bot, run, status, since, limit)`);
     let filters;
     try {
-      filters = parseEventFilters({ integration: one('integration'), bot: one('bot'), run: one('run'), status: one('status'), since: one('since'), limit: one('limit') }, (n) => n);
+      filters = parseEventFilters(
+        { integration: one('integration'), bot: one('bot'), run: one('run'), status: one('status'), since: one('since'), limit: one('limit') },
+        (n) => n,
+      );
     } catch (err) {
       if (err instanceof UsageError) return sendError(reply, req, 400, 'BAD_REQUEST', err.message);
       throw err;

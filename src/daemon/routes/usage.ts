@@ -19,7 +19,13 @@ export const usageRoutes: RouteModule = (app, ctx, { requireToken }) => {
   const storeFailure = (req: FastifyRequest, reply: FastifyReply, err: unknown) => {
     const unavailable = classifyPgError(err) === 'unavailable';
     ctx.log.warn({ err: toStoreError(err, ctx.store.url), trace_id: req.traceId }, 'write failed');
-    return sendError(reply, req, unavailable ? 503 : 500, unavailable ? 'STATUS_UNAVAILABLE' : 'INTERNAL', unavailable ? 'status store unreachable; retry later (nothing was stored)' : 'write failed; nothing was stored');
+    return sendError(
+      reply,
+      req,
+      unavailable ? 503 : 500,
+      unavailable ? 'STATUS_UNAVAILABLE' : 'INTERNAL',
+      unavailable ? 'status store unreachable; retry later (nothing was stored)' : 'write failed; nothing was stored',
+    );
   };
 
   app.post('/api/usage-events', async (req, reply) => {
@@ -33,11 +39,20 @@ export const usageRoutes: RouteModule = (app, ctx, { requireToken }) => {
     if (!checked.ok) {
       const batchLevel = checked.errors.find((e) => e.index === -1);
       const status = batchLevel && /more than \d+ events/.test(batchLevel.message) ? 413 : 400;
-      return sendError(reply, req, status, 'INVALID_EVENTS', `${checked.errors.length} problem(s); nothing was stored`, { errors: checked.errors.slice(0, 1000) });
+      return sendError(reply, req, status, 'INVALID_EVENTS', `${checked.errors.length} problem(s); nothing was stored`, {
+        errors: checked.errors.slice(0, 1000),
+      });
     }
     try {
       const res = await insertEvents(pool, checked.rows);
-      return reply.code(202).send({ success: true, trace_id: req.traceId, received: checked.rows.length, stored: res.inserted, duplicates: checked.rows.length - res.inserted, ids: checked.rows.map((r) => r.id) });
+      return reply.code(202).send({
+        success: true,
+        trace_id: req.traceId,
+        received: checked.rows.length,
+        stored: res.inserted,
+        duplicates: checked.rows.length - res.inserted,
+        ids: checked.rows.map((r) => r.id),
+      });
     } catch (err) {
       return storeFailure(req, reply, err);
     }
@@ -47,7 +62,8 @@ export const usageRoutes: RouteModule = (app, ctx, { requireToken }) => {
     if (!requireToken(req, reply)) return reply;
     const b = (req.body ?? {}) as Record<string, unknown>;
     if (typeof b !== 'object' || Array.isArray(b)) return sendError(reply, req, 400, 'BAD_REQUEST', 'expected a JSON object');
-    if (!(MODES as readonly string[]).includes(b.mode as string)) return sendError(reply, req, 400, 'BAD_REQUEST', `field \`mode\`: expected one of ${MODES.join(', ')}`);
+    if (!(MODES as readonly string[]).includes(b.mode as string))
+      return sendError(reply, req, 400, 'BAD_REQUEST', `field \`mode\`: expected one of ${MODES.join(', ')}`);
     try {
       const run = await startRun(pool, {
         botId: b.bot_id as string,

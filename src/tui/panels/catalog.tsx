@@ -2,7 +2,7 @@
  * Panel C: the variable catalog (catalogView), grouped by source, with availability taken from
  * the same status read as Panel A so the two never disagree on one screen. '/' filters.
  */
-import { catalogView, type CatalogView } from '../../core/catalog.js';
+import { catalogView, type CatalogView } from '../../core/views.js';
 import type { Status } from '../../core/types.js';
 import { CatalogPanel, catalogRows } from '../CatalogPanel.js';
 import { NoData } from '../NoData.js';
@@ -24,5 +24,15 @@ export const catalog: Panel<'catalog'> = definePanel<'catalog', CatalogData>({
   carry: (view, prev, next) => (next.mode !== prev.mode ? null : view),
   listLength: ({ view, ui, now }) => (view ? catalogRows(view, ui.filter.catalog, now, false).length : 0),
   render: ({ data, view, ui, width, height, now }) =>
-    view ? <CatalogPanel rows={catalogRows(view, ui.filter.catalog, now, width >= 130)} cursor={ui.cursor.catalog} width={width} height={height} filter={ui.filter.catalog} /> : <NoData data={data} what="the variable catalog" />,
+    view ? (
+      <CatalogPanel
+        rows={catalogRows(view, ui.filter.catalog, now, width >= 130)}
+        cursor={ui.cursor.catalog}
+        width={width}
+        height={height}
+        filter={ui.filter.catalog}
+      />
+    ) : (
+      <NoData data={data} what="the variable catalog" />
+    ),
 });

@@ -27,7 +27,9 @@ function shownRows(data: TuiData, ui: UiState): IntegrationRow[] {
   const rows = data.status?.integrations ?? [];
   const filter = ui.filter.integrations;
   if (!filter.trim()) return rows;
-  return rows.filter((r) => matchesWords([r.name, r.kind, r.status, r.reason_code, r.reason_human, r.connected ? 'connected' : 'disconnected'].join(' '), filter));
+  return rows.filter((r) =>
+    matchesWords([r.name, r.kind, r.status, r.reason_code, r.reason_human, r.connected ? 'connected' : 'disconnected'].join(' '), filter),
+  );
 }
 
 const scrollDrawer: KeyRun<View> = (s, a, env) => {
@@ -73,7 +75,16 @@ export const integrations: Panel<'integrations'> = definePanel<'integrations', V
   render: ({ data, status, view, ui, width, height, now }) => {
     if (ui.drawer) {
       const drawer = view?.drawer?.integration === ui.drawer ? view.drawer : null;
-      return <IntegrationDrawer name={ui.drawer} row={status.integrations.find((r) => r.name === ui.drawer)} drawer={drawer} scroll={ui.drawerScroll} width={width} height={height} />;
+      return (
+        <IntegrationDrawer
+          name={ui.drawer}
+          row={status.integrations.find((r) => r.name === ui.drawer)}
+          drawer={drawer}
+          scroll={ui.drawerScroll}
+          width={width}
+          height={height}
+        />
+      );
     }
     return <IntegrationsPanel rows={shownRows(data, ui)} cursor={ui.cursor.integrations} width={width} height={height} now={now} />;
   },

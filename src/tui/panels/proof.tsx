@@ -75,7 +75,8 @@ const searchKeys: KeyRun<ProofView> = (s, a, env) => {
   if (a.type === 'type' || a.type === 'erase') return { ...s, botSearch: { query: edited(search.query, a), cursor: 0 } };
   if (a.type === 'close') return { ...s, botSearch: null };
   const choices = choicesOf(s, env.view) ?? [];
-  if (a.type === 'up' || a.type === 'down') return { ...s, botSearch: { ...search, cursor: clamp(search.cursor + (a.type === 'down' ? 1 : -1), 0, Math.max(0, choices.length - 1)) } };
+  if (a.type === 'up' || a.type === 'down')
+    return { ...s, botSearch: { ...search, cursor: clamp(search.cursor + (a.type === 'down' ? 1 : -1), 0, Math.max(0, choices.length - 1)) } };
   // Enter: pick the bot under the cursor
   const pick = choices[search.cursor];
   if (!pick) return s;
@@ -91,7 +92,11 @@ export const proof: Panel<'proof'> = definePanel<'proof', ProofView>({
   keys: [
     { on: ['up', 'down'], label: 'bot', run: moveBot },
     { on: ['pickBot'], label: 'search bots', everywhere: true, run: openSelector },
-    { on: ['pageUp', 'pageDown'], label: 'details', run: (s, a, env) => ({ ...s, proofScroll: Math.max(0, s.proofScroll + (a.type === 'pageDown' ? 1 : -1) * Math.max(1, env.page)) }) },
+    {
+      on: ['pageUp', 'pageDown'],
+      label: 'details',
+      run: (s, a, env) => ({ ...s, proofScroll: Math.max(0, s.proofScroll + (a.type === 'pageDown' ? 1 : -1) * Math.max(1, env.page)) }),
+    },
     { on: ['filter'], help: 'search', run: openSelector },
     // the selector (text context: letters are the search)
     { on: ['type', 'erase', 'up', 'down', 'close'], contexts: ['text'], run: searchKeys },
@@ -111,16 +116,14 @@ export const proof: Panel<'proof'> = definePanel<'proof', ProofView>({
   listLength: ({ view }) => topOf(view).length,
   // the cursor follows the bot the controller shows (the most active one until one is picked)
   settle: (ui, view) => (view && !ui.botId ? { ...ui, botId: view.proof.botId } : ui),
-  footer: (ui) =>
-    ui.botSearch
-      ? [
-          { phrase: 'typing searches bots' },
-          { on: ['open'], label: 'select' },
-          { on: ['close'], label: 'cancel' },
-        ]
-      : undefined,
+  footer: (ui) => (ui.botSearch ? [{ phrase: 'typing searches bots' }, { on: ['open'], label: 'select' }, { on: ['close'], label: 'cancel' }] : undefined),
   render: ({ data, view, ui, width, height, now }) => {
-    if (ui.botSearch) return <BotSelector query={ui.botSearch.query} cursor={ui.botSearch.cursor} choices={choicesOf(ui, view)} width={width} height={height} />;
-    return view ? <ProofPanel proof={view.proof} scroll={ui.proofScroll} width={width} height={height} now={now} /> : <NoData data={data} what="proof of use" />;
+    if (ui.botSearch)
+      return <BotSelector query={ui.botSearch.query} cursor={ui.botSearch.cursor} choices={choicesOf(ui, view)} width={width} height={height} />;
+    return view ? (
+      <ProofPanel proof={view.proof} scroll={ui.proofScroll} width={width} height={height} now={now} />
+    ) : (
+      <NoData data={data} what="proof of use" />
+    );
   },
 });
