@@ -10,8 +10,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished, v
 vi.hoisted(() => {
   process.env.FORCE_COLOR = '1';
 });
-import net from 'node:net';
 import pg from 'pg';
+import { Relay } from './helpers/relay.js';
 import { freshDatabase, type TestDb } from './helpers/db.js';
 import { events, KEY, mount, plain, poolStore, seedWorld, testConfig, writeState, type Mounted, type Seeded } from './tui-fixtures.js';
 import { canaryEnv, findLeaks } from './standins/fixtures.js';
@@ -48,47 +48,6 @@ afterAll(() => {
 });
 
 const open = (extra: Partial<Parameters<typeof mount>[0]> = {}) => (m = mount({ openStore: poolStore(db.pool, db.url), config, ...extra }));
-
-/** A TCP relay in front of Postgres that can be stopped (connections cut, port refused) and restarted on the same port. */
-class Relay {
-  private server?: net.Server;
-  private sockets = new Set<net.Socket>();
-  port = 0;
-  constructor(private target: { host: string; port: number }) {}
-  async start(): Promise<void> {
-    this.server = net.createServer((client) => {
-      const up = net.connect(this.target.port, this.target.host);
-      for (const s of [client, up]) {
-        this.sockets.add(s);
-        s.on('error', () => undefined);
-        s.on('close', () => {
-          this.sockets.delete(s);
-          client.destroy();
-          up.destroy();
-        });
-      }
-      client.pipe(up);
-      up.pipe(client);
-    });
-    await new Promise<void>((res, rej) => {
-      this.server!.once('error', rej);
-      this.server!.listen(this.port, '127.0.0.1', () => res());
-    });
-    this.port = (this.server.address() as net.AddressInfo).port;
-  }
-  async stop(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    this.sockets.clear();
-    await new Promise<void>((res) => (this.server ? this.server.close(() => res()) : res()));
-    this.server = undefined;
-  }
-  url(dbUrl: string): string {
-    const u = new URL(dbUrl);
-    u.hostname = '127.0.0.1';
-    u.port = String(this.port);
-    return u.toString();
-  }
-}
 
 /** Opens a fresh pool per attempt, as the real store does, so recovery is the product's, not the test's. */
 function relayStore(url: string): () => Promise<StoreHandle> {

@@ -4,15 +4,10 @@
  * the list of catalog names (`md.*`) that were actually computed from the bars at hand.
  */
 
-/** One OHLCV bar, time = bar start (ms since epoch, UTC). */
-export interface Bar {
-  t: number;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  volume: number;
-}
+import type { OhlcvBar } from '../core/vendors/module.js';
+
+/** One OHLCV bar, time = bar start (ms since epoch, UTC): the vendor clients' shape. */
+export type Bar = OhlcvBar;
 
 export interface Features {
   open: number;
