@@ -44,6 +44,9 @@ describe('applyProbe — the status table', () => {
       consecutiveSuccesses: 1,
       lastTraceId: r.traceId,
       injected: false,
+      environment: null,
+      accountLive: null,
+      customEndpoint: false,
     });
   });
 

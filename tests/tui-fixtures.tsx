@@ -79,6 +79,9 @@ export async function writeState(
       consecutiveSuccesses: s.status === 'OK' ? 1 : 0,
       lastTraceId: traceId,
       injected: s.injected ?? false,
+      environment: null,
+      accountLive: null,
+      customEndpoint: false,
     });
     // as the prober does: NOTIFY inside the transaction, delivered on commit
     if (s.notify) await notifyState(c, name);

@@ -7,6 +7,7 @@ import type pg from 'pg';
 import type { IntegrationSpec, IntegrationState, ProbeResult, Registry } from './types.js';
 import { connectedOf } from './vendors/registry.js';
 import { runProbe } from './vendors/probe.js';
+import { endpointOf } from './vendors/specs.js';
 import { classifyStatus } from './vendors/http.js';
 import type { TokenCache } from './vendors/session.js';
 import { applyProbe } from './status.js';
@@ -105,7 +106,7 @@ export async function probeAndRecord(spec: IntegrationSpec, deps: ProbeRunDeps):
   const traceId = newTraceId();
   const faults = await activeFaults(deps.pool, spec.name);
   const result0 = await probeOrDrill(spec, deps, faults[0], traceId);
-  const result: ProbeResult = { ...result0, message: result0.message ? redactString(result0.message) : undefined };
+  const result: ProbeResult = { ...endpointOf(spec, deps.env), ...result0, message: result0.message ? redactString(result0.message) : undefined };
   const connected = connectedOf(spec, deps.env);
   const state = await withTransaction(deps.pool, async (c) => {
     // stamped on the database's clock, as readers measure ages (a skewed prober host cannot

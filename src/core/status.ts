@@ -66,6 +66,9 @@ export function applyProbe(
     latencyMs: observedLatency(result),
     lastTraceId: result.traceId,
     injected: !!result.injected,
+    environment: result.environment ?? null,
+    accountLive: result.accountLive ?? null,
+    customEndpoint: !!result.customEndpoint,
   };
   const evidence = hasEvidence(prev) ? prev : undefined;
   const message = result.message ?? DEFAULT_MESSAGE[result.outcome];
@@ -177,6 +180,9 @@ export function neverProbedState(spec: IntegrationSpec, connected: boolean, reas
     consecutiveSuccesses: 0,
     lastTraceId: null,
     injected: false,
+    environment: null,
+    accountLive: null,
+    customEndpoint: false,
   };
 }
 

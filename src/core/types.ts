@@ -59,6 +59,9 @@ export type ProbeOutcome =
   | 'UPSTREAM_BAD_RESPONSE' // 2xx with a body that is not what the protocol promises
   | 'CHECK_FAILED'; // a self-check (risk engine, custom conditions) failed
 
+/** Which of a vendor's documented environments a probe ran against (brokers: the demo or the live host). */
+export type VendorEnvironment = 'demo' | 'live';
+
 export interface ProbeResult {
   outcome: ProbeOutcome;
   httpStatus?: number;
@@ -68,6 +71,12 @@ export interface ProbeResult {
   traceId: string;
   /** true when a fault injection produced or altered this result */
   injected?: boolean;
+  /** the environment whose host the probe called (vendors with demo and live hosts) */
+  environment?: VendorEnvironment;
+  /** what the vendor reported about the account (Tradovate `hasLive`, Ironbeam `isLive`); absent when it said nothing */
+  accountLive?: boolean;
+  /** the probe called a base URL that is not the vendor's own (a stand-in, a proxy, a sidecar) */
+  customEndpoint?: boolean;
 }
 
 /**
@@ -148,6 +157,10 @@ export interface IntegrationState {
   consecutiveSuccesses: number;
   lastTraceId: string | null;
   injected: boolean;
+  /** evidence of the last probe: the environment it ran against, what the vendor said of the account, a custom endpoint */
+  environment: VendorEnvironment | null;
+  accountLive: boolean | null;
+  customEndpoint: boolean;
 }
 
 export interface Blocker {

@@ -1,6 +1,6 @@
 /** integration_state (current) and integration_probes (history): the probe write path and its reads. */
 import type pg from 'pg';
-import type { IntegrationState, ProbeResult, ReasonCode, Status } from '../types.js';
+import type { IntegrationState, ProbeResult, ReasonCode, Status, VendorEnvironment } from '../types.js';
 import { observedLatency } from '../status.js';
 
 interface StateRow {
@@ -16,6 +16,9 @@ interface StateRow {
   consecutive_successes: number;
   last_trace_id: string | null;
   injected: boolean;
+  environment: VendorEnvironment | null;
+  account_live: boolean | null;
+  custom_endpoint: boolean;
 }
 
 function fromRow(r: StateRow): IntegrationState {
@@ -32,6 +35,9 @@ function fromRow(r: StateRow): IntegrationState {
     consecutiveSuccesses: r.consecutive_successes,
     lastTraceId: r.last_trace_id,
     injected: r.injected,
+    environment: r.environment,
+    accountLive: r.account_live,
+    customEndpoint: r.custom_endpoint,
   };
 }
 
@@ -65,13 +71,15 @@ export async function lockState(c: pg.PoolClient, integration: string): Promise<
 export async function upsertState(c: pg.PoolClient, s: IntegrationState): Promise<void> {
   await c.query(
     `insert into integration_state (integration, connected, status, reason_code, reason_message, last_probe_at, last_ok_at,
-        latency_ms, consecutive_failures, consecutive_successes, last_trace_id, injected, updated_at)
-     values ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12, now())
+        latency_ms, consecutive_failures, consecutive_successes, last_trace_id, injected, environment, account_live,
+        custom_endpoint, updated_at)
+     values ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15, now())
      on conflict (integration) do update set connected = excluded.connected, status = excluded.status,
         reason_code = excluded.reason_code, reason_message = excluded.reason_message, last_probe_at = excluded.last_probe_at,
         last_ok_at = excluded.last_ok_at, latency_ms = excluded.latency_ms, consecutive_failures = excluded.consecutive_failures,
         consecutive_successes = excluded.consecutive_successes, last_trace_id = excluded.last_trace_id,
-        injected = excluded.injected, updated_at = now()`,
+        injected = excluded.injected, environment = excluded.environment, account_live = excluded.account_live,
+        custom_endpoint = excluded.custom_endpoint, updated_at = now()`,
     [
       s.integration,
       s.connected,
@@ -85,6 +93,9 @@ export async function upsertState(c: pg.PoolClient, s: IntegrationState): Promis
       s.consecutiveSuccesses,
       s.lastTraceId,
       s.injected,
+      s.environment,
+      s.accountLive,
+      s.customEndpoint,
     ],
   );
 }
@@ -96,8 +107,8 @@ export async function insertProbe(
   const hs = p.result.httpStatus;
   await c.query(
     `insert into integration_probes (integration, probed_at, status, outcome, http_status, http_status_class, latency_ms,
-        reason_code, reason_message, trace_id, injected, daemon_id)
-     values ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)`,
+        reason_code, reason_message, trace_id, injected, daemon_id, environment, account_live, custom_endpoint)
+     values ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)`,
     [
       p.integration,
       p.probedAt,
@@ -111,6 +122,9 @@ export async function insertProbe(
       p.result.traceId,
       p.result.injected ?? false,
       p.daemonId,
+      p.result.environment ?? null,
+      p.result.accountLive ?? null,
+      p.result.customEndpoint ?? false,
     ],
   );
 }

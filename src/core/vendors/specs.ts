@@ -5,9 +5,9 @@
  */
 import { isLoopback } from '../loopback.js';
 import { ConfigError } from '../errors.js';
-import type { IntegrationSpec, ReasonCode, RequirementGroup } from '../types.js';
+import type { IntegrationSpec, ReasonCode, RequirementGroup, VendorEnvironment } from '../types.js';
 import { hostEnv } from './env.js';
-import { namesOfKind, REQUIREMENT_GROUPS, vendorModules } from './index.js';
+import { moduleNamed, namesOfKind, REQUIREMENT_GROUPS, vendorModules } from './index.js';
 import type { VendorModule } from './module.js';
 
 export const DEFAULT_INTERVAL_MS = 30_000;
@@ -87,6 +87,23 @@ function baseUrlOf(name: string, http: NonNullable<VendorModule['http']>, env: N
   } else url = typeof http.baseUrl === 'string' ? http.baseUrl : http.baseUrl[hostEnv(env, `${http.envPrefix}_ENV`)];
   if (!credentialSafe(url)) throw new ConfigError(`environment: ${urlVar}: ${CLEARTEXT}`);
   return url;
+}
+
+/**
+ * Where a spec's probe points: the documented environment it selects (vendors with demo and
+ * live hosts) and whether its base URL is one of the vendor's own hosts. A base URL that is
+ * not (a stand-in, a sidecar, a proxy) is a custom endpoint, shown by every view.
+ */
+export function endpointOf(spec: Pick<IntegrationSpec, 'probe'>, env: NodeJS.ProcessEnv): { environment?: VendorEnvironment; customEndpoint: boolean } {
+  // a configured HTTP check has no vendor host to differ from
+  if (spec.probe.type !== 'vendor') return { customEndpoint: false };
+  const http = moduleNamed(spec.probe.vendor)?.http;
+  if (!http || !spec.probe.baseUrl) return { customEndpoint: false };
+  const norm = (u: string) => u.replace(/\/+$/, '');
+  const url = norm(spec.probe.baseUrl);
+  if (typeof http.baseUrl === 'string') return { customEndpoint: norm(http.baseUrl) !== url };
+  const environment = hostEnv(env, `${http.envPrefix}_ENV`);
+  return { environment, customEndpoint: norm(http.baseUrl[environment]) !== url };
 }
 
 // ---------------------------------------------------------------- built-ins
