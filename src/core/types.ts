@@ -30,6 +30,10 @@ export const REASON_CODES = [
   'UPSTREAM_BAD_RESPONSE',
   'CHECK_FAILED',
   'FAULT_INJECTED',
+  'ENTITLEMENT_DENIED', // the key works but the plan/licence does not cover what the bot needs
+  'QUOTA_EXHAUSTED', // the account is out of quota/credit (not a transient rate limit)
+  'VENDOR_PENALTY', // the vendor asked us to stop (penalty ticket, lockout, captcha, long Retry-After)
+  'MAINTENANCE', // inside a scheduled maintenance window (blocks like BLOCKED; no incident)
   // gate (core/autonomy.ts)
   'STATUS_UNAVAILABLE',
   'GATE_INPUT_INVALID',
@@ -37,12 +41,18 @@ export const REASON_CODES = [
   'LIVE_TRADING_DISABLED',
   'REQUIREMENT_UNMET',
   'OPTIONAL_NOT_OK',
+  'BROKER_NOT_LIVE', // live mode needs a broker proven against its live host and a live account
+  'CUSTOM_ENDPOINT', // live mode on a non-default vendor endpoint the config does not allow
+  'REQUIREMENT_DISABLED', // the config disabled an integration the mode requires
+  'TRADING_HALTED', // kill switch: a HALTED scope covers the mode/bot
+  'TRADING_REDUCING', // kill switch: a REDUCING scope forbids starting a new run
   // per bot
   'BOT_UNKNOWN',
   'BOT_RUN_BLOCKED',
   'BOT_RUN_FAILED',
   'BOT_HEARTBEAT_STALE',
   'BOT_BLOCKED_ATTEMPT',
+  'BOT_DATA_STALE', // no OK market-data event for longer than the bound, counted in open-market seconds
 ] as const;
 export type ReasonCode = (typeof REASON_CODES)[number];
 
