@@ -193,7 +193,7 @@ async function main(): Promise<void> {
   for (const i of [1, 2])
     children.push(execa('node', [bin, 'daemon'], { env: obsEnv(i), reject: false, stdio: ['ignore', 'ignore', 'pipe'], cleanup: true }) as ResultPromise);
 
-  const writer = execa('npx', ['tsx', join(ROOT, 'bench/failover-writer.ts'), String(writerRate)], {
+  const writer = execa('node', ['--import', 'tsx', join(ROOT, 'bench/failover-writer.ts'), String(writerRate)], {
     env: { ...obsEnv(9), DATABASE_URL: dbUrl },
     reject: false,
     stdio: ['pipe', 'pipe', 'inherit'],
