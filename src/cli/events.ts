@@ -1,8 +1,7 @@
 /** `observatory events`: sanitized usage events, newest first; --follow streams new ones (LISTEN/NOTIFY + catch-up query). */
-import pg from 'pg';
 import type { CommandContext } from './context.js';
 import { openReadStore } from './context.js';
-import { EVENTS_CHANNEL } from '../core/store.js';
+import { EVENTS_CHANNEL, newClient } from '../core/store.js';
 import { parseEventFilters } from '../core/event-filters.js';
 import { eventsView, readEvents, type EventFilters, type EventView } from '../core/views.js';
 import { redactString } from '../core/redact.js';
@@ -63,7 +62,7 @@ export async function run(ctx: CommandContext, opts: EventsOptions): Promise<num
     if (!opts.follow) return 0;
 
     let cursor = first[0]?.id;
-    const listener = new pg.Client({ connectionString: store.url });
+    const listener = newClient(store.url, { application_name: 'observatory-events-follow' });
     await listener.connect();
     await listener.query(`listen ${EVENTS_CHANNEL}`);
     let pending = Promise.resolve();

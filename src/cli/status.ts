@@ -49,6 +49,7 @@ export async function run(ctx: CommandContext, opts: StatusOptions): Promise<num
     printLine(
       `autonomy (${opts.mode}): ${badge(c, a.global_status)} — ${a.blockers.length} blocker(s), ${a.warnings.length} warning(s); ${daemon}; trace_id ${view.trace_id}`,
     );
+    if (view.read_from) printLine(`read from a standby: its data is up to ${view.read_from.data_age_seconds ?? '?'} s behind the primary`);
     if (a.blockers.length) printLine('run `observatory gate check' + (opts.mode !== 'live' ? ` --mode ${opts.mode}` : '') + '` for the fixes');
     return 0;
   } finally {

@@ -13,6 +13,7 @@ import { isAbsolute, resolve } from 'node:path';
 import type * as Z from 'zod';
 import { lazySchema } from './lazy-zod.js';
 import { ConfigError } from './errors.js';
+import { parseConnectionUrl } from './db/hosts.js';
 import { passwordOfUrl, registerSecret, registerSecretsFromEnv } from './redact.js';
 import { configDigest, isTrusted } from './config-trust.js';
 import { isLoopback } from './loopback.js';
@@ -151,13 +152,8 @@ function envBool(env: NodeJS.ProcessEnv, name: string): boolean | undefined {
 }
 
 function checkDatabaseUrl(url: string, where: string): string {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw new ConfigError(`${where}: not a valid URL; expected postgres://user:password@host:port/database`);
-  }
-  if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') throw new ConfigError(`${where}: expected a postgres:// or postgresql:// URL`);
+  // one host or a libpq host list (h1:5432,h2:5432) with target_session_attrs; throws ConfigError
+  parseConnectionUrl(url, where);
   return url;
 }
 

@@ -6,6 +6,7 @@
  */
 export { openStore, type Store } from './db/store.js';
 export { migrate, assertSchemaCompatible } from './db/migrate.js';
+export { newClient, describeHosts } from './db/hosts.js';
 export { asStoreError, classifyPgError, toStoreError } from './db/errors.js';
 export { STATE_CHANNEL } from './db/state.js';
 export { EVENTS_CHANNEL } from './db/usage-events.js';

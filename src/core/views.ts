@@ -21,6 +21,7 @@ import { redactString, sanitizeError } from './redact.js';
 import { ConfigError, isObservatoryError, UsageError } from './errors.js';
 import { describeOutage } from './outage.js';
 import { searchBots, type BotMatch } from './db/bots.js';
+import { readSource, type ReadSource } from './db/replica.js';
 
 // The wire shapes the faces print, re-exported so no face reaches into core/db.
 export type { BotProof, IntegrationProof } from './db/proof.js';
@@ -82,10 +83,12 @@ export interface HealthSnapshot {
   ts: Date;
   effective: Map<string, IntegrationState>;
   daemon: DaemonInfo;
+  /** set when the read came from a standby (a host list that asks for one) */
+  source?: ReadSource;
 }
 
 export async function readHealth(pool: pg.Pool, registry: Registry, config: Config): Promise<HealthSnapshot> {
-  const [{ states: stored, now }, daemon] = await Promise.all([getStates(pool), readDaemonInfo(pool, config.daemon.staleAfterMs)]);
+  const [{ states: stored, now }, daemon, source] = await Promise.all([getStates(pool), readDaemonInfo(pool, config.daemon.staleAfterMs), readSource(pool)]);
   const effective = new Map<string, IntegrationState>();
   for (const spec of registry.integrations) {
     // "connected" is what the probing process saw (stored with its probe); before any probe, this process's env
@@ -93,7 +96,7 @@ export async function readHealth(pool: pg.Pool, registry: Registry, config: Conf
     const connected = state ? state.connected : connectedOf(spec, config.env);
     effective.set(spec.name, effectiveState(spec, state, { connected, now, env: state ? undefined : config.env }));
   }
-  return { ts: now, effective, daemon };
+  return { ts: now, effective, daemon, ...(source ? { source } : {}) };
 }
 
 export function integrationRows(registry: Registry, snap: HealthSnapshot, mode: Mode): IntegrationRow[] {
@@ -130,6 +133,8 @@ export interface AutonomyView {
   blockers: Blocker[];
   warnings: Blocker[];
   daemon: DaemonInfo | null;
+  /** present only when read from a standby: how old its data may be */
+  read_from?: ReadSource;
 }
 
 export interface SystemStatusView {
@@ -140,6 +145,8 @@ export interface SystemStatusView {
   integrations: IntegrationRow[];
   autonomy: { global_status: GateStatus; blockers: Blocker[]; warnings: Blocker[] };
   daemon: DaemonInfo | null;
+  /** present only when read from a standby: how old its data may be */
+  read_from?: ReadSource;
 }
 
 /** The gate for one mode over an already-read snapshot (several modes need only one read). */
@@ -224,6 +231,7 @@ export async function autonomyView(
       blockers: g.blockers,
       warnings: g.warnings,
       daemon: snap.daemon,
+      ...(snap.source ? { read_from: snap.source } : {}),
     };
   } catch (err) {
     return unknownAutonomy(err, { mode: opts.mode, botId: opts.botId ?? null, traceId });
@@ -260,6 +268,7 @@ export function statusFrom(registry: Registry, config: Config, snap: HealthSnaps
     integrations: integrationRows(registry, snap, mode),
     autonomy: { global_status: g.global_status, blockers: g.blockers, warnings: g.warnings },
     daemon: snap.daemon,
+    ...(snap.source ? { read_from: snap.source } : {}),
   };
 }
 
@@ -269,6 +278,8 @@ interface Envelope {
   success: true;
   trace_id: string;
   ts: string;
+  /** present only when read from a standby: how old its data may be */
+  read_from?: ReadSource;
 }
 
 const envelope = (traceId?: string): Envelope => ({ success: true, trace_id: traceId ?? newTraceId(), ts: new Date().toISOString() });
@@ -303,15 +314,16 @@ export type BotsView = Envelope & { window_hours: number; bots: TopBot[] };
 /** GET /api/system/bots — the most active bots (Panel B's selector). */
 export async function botsView(pool: pg.Pool, opts: { limit?: number; sinceHours?: number; traceId?: string } = {}): Promise<BotsView> {
   const sinceHours = opts.sinceHours ?? 24;
-  return { ...envelope(opts.traceId), window_hours: sinceHours, bots: await topBots(pool, { sinceHours, limit: opts.limit ?? 10 }) };
+  const [bots, source] = await Promise.all([topBots(pool, { sinceHours, limit: opts.limit ?? 10 }), readSource(pool)]);
+  return { ...envelope(opts.traceId), ...(source ? { read_from: source } : {}), window_hours: sinceHours, bots };
 }
 
 export type BotProofView = Envelope & { proof: BotProof };
 
 /** GET /api/system/bots/:id/proof — Panel B for one bot; null when the bot was never seen. */
 export async function botProofView(pool: pg.Pool, botId: string, opts: { sinceHours?: number; traceId?: string } = {}): Promise<BotProofView | null> {
-  const proof = await botProof(pool, botId, { sinceHours: opts.sinceHours ?? 24 });
-  return proof ? { ...envelope(opts.traceId), proof } : null;
+  const [proof, source] = await Promise.all([botProof(pool, botId, { sinceHours: opts.sinceHours ?? 24 }), readSource(pool)]);
+  return proof ? { ...envelope(opts.traceId), ...(source ? { read_from: source } : {}), proof } : null;
 }
 
 export type IntegrationEventsView = Envelope & { integration: string; events: EventView[]; probes: ProbeRow[] };

@@ -3,9 +3,9 @@
  * daemon per database holds it; when that daemon dies its session ends, the lock is released
  * by Postgres, and another daemon takes it on its next attempt (every `retryMs`).
  */
-import pg from 'pg';
+import type pg from 'pg';
 import type { DaemonContext, DaemonService } from './daemon.js';
-import { toStoreError } from '../core/store.js';
+import { newClient, toStoreError } from '../core/store.js';
 
 /** pg_advisory_lock key for probe leadership (distinct from the migration lock) */
 export const LEADER_LOCK_KEY = '7311000002';
@@ -33,8 +33,7 @@ export class LeaderService implements DaemonService {
       if (!this.client) {
         // a check that hangs (half-open TCP) must end leadership, not keep `busy` and the leader
         // flag set forever while the server has dropped the session and another daemon leads
-        const c = new pg.Client({
-          connectionString: ctx.store.url,
+        const c = newClient(ctx.store.url, {
           application_name: 'observatory-leader',
           connectionTimeoutMillis: 5000,
           query_timeout: Math.max(1000, Math.min(this.retryMs, 5000)),

@@ -13,11 +13,11 @@
  *  - a dedicated client LISTENs on the state and events channels and triggers a reload within
  *    NOTIFY_DEBOUNCE_MS; polling every intervalMs is the fallback when notifications are lost.
  */
-import pg from 'pg';
+import type pg from 'pg';
 import type { Config } from '../core/config.js';
 import type { Mode, Registry } from '../core/types.js';
 import { readHealth, statusFrom, type SystemStatusView } from '../core/views.js';
-import { describeOutage, EVENTS_CHANNEL, STATE_CHANNEL } from '../core/store.js';
+import { describeOutage, EVENTS_CHANNEL, newClient, STATE_CHANNEL } from '../core/store.js';
 import { oneLine } from '../core/redact.js';
 import { panelById, type PanelId } from './panels/index.js';
 
@@ -239,7 +239,7 @@ export class TuiController {
   private async ensureListener(url: string): Promise<void> {
     if (this.listenClient || this.listenConnecting || this.closed) return;
     this.listenConnecting = true;
-    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000, application_name: 'observatory-tui-listen' });
+    const client = newClient(url, { connectionTimeoutMillis: 2_000, application_name: 'observatory-tui-listen' });
     const lost = () => {
       if (this.listenClient !== client) return;
       this.listenClient = null;

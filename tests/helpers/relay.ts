@@ -5,11 +5,13 @@ import net from 'node:net';
 export class Relay {
   private server?: net.Server;
   private sockets = new Set<net.Socket>();
+  private accepted = 0;
   port = 0;
   constructor(private target: { host: string; port: number }) {}
 
   async start(): Promise<void> {
     this.server = net.createServer((client) => {
+      this.accepted++;
       const up = net.connect(this.target.port, this.target.host);
       for (const s of [client, up]) {
         this.sockets.add(s);
@@ -35,6 +37,11 @@ export class Relay {
     this.sockets.clear();
     await new Promise<void>((res) => (this.server ? this.server.close(() => res()) : res()));
     this.server = undefined;
+  }
+
+  /** connections accepted since the relay was made (across restarts) */
+  connections(): number {
+    return this.accepted;
   }
 
   url(dbUrl: string): string {

@@ -4,6 +4,7 @@
  */
 import { StoreUnavailableError, ObservatoryError, STORE_UNREACHABLE_FIX } from '../errors.js';
 import { oneLine, redactString } from '../redact.js';
+import { describeHosts } from './hosts.js';
 
 export type PgErrorKind = 'unavailable' | 'auth' | 'missing_database' | 'schema_missing' | 'conflict' | 'append_only' | 'invalid_input' | 'other';
 
@@ -22,6 +23,10 @@ const BY_SQLSTATE: Record<string, PgErrorKind> = {
   '22021': 'invalid_input', // invalid byte sequence (a NUL in a filter)
   '55000': 'unavailable', // object not in prerequisite state: e.g. a database closed to connections
   OB001: 'append_only',
+  // a host list (db/hosts.ts) with no server in the asked role, or a server that changed role: a failover under way
+  '25006': 'unavailable',
+  OBS_NO_MATCHING_HOST: 'unavailable',
+  OBS_HOST_CHANGED_ROLE: 'unavailable',
 };
 
 const NETWORK_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE']);
@@ -42,8 +47,7 @@ export function classifyPgError(err: unknown): PgErrorKind {
 export function describeTarget(url: string | undefined): string {
   if (!url) return 'the status store';
   try {
-    const u = new URL(url);
-    return `${u.hostname || 'localhost'}:${u.port || '5432'}${u.pathname || ''}`;
+    return describeHosts(url);
   } catch {
     return 'the configured DATABASE_URL';
   }

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { toStoreError } from './errors.js';
+import { connectionOptions, type HostChooser } from './hosts.js';
 import type { Logger } from '../log.js';
 
 export type Pool = pg.Pool;
@@ -16,18 +17,28 @@ export interface PoolOptions {
   log?: Logger;
 }
 
+/** The host chooser behind a multi-host pool (absent for one host): tells whether reads come from a standby. */
+const choosers = new WeakMap<pg.Pool, HostChooser>();
+export const chooserOf = (pool: pg.Pool): HostChooser | undefined => choosers.get(pool);
+
 export function createPool(url: string, opts: PoolOptions = {}): pg.Pool {
+  const applicationName = opts.applicationName ?? 'observatory';
+  const connectTimeoutMs = opts.connectTimeoutMs ?? 5_000;
+  // a host list (libpq style) goes through a chooser that follows the primary across failovers
+  const target = connectionOptions(url, { connectTimeoutMs, applicationName });
   const pool = new pg.Pool({
-    connectionString: url,
+    ...target.config,
+    ...(target.Client ? { Client: target.Client } : {}),
     max: opts.max ?? 5,
-    application_name: opts.applicationName ?? 'observatory',
-    connectionTimeoutMillis: opts.connectTimeoutMs ?? 5_000,
+    application_name: applicationName,
+    connectionTimeoutMillis: connectTimeoutMs,
     statement_timeout: opts.statementTimeoutMs ?? 30_000,
     idleTimeoutMillis: 10_000,
     allowExitOnIdle: true,
   });
   // an idle client dying (server restart) must not crash the process; the next query reports it
   pool.on('error', (err) => opts.log?.warn({ err: toStoreError(err, url) }, 'idle database connection lost'));
+  if (target.chooser) choosers.set(pool, target.chooser);
   return pool;
 }
 
@@ -43,6 +54,7 @@ export async function assertReachable(pool: pg.Pool, url: string): Promise<void>
 /** Runs fn in a transaction on one client. */
 export async function withTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  let failed: unknown;
   try {
     await client.query('begin');
     const out = await fn(client);
@@ -50,8 +62,10 @@ export async function withTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) =
     return out;
   } catch (err) {
     await client.query('rollback').catch(() => undefined);
+    failed = err;
     throw err;
   } finally {
-    client.release();
+    // a failed transaction's connection is dropped, not pooled: it may be on a server that died or turned standby
+    client.release(failed as Error | undefined);
   }
 }

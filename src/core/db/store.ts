@@ -7,6 +7,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { ensureEmbedded, type EmbeddedHandle } from './embedded.js';
 import { assertReachable, createPool, type PoolOptions } from './pool.js';
+import { describeHosts } from './hosts.js';
 
 export interface Store {
   pool: pg.Pool;
@@ -33,10 +34,7 @@ export async function openStore(config: Config, log: Logger, opts: { start?: boo
     throw err;
   }
   let closed = false;
-  const where = (() => {
-    const u = new URL(url);
-    return `${u.hostname}:${u.port || 5432}${u.pathname}`;
-  })();
+  const where = describeHosts(url);
   return {
     pool,
     url,
