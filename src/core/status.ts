@@ -16,7 +16,7 @@ export const STATUS_RULES: ReadonlyArray<{ condition: string; status: Status; re
   { condition: 'last probe older than stale_after_ms (default 3 × interval)', status: 'BLOCKED', reasonCode: 'PROBE_STALE' },
   { condition: '401/403 from the vendor', status: 'BLOCKED', reasonCode: 'AUTH_REJECTED' },
   { condition: "the plan/licence does not cover the data (the vendor's own code)", status: 'BLOCKED', reasonCode: 'ENTITLEMENT_DENIED' },
-  { condition: 'the account is out of quota/credit (the vendor\'s own code)', status: 'BLOCKED', reasonCode: 'QUOTA_EXHAUSTED' },
+  { condition: "the account is out of quota/credit (the vendor's own code)", status: 'BLOCKED', reasonCode: 'QUOTA_EXHAUSTED' },
   { condition: 'the vendor asked us to stop (captcha, lockout 429/423), until it lifts', status: 'BLOCKED', reasonCode: 'VENDOR_PENALTY' },
   {
     condition: 'timeout / network / 5xx / other 4xx / bad body / failed check, failures_before_degraded+ in a row',

@@ -125,12 +125,20 @@ export function databentoData(key: string, opts: DatabentoDataOptions = {}): Sta
               message: `The dataset ${p.get('dataset')} has data available up to '${new Date(available).toISOString()}'. The \`end\` in the query ('${p.get('end')}') is after the available range.`,
               status_code: 422,
               docs: 'https://databento.com/docs/api-reference-historical/basics/datasets',
-              payload: { dataset: p.get('dataset'), start: p.get('start'), end: p.get('end'), available_start: '2010-06-06T00:00:00.000000000Z', available_end: new Date(available).toISOString() },
+              payload: {
+                dataset: p.get('dataset'),
+                start: p.get('start'),
+                end: p.get('end'),
+                available_start: '2010-06-06T00:00:00.000000000Z',
+                available_end: new Date(available).toISOString(),
+              },
             },
           },
         };
       const limit = p.get('limit') ? Number(p.get('limit')) : Infinity;
-      const bars = synthBars(opts.bars ?? 150, end).filter((b) => b.t >= start).slice(0, limit);
+      const bars = synthBars(opts.bars ?? 150, end)
+        .filter((b) => b.t >= start)
+        .slice(0, limit);
       const lines = bars.map((b) =>
         JSON.stringify({
           hd: { ts_event: new Date(b.t).toISOString().replace('Z', '000000Z'), rtype: 33, publisher_id: 1, instrument_id: 4242 },

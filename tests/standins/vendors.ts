@@ -76,14 +76,13 @@ export function databento(key: string, opts: DatabentoOptions = {}): Standin {
       if (r.method === 'GET' && r.path === '/v0/metadata.get_dataset_range') {
         if (!authed) return unauthorized(s, r, { detail: `Authentication failed for key ${h.echoed(r)}` });
         const dataset = new URLSearchParams(r.query).get('dataset') ?? '';
-        if (!['GLBX.MDP3', 'XNAS.ITCH', 'OPRA.PILLAR', 'DBEQ.BASIC'].includes(dataset))
-          return { status: 422, body: { detail: `Invalid dataset ${dataset}` } };
+        if (!['GLBX.MDP3', 'XNAS.ITCH', 'OPRA.PILLAR', 'DBEQ.BASIC'].includes(dataset)) return { status: 422, body: { detail: `Invalid dataset ${dataset}` } };
         if (!licensed.includes(dataset)) return { status: 403, body: { detail: `No active license for dataset ${dataset} (key ${h.echoed(r)})` } };
         const now = Date.now();
         const schemaEnd = opts.schemaEnd?.() ?? now;
         const schema: Record<string, { start: string; end: string }> = {
-          'mbo': { start: '2017-05-21T00:00:00.000000000Z', end: nanoIso(opts.datasetEnd?.() ?? now) },
-          'trades': { start: '2017-05-21T00:00:00.000000000Z', end: nanoIso(opts.datasetEnd?.() ?? now) },
+          mbo: { start: '2017-05-21T00:00:00.000000000Z', end: nanoIso(opts.datasetEnd?.() ?? now) },
+          trades: { start: '2017-05-21T00:00:00.000000000Z', end: nanoIso(opts.datasetEnd?.() ?? now) },
         };
         if (!opts.noBarSchema) schema['ohlcv-1m'] = { start: '2010-06-06T00:00:00.000000000Z', end: nanoIso(schemaEnd) };
         return { status: 200, body: { dataset, start: '2010-06-06T00:00:00.000000000Z', end: nanoIso(opts.datasetEnd?.() ?? now), schema } };
@@ -116,7 +115,11 @@ export function polygon(key: string): Standin {
       if (name === 'not_authorized')
         return {
           status: 403,
-          body: { status: 'NOT_AUTHORIZED', request_id: 'x', message: 'You are not entitled to this data. Please upgrade your plan at https://polygon.io/pricing' },
+          body: {
+            status: 'NOT_AUTHORIZED',
+            request_id: 'x',
+            message: 'You are not entitled to this data. Please upgrade your plan at https://polygon.io/pricing',
+          },
         };
       if (name === 'delayed') return { status: 200, body: prevBar(/ticker\/([^/]+)/.exec(r.path)?.[1] ?? 'SPY', 'DELAYED') };
       return { status: 500, body: {} };

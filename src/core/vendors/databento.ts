@@ -20,7 +20,20 @@
  * are read. A parent symbol (ES.FUT) returns every contract: the most-traded instrument is used.
  */
 import { envValue } from './env.js';
-import { badBody, badShape, finite, isObject, isVerdict, joinUrl, MAX_BODY_BYTES, parseJson, send, vendorRequest, verdictOfStatus, type Refiner } from './http.js';
+import {
+  badBody,
+  badShape,
+  finite,
+  isObject,
+  isVerdict,
+  joinUrl,
+  MAX_BODY_BYTES,
+  parseJson,
+  send,
+  vendorRequest,
+  verdictOfStatus,
+  type Refiner,
+} from './http.js';
 import type { BarsRequest, BarsResult, OhlcvBar, VendorModule } from './module.js';
 
 export const DEFAULT_DATASET = 'GLBX.MDP3';
@@ -41,7 +54,10 @@ export const databentoRefine: Refiner = (status, body, host) => {
   const detail = isObject(body) ? body.detail : undefined;
   const kase = isObject(detail) && typeof detail.case === 'string' && CASE.test(detail.case) ? detail.case : undefined;
   if (status === 403)
-    return { outcome: 'ENTITLEMENT_DENIED', message: `HTTP 403 from ${host}: the licence or subscription does not cover this dataset${kase ? ` (${kase})` : ''}` };
+    return {
+      outcome: 'ENTITLEMENT_DENIED',
+      message: `HTTP 403 from ${host}: the licence or subscription does not cover this dataset${kase ? ` (${kase})` : ''}`,
+    };
   if (status === 422 && kase) return { outcome: 'UPSTREAM_4XX', message: `HTTP 422 from ${host}: ${kase}` };
   return null;
 };

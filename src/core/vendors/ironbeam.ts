@@ -202,7 +202,8 @@ class IronbeamPaper extends PaperSession {
       throw err;
     }
     if (!isObject(b)) throw new VendorError('ORDER_STATE_UNKNOWN', `${what}: the reply is not an order reply; the order may be live at the broker`);
-    if (b.status === 'ERROR' || b.status === 'FATAL' || b.status === 'REJECTED') throw new VendorError('ORDER_REJECTED', `${what}: order rejected by the broker`);
+    if (b.status === 'ERROR' || b.status === 'FATAL' || b.status === 'REJECTED')
+      throw new VendorError('ORDER_REJECTED', `${what}: order rejected by the broker`);
     if (typeof b.orderId === 'string' && b.orderId !== '') return { orderId: b.orderId };
     const strategyId = finite(b.strategyId);
     if (strategyId === undefined || !Number.isInteger(strategyId))

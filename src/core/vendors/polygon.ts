@@ -84,14 +84,23 @@ export const polygon: VendorModule = {
   timing: { intervalMs: POLYGON_PROBE_INTERVAL_MS },
   fixes: {
     AUTH_REJECTED: 'Check the Polygon API key is valid (POLYGON_API_KEY)',
-    ENTITLEMENT_DENIED: "Check the Polygon subscription covers aggregates for the symbol (POLYGON_SYMBOL, default SPY): upgrade the plan or pick a symbol it covers",
+    ENTITLEMENT_DENIED:
+      'Check the Polygon subscription covers aggregates for the symbol (POLYGON_SYMBOL, default SPY): upgrade the plan or pick a symbol it covers',
   },
   produces: ['market_data'],
   probe: (rc, baseUrl) => {
     const url = joinUrl(baseUrl, `/v2/aggs/ticker/${encodeURIComponent(probeSymbol(rc.env))}/prev`);
     url.searchParams.set('adjusted', 'true');
-    return httpProbe(rc, { method: 'GET', url, auth: bearerKey(rc.env), refine: polygonRefine }, 'an aggregates reply (status OK or DELAYED with results)', (body) =>
-      !isAggregates(body) ? false : body.status === 'DELAYED' ? { message: 'data is delayed: Polygon answered status DELAYED (the plan serves delayed data)' } : true,
+    return httpProbe(
+      rc,
+      { method: 'GET', url, auth: bearerKey(rc.env), refine: polygonRefine },
+      'an aggregates reply (status OK or DELAYED with results)',
+      (body) =>
+        !isAggregates(body)
+          ? false
+          : body.status === 'DELAYED'
+            ? { message: 'data is delayed: Polygon answered status DELAYED (the plan serves delayed data)' }
+            : true,
     );
   },
   client: {

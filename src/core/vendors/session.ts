@@ -306,7 +306,13 @@ async function probeCheck(rc: RunContext, baseUrl: string, p: BrokerProtocol, to
   return { outcome: 'OK', httpStatus: r.status, ...(read.accountLive !== undefined ? { accountLive: read.accountLive } : {}) };
 }
 
-async function probeRenew(rc: RunContext, baseUrl: string, p: BrokerProtocol, path: string, token: string): Promise<(Login & { httpStatus: number }) | Verdict | 'REAUTH'> {
+async function probeRenew(
+  rc: RunContext,
+  baseUrl: string,
+  p: BrokerProtocol,
+  path: string,
+  token: string,
+): Promise<(Login & { httpStatus: number }) | Verdict | 'REAUTH'> {
   const r = await sessionSend(rc, p, { method: 'GET', url: joinUrl(baseUrl, path), auth: bearer(token) });
   if (isVerdict(r)) return r;
   if (r.kind === 'penalty') return refusalVerdict(r.refusal, r.status);

@@ -36,8 +36,7 @@ export const TRADOVATE_RENEW_WINDOW_MS = 15 * 60_000;
 export const TRADOVATE_LOCKOUT_PAUSE_MS = 60 * 60_000;
 
 /** the device id Tradovate sees: stable for this machine and account (never random per run) */
-export const tradovateDeviceId = (env: NodeJS.ProcessEnv) =>
-  stableDeviceId('tradovate', [envValue(env, 'TRADOVATE_USERNAME'), envValue(env, 'TRADOVATE_CID')]);
+export const tradovateDeviceId = (env: NodeJS.ProcessEnv) => stableDeviceId('tradovate', [envValue(env, 'TRADOVATE_USERNAME'), envValue(env, 'TRADOVATE_CID')]);
 
 /** A penalty in any 2xx body: a ticket to resend after p-time, or a captcha only a person can solve. */
 export function tradovatePenalty(b: unknown, host: string): Refusal | null {
@@ -153,7 +152,10 @@ class TradovatePaper extends PaperSession {
     }).catch((err: unknown) => {
       // the request may have reached the broker: never report it as a plain failure
       if (err instanceof VendorError && err.code === 'UPSTREAM_TIMEOUT')
-        throw new VendorError('ORDER_STATE_UNKNOWN', `${what}: no reply in time; the order may be live at the broker: check the Tradovate account before trading again`);
+        throw new VendorError(
+          'ORDER_STATE_UNKNOWN',
+          `${what}: no reply in time; the order may be live at the broker: check the Tradovate account before trading again`,
+        );
       throw err;
     });
     if (!isObject(b)) throw new VendorError('UPSTREAM_BAD_RESPONSE', `${what}: body is not an order reply`);
