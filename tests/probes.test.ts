@@ -33,7 +33,7 @@ const VENDORS: Array<{ name: VendorName; make: () => Standin; envVars: string[];
     name: 'ironbeam',
     make: () => vendors.ironbeam({ username: env.IRONBEAM_USERNAME, password: env.IRONBEAM_PASSWORD, apiKey: env.IRONBEAM_API_KEY }),
     envVars: ['IRONBEAM_USERNAME', 'IRONBEAM_PASSWORD', 'IRONBEAM_API_KEY'],
-    required: ['IRONBEAM_USERNAME'], // the key or the password: checked by the probe
+    required: ['IRONBEAM_USERNAME', 'IRONBEAM_API_KEY'], // the password only for enterprise users
   },
 ];
 

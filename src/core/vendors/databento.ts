@@ -224,7 +224,7 @@ export const databento: VendorModule = {
   credentialPairs: [['DATABENTO_API_KEY', null]],
   http: { envPrefix: 'DATABENTO', baseUrl: 'https://hist.databento.com', statusPage: 'https://status.databento.com' },
   fixes: {
-    AUTH_REJECTED: 'Check the Databento API key is valid (DATABENTO_API_KEY)',
+    AUTH_REJECTED: 'Check the Databento API key is valid and entitled (DATABENTO_API_KEY)',
     ENTITLEMENT_DENIED:
       'Check the Databento subscription/licence covers the dataset (DATABENTO_DATASET, default GLBX.MDP3) and its ohlcv-1m schema, in the Databento portal',
   },

@@ -3,9 +3,9 @@
  * https://live.ironbeamapi.com/v2 with IRONBEAM_ENV=live; IRONBEAM_BASE_URL overrides).
  *
  * Login: `POST /auth` {username, password?, apikey?} → {token, status: "OK"}; only `username`
- * is required by the schema: an API-key user sends the key, an enterprise user the password and
- * the enterprise key. So IRONBEAM_USERNAME plus IRONBEAM_API_KEY or IRONBEAM_PASSWORD is all
- * that is asked for, and only what is set is sent. The token is then sent as
+ * is required by the schema: an API-key user sends the user name and the key, an enterprise user
+ * also a password. So IRONBEAM_USERNAME and IRONBEAM_API_KEY are required, IRONBEAM_PASSWORD is
+ * optional, and only what is set is sent. The token is then sent as
  * `Authorization: Bearer`. The reply carries no expiry: the probe logs in afresh at least every
  * IRONBEAM_REPROVE_MS, so a revoked key is seen within that bound. Sessions: ./session.ts.
  * Probe: the token proven by `GET /info/trader` → {accounts, isLive, traderId}; `isLive` is the
@@ -238,22 +238,17 @@ export const ironbeam: VendorModule = {
   label: 'Ironbeam',
   kind: 'broker',
   description: 'Ironbeam broker API (token auth: username + API key or password; demo host unless IRONBEAM_ENV=live)',
-  // the schema requires only the user name; the key or the password is checked by the probe
-  envVars: ['IRONBEAM_USERNAME'],
+  // the user name and the key; the password only for enterprise users (optional)
+  envVars: ['IRONBEAM_USERNAME', 'IRONBEAM_API_KEY'],
   secretEnvVars: CREDENTIALS,
   credentialPairs: [['IRONBEAM_USERNAME', 'IRONBEAM_PASSWORD']],
   http: { envPrefix: 'IRONBEAM', baseUrl: { demo: 'https://demo.ironbeamapi.com/v2', live: 'https://live.ironbeamapi.com/v2' } },
   fixes: {
     AUTH_REJECTED:
-      'Check the Ironbeam credentials are valid for this host (IRONBEAM_USERNAME with IRONBEAM_API_KEY, or IRONBEAM_PASSWORD for enterprise users; IRONBEAM_ENV picks demo or live); a refused login is retried only after the credentials change or an hour has passed',
-    MISSING_CREDENTIALS: "Set IRONBEAM_USERNAME and IRONBEAM_API_KEY (or IRONBEAM_PASSWORD) in the daemon's environment",
+      'Check the Ironbeam credentials are valid for this host (IRONBEAM_USERNAME, IRONBEAM_API_KEY, and IRONBEAM_PASSWORD for enterprise users; IRONBEAM_ENV picks demo or live); a refused login is retried only after the credentials change or an hour has passed',
   },
   produces: ['order_execution'],
-  probe: async (rc, baseUrl) => {
-    if (!envValue(rc.env, 'IRONBEAM_API_KEY') && !envValue(rc.env, 'IRONBEAM_PASSWORD'))
-      return { outcome: 'MISSING_CREDENTIALS', message: 'missing environment variable(s): IRONBEAM_API_KEY or IRONBEAM_PASSWORD' };
-    return sessionProbe(rc, baseUrl, protocol);
-  },
+  probe: (rc, baseUrl) => sessionProbe(rc, baseUrl, protocol),
   client: { broker: { open: (baseUrl, env) => new IronbeamPaper(protocol, baseUrl, env) } },
   source: import.meta.url,
 };
