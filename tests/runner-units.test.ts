@@ -281,9 +281,10 @@ describe('runner clients tell the truth (issue 9, vendor side)', async () => {
       expect(IRONBEAM_PLACE_TIMEOUT_MS).toBeGreaterThan(IRONBEAM_ORDER_WAIT_MS);
       const s = await up(data.ironbeamPaper(creds, { placeDelayMs: 400 }));
       const b = ironbeam.client!.broker!.open(s.baseUrl, ib);
+      await b.placeOrder({ symbol: 'ESZ5', side: 'buy', qty: 1 }, call); // logged in, account known
       // the bot's per-call timeout is shorter than the broker's reply: the order is still recorded
       const { orderId } = await b.placeOrder({ symbol: 'ESZ5', side: 'buy', qty: 1 }, { ...call, timeoutMs: 150 });
-      expect(orderId).toBe(s.orders[0].id);
+      expect(orderId).toBe(s.orders[1].id);
     });
   });
 
