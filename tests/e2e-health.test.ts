@@ -132,7 +132,7 @@ describe('health and gate, end to end', () => {
     expect(hz.status).toBe(200);
     // the stand-in saw Polygon's protocol: bearer key, traceparent
     const req = vendor.requests.at(-1)!;
-    expect(req.path).toBe('/v1/marketstatus/now');
+    expect(req.path).toBe('/v2/aggs/ticker/SPY/prev'); // the entitlement probe: the plan must cover aggregates
     expect(req.headers.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
   });
 

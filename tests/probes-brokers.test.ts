@@ -4,7 +4,8 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runProbe } from '../src/core/vendors/probe.js';
-import { TokenCache, TOKEN_REFRESH_MARGIN_MS } from '../src/core/vendors/session.js';
+import { TokenCache } from '../src/core/vendors/session.js';
+import { TRADOVATE_RENEW_WINDOW_MS } from '../src/core/vendors/tradovate.js';
 import { IRONBEAM_DEFAULT_TTL_MS } from '../src/core/vendors/ironbeam.js';
 import type { Standin } from './standins/server.js';
 import * as vendors from './standins/vendors.js';
@@ -30,6 +31,8 @@ describe.each(BROKERS)('$name token session', ({ name, make, probePath }) => {
   let cache: TokenCache;
   beforeAll(async () => {
     s = await make().start();
+    // warm the HTTP client once: a cold first request can take most of the test deadline
+    await runProbe(makeSpec(vendorDef(name, s.baseUrl), { timeoutMs: 10_000 }), makeCtx({ env }));
   });
   afterAll(async () => {
     await s.close();
@@ -46,9 +49,10 @@ describe.each(BROKERS)('$name token session', ({ name, make, probePath }) => {
     expect((await probe()).outcome).toBe('OK');
     expect((await probe()).outcome).toBe('OK');
     expect(s.logins).toBe(1);
-    expect(s.probeRequests.map((r) => r.path)).toEqual([probePath]);
+    // the fresh token proven by the check, then the cached one
+    expect(s.probeRequests.map((r) => r.path)).toEqual([probePath, probePath]);
     const [tok] = [...s.validTokens];
-    expect(s.probeRequests[0].headers.authorization).toBe(`Bearer ${tok}`);
+    expect(s.probeRequests[1].headers.authorization).toBe(`Bearer ${tok}`);
     expect(cache.size).toBe(1);
   });
 
@@ -65,7 +69,7 @@ describe.each(BROKERS)('$name token session', ({ name, make, probePath }) => {
     const r = await probe();
     expect(r.outcome).toBe('OK');
     expect(s.logins).toBe(2);
-    expect(s.probeRequests).toHaveLength(1); // the rejected check
+    expect(s.probeRequests).toHaveLength(3); // first fresh check, the rejected check, the new fresh check
   });
 
   it('401 on the cached token and the re-login rejected → AUTH_REJECTED, nothing cached', async () => {
@@ -80,7 +84,7 @@ describe.each(BROKERS)('$name token session', ({ name, make, probePath }) => {
 
   it('a 5xx on the cached check keeps the token (no login storm)', async () => {
     await probe();
-    s.set({ kind: 'status', status: 503, scope: 'probe' });
+    s.set({ kind: 'status', status: 500, scope: 'probe' });
     expect((await probe()).outcome).toBe('UPSTREAM_5XX');
     s.set({ kind: 'normal' });
     expect((await probe()).outcome).toBe('OK');
@@ -106,7 +110,7 @@ describe.each(BROKERS)('$name token session', ({ name, make, probePath }) => {
     clock += IRONBEAM_DEFAULT_TTL_MS + 60_000; // past either vendor's lifetime
     expect((await probe({ now: () => clock })).outcome).toBe('OK');
     expect(s.logins).toBe(2);
-    expect(s.probeRequests).toHaveLength(0);
+    expect(s.probeRequests).toHaveLength(2); // each fresh token proven once
   });
 
   it('changed credentials → a different cache entry and a fresh login', async () => {
@@ -156,6 +160,7 @@ describe('tradovate login protocol', () => {
       appVersion: '1.0',
       cid: Number(env.TRADOVATE_CID),
       sec: env.TRADOVATE_SECRET,
+      deviceId: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/),
     });
     expect(s.requests[0].headers['content-type']).toBe('application/json');
   });
@@ -167,22 +172,23 @@ describe('tradovate login protocol', () => {
     expect(r.message).toMatch(/^login rejected by 127\.0\.0\.1:\d+ \(errorText set\)$/);
   });
 
-  it('p-ticket time penalty → RATE_LIMITED with the wait', async () => {
+  it('p-ticket time penalty → RATE_LIMITED with the wait, the next attempt not before it', async () => {
     s.set({ kind: 'vendor', name: 'penalty' });
     const r = await probe();
-    expect(r.outcome).toBe('RATE_LIMITED');
-    expect(r.message).toMatch(/retry after 15 s$/);
+    expect(r).toMatchObject({ outcome: 'RATE_LIMITED', retryAfterMs: 15_000 });
+    expect(r.message).toMatch(/resending with its ticket after 15 s$/);
   });
 
-  it('p-captcha → RATE_LIMITED saying a captcha is required', async () => {
+  it('p-captcha → VENDOR_PENALTY for at least an hour, saying a person must log in', async () => {
     s.set({ kind: 'vendor', name: 'captcha' });
     const r = await probe();
-    expect(r.outcome).toBe('RATE_LIMITED');
-    expect(r.message).toContain('captcha required');
+    expect(r.outcome).toBe('VENDOR_PENALTY');
+    expect(r.retryAfterMs).toBeGreaterThanOrEqual(3_600_000);
+    expect(r.message).toContain('captcha');
   });
 
-  it('the token is cached until shortly before expirationTime', async () => {
-    const ttl = 20 * 60_000;
+  it('the token is renewed with /auth/renewaccesstoken before expirationTime, never by a new login', async () => {
+    const ttl = 40 * 60_000;
     const short = await vendors
       .tradovate({ name: env.TRADOVATE_USERNAME, password: env.TRADOVATE_PASSWORD, cid: env.TRADOVATE_CID, sec: env.TRADOVATE_SECRET }, { tokenTtlMs: ttl })
       .start();
@@ -190,13 +196,15 @@ describe('tradovate login protocol', () => {
       const cache = new TokenCache();
       let clock = Date.now();
       const p = () => runProbe(makeSpec(vendorDef('tradovate', short.baseUrl)), makeCtx({ env, tokenCache: cache, now: () => clock }));
-      await p();
-      clock += ttl - TOKEN_REFRESH_MARGIN_MS - 30_000; // still inside the window
-      await p();
+      expect((await p()).outcome).toBe('OK');
+      clock += ttl - TRADOVATE_RENEW_WINDOW_MS - 60_000; // outside the renewal window
+      expect((await p()).outcome).toBe('OK');
+      expect(short.renewals).toBe(0);
+      clock += 2 * 60_000; // inside it: renew
+      expect((await p()).outcome).toBe('OK');
+      expect(short.renewals).toBe(1);
       expect(short.logins).toBe(1);
-      clock += 60_000; // inside the refresh margin: log in again before the vendor expires it
-      await p();
-      expect(short.logins).toBe(2);
+      expect(short.requests.filter((r) => r.path === '/v1/auth/renewaccesstoken')).toHaveLength(1);
     } finally {
       await short.close();
     }
@@ -214,10 +222,10 @@ describe('ironbeam login protocol', () => {
   beforeEach(() => s.reset());
   const probe = () => runProbe(makeSpec(vendorDef('ironbeam', s.baseUrl)), makeCtx({ env }));
 
-  it('sends username/password/apiKey as JSON to /auth', async () => {
+  it('sends username/password/apikey (the schema spells it lower-case) as JSON to /auth', async () => {
     await probe();
     expect(s.requests[0]).toMatchObject({ method: 'POST', path: '/v2/auth' });
-    expect(JSON.parse(s.requests[0].body)).toEqual({ username: env.IRONBEAM_USERNAME, password: env.IRONBEAM_PASSWORD, apiKey: env.IRONBEAM_API_KEY });
+    expect(JSON.parse(s.requests[0].body)).toEqual({ username: env.IRONBEAM_USERNAME, password: env.IRONBEAM_PASSWORD, apikey: env.IRONBEAM_API_KEY });
   });
 
   it('HTTP 200 with status ERROR → AUTH_REJECTED', async () => {

@@ -39,7 +39,8 @@ describe('built-in integrations', () => {
       postgres: 'store',
       risk_engine: 'risk',
     });
-    expect(spec(r, 'ironbeam').envVars).toEqual(['IRONBEAM_USERNAME', 'IRONBEAM_PASSWORD', 'IRONBEAM_API_KEY']);
+    // the password only for enterprise users: not demanded
+    expect(spec(r, 'ironbeam').envVars).toEqual(['IRONBEAM_USERNAME', 'IRONBEAM_API_KEY']);
     expect(spec(r, 'tradovate').envVars).toEqual(['TRADOVATE_USERNAME', 'TRADOVATE_PASSWORD', 'TRADOVATE_CID', 'TRADOVATE_SECRET']);
     expect(spec(r, 'postgres').envVars).toEqual([]);
     expect(spec(r, 'postgres').probe).toEqual({ type: 'vendor', vendor: 'postgres' });
@@ -96,10 +97,10 @@ describe('connected', () => {
   it('needs every env var present and non-blank; missingEnv lists names only', () => {
     const r = load();
     const ib = spec(r, 'ironbeam');
-    const env = { IRONBEAM_USERNAME: 'user-value-1', IRONBEAM_PASSWORD: '   ', IRONBEAM_API_KEY: 'key-value-1' };
+    const env = { IRONBEAM_USERNAME: 'user-value-1', IRONBEAM_PASSWORD: 'pw-value-1', IRONBEAM_API_KEY: '   ' };
     expect(connectedOf(ib, env)).toBe(false);
-    expect(missingEnv(ib, env)).toEqual(['IRONBEAM_PASSWORD']);
-    expect(connectedOf(ib, { ...env, IRONBEAM_PASSWORD: 'pw-value-1' })).toBe(true);
+    expect(missingEnv(ib, env)).toEqual(['IRONBEAM_API_KEY']);
+    expect(connectedOf(ib, { ...env, IRONBEAM_API_KEY: 'key-value-1' })).toBe(true);
     expect(missingEnv(ib, {})).toEqual(ib.envVars);
     // nothing to configure ⇒ connected (its probe still decides the status)
     expect(connectedOf(spec(r, 'postgres'), {})).toBe(true);
@@ -111,7 +112,7 @@ describe('fixes', () => {
     const r = load({}, { DATABENTO_API_KEY: 'db-canaryvalue123' });
     const ib = spec(r, 'ironbeam');
     const db = spec(r, 'databento');
-    expect(fixFor(ib, 'MISSING_CREDENTIALS')).toBe("Set secret IRONBEAM_USERNAME, IRONBEAM_PASSWORD, IRONBEAM_API_KEY in the daemon's environment");
+    expect(fixFor(ib, 'MISSING_CREDENTIALS')).toBe("Set secret IRONBEAM_USERNAME, IRONBEAM_API_KEY in the daemon's environment");
     expect(fixFor(ib, 'MISSING_CREDENTIALS', { missingEnv: ['IRONBEAM_API_KEY'] })).toBe("Set secret IRONBEAM_API_KEY in the daemon's environment");
     expect(fixFor(db, 'AUTH_REJECTED')).toBe('Check the Databento API key is valid and entitled (DATABENTO_API_KEY)');
     expect(fixFor(db, 'UPSTREAM_5XX')).toBe('Check Databento entitlement / network; see https://status.databento.com');

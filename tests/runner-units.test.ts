@@ -162,3 +162,169 @@ describe('vendorRequest', () => {
     }
   });
 });
+
+describe('runner clients tell the truth (issue 9, vendor side)', async () => {
+  const { databento, MAX_RECORDS } = await import('../src/core/vendors/databento.js');
+  const { polygon } = await import('../src/core/vendors/polygon.js');
+  const { openai } = await import('../src/core/vendors/openai.js');
+  const { ironbeam, ironbeamSymbol, IRONBEAM_ORDER_WAIT_MS, IRONBEAM_PLACE_TIMEOUT_MS } = await import('../src/core/vendors/ironbeam.js');
+  const { tradovate } = await import('../src/core/vendors/tradovate.js');
+  const { runnerHolds, VendorError } = await import('../src/core/vendors/http.js');
+  const data = await import('./standins/trading-data.js');
+  const standins = await import('./standins/vendors.js');
+  const { canaryEnv } = await import('./standins/fixtures.js');
+  const env = canaryEnv();
+  const call = { traceId: 'b'.repeat(32), timeoutMs: 3_000 };
+  const closers: Array<() => Promise<void>> = [];
+  const up = async <T extends { start(): Promise<unknown>; close(): Promise<void> }>(s: T): Promise<T> => {
+    await s.start();
+    closers.push(() => s.close());
+    return s;
+  };
+  const { afterAll, beforeEach } = await import('vitest');
+  afterAll(async () => {
+    for (const c of closers) await c();
+  });
+  beforeEach(() => runnerHolds.clear());
+
+  it("item 11: Databento bars end at the ohlcv-1m schema's own available end, with a record cap", async () => {
+    const schemaEnd = Date.now() - 2 * 3_600_000; // the dataset's other schemas run to now
+    const s = await up(data.databentoData(env.DATABENTO_API_KEY, { availableEnd: schemaEnd }));
+    const r = await databento.client!.marketdata!.bars(s.baseUrl, env, { ...call, symbol: 'ES.c.0', bars: 30 });
+    expect(r.bars.length).toBeGreaterThanOrEqual(30);
+    for (const p of s.ranges) {
+      expect(Date.parse(p.get('end')!)).toBeLessThanOrEqual(schemaEnd);
+      expect(Number(p.get('limit'))).toBe(MAX_RECORDS);
+    }
+    expect(MAX_RECORDS * 512).toBeLessThanOrEqual(4 * 1024 * 1024);
+  });
+
+  it('item 12: a Polygon 200 without status/results is UPSTREAM_BAD_RESPONSE, not 0 bars', async () => {
+    const s = await up(data.polygonData(env.POLYGON_API_KEY));
+    s.set({ kind: 'wrong_shape' });
+    await expect(polygon.client!.marketdata!.bars(s.baseUrl, env, { ...call, symbol: 'SPY', bars: 10 })).rejects.toMatchObject({
+      code: 'UPSTREAM_BAD_RESPONSE',
+    });
+    s.set({ kind: 'normal' });
+    expect((await polygon.client!.marketdata!.bars(s.baseUrl, env, { ...call, symbol: 'SPY', bars: 10 })).bars).toHaveLength(10);
+  });
+
+  it('item 5: a Polygon 403 NOT_AUTHORIZED in the runner is ENTITLEMENT_DENIED', async () => {
+    const s = await up(data.polygonData(env.POLYGON_API_KEY));
+    s.set({ kind: 'vendor', name: 'not_authorized' });
+    await expect(polygon.client!.marketdata!.bars(s.baseUrl, env, { ...call, symbol: 'SPY', bars: 10 })).rejects.toMatchObject({ code: 'ENTITLEMENT_DENIED' });
+  });
+
+  it('items 6 and 7: OpenAI insufficient_quota → QUOTA_EXHAUSTED; a 429 with retry-after holds the host: the next call is not sent', async () => {
+    const s = await up(data.openaiData(env.OPENAI_API_KEY));
+    const req = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'x' }], maxCompletionTokens: 4 };
+    s.set({ kind: 'vendor', name: 'insufficient_quota' });
+    await expect(openai.client!.chat!.chat(s.baseUrl, env, req, call)).rejects.toMatchObject({ code: 'QUOTA_EXHAUSTED', status: 429 });
+    runnerHolds.clear();
+    s.set({ kind: 'vendor', name: 'rate_limit' });
+    await expect(openai.client!.chat!.chat(s.baseUrl, env, req, call)).rejects.toMatchObject({ code: 'RATE_LIMITED', retryAfterMs: 20_000 });
+    s.set({ kind: 'normal' });
+    const n = s.requests.length;
+    const err = await openai.client!.chat!.chat(s.baseUrl, env, req, call).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(VendorError);
+    expect((err as Error).message).toMatch(/not sent: .*wait until/);
+    expect(s.requests.length).toBe(n);
+  });
+
+  it('item 10: Ironbeam symbols in the exchange form', () => {
+    const dec2025 = Date.UTC(2025, 9, 1);
+    expect(ironbeamSymbol('ESZ5', dec2025)).toBe('XCME:ES.Z25');
+    expect(ironbeamSymbol('ESZ25', dec2025)).toBe('XCME:ES.Z25');
+    expect(ironbeamSymbol('GCQ6', dec2025)).toBe('XCEC:GC.Q26');
+    expect(ironbeamSymbol('ZNH6', dec2025)).toBe('XCBT:ZN.H26');
+    expect(ironbeamSymbol('XCME:NQ.H26', dec2025)).toBe('XCME:NQ.H26');
+    expect(ironbeamSymbol('ES.c.0', dec2025)).toBeNull();
+    expect(ironbeamSymbol('SPY', dec2025)).toBeNull();
+  });
+
+  describe('item 10: Ironbeam orders', () => {
+    const ib = { IRONBEAM_USERNAME: env.IRONBEAM_USERNAME, IRONBEAM_API_KEY: env.IRONBEAM_API_KEY };
+    const creds = { username: env.IRONBEAM_USERNAME, apiKey: env.IRONBEAM_API_KEY };
+
+    it('username + API key is enough; the order goes out as XCME:ES.Z25 and fills match', async () => {
+      const s = await up(data.ironbeamPaper(creds));
+      const b = ironbeam.client!.broker!.open(s.baseUrl, ib);
+      const { orderId } = await b.placeOrder({ symbol: 'ESZ5', side: 'buy', qty: 1 }, call);
+      expect(s.orders[0].body.exchSym).toMatch(/^XCME:ES\.Z\d\d$/);
+      expect(await b.fills(orderId, call)).toEqual([{ qty: 1, price: 5001.25 }]);
+      expect(JSON.parse(s.requests.find((r) => r.path === '/v2/auth')!.body)).toEqual({ username: env.IRONBEAM_USERNAME, apikey: env.IRONBEAM_API_KEY });
+    });
+
+    it('a symbol that has no exchange form is refused before anything is sent', async () => {
+      const s = await up(data.ironbeamPaper(creds));
+      const b = ironbeam.client!.broker!.open(s.baseUrl, ib);
+      await expect(b.placeOrder({ symbol: 'ES.c.0', side: 'buy', qty: 1 }, call)).rejects.toMatchObject({ code: 'SYMBOL_UNSUPPORTED' });
+      expect(s.orders).toHaveLength(0);
+    });
+
+    it('an order id that did not arrive within the wait is recovered from the strategy id', async () => {
+      const s = await up(data.ironbeamPaper(creds, { lateOrderId: 2 }));
+      const b = ironbeam.client!.broker!.open(s.baseUrl, ib);
+      const { orderId } = await b.placeOrder({ symbol: 'ESZ5', side: 'sell', qty: 1 }, call);
+      expect(orderId).toBe(s.orders[0].id);
+    });
+
+    it('an id still pending is never a failure: the strategy names the order and its fills are found', async () => {
+      const s = await up(data.ironbeamPaper(creds, { lateOrderId: 99 }));
+      const b = ironbeam.client!.broker!.open(s.baseUrl, ib);
+      const { orderId } = await b.placeOrder({ symbol: 'ESZ5', side: 'sell', qty: 2 }, call);
+      expect(orderId).toMatch(/^strategy:\d+$/);
+      expect(await b.fills(orderId, call)).toEqual([{ qty: 2, price: 5001.25 }]);
+    });
+
+    it("the place call waits longer than the broker's own wait for the order id", async () => {
+      expect(IRONBEAM_PLACE_TIMEOUT_MS).toBeGreaterThan(IRONBEAM_ORDER_WAIT_MS);
+      const s = await up(data.ironbeamPaper(creds, { placeDelayMs: 400 }));
+      const b = ironbeam.client!.broker!.open(s.baseUrl, ib);
+      await b.placeOrder({ symbol: 'ESZ5', side: 'buy', qty: 1 }, call); // logged in, account known
+      // the bot's per-call timeout is shorter than the broker's reply: the order is still recorded
+      const { orderId } = await b.placeOrder({ symbol: 'ESZ5', side: 'buy', qty: 1 }, { ...call, timeoutMs: 150 });
+      expect(orderId).toBe(s.orders[1].id);
+    });
+  });
+
+  describe('item 9: Tradovate in the runner', () => {
+    const tv = () => ({ name: env.TRADOVATE_USERNAME, password: env.TRADOVATE_PASSWORD, cid: env.TRADOVATE_CID, sec: env.TRADOVATE_SECRET });
+
+    it('a 401 on a fresh token is AUTH_REJECTED, with no second login', async () => {
+      const s = await up(data.tradovatePaper(tv()));
+      s.set({ kind: 'status', status: 401, scope: 'probe' });
+      const b = tradovate.client!.broker!.open(s.baseUrl, env);
+      await expect(b.placeOrder({ symbol: 'ESZ5', side: 'buy', qty: 1 }, call)).rejects.toMatchObject({ code: 'AUTH_REJECTED' });
+      expect(s.logins).toBe(1);
+    });
+
+    it('a 429 lockout stops every further call to the host (VENDOR_PENALTY, ≥ 1 h)', async () => {
+      const s = await up(data.tradovatePaper(tv()));
+      s.set({ kind: 'vendor', name: 'lockout_429', scope: 'login' });
+      const b = tradovate.client!.broker!.open(s.baseUrl, env);
+      const err = (await b.placeOrder({ symbol: 'ESZ5', side: 'buy', qty: 1 }, call).catch((e: unknown) => e)) as InstanceType<typeof VendorError>;
+      expect(err).toMatchObject({ code: 'VENDOR_PENALTY' });
+      expect(err.retryAfterMs).toBeGreaterThanOrEqual(3_600_000);
+      s.set({ kind: 'normal' });
+      const n = s.requests.length;
+      await expect(tradovate.client!.broker!.open(s.baseUrl, env).placeOrder({ symbol: 'ESZ5', side: 'buy', qty: 1 }, call)).rejects.toMatchObject({
+        code: 'VENDOR_PENALTY',
+      });
+      expect(s.requests.length).toBe(n);
+    });
+
+    it('a login penalty ticket: waits p-time, resends with the ticket, sends the same deviceId', async () => {
+      const s = await up(standins.tradovate(tv(), { penalty: { pTime: 1 } }));
+      const t0 = Date.now();
+      // the probe stand-in has no order routes: the login itself is what is checked
+      await tradovate
+        .client!.broker!.open(s.baseUrl, env)
+        .placeOrder({ symbol: 'ESZ5', side: 'buy', qty: 1 }, call)
+        .catch(() => undefined);
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(1_000);
+      expect(s.ticketsResent).toBe(1);
+      expect(s.deviceIds[0]).toBe(s.deviceIds[1]);
+    });
+  });
+});

@@ -196,7 +196,8 @@ describe('shadow run (Polygon)', () => {
     expect(Object.keys(llm.metadata).some((k) => /^(prompt|completion|messages|content)$/.test(k))).toBe(false);
 
     // the vendor saw the bearer header (never an apiKey query) and the event's trace id
-    const aggs = poly.requests.filter((r) => r.path.startsWith('/v2/aggs/'));
+    // the bot's minute bars (the probe's previous-day call is /v2/aggs/ticker/…/prev)
+    const aggs = poly.requests.filter((r) => r.path.startsWith('/v2/aggs/') && r.path.includes('/range/'));
     expect(aggs).toHaveLength(2);
     expect(aggs[0].query).not.toMatch(/apiKey/i);
     expect(aggs[0].headers.traceparent).toContain(bars.trace_id);

@@ -195,15 +195,16 @@ describe('effectiveState — what readers show', () => {
   it('missing credentials override a better, older row; names only the missing vars', () => {
     const ib = getSpec(registry, 'ironbeam')!;
     const okRow = applyProbe(ib, undefined, result('OK'), { connected: true, now: T0 });
-    const env = { IRONBEAM_USERNAME: 'canary-user-value', IRONBEAM_PASSWORD: '', IRONBEAM_API_KEY: 'canary-key-value' };
+    // Ironbeam's auth needs the user name and the key (a password only for enterprise users)
+    const env = { IRONBEAM_USERNAME: 'canary-user-value', IRONBEAM_PASSWORD: 'canary-pass-value', IRONBEAM_API_KEY: '' };
     const s = effectiveState(ib, okRow, { connected: false, now: at(1), env });
-    expect(s).toMatchObject({ status: 'BLOCKED', reasonCode: 'MISSING_CREDENTIALS', connected: false, missingEnv: ['IRONBEAM_PASSWORD'], lastOkAt: T0 });
-    expect(s.reasonMessage).toBe('missing or empty: IRONBEAM_PASSWORD');
+    expect(s).toMatchObject({ status: 'BLOCKED', reasonCode: 'MISSING_CREDENTIALS', connected: false, missingEnv: ['IRONBEAM_API_KEY'], lastOkAt: T0 });
+    expect(s.reasonMessage).toBe('missing or empty: IRONBEAM_API_KEY');
     expect(JSON.stringify(s)).not.toContain('canary');
-    expect(fixForState(ib, s)).toBe("Set secret IRONBEAM_PASSWORD in the daemon's environment");
+    expect(fixForState(ib, s)).toBe("Set secret IRONBEAM_API_KEY in the daemon's environment");
     const noRow = effectiveState(ib, undefined, { connected: false, now: T0 });
     expect(noRow.reasonCode).toBe('MISSING_CREDENTIALS');
-    expect(fixForState(ib, noRow)).toBe("Set secret IRONBEAM_USERNAME, IRONBEAM_PASSWORD, IRONBEAM_API_KEY in the daemon's environment");
+    expect(fixForState(ib, noRow)).toBe("Set secret IRONBEAM_USERNAME, IRONBEAM_API_KEY in the daemon's environment");
   });
 
   it('last probe older than stale_after_ms ⇒ BLOCKED PROBE_STALE (at the bound still fresh)', () => {

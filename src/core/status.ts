@@ -15,6 +15,9 @@ export const STATUS_RULES: ReadonlyArray<{ condition: string; status: Status; re
   { condition: 'never probed', status: 'BLOCKED', reasonCode: 'NEVER_PROBED' },
   { condition: 'last probe older than stale_after_ms (default 3 × interval)', status: 'BLOCKED', reasonCode: 'PROBE_STALE' },
   { condition: '401/403 from the vendor', status: 'BLOCKED', reasonCode: 'AUTH_REJECTED' },
+  { condition: "the plan/licence does not cover the data (the vendor's own code)", status: 'BLOCKED', reasonCode: 'ENTITLEMENT_DENIED' },
+  { condition: "the account is out of quota/credit (the vendor's own code)", status: 'BLOCKED', reasonCode: 'QUOTA_EXHAUSTED' },
+  { condition: 'the vendor asked us to stop (captcha, lockout 429/423), until it lifts', status: 'BLOCKED', reasonCode: 'VENDOR_PENALTY' },
   {
     condition: 'timeout / network / 5xx / other 4xx / bad body / failed check, failures_before_degraded+ in a row',
     status: 'DEGRADED',
@@ -42,6 +45,9 @@ const DEFAULT_MESSAGE: Record<ProbeOutcome, string> = {
   UPSTREAM_NETWORK: 'network error',
   UPSTREAM_BAD_RESPONSE: 'response not in the expected protocol',
   CHECK_FAILED: 'check failed',
+  ENTITLEMENT_DENIED: 'the plan or licence does not cover the data',
+  QUOTA_EXHAUSTED: 'the account is out of quota',
+  VENDOR_PENALTY: 'the vendor asked us to stop for a while',
 };
 
 /** A previous state that carries no probe evidence: first real result decides at once. */
@@ -126,7 +132,10 @@ export function applyProbe(
   switch (result.outcome) {
     case 'MISSING_CREDENTIALS':
     case 'AUTH_REJECTED':
-      // deterministic: retrying cannot help, block at once
+    case 'ENTITLEMENT_DENIED':
+    case 'QUOTA_EXHAUSTED':
+    case 'VENDOR_PENALTY':
+      // deterministic, or the vendor's own word: retrying cannot help, block at once
       return fail('BLOCKED', result.outcome);
     case 'RATE_LIMITED':
       // 429: the vendor is up — DEGRADED at worst from OK (a blip under the threshold leaves

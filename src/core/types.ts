@@ -67,7 +67,10 @@ export type ProbeOutcome =
   | 'UPSTREAM_TIMEOUT'
   | 'UPSTREAM_NETWORK' // refused, reset, DNS
   | 'UPSTREAM_BAD_RESPONSE' // 2xx with a body that is not what the protocol promises
-  | 'CHECK_FAILED'; // a self-check (risk engine, custom conditions) failed
+  | 'CHECK_FAILED' // a self-check (risk engine, custom conditions) failed
+  | 'ENTITLEMENT_DENIED' // the key works but the plan/licence does not cover the data (Polygon NOT_AUTHORIZED, Databento 403)
+  | 'QUOTA_EXHAUSTED' // the account is out of quota/credit (OpenAI insufficient_quota)
+  | 'VENDOR_PENALTY'; // the vendor asked us to stop for a long time (Tradovate captcha, 429/423 lockout)
 
 /** Which of a vendor's documented environments a probe ran against (brokers: the demo or the live host). */
 export type VendorEnvironment = 'demo' | 'live';
@@ -87,6 +90,12 @@ export interface ProbeResult {
   accountLive?: boolean;
   /** the probe called a base URL that is not the vendor's own (a stand-in, a proxy, a sidecar) */
   customEndpoint?: boolean;
+  /**
+   * The vendor asked not to be called again for this long (Retry-After, a penalty ticket's
+   * p-time, a lockout): the next attempt must not start before probe time + retryAfterMs.
+   * The probes hold themselves (vendors/probe.ts); a scheduler may also skip its ticks.
+   */
+  retryAfterMs?: number;
 }
 
 /**

@@ -23,6 +23,8 @@ export interface Reply {
   body?: unknown; // JSON-encoded unless `raw`
   raw?: string;
   headers?: Record<string, string>;
+  /** answer this late (a slow route: an order waiting for its exchange id) */
+  delayMs?: number;
 }
 
 /** Which requests a failure mode applies to: all, only the login call, or only the others. */
@@ -30,7 +32,7 @@ export type Scope = 'all' | 'login' | 'probe';
 
 export type Mode =
   | { kind: 'normal'; delayMs?: number } // the vendor's real behaviour (optionally slow)
-  | { kind: 'status'; status: number; scope?: Scope } // that HTTP status, echoing body
+  | { kind: 'status'; status: number; scope?: Scope; retryAfter?: string } // that HTTP status, echoing body (Retry-After on 429/503)
   | { kind: 'hang'; scope?: Scope } // accept, never answer
   | { kind: 'malformed'; scope?: Scope } // 200 with a body that is not JSON
   | { kind: 'wrong_shape'; scope?: Scope } // 200 with JSON of the wrong shape
@@ -137,7 +139,12 @@ export class Standin {
     const echoHeaders = { 'x-echo-authorization': String(rec.headers.authorization ?? this.vendor.echoed(rec)), 'x-echo-credential': this.vendor.echoed(rec) };
     let reply: Reply | 'hang' | 'reset';
     if (m.kind === 'normal' || !this.applies(rec, m.scope)) reply = this.vendor.handle(rec, this);
-    else if (m.kind === 'status') reply = { status: m.status, body: this.echoBody(rec, `HTTP ${m.status}`), headers: { ...echoHeaders, 'retry-after': '1' } };
+    else if (m.kind === 'status')
+      reply = {
+        status: m.status,
+        body: this.echoBody(rec, `HTTP ${m.status}`),
+        headers: { ...echoHeaders, ...(m.status === 429 || m.status === 503 ? { 'retry-after': String(m.retryAfter ?? 1) } : {}) },
+      };
     else if (m.kind === 'hang') reply = 'hang';
     else if (m.kind === 'reset') reply = 'reset';
     else if (m.kind === 'malformed')
@@ -165,7 +172,7 @@ export class Standin {
       res.writeHead(r.status, { 'content-type': r.raw ? 'text/html' : 'application/json', ...(r.headers ?? {}) });
       res.end(text);
     };
-    const delay = m.kind === 'normal' ? (m.delayMs ?? 0) : 0;
+    const delay = r.delayMs ?? (m.kind === 'normal' ? (m.delayMs ?? 0) : 0);
     if (delay > 0) setTimeout(send, delay);
     else send();
   }

@@ -3,15 +3,21 @@
  * stand-ins of vendors.ts (same auth checks, same echoing failure modes), tests only:
  *  - Polygon: GET /v2/aggs/ticker/{ticker}/range/1/minute/{from}/{to}?sort&limit (Bearer)
  *    → {ticker, status: "OK", resultsCount, results: [{t, o, h, l, c, v, vw, n}]}
- *  - Databento: GET /v0/metadata.get_dataset_range?dataset → {start, end};
+ *  - Databento: GET /v0/metadata.get_dataset_range (vendors.ts: per-schema ranges);
  *    GET|POST /v0/timeseries.get_range (query or form body) → JSON lines of ohlcv-1m records
+ *    (databento/dbn `encode/json`); an end past the schema's own available end is the
+ *    documented 422 {detail: {case: "data_end_after_available_end", payload: {available_end}}};
+ *    `limit` caps the records
  *  - OpenAI: POST /v1/chat/completions → {choices: [{message: {content}}], usage}
  *  - Tradovate (/v1): GET /account/list, POST /order/placeorder, GET /fill/deps?masterid
- *  - Ironbeam (/v2): GET /account/getAllAccounts, POST /order/{acct}/place, GET /order/{acct}/fills
+ *  - Ironbeam (/v2, OpenAPI 2.1): GET /account/getAllAccounts, POST /order/{acct}/place
+ *    (exchSym must match the documented Symbol pattern "XCME:ES.Z25", else 400 {status: "ERROR"};
+ *    → {status, strategyId, orderId?}: the order id only when it came within the broker's wait),
+ *    GET /order/{acct}/toorderid/{strategyId}, GET /order/{acct}/fills (fills carry strategyId)
  * Bars are a deterministic synthetic series (a gentle uptrend), generated on request.
  */
 import { bearerOf, jsonBody, Standin, type Recorded, type Reply, type VendorHandler } from './server.js';
-import { databento, ironbeam, openai, polygon, tradovate, type IronbeamCreds, type TradovateCreds } from './vendors.js';
+import { databento, ironbeam, openai, polygon, tradovate, type DatabentoOptions, type IronbeamCreds, type TradovateCreds } from './vendors.js';
 
 export interface SynthBar {
   t: number;
@@ -85,28 +91,54 @@ export function polygonData(key: string, opts: PolygonDataOptions = {}): Standin
   });
 }
 
-export interface DatabentoDataOptions {
+export interface DatabentoDataOptions extends DatabentoOptions {
   bars?: number;
-  /** end of the available range (default: now) */
+  /** end of the ohlcv-1m schema's available range (default: now); the dataset's own end is now */
   availableEnd?: number;
 }
 
-export function databentoData(key: string, opts: DatabentoDataOptions = {}): Standin {
+/** The records and requests the Databento stand-in saw (form params of each get_range). */
+export interface DatabentoSeen {
+  ranges: URLSearchParams[];
+}
+
+export function databentoData(key: string, opts: DatabentoDataOptions = {}): Standin & DatabentoSeen {
   const auth = `Basic ${Buffer.from(`${key}:`).toString('base64')}`;
-  return extend(databento(key), (r, s) => {
-    if (r.path === '/v0/metadata.get_dataset_range' && r.method === 'GET') {
-      if (r.headers.authorization !== auth) return unauthorized(s, r);
-      const end = opts.availableEnd ?? Date.now();
-      return { status: 200, body: { start: '2010-06-06T00:00:00.000000000Z', end: new Date(end).toISOString().replace('Z', '000000Z') } };
-    }
+  const schemaEnd = () => opts.schemaEnd?.() ?? opts.availableEnd ?? Date.now();
+  const ranges: URLSearchParams[] = [];
+  const st = extend(databento(key, { ...opts, schemaEnd }), (r, s) => {
     if (r.path === '/v0/timeseries.get_range' && (r.method === 'GET' || r.method === 'POST')) {
       if (r.headers.authorization !== auth) return unauthorized(s, r);
       const p = new URLSearchParams(r.method === 'POST' ? r.body : r.query.replace(/^\?/, ''));
+      ranges.push(p);
       if (p.get('schema') !== 'ohlcv-1m' || p.get('encoding') !== 'json' || !p.get('dataset') || !p.get('symbols') || !p.get('start'))
         return { status: 422, body: { detail: 'bad request' } };
       const start = Date.parse(p.get('start')!);
       const end = Date.parse(p.get('end') ?? p.get('start')!);
-      const bars = synthBars(opts.bars ?? 150, end).filter((b) => b.t >= start);
+      const available = schemaEnd();
+      if (end > available)
+        return {
+          status: 422,
+          body: {
+            detail: {
+              case: 'data_end_after_available_end',
+              message: `The dataset ${p.get('dataset')} has data available up to '${new Date(available).toISOString()}'. The \`end\` in the query ('${p.get('end')}') is after the available range.`,
+              status_code: 422,
+              docs: 'https://databento.com/docs/api-reference-historical/basics/datasets',
+              payload: {
+                dataset: p.get('dataset'),
+                start: p.get('start'),
+                end: p.get('end'),
+                available_start: '2010-06-06T00:00:00.000000000Z',
+                available_end: new Date(available).toISOString(),
+              },
+            },
+          },
+        };
+      const limit = p.get('limit') ? Number(p.get('limit')) : Infinity;
+      const bars = synthBars(opts.bars ?? 150, end)
+        .filter((b) => b.t >= start)
+        .slice(0, limit);
       const lines = bars.map((b) =>
         JSON.stringify({
           hd: { ts_event: new Date(b.t).toISOString().replace('Z', '000000Z'), rtype: 33, publisher_id: 1, instrument_id: 4242 },
@@ -122,6 +154,7 @@ export function databentoData(key: string, opts: DatabentoDataOptions = {}): Sta
     }
     return undefined;
   });
+  return Object.assign(st, { ranges });
 }
 
 export function openaiData(key: string, opts: { content?: string } = {}): Standin {
@@ -148,6 +181,10 @@ export interface PaperBrokerOptions {
   fill?: boolean;
   /** reject every order */
   reject?: boolean;
+  /** Ironbeam: the order id does not arrive within the broker's wait; toorderid gives it after this many asks */
+  lateOrderId?: number;
+  /** Ironbeam: the place reply comes this late (the broker waiting for the exchange's id) */
+  placeDelayMs?: number;
 }
 
 export interface PaperOrders {
@@ -229,7 +266,7 @@ export function tradovatePaper(creds: TradovateCreds, opts: PaperBrokerOptions =
 }
 
 export function ironbeamPaper(creds: IronbeamCreds, opts: PaperBrokerOptions = {}): Standin & PaperOrders {
-  const orders: PaperOrders['orders'] = [];
+  const orders: Array<PaperOrders['orders'][number] & { strategyId: number; asks: number }> = [];
   let next = 1;
   const st = extend(ironbeam(creds), (r, s) => {
     const authed = () => {
@@ -245,11 +282,26 @@ export function ironbeamPaper(creds: IronbeamCreds, opts: PaperBrokerOptions = {
       if (!authed()) return unauthorized(s, r);
       const b = jsonBody(r);
       if (opts.reject) return { status: 200, body: { status: 'ERROR', message: 'rejected' } };
+      // the documented Symbol pattern, exchange prefix included (XCME:ES.Z25)
+      if (typeof b.exchSym !== 'string' || !/^[A-Z]{1,10}:[A-Z0-9 _.]{1,120}$/.test(b.exchSym))
+        return { status: 400, body: { status: 'ERROR', message: 'Bad Request', error: `Invalid symbol ${String(b.exchSym)}` } };
       if (place[1] !== '5123345' || !['BUY', 'SELL'].includes(String(b.side)) || b.orderType !== '1' || typeof b.quantity !== 'number')
         return { status: 400, body: { status: 'ERROR', message: 'bad order' } };
       const id = `ORD${next++}`;
-      orders.push({ id, body: b });
-      return { status: 200, body: { status: 'OK', message: 'OK', orderId: id, strategyId: 1 } };
+      const strategyId = 7_000_000 + next;
+      orders.push({ id, body: b, strategyId, asks: 0 });
+      const delayMs = opts.placeDelayMs;
+      if (opts.lateOrderId !== undefined) return { status: 200, body: { status: 'OK', message: 'OK', strategyId }, delayMs };
+      return { status: 200, body: { status: 'OK', message: 'OK', orderId: id, strategyId }, delayMs };
+    }
+    const toOrder = /^\/v2\/order\/([^/]+)\/toorderid\/(\d+)$/.exec(r.path);
+    if (r.method === 'GET' && toOrder) {
+      if (!authed()) return unauthorized(s, r);
+      const o = orders.find((x) => x.strategyId === Number(toOrder[2]));
+      if (!o) return { status: 404, body: { status: 'ERROR', message: 'Not Found' } };
+      o.asks++;
+      if (opts.lateOrderId !== undefined && o.asks < opts.lateOrderId) return { status: 200, body: { status: 'OK', message: 'OK', strategyId: o.strategyId } };
+      return { status: 200, body: { status: 'OK', message: 'OK', strategyId: o.strategyId, orderId: o.id } };
     }
     const fills = /^\/v2\/order\/([^/]+)\/fills$/.exec(r.path);
     if (r.method === 'GET' && fills) {
@@ -262,6 +314,7 @@ export function ironbeamPaper(creds: IronbeamCreds, opts: PaperBrokerOptions = {
           message: 'OK',
           fills: orders.map((o) => ({
             orderId: o.id,
+            strategyId: o.strategyId,
             accountId: '5123345',
             exchSym: o.body.exchSym,
             status: 'FILLED',

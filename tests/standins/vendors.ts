@@ -1,12 +1,33 @@
 /**
- * Per-vendor stand-ins speaking each documented wire format:
- *  - Databento historical: GET /v0/metadata.list_datasets, basic auth (key as user, empty password) → ["GLBX.MDP3", …]
- *  - Polygon: GET /v1/marketstatus/now, Bearer key (or apiKey query) → {market, serverTime, exchanges, …}
- *  - OpenAI: GET /v1/models, Bearer key → {object: "list", data: [{id, object: "model", …}]}
- *  - Tradovate (/v1): POST /auth/accesstokenrequest {name, password, appId, appVersion, cid, sec}
- *    → {accessToken, expirationTime, …} or 200 {errorText}; GET /auth/me (Bearer token) → {userId, name, …}
- *  - Ironbeam (/v2): POST /auth {username, password, apiKey} → {token, status: "OK"};
- *    GET /info/trader (Bearer token) → {status: "OK", accounts, isLive, traderId}
+ * Per-vendor stand-ins speaking each documented wire format, failure shapes included. Each
+ * names the document or official client it follows; the vendor's own documentation is the
+ * truth, never this file.
+ *  - Databento historical (docs "api-reference-historical"; databento-python
+ *    `historical/api/metadata.py`, databento-rs `historical/metadata.rs` and `client.rs`):
+ *    basic auth (key as user, empty password); GET /v0/metadata.list_datasets → ["GLBX.MDP3", …];
+ *    GET /v0/metadata.get_dataset_range?dataset → {dataset, start, end, schema: {"ohlcv-1m":
+ *    {start, end}, …}} within the key's entitlements. Errors `{"detail": "…"}` or `{"detail":
+ *    {case, message, status_code, docs, payload}}`; 401 bad key, 403 licence, 422 unknown dataset.
+ *  - Polygon (REST docs; polygon-io/client-python `rest/base.py`, `rest/aggs.py`): Bearer key;
+ *    GET /v2/aggs/ticker/{T}/prev → {ticker, status: "OK" | "DELAYED", resultsCount, results:
+ *    [{T, o, h, l, c, v, vw, t, n}], request_id}; 401 {status: "ERROR", error: "Unknown API Key"};
+ *    403 {status: "NOT_AUTHORIZED", message} when the plan does not cover the data; also
+ *    GET /v1/marketstatus/now.
+ *  - OpenAI (API reference; openai/openai-node `src/client.ts`, `src/core/error.ts`): Bearer key;
+ *    GET /v1/models → {object: "list", data}; errors {error: {message, type, param, code}}: 401
+ *    invalid_api_key, 429 rate_limit_exceeded (with retry-after-ms / retry-after) or
+ *    insufficient_quota (out of credit).
+ *  - Tradovate (/v1; partner API docs "Access Token Request", "Renew Access Token";
+ *    tradovate/example-api-js `tutorial/Access/EX-3-Time-Penalty`): POST /auth/accesstokenrequest
+ *    {name, password, appId, appVersion, cid, sec, deviceId} → {accessToken, mdAccessToken,
+ *    expirationTime, userStatus, userId, name, hasLive}, or 200 {errorText}, or 200 {"p-ticket",
+ *    "p-time", "p-captcha"}: resent with "p-ticket" after p-time it succeeds, before it the
+ *    penalty starts over; GET /auth/renewaccesstoken (Bearer) → the same reply with a new token;
+ *    GET /auth/me (Bearer) → {userId, name, …}; 429 lockouts (empty body), 423 locked.
+ *  - Ironbeam (/v2; the IronbeamAPI 2.1 OpenAPI document as copied in wboayue/ironbeam-rs
+ *    `specs/openapi.json`): POST /auth {username, password?, apikey?} (only username required,
+ *    no other field allowed) → {token, status: "OK", message}; 400/401 {status: "ERROR", error};
+ *    GET /info/trader (Bearer) → {status: "OK", accounts, isLive, traderId}.
  *  - a generic JSON service (risk engine endpoint, custom HTTP probes)
  */
 import { randomBytes } from 'node:crypto';
@@ -24,7 +45,21 @@ function unauthorized(s: Standin, r: Recorded, body?: unknown): Reply {
 
 const notFound = (r: Recorded): Reply => ({ status: 404, body: { error: `no route ${r.method} ${r.path}` } });
 
-export function databento(key: string): Standin {
+export interface DatabentoOptions {
+  /** datasets the key is licensed for (others: 403) */
+  licensed?: string[];
+  /** end of the ohlcv-1m schema's range (default: now); the dataset's own end is later */
+  schemaEnd?: () => number;
+  /** the dataset's end (default: now) */
+  datasetEnd?: () => number;
+  /** leave ohlcv-1m out of the key's schemas */
+  noBarSchema?: boolean;
+}
+
+const nanoIso = (t: number) => new Date(t).toISOString().replace('Z', '000000Z');
+
+export function databento(key: string, opts: DatabentoOptions = {}): Standin {
+  const licensed = opts.licensed ?? ['GLBX.MDP3', 'XNAS.ITCH'];
   const h: VendorHandler = {
     basePath: '',
     isLogin: () => false,
@@ -33,12 +68,28 @@ export function databento(key: string): Standin {
       return m ? Buffer.from(m[1], 'base64').toString('utf8').replace(/:$/, '') : '';
     },
     handle(r, s) {
-      if (r.method !== 'GET' || r.path !== '/v0/metadata.list_datasets') return notFound(r);
-      if (r.headers.authorization !== `Basic ${Buffer.from(`${key}:`).toString('base64')}`)
-        return unauthorized(s, r, { detail: `Authentication failed for key ${h.echoed(r)}` });
-      return { status: 200, body: ['GLBX.MDP3', 'XNAS.ITCH', 'OPRA.PILLAR'] };
+      const authed = r.headers.authorization === `Basic ${Buffer.from(`${key}:`).toString('base64')}`;
+      if (r.method === 'GET' && r.path === '/v0/metadata.list_datasets') {
+        if (!authed) return unauthorized(s, r, { detail: `Authentication failed for key ${h.echoed(r)}` });
+        return { status: 200, body: ['GLBX.MDP3', 'XNAS.ITCH', 'OPRA.PILLAR'] };
+      }
+      if (r.method === 'GET' && r.path === '/v0/metadata.get_dataset_range') {
+        if (!authed) return unauthorized(s, r, { detail: `Authentication failed for key ${h.echoed(r)}` });
+        const dataset = new URLSearchParams(r.query).get('dataset') ?? '';
+        if (!['GLBX.MDP3', 'XNAS.ITCH', 'OPRA.PILLAR', 'DBEQ.BASIC'].includes(dataset)) return { status: 422, body: { detail: `Invalid dataset ${dataset}` } };
+        if (!licensed.includes(dataset)) return { status: 403, body: { detail: `No active license for dataset ${dataset} (key ${h.echoed(r)})` } };
+        const now = Date.now();
+        const schemaEnd = opts.schemaEnd?.() ?? now;
+        const schema: Record<string, { start: string; end: string }> = {
+          mbo: { start: '2017-05-21T00:00:00.000000000Z', end: nanoIso(opts.datasetEnd?.() ?? now) },
+          trades: { start: '2017-05-21T00:00:00.000000000Z', end: nanoIso(opts.datasetEnd?.() ?? now) },
+        };
+        if (!opts.noBarSchema) schema['ohlcv-1m'] = { start: '2010-06-06T00:00:00.000000000Z', end: nanoIso(schemaEnd) };
+        return { status: 200, body: { dataset, start: '2010-06-06T00:00:00.000000000Z', end: nanoIso(opts.datasetEnd?.() ?? now), schema } };
+      }
+      return notFound(r);
     },
-    wrongShape: () => ({ datasets: ['GLBX.MDP3'] }),
+    wrongShape: () => ({ dataset: 'GLBX.MDP3', start: '2010-06-06T00:00:00.000000000Z' }),
   };
   return new Standin(h);
 }
@@ -49,16 +100,46 @@ export function polygon(key: string): Standin {
     isLogin: () => false,
     echoed: (r) => bearerOf(r) ?? new URLSearchParams(r.query).get('apiKey') ?? '',
     handle(r, s) {
-      if (r.method !== 'GET' || r.path !== '/v1/marketstatus/now') return notFound(r);
+      const prev = /^\/v2\/aggs\/ticker\/([^/]+)\/prev$/.exec(r.path);
+      if (r.method !== 'GET' || (r.path !== '/v1/marketstatus/now' && !prev)) return notFound(r);
       if (h.echoed(r) !== key) return unauthorized(s, r, { status: 'ERROR', request_id: 'x', error: `Unknown API Key ${h.echoed(r)}` });
+      if (prev) return { status: 200, body: prevBar(decodeURIComponent(prev[1]), 'OK') };
       return {
         status: 200,
         body: { market: 'open', serverTime: new Date().toISOString(), earlyHours: false, afterHours: false, exchanges: { nasdaq: 'open', nyse: 'open' } },
       };
     },
-    wrongShape: () => ({ status: 'OK', results: [] }),
+    // an echoed error object or a proxy's JSON: no status, no results
+    wrongShape: () => ({ error: 'upstream said no', request_id: 'x' }),
+    special(name, r) {
+      if (name === 'not_authorized')
+        return {
+          status: 403,
+          body: {
+            status: 'NOT_AUTHORIZED',
+            request_id: 'x',
+            message: 'You are not entitled to this data. Please upgrade your plan at https://polygon.io/pricing',
+          },
+        };
+      if (name === 'delayed') return { status: 200, body: prevBar(/ticker\/([^/]+)/.exec(r.path)?.[1] ?? 'SPY', 'DELAYED') };
+      return { status: 500, body: {} };
+    },
   };
   return new Standin(h);
+}
+
+function prevBar(ticker: string, status: 'OK' | 'DELAYED') {
+  const t = Date.UTC(2025, 0, 2, 21);
+  return {
+    ticker,
+    queryCount: 1,
+    resultsCount: 1,
+    adjusted: true,
+    results: [{ T: ticker, v: 70790813, vw: 590.1, o: 589.5, c: 591.2, h: 592.0, l: 588.1, t, n: 612345 }],
+    status,
+    request_id: 'req-prev',
+    count: 1,
+  };
 }
 
 export function openai(key: string): Standin {
@@ -75,6 +156,27 @@ export function openai(key: string): Standin {
       return { status: 200, body: { object: 'list', data: [{ id: 'gpt-4o-mini', object: 'model', created: 1721172741, owned_by: 'system' }] } };
     },
     wrongShape: () => ({ object: 'error', data: null }),
+    special(name, r) {
+      if (name === 'insufficient_quota')
+        return {
+          status: 429,
+          body: {
+            error: {
+              message: 'You exceeded your current quota, please check your plan and billing details.',
+              type: 'insufficient_quota',
+              param: null,
+              code: 'insufficient_quota',
+            },
+          },
+        };
+      if (name === 'rate_limit')
+        return {
+          status: 429,
+          headers: { 'retry-after-ms': '20000', 'retry-after': '20' },
+          body: { error: { message: `Rate limit reached for ${bearerOf(r) ?? ''}`, type: 'requests', param: null, code: 'rate_limit_exceeded' } },
+        };
+      return { status: 500, body: {} };
+    },
   };
   return new Standin(h);
 }
@@ -86,8 +188,42 @@ export interface TradovateCreds {
   sec: string;
 }
 
-export function tradovate(creds: TradovateCreds, opts: { tokenTtlMs?: number } = {}): Standin {
+export interface TradovateOptions {
+  tokenTtlMs?: number;
+  /** what the token reply says of the account */
+  hasLive?: boolean;
+  /** the next login(s) get a time penalty: resent with its ticket after pTime seconds they succeed */
+  penalty?: { pTime: number; captcha?: boolean };
+}
+
+/** The Tradovate stand-in, with what it saw: device ids, tickets resent, renewals. */
+export interface TradovateStandin extends Standin {
+  deviceIds: unknown[];
+  ticketsResent: number;
+  renewals: number;
+  /** the stand-in's penalty state, changeable by a test */
+  penalty: TradovateOptions['penalty'];
+}
+
+export function tradovate(creds: TradovateCreds, opts: TradovateOptions = {}): TradovateStandin {
   const ttl = opts.tokenTtlMs ?? 80 * 60_000;
+  let ticket: { id: string; after: number } | null = null;
+  const issue = (s: Standin) => {
+    const t = token();
+    s.validTokens.add(t);
+    return {
+      status: 200,
+      body: {
+        accessToken: t,
+        mdAccessToken: token(),
+        expirationTime: new Date(Date.now() + ttl).toISOString(),
+        userStatus: 'Active',
+        userId: 4242,
+        name: creds.name,
+        hasLive: opts.hasLive ?? false,
+      },
+    };
+  };
   const h: VendorHandler = {
     basePath: '/v1',
     isLogin: (r) => r.method === 'POST' && r.path.toLowerCase() === '/v1/auth/accesstokenrequest',
@@ -95,24 +231,31 @@ export function tradovate(creds: TradovateCreds, opts: { tokenTtlMs?: number } =
     handle(r, s) {
       if (h.isLogin(r)) {
         const b = jsonBody(r);
+        st.deviceIds.push(b.deviceId);
+        const pen = st.penalty;
+        if (pen) {
+          const resent = typeof b['p-ticket'] === 'string' && ticket !== null && b['p-ticket'] === ticket.id;
+          if (resent) st.ticketsResent++;
+          // resent after p-time with the ticket: the penalty is over; otherwise it starts over
+          if (resent && ticket !== null && Date.now() >= ticket.after && !pen.captcha) {
+            st.penalty = undefined;
+            ticket = null;
+          } else {
+            ticket = { id: `ticket-${randomBytes(6).toString('hex')}`, after: Date.now() + pen.pTime * 1000 };
+            return { status: 200, body: { 'p-ticket': ticket.id, 'p-time': pen.pTime, ...(pen.captcha ? { 'p-captcha': true } : {}) } };
+          }
+        }
         const cidOk = String(b.cid) === creds.cid;
         if (b.name !== creds.name || b.password !== creds.password || b.sec !== creds.sec || !cidOk || b.appId !== 'Observatory' || b.appVersion !== '1.0')
           // Tradovate answers bad credentials with HTTP 200 and errorText
           return { status: 200, body: { errorText: `Incorrect username or password for ${String(b.name)} (${String(b.password)})` } };
-        const t = token();
-        s.validTokens.add(t);
-        return {
-          status: 200,
-          body: {
-            accessToken: t,
-            mdAccessToken: token(),
-            expirationTime: new Date(Date.now() + ttl).toISOString(),
-            userStatus: 'Active',
-            userId: 4242,
-            name: creds.name,
-            hasLive: false,
-          },
-        };
+        return issue(s);
+      }
+      if (r.method === 'GET' && r.path.toLowerCase() === '/v1/auth/renewaccesstoken') {
+        const t = bearerOf(r);
+        if (!t || !s.validTokens.has(t)) return unauthorized(s, r);
+        st.renewals++;
+        return issue(s);
       }
       if (r.method === 'GET' && r.path === '/v1/auth/me') {
         const t = bearerOf(r);
@@ -129,28 +272,43 @@ export function tradovate(creds: TradovateCreds, opts: { tokenTtlMs?: number } =
       if (name === 'penalty') return { status: 200, body: { 'p-ticket': `ticket-${String(jsonBody(r).password ?? '')}`, 'p-time': 15, 'p-captcha': false } };
       if (name === 'captcha') return { status: 200, body: { 'p-ticket': 'ticket', 'p-time': 60, 'p-captcha': true } };
       if (name === 'error_text') return { status: 200, body: { errorText: `Access is denied for ${String(jsonBody(r).sec ?? '')}` } };
+      // the lockout: an empty body, as Tradovate sends it
+      if (name === 'lockout_429') return { status: 429, raw: '' };
+      if (name === 'locked_423') return { status: 423, raw: '' };
       return { status: 500, body: {} };
     },
   };
-  return new Standin(h);
+  const st = Object.assign(new Standin(h), { deviceIds: [] as unknown[], ticketsResent: 0, renewals: 0, penalty: opts.penalty });
+  return st;
 }
 
 export interface IronbeamCreds {
   username: string;
-  password: string;
-  apiKey: string;
+  /** the enterprise user's password (optional) */
+  password?: string;
+  /** the API key */
+  apiKey?: string;
 }
 
-export function ironbeam(creds: IronbeamCreds): Standin {
+const IRONBEAM_AUTH_FIELDS = new Set(['username', 'password', 'apikey']);
+
+export function ironbeam(creds: IronbeamCreds, opts: { isLive?: boolean } = {}): Standin {
   const h: VendorHandler = {
     basePath: '/v2',
     isLogin: (r) => r.method === 'POST' && r.path === '/v2/auth',
-    echoed: (r) => (h.isLogin(r) ? String(jsonBody(r).apiKey ?? '') : (bearerOf(r) ?? '')),
+    echoed: (r) => (h.isLogin(r) ? String(jsonBody(r).apikey ?? jsonBody(r).password ?? '') : (bearerOf(r) ?? '')),
     handle(r, s) {
       if (h.isLogin(r)) {
         const b = jsonBody(r);
-        if (b.username !== creds.username || b.password !== creds.password || b.apiKey !== creds.apiKey)
-          return unauthorized(s, r, { status: 'ERROR', message: `Unauthorized ${String(b.apiKey)}`, error: 'invalid username or password or apiKey' });
+        // the schema: username required, nothing but username/password/apikey allowed
+        if (typeof b.username !== 'string' || Object.keys(b).some((k) => !IRONBEAM_AUTH_FIELDS.has(k)))
+          return { status: 400, body: { status: 'ERROR', message: 'Bad Request', error: `invalid request ${JSON.stringify(b)}` } };
+        const ok =
+          b.username === creds.username &&
+          (creds.apiKey === undefined || b.apikey === creds.apiKey) &&
+          (creds.password === undefined || b.password === creds.password) &&
+          (b.apikey !== undefined || b.password !== undefined);
+        if (!ok) return unauthorized(s, r, { status: 'ERROR', message: `Unauthorized ${String(b.apikey)}`, error: 'invalid username or password or apikey' });
         const t = token();
         s.validTokens.add(t);
         return { status: 200, body: { token: t, status: 'OK', message: 'OK' } };
@@ -158,7 +316,7 @@ export function ironbeam(creds: IronbeamCreds): Standin {
       if (r.method === 'GET' && r.path === '/v2/info/trader') {
         const t = bearerOf(r);
         if (!t || !s.validTokens.has(t)) return unauthorized(s, r);
-        return { status: 200, body: { status: 'OK', message: 'OK', accounts: ['5123345'], isLive: false, traderId: '5123345' } };
+        return { status: 200, body: { status: 'OK', message: 'OK', accounts: ['5123345'], isLive: opts.isLive ?? false, traderId: '5123345' } };
       }
       return notFound(r);
     },

@@ -2,21 +2,72 @@
  * Databento historical API (https://hist.databento.com, DATABENTO_BASE_URL overrides). HTTP
  * basic auth with the API key as user name and an empty password.
  *
- * Probe: `GET /v0/metadata.list_datasets` returns a JSON array of dataset ids.
+ * Probe: `GET /v0/metadata.get_dataset_range?dataset=…` for the configured dataset
+ * (DATABENTO_DATASET, default GLBX.MDP3): free, and answered within the key's entitlements, so
+ * it proves what the bot needs (list_datasets would prove the key only). The reply carries a
+ * range per schema (`schema: {"ohlcv-1m": {start, end}}`); the bot's schema must be there.
+ * 401 = the key; 403 = the licence/entitlement (ENTITLEMENT_DENIED). Errors are
+ * `{"detail": "…"}` or `{"detail": {"case", "message", "status_code", "payload"}}`: only the
+ * case (a snake_case word) is read.
  *
- * Bars (runner): `GET /v0/metadata.get_dataset_range?dataset=…` for the end of the available
- * range, then `POST /v0/timeseries.get_range` (form body, as the official client sends it:
- * dataset, symbols, schema=ohlcv-1m, stype_in, start, end, encoding=json, pretty_px, pretty_ts,
- * map_symbols). The reply is JSON lines, one record per bar: {"hd":{"ts_event","rtype":33,
+ * Bars (runner): the same range call for the ohlcv-1m schema's OWN end (a request past it is a
+ * 422 data_end_after_available_end), then `POST /v0/timeseries.get_range` (form body, as the
+ * official client sends it: dataset, symbols, schema=ohlcv-1m, stype_in, start, end,
+ * encoding=json, pretty_px, pretty_ts, map_symbols, limit). `limit` caps the records so the
+ * reply (billed as sent) can never exceed the body limit and be refused after being paid for. The reply is JSON lines, one record per bar: {"hd":{"ts_event","rtype":33,
  * "instrument_id"…},"open","high","low","close","volume","symbol"} — prices as decimal strings
  * (pretty_px) or fixed-point 1e-9 integers, times as ISO (pretty_ts) or nanosecond strings; both
  * are read. A parent symbol (ES.FUT) returns every contract: the most-traded instrument is used.
  */
 import { envValue } from './env.js';
-import { badShape, finite, httpProbe, isObject, joinUrl, parseJson, vendorRequest } from './http.js';
+import {
+  badBody,
+  badShape,
+  finite,
+  isObject,
+  isVerdict,
+  joinUrl,
+  MAX_BODY_BYTES,
+  parseJson,
+  send,
+  vendorRequest,
+  verdictOfStatus,
+  type Refiner,
+} from './http.js';
 import type { BarsRequest, BarsResult, OhlcvBar, VendorModule } from './module.js';
 
 export const DEFAULT_DATASET = 'GLBX.MDP3';
+/** the schema the reference bot reads */
+export const BAR_SCHEMA = 'ohlcv-1m';
+/** the most a JSON ohlcv record takes (pretty prices and times, symbol): the record cap is derived from it */
+const MAX_RECORD_BYTES = 512;
+/** records per request: a reply this long stays under the body limit */
+export const MAX_RECORDS = Math.floor(MAX_BODY_BYTES / MAX_RECORD_BYTES);
+
+/** The dataset the probe checks: DATABENTO_DATASET, else the bot's default. */
+export const probeDataset = (env: NodeJS.ProcessEnv) => envValue(env, 'DATABENTO_DATASET')?.trim() ?? DEFAULT_DATASET;
+
+const CASE = /^[a-z][a-z0-9_]{1,60}$/;
+
+/** 403: the licence/entitlement (401 is the key); 422: the documented case, named. */
+export const databentoRefine: Refiner = (status, body, host) => {
+  const detail = isObject(body) ? body.detail : undefined;
+  const kase = isObject(detail) && typeof detail.case === 'string' && CASE.test(detail.case) ? detail.case : undefined;
+  if (status === 403)
+    return {
+      outcome: 'ENTITLEMENT_DENIED',
+      message: `HTTP 403 from ${host}: the licence or subscription does not cover this dataset${kase ? ` (${kase})` : ''}`,
+    };
+  if (status === 422 && kase) return { outcome: 'UPSTREAM_4XX', message: `HTTP 422 from ${host}: ${kase}` };
+  return null;
+};
+
+/** The available end of one schema in a get_dataset_range reply (ms), or undefined. */
+export function schemaEnd(body: unknown, schema: string): number | undefined {
+  if (!isObject(body) || !isObject(body.schema)) return undefined;
+  const r = body.schema[schema];
+  return isObject(r) ? databentoTime(r.end) : undefined;
+}
 /** Databento: i64::MAX marks an undefined price */
 const UNDEF_PRICE = '9223372036854775807';
 const DAY_MS = 86_400_000;
@@ -58,14 +109,27 @@ export function databentoTime(v: unknown): number | undefined {
   return undefined;
 }
 
-async function availableEnd(baseUrl: string, env: NodeJS.ProcessEnv, req: BarsRequest, dataset: string): Promise<number> {
-  const what = 'Databento dataset range';
+const rangeUrl = (baseUrl: string, dataset: string) => {
   const url = joinUrl(baseUrl, '/v0/metadata.get_dataset_range');
   url.searchParams.set('dataset', dataset);
-  const reply = await vendorRequest({ method: 'GET', url, auth: basicAuth(env), what, traceId: req.traceId, timeoutMs: req.timeoutMs, signal: req.signal });
-  const body = parseJson(reply, what);
-  const end = isObject(body) ? databentoTime(body.end) : undefined;
-  if (end === undefined) throw badShape(reply, what, 'a dataset range');
+  return url;
+};
+
+/** The bar schema's own available end (not the dataset's), never in the future. */
+async function availableEnd(baseUrl: string, env: NodeJS.ProcessEnv, req: BarsRequest, dataset: string): Promise<number> {
+  const what = 'Databento dataset range';
+  const reply = await vendorRequest({
+    method: 'GET',
+    url: rangeUrl(baseUrl, dataset),
+    auth: basicAuth(env),
+    refine: databentoRefine,
+    what,
+    traceId: req.traceId,
+    timeoutMs: req.timeoutMs,
+    signal: req.signal,
+  });
+  const end = schemaEnd(parseJson(reply, what), BAR_SCHEMA);
+  if (end === undefined) throw badShape(reply, what, `a dataset range with the ${BAR_SCHEMA} schema`);
   return Math.min(end, (req.now ?? Date.now)());
 }
 
@@ -107,10 +171,11 @@ async function getRange(baseUrl: string, env: NodeJS.ProcessEnv, req: BarsReques
     method: 'POST',
     url: joinUrl(baseUrl, '/v0/timeseries.get_range'),
     auth: basicAuth(env),
+    refine: databentoRefine,
     form: () => ({
       dataset,
       symbols: req.symbol,
-      schema: 'ohlcv-1m',
+      schema: BAR_SCHEMA,
       stype_in: databentoStype(req.symbol),
       start: new Date(start).toISOString(),
       end: new Date(end).toISOString(),
@@ -118,6 +183,7 @@ async function getRange(baseUrl: string, env: NodeJS.ProcessEnv, req: BarsReques
       pretty_px: 'true',
       pretty_ts: 'true',
       map_symbols: 'true',
+      limit: String(MAX_RECORDS),
     }),
     what,
     traceId: req.traceId,
@@ -130,9 +196,15 @@ async function getRange(baseUrl: string, env: NodeJS.ProcessEnv, req: BarsReques
 async function databentoBars(baseUrl: string, env: NodeJS.ProcessEnv, req: BarsRequest): Promise<BarsResult> {
   const dataset = req.dataset ?? DEFAULT_DATASET;
   const end = await availableEnd(baseUrl, env, req, dataset);
-  let records = await getRange(baseUrl, env, req, dataset, end - (req.bars + 5) * 60_000, end);
+  // never more minutes than the record cap allows (a single instrument: one record a minute)
+  const minutes = Math.min(req.bars + 5, MAX_RECORDS);
+  let records = await getRange(baseUrl, env, req, dataset, end - minutes * 60_000, end);
   // a closed market (weekend, holiday) leaves the recent window empty: look back further once
-  if (records.length < Math.min(req.bars, 20)) records = await getRange(baseUrl, env, req, dataset, end - WIDE_WINDOW_MS, end);
+  if (records.length < Math.min(req.bars, 20)) {
+    records = await getRange(baseUrl, env, req, dataset, end - WIDE_WINDOW_MS, end);
+    // the cap was hit (many instruments): the oldest part came back; ask for the last day only
+    if (records.length >= MAX_RECORDS) records = await getRange(baseUrl, env, req, dataset, end - DAY_MS, end);
+  }
   // a parent or continuous request can return several instruments: keep the most traded
   const volumeBy = new Map<number, number>();
   for (const r of records) volumeBy.set(r.instrument, (volumeBy.get(r.instrument) ?? 0) + r.bar.volume);
@@ -151,15 +223,26 @@ export const databento: VendorModule = {
   // basic auth with the key as user name and an empty password
   credentialPairs: [['DATABENTO_API_KEY', null]],
   http: { envPrefix: 'DATABENTO', baseUrl: 'https://hist.databento.com', statusPage: 'https://status.databento.com' },
-  fixes: { AUTH_REJECTED: 'Check the Databento API key is valid and entitled (DATABENTO_API_KEY)' },
+  fixes: {
+    AUTH_REJECTED: 'Check the Databento API key is valid and entitled (DATABENTO_API_KEY)',
+    ENTITLEMENT_DENIED:
+      'Check the Databento subscription/licence covers the dataset (DATABENTO_DATASET, default GLBX.MDP3) and its ohlcv-1m schema, in the Databento portal',
+  },
   produces: ['market_data'],
-  probe: (rc, baseUrl) =>
-    httpProbe(
-      rc,
-      { method: 'GET', url: joinUrl(baseUrl, '/v0/metadata.list_datasets'), auth: basicAuth(rc.env) },
-      'a JSON array of dataset ids',
-      (body) => Array.isArray(body) && body.every((d) => typeof d === 'string'),
-    ),
+  probe: async (rc, baseUrl) => {
+    const dataset = probeDataset(rc.env);
+    const reply = await send(rc, { method: 'GET', url: rangeUrl(baseUrl, dataset), auth: basicAuth(rc.env), refine: databentoRefine });
+    if (isVerdict(reply)) return reply;
+    const byStatus = verdictOfStatus(reply);
+    if (byStatus) return byStatus;
+    const b = reply.body;
+    if (reply.bodyKind !== 'json' || !isObject(b) || databentoTime(b.end) === undefined || !isObject(b.schema))
+      return badBody(reply, 'a dataset range with per-schema ranges');
+    // entitled to the dataset, but the schema the bot reads is not in the key's range
+    if (schemaEnd(b, BAR_SCHEMA) === undefined)
+      return { outcome: 'ENTITLEMENT_DENIED', httpStatus: reply.status, message: `${dataset} on ${reply.host} has no ${BAR_SCHEMA} range for this key` };
+    return { outcome: 'OK', httpStatus: reply.status };
+  },
   client: {
     marketdata: {
       defaultSymbol: 'ES.c.0',

@@ -9,9 +9,16 @@
  *    reason code and whose message names the operation.
  * Messages are fixed phrases plus the HTTP status, the host and an errno-style code: never a
  * response body, header or URL (a URL may carry a key).
+ *
+ * An error reply's body is read (bounded) only to be handed to the call's `refine`, which looks
+ * for the vendor's documented codes (OpenAI `insufficient_quota`, Polygon `NOT_AUTHORIZED`…) and
+ * answers with fixed words; the body itself goes nowhere. `Retry-After` / `retry-after-ms`
+ * (seconds or an HTTP date) becomes `retryAfterMs`, and a runner call is not sent again to a
+ * host before the time the vendor asked for (HoldBook).
  */
 import { traceparent } from '../trace.js';
 import { VERSION } from '../version.js';
+import type { ProbeOutcome } from '../types.js';
 import type { RunContext, Verdict } from './module.js';
 
 export interface HttpCall {
@@ -23,7 +30,26 @@ export interface HttpCall {
   json?: () => unknown;
   /** application/x-www-form-urlencoded body */
   form?: () => Record<string, string>;
+  /**
+   * Reads an error reply's JSON (undefined when there is none) for the vendor's documented
+   * codes; returns fixed words only, or null to fall back to the status rules.
+   */
+  refine?: Refiner;
 }
+
+/** What a vendor's documented error body means, in fixed words (never the body's own text). */
+export interface Refined {
+  outcome: ProbeOutcome;
+  message: string;
+  /** a pause the vendor's rules imply beyond any Retry-After header (a lockout) */
+  holdMs?: number;
+}
+export type Refiner = (status: number, body: unknown, host: string) => Refined | null;
+
+/** An error body is read only this far (for its code); anything longer is not parsed. */
+const ERROR_BODY_BYTES = 64 * 1024;
+/** a Retry-After further out than this is taken as this (a typo must not silence a vendor for days) */
+export const MAX_RETRY_AFTER_MS = 24 * 60 * 60_000;
 
 /** Larger than any reply the vendors' endpoints give; bigger bodies are refused, not buffered. */
 export const MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -31,8 +57,28 @@ export const MAX_BODY_BYTES = 4 * 1024 * 1024;
 type Exchange =
   | { kind: 'unbuildable'; host: string }
   | { kind: 'failed'; host: string; stage: 'send' | 'read'; err: unknown }
-  /** body: undefined when not read (non-2xx, HEAD) */
-  | { kind: 'reply'; host: string; status: number; body: Buffer | 'too_large' | undefined };
+  /** body: undefined when not read (non-2xx, HEAD); errorJson: a non-2xx body parsed, for `refine` only */
+  | { kind: 'reply'; host: string; status: number; body: Buffer | 'too_large' | undefined; errorJson?: unknown; retryAfterMs?: number };
+
+/**
+ * `retry-after-ms` (milliseconds), else `Retry-After` (delta-seconds or an HTTP date), as a
+ * wait from `now`; undefined when absent or unreadable. Capped at MAX_RETRY_AFTER_MS.
+ */
+export function retryAfterOf(headers: Headers, now: number = Date.now()): number | undefined {
+  const ms = headers.get('retry-after-ms');
+  let wait: number | undefined;
+  if (ms !== null && /^\s*\d+(\.\d+)?\s*$/.test(ms)) wait = Number(ms);
+  else {
+    const ra = headers.get('retry-after')?.trim();
+    if (ra && /^\d+(\.\d+)?$/.test(ra)) wait = Number(ra) * 1000;
+    else if (ra) {
+      const at = Date.parse(ra);
+      if (!Number.isNaN(at)) wait = Math.max(0, at - now);
+    }
+  }
+  if (wait === undefined || !Number.isFinite(wait)) return undefined;
+  return Math.min(Math.ceil(wait), MAX_RETRY_AFTER_MS);
+}
 
 /** Sends one request; reads the body of a 2xx reply to anything but HEAD. Never throws. */
 async function exchange(call: HttpCall, opts: { traceId: string; signal: AbortSignal; userAgent: string }): Promise<Exchange> {
@@ -60,15 +106,31 @@ async function exchange(call: HttpCall, opts: { traceId: string; signal: AbortSi
   } catch (err) {
     return { kind: 'failed', host, stage: 'send', err };
   }
+  const retryAfterMs = retryAfterOf(res.headers);
+  const withWait = <T extends object>(x: T) => (retryAfterMs === undefined ? x : { ...x, retryAfterMs });
+  if (res.status >= 400 && call.refine && call.method !== 'HEAD') {
+    // read only for the vendor's documented code (refine answers in fixed words); never stored or shown
+    const errorJson = await readErrorJson(res);
+    return withWait({ kind: 'reply', host, status: res.status, body: undefined, errorJson });
+  }
   if (res.status < 200 || res.status >= 300 || call.method === 'HEAD') {
     // the body of an error may echo the credential; the Location of a redirect may carry it: never read
     await res.body?.cancel().catch(() => undefined);
-    return { kind: 'reply', host, status: res.status, body: undefined };
+    return withWait({ kind: 'reply', host, status: res.status, body: undefined });
   }
   try {
-    return { kind: 'reply', host, status: res.status, body: await readCapped(res) };
+    return withWait({ kind: 'reply', host, status: res.status, body: await readCapped(res) });
   } catch (err) {
     return { kind: 'failed', host, stage: 'read', err };
+  }
+}
+
+async function readErrorJson(res: Response): Promise<unknown> {
+  try {
+    const raw = await readCapped(res, ERROR_BODY_BYTES);
+    return raw === 'too_large' || raw.length === 0 ? undefined : (JSON.parse(raw.toString('utf8')) as unknown);
+  } catch {
+    return undefined;
   }
 }
 
@@ -176,11 +238,26 @@ export interface HttpReply {
   /** parsed JSON for a 2xx reply with a JSON body; undefined otherwise (never the raw text) */
   body: unknown;
   bodyKind: BodyKind;
+  /** what the call's `refine` made of an error reply */
+  refined?: Refined;
+  /** the vendor's Retry-After, in ms */
+  retryAfterMs?: number;
+}
+
+/** The verdict for a non-2xx reply: the vendor's documented code first, then the status rules; Retry-After attached. */
+export function verdictOfStatus(reply: HttpReply): Verdict | null {
+  if (reply.status >= 200 && reply.status < 300) return null;
+  const v: Verdict = reply.refined
+    ? { outcome: reply.refined.outcome, httpStatus: reply.status, message: reply.refined.message }
+    : classifyStatus(reply.status, reply.host)!;
+  const wait = Math.max(reply.retryAfterMs ?? 0, reply.refined?.holdMs ?? 0);
+  if (wait > 0) v.retryAfterMs = wait;
+  return v;
 }
 
 const PROBE_UA = `observatory/${VERSION}`;
 
-export function isVerdict(x: HttpReply | Verdict): x is Verdict {
+export function isVerdict<T extends object>(x: T | Verdict): x is Verdict {
   return 'outcome' in x;
 }
 
@@ -190,14 +267,20 @@ export async function send(rc: RunContext, call: HttpCall): Promise<HttpReply | 
   if (x.kind === 'unbuildable') return { outcome: 'CHECK_FAILED', message: unbuildable(x.host) };
   if (x.kind === 'failed') return classifyNetworkError(x.err, x.host, rc);
   const { status, host, body: raw } = x;
-  if (raw === undefined) return { status, host, body: undefined, bodyKind: 'not_read' };
-  if (raw === 'too_large') return { status, host, body: undefined, bodyKind: 'too_large' };
-  if (raw.length === 0) return { status, host, body: undefined, bodyKind: 'empty' };
+  const extra: Pick<HttpReply, 'refined' | 'retryAfterMs'> = {};
+  if (x.retryAfterMs !== undefined) extra.retryAfterMs = x.retryAfterMs;
+  if (status >= 400 && call.refine) {
+    const r = call.refine(status, x.errorJson, host);
+    if (r) extra.refined = r;
+  }
+  if (raw === undefined) return { status, host, body: undefined, bodyKind: 'not_read', ...extra };
+  if (raw === 'too_large') return { status, host, body: undefined, bodyKind: 'too_large', ...extra };
+  if (raw.length === 0) return { status, host, body: undefined, bodyKind: 'empty', ...extra };
   try {
-    return { status, host, body: JSON.parse(raw.toString('utf8')) as unknown, bodyKind: 'json' };
+    return { status, host, body: JSON.parse(raw.toString('utf8')) as unknown, bodyKind: 'json', ...extra };
   } catch {
     // JSON.parse's message quotes the body: never use it
-    return { status, host, body: undefined, bodyKind: 'invalid_json' };
+    return { status, host, body: undefined, bodyKind: 'invalid_json', ...extra };
   }
 }
 
@@ -218,13 +301,19 @@ export function badBody(reply: HttpReply, what: string): Verdict {
  * One request, classified: transport failure, non-2xx status, then `validate` on the JSON
  * body (`expected` is a short fixed description of what the body should have been).
  */
-export async function httpProbe(rc: RunContext, call: HttpCall, expected: string, validate: (body: unknown) => boolean): Promise<Verdict> {
+export async function httpProbe(
+  rc: RunContext,
+  call: HttpCall,
+  expected: string,
+  validate: (body: unknown) => boolean | { message: string },
+): Promise<Verdict> {
   const reply = await send(rc, call);
   if (isVerdict(reply)) return reply;
-  const byStatus = classifyStatus(reply.status, reply.host);
+  const byStatus = verdictOfStatus(reply);
   if (byStatus) return byStatus;
-  if (reply.bodyKind !== 'json' || !validate(reply.body)) return badBody(reply, expected);
-  return { outcome: 'OK', httpStatus: reply.status };
+  const ok = reply.bodyKind === 'json' ? validate(reply.body) : false;
+  if (ok === false) return badBody(reply, expected);
+  return ok === true ? { outcome: 'OK', httpStatus: reply.status } : { outcome: 'OK', httpStatus: reply.status, message: ok.message };
 }
 
 // ───────────────────────────────────────────── runner form
@@ -233,18 +322,69 @@ export async function httpProbe(rc: RunContext, call: HttpCall, expected: string
 export class VendorError extends Error {
   readonly code: string;
   readonly status?: number;
-  constructor(code: string, message: string, status?: number) {
+  /** the vendor asked not to be called again for this long */
+  readonly retryAfterMs?: number;
+  constructor(code: string, message: string, status?: number, retryAfterMs?: number) {
     super(message);
     this.name = 'VendorError';
     this.code = code;
     if (status !== undefined) this.status = status;
+    if (retryAfterMs !== undefined && retryAfterMs > 0) this.retryAfterMs = retryAfterMs;
   }
 }
+
+export interface Hold {
+  /** ms since epoch before which the vendor is not called */
+  until: number;
+  outcome: ProbeOutcome;
+  /** fixed words: why (the vendor's signal) */
+  message: string;
+}
+
+/**
+ * Pauses the vendors asked for, by key (integration + host): nothing is sent under that key
+ * before `until`. A later hold never shortens an earlier one. Memory only.
+ */
+export class HoldBook {
+  private readonly holds = new Map<string, Hold>();
+
+  set(key: string, hold: Hold): void {
+    const prev = this.holds.get(key);
+    if (!prev || prev.until < hold.until) this.holds.set(key, hold);
+  }
+
+  get(key: string, now: number = Date.now()): Hold | undefined {
+    const h = this.holds.get(key);
+    if (h && h.until <= now) {
+      this.holds.delete(key);
+      return undefined;
+    }
+    return h;
+  }
+
+  delete(key: string): void {
+    this.holds.delete(key);
+  }
+
+  clear(): void {
+    this.holds.clear();
+  }
+}
+
+/** The runner's holds (one process = one bot run): every vendorRequest honours them. */
+export const runnerHolds = new HoldBook();
+
+export const holdKey = (integrationOrWhat: string, host: string) => `${integrationOrWhat}|${host}`;
+
+/** When a wait ends, for messages: "2026-01-02T10:00:00Z". */
+export const untilText = (until: number) => new Date(until).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 export interface VendorCall extends Omit<HttpCall, 'method'> {
   method: 'GET' | 'POST';
   /** what the call is, for messages: "Polygon aggregates" */
   what: string;
+  /** the runner hold this call obeys and extends (default: the host) */
+  hold?: string;
   traceId: string;
   timeoutMs: number;
   signal?: AbortSignal;
@@ -258,8 +398,16 @@ export interface VendorReply {
 
 const RUNNER_UA = `observatory-runner/${VERSION}`;
 
-/** Sends one request with its own deadline; 2xx ⇒ the body text (bounded), anything else ⇒ VendorError. */
+/**
+ * Sends one request with its own deadline; 2xx ⇒ the body text (bounded), anything else ⇒
+ * VendorError. Not sent while the vendor's own pause (Retry-After, penalty) is running; a reply
+ * that asks for one starts it.
+ */
 export async function vendorRequest(call: VendorCall): Promise<VendorReply> {
+  const key = call.hold ?? hostOf(call.url);
+  const held = runnerHolds.get(key);
+  if (held)
+    throw new VendorError(held.outcome, `${call.what}: not sent: ${held.message}; wait until ${untilText(held.until)}`, undefined, held.until - Date.now());
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(), call.timeoutMs);
   const onAbort = () => deadline.abort();
@@ -272,9 +420,20 @@ export async function vendorRequest(call: VendorCall): Promise<VendorReply> {
       const v = classifyNetworkError(x.err, x.host, { signal: deadline.signal, timeoutMs: call.timeoutMs });
       throw new VendorError(v.outcome, `${call.what}: ${v.message ?? v.outcome}${x.stage === 'read' ? ' while reading the body' : ''}`);
     }
-    const byStatus = classifyStatus(x.status, x.host);
-    if (byStatus) throw new VendorError(byStatus.outcome, `${call.what}: ${byStatus.message ?? `HTTP ${x.status} from ${x.host}`}`, x.status);
-    if (x.body === 'too_large') throw new VendorError('UPSTREAM_BAD_RESPONSE', `body over ${MAX_BODY_BYTES} bytes`);
+    const byStatus = verdictOfStatus({
+      status: x.status,
+      host: x.host,
+      body: undefined,
+      bodyKind: 'not_read',
+      refined: x.status >= 400 ? (call.refine?.(x.status, x.errorJson, x.host) ?? undefined) : undefined,
+      retryAfterMs: x.retryAfterMs,
+    });
+    if (byStatus) {
+      const message = `${call.what}: ${byStatus.message ?? `HTTP ${x.status} from ${x.host}`}`;
+      if (byStatus.retryAfterMs) runnerHolds.set(key, { until: Date.now() + byStatus.retryAfterMs, outcome: byStatus.outcome, message });
+      throw new VendorError(byStatus.outcome, message, x.status, byStatus.retryAfterMs);
+    }
+    if (x.body === 'too_large') throw new VendorError('UPSTREAM_BAD_RESPONSE', `${call.what}: body over ${MAX_BODY_BYTES} bytes`);
     return { status: x.status, host: x.host, text: (x.body ?? Buffer.alloc(0)).toString('utf8') };
   } finally {
     clearTimeout(timer);

@@ -2,52 +2,142 @@
  * Ironbeam API v2 (base URL includes the version: https://demo.ironbeamapi.com/v2, or
  * https://live.ironbeamapi.com/v2 with IRONBEAM_ENV=live; IRONBEAM_BASE_URL overrides).
  *
- * Login: `POST /auth` {username, password, apiKey} → {token, status: "OK"}; the token is then
- * sent as `Authorization: Bearer`. The reply carries no expiry, so it is cached for
- * IRONBEAM_DEFAULT_TTL_MS; a 401 drops it and logs in once more, so a shorter real lifetime
- * heals itself. Sessions: ./session.ts.
- * Probe: the token proven by `GET /info/trader` (documented: trader id + accounts).
+ * Login: `POST /auth` {username, password?, apikey?} → {token, status: "OK"}; only `username`
+ * is required by the schema: an API-key user sends the user name and the key, an enterprise user
+ * also a password. So IRONBEAM_USERNAME and IRONBEAM_API_KEY are required, IRONBEAM_PASSWORD is
+ * optional, and only what is set is sent. The token is then sent as
+ * `Authorization: Bearer`. The reply carries no expiry: the probe logs in afresh at least every
+ * IRONBEAM_REPROVE_MS, so a revoked key is seen within that bound. Sessions: ./session.ts.
+ * Probe: the token proven by `GET /info/trader` → {accounts, isLive, traderId}; `isLive` is the
+ * account's word.
  * Paper orders (runner): `GET /account/getAllAccounts` → {accounts: [id]}; `POST
- * /order/{accountId}/place` {accountId, exchSym, side: BUY|SELL, quantity, orderType: "1"
- * (market), duration: "0" (day), waitForOrderId: true} → {orderId, status}; `GET
- * /order/{accountId}/fills` → {fills: [{orderId, fillQuantity, fillPrice}]}.
+ * /order/{accountId}/place` {accountId, exchSym: "XCME:ES.Z25", side: BUY|SELL, quantity,
+ * orderType: "1" (market), duration: "0" (day), waitForOrderId: true} → {strategyId, orderId?}:
+ * the broker waits at most IRONBEAM_ORDER_WAIT_MS for the exchange's order id, so the call's own
+ * timeout is longer; an id that did not arrive is recovered with `GET
+ * /order/{accountId}/toorderid/{strategyId}`, and fills (`GET /order/{accountId}/fills` →
+ * {fills: [{orderId, strategyId, fillQuantity, fillPrice}]}) are matched by strategy id until
+ * it does. An order is never reported failed while it may be live: a reply that never came is
+ * ORDER_STATE_UNKNOWN.
  */
 import { envValue } from './env.js';
 import { finite, isObject, joinUrl, VendorError } from './http.js';
 import type { BrokerFill, CallCtx, PaperOrder, VendorModule } from './module.js';
 import { PaperSession, sessionProbe, type BrokerProtocol } from './session.js';
 
-const ENV = ['IRONBEAM_USERNAME', 'IRONBEAM_PASSWORD', 'IRONBEAM_API_KEY'] as const;
+const CREDENTIALS = ['IRONBEAM_USERNAME', 'IRONBEAM_PASSWORD', 'IRONBEAM_API_KEY'] as const;
 /** assumed token lifetime (no expiry in the auth reply) */
 export const IRONBEAM_DEFAULT_TTL_MS = 2 * 60 * 60_000;
+/** the probe proves the credentials with a fresh login at least this often */
+export const IRONBEAM_REPROVE_MS = 15 * 60_000;
+/** the broker's own wait for the exchange's order id (waitForOrderId, documented maximum) */
+export const IRONBEAM_ORDER_WAIT_MS = 10_000;
+/** the place call's timeout: longer than the broker's wait, so a slow id never looks like a failure */
+export const IRONBEAM_PLACE_TIMEOUT_MS = IRONBEAM_ORDER_WAIT_MS + 5_000;
+/** tries of toorderid after a reply without an order id */
+const RECOVERY_TRIES = 3;
+const RECOVERY_PAUSE_MS = 500;
 
 const protocol: BrokerProtocol = {
   integration: 'ironbeam',
-  credentialEnv: ENV,
+  credentialEnv: CREDENTIALS,
   defaultTtlMs: IRONBEAM_DEFAULT_TTL_MS,
+  reproveAfterMs: IRONBEAM_REPROVE_MS,
   login: {
     request: (baseUrl, env) => ({
       method: 'POST',
       url: joinUrl(baseUrl, '/auth'),
-      json: () => ({
-        username: envValue(env, 'IRONBEAM_USERNAME'),
-        password: envValue(env, 'IRONBEAM_PASSWORD'),
-        apiKey: envValue(env, 'IRONBEAM_API_KEY'),
-      }),
+      json: () => {
+        const password = envValue(env, 'IRONBEAM_PASSWORD');
+        const apikey = envValue(env, 'IRONBEAM_API_KEY');
+        return { username: envValue(env, 'IRONBEAM_USERNAME'), ...(password ? { password } : {}), ...(apikey ? { apikey } : {}) };
+      },
     }),
     what: 'Ironbeam auth',
     expected: 'a token reply',
     read: (b, host) => {
-      if (b.status === 'ERROR') return { outcome: 'AUTH_REJECTED', message: `login rejected by ${host} (status ERROR)` };
+      if (b.status === 'ERROR' || b.status === 'FATAL') return { outcome: 'AUTH_REJECTED', message: `login rejected by ${host} (status ${b.status})` };
       return typeof b.token === 'string' && b.token !== '' ? { token: b.token } : null;
     },
   },
   check: {
     path: '/info/trader',
     expected: 'a trader info object',
-    read: (b) => (isObject(b) && b.status !== 'ERROR' && (b.status === 'OK' || 'traderId' in b || 'accounts' in b) ? 'OK' : 'BAD'),
+    read: (b) => {
+      if (!isObject(b) || b.status === 'ERROR' || !(typeof b.traderId === 'string' || Array.isArray(b.accounts))) return 'BAD';
+      return typeof b.isLive === 'boolean' ? { accountLive: b.isLive } : {};
+    },
   },
 };
+
+// ───────────────────────────────────────────── symbols
+
+const MONTH_CODES = 'FGHJKMNQUVXZ';
+/** the exchange (MIC) of common CME Group futures roots, as Ironbeam writes them (XCME:ES.Z25, XCEC:GC.Q22) */
+const EXCHANGE_OF: Record<string, string> = {
+  ES: 'XCME',
+  MES: 'XCME',
+  NQ: 'XCME',
+  MNQ: 'XCME',
+  RTY: 'XCME',
+  M2K: 'XCME',
+  '6E': 'XCME',
+  '6J': 'XCME',
+  '6B': 'XCME',
+  '6A': 'XCME',
+  '6C': 'XCME',
+  '6S': 'XCME',
+  LE: 'XCME',
+  HE: 'XCME',
+  YM: 'XCBT',
+  MYM: 'XCBT',
+  ZN: 'XCBT',
+  ZB: 'XCBT',
+  ZF: 'XCBT',
+  ZT: 'XCBT',
+  ZC: 'XCBT',
+  ZS: 'XCBT',
+  ZW: 'XCBT',
+  CL: 'XNYM',
+  MCL: 'XNYM',
+  NG: 'XNYM',
+  RB: 'XNYM',
+  HO: 'XNYM',
+  GC: 'XCEC',
+  MGC: 'XCEC',
+  SI: 'XCEC',
+  HG: 'XCEC',
+};
+
+/** Ironbeam's symbol pattern (exchange prefix optional in the schema, always sent by us) */
+const EXCH_SYM = /^[A-Z]{1,10}:[A-Z0-9 _.]{1,120}$/;
+
+/**
+ * A futures symbol in the form Ironbeam's order API expects: "XCME:ES.Z25". Accepts that form
+ * as is, or an exchange contract code ("ESZ5", "ESZ25", as Databento and Tradovate write it);
+ * null when the symbol cannot be written that way (a continuous or parent symbol, an unknown root).
+ */
+export function ironbeamSymbol(symbol: string, now: number = Date.now()): string | null {
+  const s = symbol.trim().toUpperCase();
+  if (EXCH_SYM.test(s)) return s;
+  const m = /^([A-Z0-9]{1,3}?)([FGHJKMNQUVXZ])(\d{1,2})$/.exec(s);
+  if (!m || !MONTH_CODES.includes(m[2])) return null;
+  const exchange = EXCHANGE_OF[m[1]];
+  if (!exchange) return null;
+  let yy = m[3];
+  if (yy.length === 1) {
+    // one digit: the first year ending in it from last year on (contracts listed up to ~10 years out)
+    const thisYear = new Date(now).getUTCFullYear();
+    let y = thisYear - 1;
+    while (y % 10 !== Number(yy)) y++;
+    yy = String(y % 100).padStart(2, '0');
+  }
+  return `${exchange}:${m[1]}.${m[2]}${yy}`;
+}
+
+// ───────────────────────────────────────────── paper orders
+
+const STRATEGY = 'strategy:';
 
 class IronbeamPaper extends PaperSession {
   private accountId: string | null = null;
@@ -62,37 +152,82 @@ class IronbeamPaper extends PaperSession {
     return this.accountId;
   }
 
-  async placeOrder(order: PaperOrder, call: CallCtx): Promise<{ orderId: string }> {
-    const accountId = await this.account(call);
-    const what = 'Ironbeam order place';
+  /** The order id of a strategy, when the exchange has assigned one (null: not yet). */
+  private async orderIdOf(accountId: string, strategyId: number, call: CallCtx): Promise<string | null> {
+    const what = 'Ironbeam toorderid';
     const b = await this.authed(call, {
-      method: 'POST',
-      url: joinUrl(this.baseUrl, `/order/${encodeURIComponent(accountId)}/place`),
-      json: () => ({
-        accountId,
-        exchSym: order.symbol,
-        side: order.side === 'buy' ? 'BUY' : 'SELL',
-        quantity: order.qty,
-        orderType: '1',
-        duration: '0',
-        waitForOrderId: true,
-      }),
+      method: 'GET',
+      url: joinUrl(this.baseUrl, `/order/${encodeURIComponent(accountId)}/toorderid/${strategyId}`),
       what,
     });
-    if (!isObject(b)) throw new VendorError('UPSTREAM_BAD_RESPONSE', `${what}: body is not an order reply`);
-    if (b.status === 'ERROR' || b.status === 'REJECTED') throw new VendorError('ORDER_REJECTED', `${what}: order rejected by the broker`);
-    if (typeof b.orderId !== 'string' || b.orderId === '') throw new VendorError('UPSTREAM_BAD_RESPONSE', `${what}: body has no orderId`);
-    return { orderId: b.orderId };
+    if (!isObject(b)) throw new VendorError('UPSTREAM_BAD_RESPONSE', `${what}: body is not an order id reply`);
+    return typeof b.orderId === 'string' && b.orderId !== '' ? b.orderId : null;
+  }
+
+  async placeOrder(order: PaperOrder, call: CallCtx): Promise<{ orderId: string }> {
+    const what = 'Ironbeam order place';
+    const exchSym = ironbeamSymbol(order.symbol);
+    if (!exchSym)
+      throw new VendorError(
+        'SYMBOL_UNSUPPORTED',
+        `${what}: ${/^[A-Za-z0-9._: -]{1,40}$/.test(order.symbol) ? order.symbol : 'the symbol'} cannot be written in Ironbeam's exchange form (e.g. XCME:ES.Z25); name the contract with --broker-symbol`,
+      );
+    const accountId = await this.account(call);
+    let b: unknown;
+    const timeoutMs = Math.max(call.timeoutMs, IRONBEAM_PLACE_TIMEOUT_MS);
+    try {
+      b = await this.authed(
+        { ...call, timeoutMs },
+        {
+          method: 'POST',
+          url: joinUrl(this.baseUrl, `/order/${encodeURIComponent(accountId)}/place`),
+          json: () => ({
+            accountId,
+            exchSym,
+            side: order.side === 'buy' ? 'BUY' : 'SELL',
+            quantity: order.qty,
+            orderType: '1',
+            duration: '0',
+            waitForOrderId: true,
+          }),
+          what,
+        },
+      );
+    } catch (err) {
+      if (err instanceof VendorError && (err.code === 'UPSTREAM_TIMEOUT' || (err.code === 'UPSTREAM_NETWORK' && /reset/.test(err.message))))
+        throw new VendorError(
+          'ORDER_STATE_UNKNOWN',
+          `${what}: no reply within ${timeoutMs} ms; the order may be live at the broker: check the Ironbeam account before trading again`,
+        );
+      throw err;
+    }
+    if (!isObject(b)) throw new VendorError('ORDER_STATE_UNKNOWN', `${what}: the reply is not an order reply; the order may be live at the broker`);
+    if (b.status === 'ERROR' || b.status === 'FATAL' || b.status === 'REJECTED')
+      throw new VendorError('ORDER_REJECTED', `${what}: order rejected by the broker`);
+    if (typeof b.orderId === 'string' && b.orderId !== '') return { orderId: b.orderId };
+    const strategyId = finite(b.strategyId);
+    if (strategyId === undefined || !Number.isInteger(strategyId))
+      throw new VendorError('ORDER_STATE_UNKNOWN', `${what}: the reply has neither orderId nor strategyId; the order may be live at the broker`);
+    // the exchange's id did not arrive within the broker's wait: recover it from the strategy
+    for (let i = 0; i < RECOVERY_TRIES; i++) {
+      const id = await this.orderIdOf(accountId, strategyId, call).catch(() => null);
+      if (id) return { orderId: id };
+      if (i < RECOVERY_TRIES - 1) await new Promise((r) => setTimeout(r, RECOVERY_PAUSE_MS));
+    }
+    // accepted, id still pending: the strategy id names it (fills match on it) — never a failure
+    return { orderId: `${STRATEGY}${strategyId}` };
   }
 
   async fills(orderId: string, call: CallCtx): Promise<BrokerFill[]> {
     const accountId = await this.account(call);
+    let id = orderId;
+    const strategyId = orderId.startsWith(STRATEGY) ? Number(orderId.slice(STRATEGY.length)) : undefined;
+    if (strategyId !== undefined) id = (await this.orderIdOf(accountId, strategyId, call).catch(() => null)) ?? orderId;
     const what = 'Ironbeam order fills';
     const b = await this.authed(call, { method: 'GET', url: joinUrl(this.baseUrl, `/order/${encodeURIComponent(accountId)}/fills`), what });
-    if (!isObject(b) || (b.fills !== undefined && !Array.isArray(b.fills)))
-      throw new VendorError('UPSTREAM_BAD_RESPONSE', `${what}: body is not a fills reply`);
-    return ((b.fills as unknown[] | undefined) ?? [])
-      .filter((f): f is Record<string, unknown> => isObject(f) && f.orderId === orderId)
+    if (!isObject(b) || !Array.isArray(b.fills)) throw new VendorError('UPSTREAM_BAD_RESPONSE', `${what}: body is not a fills reply`);
+    return (b.fills as unknown[])
+      .filter((f): f is Record<string, unknown> => isObject(f) && (f.orderId === id || (strategyId !== undefined && finite(f.strategyId) === strategyId)))
       .map((f) => ({ qty: finite(f.fillQuantity) ?? finite(f.quantity) ?? 0, price: finite(f.fillPrice) ?? finite(f.price) ?? null }))
       .filter((f) => f.qty > 0);
   }
@@ -102,13 +237,15 @@ export const ironbeam: VendorModule = {
   name: 'ironbeam',
   label: 'Ironbeam',
   kind: 'broker',
-  description: 'Ironbeam broker API (token auth; demo host unless IRONBEAM_ENV=live)',
-  envVars: ENV,
+  description: 'Ironbeam broker API (token auth: username + API key or password; demo host unless IRONBEAM_ENV=live)',
+  // the user name and the key; the password only for enterprise users (optional)
+  envVars: ['IRONBEAM_USERNAME', 'IRONBEAM_API_KEY'],
+  secretEnvVars: CREDENTIALS,
   credentialPairs: [['IRONBEAM_USERNAME', 'IRONBEAM_PASSWORD']],
   http: { envPrefix: 'IRONBEAM', baseUrl: { demo: 'https://demo.ironbeamapi.com/v2', live: 'https://live.ironbeamapi.com/v2' } },
   fixes: {
     AUTH_REJECTED:
-      'Check the Ironbeam credentials are valid for this host (IRONBEAM_USERNAME, IRONBEAM_PASSWORD, IRONBEAM_API_KEY; IRONBEAM_ENV picks demo or live)',
+      'Check the Ironbeam credentials are valid for this host (IRONBEAM_USERNAME, IRONBEAM_API_KEY, and IRONBEAM_PASSWORD for enterprise users; IRONBEAM_ENV picks demo or live); a refused login is retried only after the credentials change or an hour has passed',
   },
   produces: ['order_execution'],
   probe: (rc, baseUrl) => sessionProbe(rc, baseUrl, protocol),

@@ -95,6 +95,10 @@ export interface Verdict {
   httpStatus?: number;
   /** fixed wording; sanitized again (redactString + one line) before it is returned */
   message?: string;
+  /** what the vendor said about the account (Tradovate `hasLive`, Ironbeam `isLive`) */
+  accountLive?: boolean;
+  /** the vendor asked not to be called again for this long (ProbeResult.retryAfterMs) */
+  retryAfterMs?: number;
 }
 
 // ───────────────────────────────────────────── runner clients
@@ -131,6 +135,8 @@ export interface BarsResult {
   instrument: string | null;
   /** the vendor endpoint, for the event metadata */
   endpoint: string;
+  /** the vendor said the data is delayed (Polygon status DELAYED): still data, but not real-time */
+  delayed?: boolean;
 }
 
 export interface MarketDataClient {

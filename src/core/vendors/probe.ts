@@ -5,6 +5,10 @@
  * - One deadline (spec.timeoutMs) for the whole attempt, logins included: at the deadline the
  *   work is aborted and the result is UPSTREAM_TIMEOUT, whatever is still pending, so a hanging
  *   vendor costs at most its own timeout and never holds up another probe.
+ * - A vendor that asked for a pause (Retry-After, a penalty ticket, a lockout) is not called
+ *   before it ends: the attempt answers with the vendor's last word and the time it lifts
+ *   (`retryAfterMs`), without a request. The pause lives in the per-process TokenCache, so the
+ *   daemon's scheduler honours it on every tick without knowing about it.
  * - Never throws. Every message is a fixed phrase passed through redactString, one line,
  *   at most MAX_MESSAGE chars; response bodies, headers and URLs are never included.
  */
@@ -14,6 +18,7 @@ import type { ProbeContext, RunContext, Verdict } from './module.js';
 import { missingEnv } from './env.js';
 import { moduleNamed } from './index.js';
 import { customHttpProbe, headerEnvVars } from './custom.js';
+import { holdKey, hostOf, untilText } from './http.js';
 
 export const MAX_MESSAGE = 200;
 
@@ -57,6 +62,8 @@ export async function runProbe(spec: IntegrationSpec, ctx: ProbeContext): Promis
     if (v.httpStatus !== undefined) r.httpStatus = v.httpStatus;
     const message = cleanMessage(v.message);
     if (message !== undefined) r.message = message;
+    if (v.accountLive !== undefined) r.accountLive = v.accountLive;
+    if (v.retryAfterMs !== undefined && v.retryAfterMs > 0) r.retryAfterMs = Math.ceil(v.retryAfterMs);
     return r;
   };
 
@@ -86,12 +93,20 @@ export async function runProbe(spec: IntegrationSpec, ctx: ProbeContext): Promis
       ctx.signal.addEventListener('abort', onCallerAbort, { once: true });
     }
   });
+  const hold = holdKey(spec.name, spec.probe.type === 'vendor' && spec.probe.baseUrl ? hostOf(spec.probe.baseUrl) : '');
+  const now = rc.now();
+  const held = ctx.tokenCache.holds.get(hold, now);
+  if (held) return finish({ outcome: held.outcome, message: `not probed until ${untilText(held.until)}: ${held.message}`, retryAfterMs: held.until - now });
+
   const work = dispatch(spec, rc, startedAt).catch((err: unknown): Verdict => ({
     outcome: 'CHECK_FAILED',
     message: `probe error: ${sanitizeError(err, 'PROBE_ERROR').message}`,
   }));
   try {
-    return finish(await Promise.race([work, cutoff]));
+    const v = await Promise.race([work, cutoff]);
+    if (v.retryAfterMs && v.retryAfterMs > 0)
+      ctx.tokenCache.holds.set(hold, { until: rc.now() + v.retryAfterMs, outcome: v.outcome, message: v.message ?? v.outcome });
+    return finish(v);
   } finally {
     clearTimeout(timer);
     if (onCallerAbort) ctx.signal?.removeEventListener('abort', onCallerAbort);
