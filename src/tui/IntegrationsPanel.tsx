@@ -22,6 +22,11 @@ function reason(r: IntegrationRow): string {
   return `${r.reason_code}${r.injected ? ' (drill)' : ''}${r.reason_human ? `: ${r.reason_human}` : ''}`;
 }
 
+/** Where the probe points: `custom` (not the vendor's own host) wins, else the broker environment. */
+export function endpointLabel(r: Pick<IntegrationRow, 'endpoint' | 'environment'>): string {
+  return r.endpoint === 'custom' ? 'custom' : (r.environment ?? '—');
+}
+
 export function IntegrationsPanel({ rows, cursor, width, height, now }: Props) {
   // wide terminals get the trace_id column; 80 columns keep the reason readable instead
   const wide = width >= 130;
@@ -29,6 +34,7 @@ export function IntegrationsPanel({ rows, cursor, width, height, now }: Props) {
     { title: 'Integration', width: 12 },
     { title: 'Conn', width: 4 },
     { title: 'Status', width: 8 },
+    { title: 'Endpt', width: 6 },
     { title: 'Last OK', width: 8 },
     { title: 'Probed', width: 8 },
     { title: 'Latency', width: 7 },
@@ -42,6 +48,7 @@ export function IntegrationsPanel({ rows, cursor, width, height, now }: Props) {
       { text: r.name, bold: true },
       r.connected ? 'yes' : 'no',
       { text: r.status, status: r.status },
+      endpointLabel(r),
       ago(r.last_ok_at, now),
       ago(r.last_probe_at, now),
       latency(r.latency_ms),
