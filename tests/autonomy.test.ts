@@ -3,7 +3,7 @@ import { botRuleBlockers, evaluateGate, exitCodeFor, type GateInput } from '../s
 import type { RunView } from '../src/core/db/runs.js';
 import { applyProbe, effectiveState } from '../src/core/status.js';
 import { getSpec, loadRegistry } from '../src/core/vendors/registry.js';
-import type { Blocker, IntegrationState, Mode, ProbeOutcome, Registry } from '../src/core/types.js';
+import type { Blocker, IntegrationState, Mode, ProbeOutcome, ProbeResult, Registry } from '../src/core/types.js';
 
 const NOW = new Date('2025-01-06T14:00:00Z');
 const GATE_TRACE = 'a'.repeat(32);
@@ -12,11 +12,26 @@ const trace = () => (++n).toString(16).padStart(32, 'f');
 
 const registry = loadRegistry({ integrations: {}, env: {} });
 
+/**
+ * What the broker probes proved by default (core/modes.ts): tradovate on its live host with a
+ * live account (carries live), ironbeam on its demo host (carries paper).
+ */
+const EVIDENCE: Record<string, Pick<ProbeResult, 'environment' | 'accountLive'>> = {
+  tradovate: { environment: 'live', accountLive: true },
+  ironbeam: { environment: 'demo', accountLive: false },
+};
+
 /** A real state, built through the status rules from probe results. */
-function probed(name: string, outcomes: ProbeOutcome[], reg: Registry = registry, latencyMs = 50): IntegrationState {
+function probed(
+  name: string,
+  outcomes: ProbeOutcome[],
+  reg: Registry = registry,
+  latencyMs = 50,
+  evidence: Pick<ProbeResult, 'environment' | 'accountLive' | 'customEndpoint'> = EVIDENCE[name] ?? {},
+): IntegrationState {
   const spec = getSpec(reg, name)!;
   let s: IntegrationState | undefined;
-  for (const outcome of outcomes) s = applyProbe(spec, s, { outcome, latencyMs, traceId: trace() }, { connected: true, now: NOW });
+  for (const outcome of outcomes) s = applyProbe(spec, s, { outcome, latencyMs, traceId: trace(), ...evidence }, { connected: true, now: NOW });
   return s!;
 }
 const ok = (name: string, reg?: Registry) => probed(name, ['OK'], reg);
@@ -55,7 +70,7 @@ describe('evaluateGate', () => {
   it('no states at all ⇒ BLOCKED NEVER_PROBED for required integrations (fail-closed), never OK', () => {
     const g = gate('paper', new Map());
     expect(g.global_status).toBe('BLOCKED');
-    expect(codes(g.blockers)).toEqual(['NEVER_PROBED@postgres', 'NEVER_PROBED@risk_engine', 'REQUIREMENT_UNMET@databento']);
+    expect(codes(g.blockers)).toEqual(['NEVER_PROBED@postgres', 'NEVER_PROBED@risk_engine', 'REQUIREMENT_UNMET@databento', 'REQUIREMENT_UNMET@ironbeam']);
     expect(g.blockers[0].trace_id).toBe(GATE_TRACE);
     expect(g.blockers[0].fix).toContain('observatory daemon');
   });
@@ -178,8 +193,9 @@ describe('evaluateGate', () => {
     expect(g.blockers[0].fix).toContain('IRONBEAM_API_KEY');
     expect(g.blockers[0].fix).toContain('TRADOVATE_CID');
     expect(g.blockers[0].trace_id).toBe(states.get('tradovate')!.lastTraceId);
-    // paper and shadow need no broker
-    expect(gate('paper', states).blockers).toEqual([]);
+    // paper needs a broker too (on its demo host); shadow needs none
+    expect(codes(gate('paper', states).blockers)).toEqual(['REQUIREMENT_UNMET@tradovate']);
+    expect(gate('shadow', states).blockers).toEqual([]);
     // a group met by a DEGRADED member only ⇒ DEGRADED
     states.set('tradovate', degraded('tradovate'));
     const d = gate('live', states);
