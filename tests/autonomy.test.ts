@@ -203,6 +203,54 @@ describe('evaluateGate', () => {
     expect(codes(d.warnings)).toEqual(['UPSTREAM_5XX@tradovate']);
   });
 
+  it('live needs a broker proven on its live host with a live account: a demo-proven broker never satisfies live (BROKER_NOT_LIVE)', () => {
+    const states = allOk();
+    states.set('ironbeam', missing('ironbeam'));
+    // tradovate healthy but probed on its demo host: fine for paper, never for live
+    states.set('tradovate', probed('tradovate', ['OK'], registry, 50, { environment: 'demo', accountLive: true }));
+    const g = gate('live', states);
+    expect(g.global_status).toBe('BLOCKED');
+    expect(codes(g.blockers)).toEqual(['BROKER_NOT_LIVE@tradovate']);
+    expect(g.blockers[0].message).toContain('tradovate OK: its probe ran against the demo host');
+    expect(g.blockers[0].fix).toMatch(/^Set TRADOVATE_ENV=live with the live account's credentials \(TRADOVATE_USERNAME, .*\).*observatory probe tradovate/);
+    expect(g.blockers[0].trace_id).toBe(states.get('tradovate')!.lastTraceId);
+    expect(gate('paper', states).global_status).toBe('OK');
+    // live host, but the vendor says the account is not live (Tradovate hasLive / Ironbeam isLive false), or said nothing
+    states.set('tradovate', probed('tradovate', ['OK'], registry, 50, { environment: 'live', accountLive: false }));
+    expect(gate('live', states).blockers[0]).toMatchObject({ code: 'BROKER_NOT_LIVE', message: expect.stringContaining('no live account') });
+    states.set('tradovate', probed('tradovate', ['OK'], registry, 50, { environment: 'live' }));
+    expect(gate('live', states).blockers[0]).toMatchObject({ code: 'BROKER_NOT_LIVE', message: expect.stringContaining('did not confirm a live account') });
+    // and a live-proven broker is no broker for paper: its orders would reach real money
+    states.set('tradovate', probed('tradovate', ['OK'], registry, 50, { environment: 'live', accountLive: true }));
+    expect(gate('live', states).global_status).toBe('OK');
+    const p = gate('paper', states);
+    expect(codes(p.blockers)).toEqual(['REQUIREMENT_UNMET@tradovate']);
+    expect(p.blockers[0].message).toContain('paper orders go to the demo host only');
+    expect(p.blockers[0].fix).toContain('Unset TRADOVATE_ENV (or set TRADOVATE_ENV=demo)');
+    // one live-proven member is enough; a demo one beside it changes nothing
+    states.set('ironbeam', probed('ironbeam', ['OK'], registry, 50, { environment: 'demo', accountLive: false }));
+    expect(gate('live', states).global_status).toBe('OK');
+    expect(gate('paper', states).global_status).toBe('OK');
+  });
+
+  it('live refuses an integration on a custom endpoint unless allow_custom_endpoints names it (CUSTOM_ENDPOINT)', () => {
+    const states = allOk();
+    states.set('polygon', probed('polygon', ['OK'], registry, 50, { customEndpoint: true }));
+    const g = gate('live', states);
+    expect(codes(g.blockers)).toEqual(['CUSTOM_ENDPOINT@polygon']);
+    expect(g.blockers[0].fix).toContain('POLYGON_BASE_URL / integrations.polygon.base_url');
+    expect(g.blockers[0].fix).toContain('"allow_custom_endpoints": ["polygon"]');
+    // paper and shadow show it (views) but do not block on it
+    expect(gate('paper', states).global_status).toBe('OK');
+    expect(gate('shadow', states).global_status).toBe('OK');
+    // allowed by name in the config file
+    const allowed = loadRegistry({ integrations: {}, env: {}, allowCustomEndpoints: ['polygon'] });
+    expect(gate('live', states, { registry: allowed }).global_status).toBe('OK');
+    // an integration nobody configured is not in use, whatever its last row said
+    states.set('polygon', { ...states.get('polygon')!, connected: false, status: 'BLOCKED', reasonCode: 'MISSING_CREDENTIALS' });
+    expect(codes(gate('live', states).blockers)).not.toContain('CUSTOM_ENDPOINT@polygon');
+  });
+
   it('market data group is required in every mode', () => {
     const states = allOk();
     states.set('databento', blocked('databento'));
