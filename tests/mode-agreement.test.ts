@@ -139,7 +139,11 @@ describe('mode agreement: gate verdict ⇒ the bot is not blocked by what the ga
   it('over every mode × integration state', async () => {
     const all = combos();
     expect(all.length).toBeGreaterThan(50);
-    const seen: Record<Mode, { pass: number; blocked: number }> = { live: { pass: 0, blocked: 0 }, paper: { pass: 0, blocked: 0 }, shadow: { pass: 0, blocked: 0 } };
+    const seen: Record<Mode, { pass: number; blocked: number }> = {
+      live: { pass: 0, blocked: 0 },
+      paper: { pass: 0, blocked: 0 },
+      shadow: { pass: 0, blocked: 0 },
+    };
     let n = 0;
     for (const combo of all) {
       const base = loadConfig({ env: envOf(combo) });
@@ -164,7 +168,11 @@ describe('mode agreement: gate verdict ⇒ the bot is not blocked by what the ga
         if (pass) {
           // nothing the gate checked (credentials, host, status of a required broker…) stops the first iteration
           expect({ what, status: summary.status, steps }).toMatchObject({ status: 'SUCCEEDED' });
-          if (mode === 'shadow') expect(summary.steps.filter((s) => s.step === 'broker' || s.step === 'fill').every((s) => s.integration === 'simulator'), what).toBe(true);
+          if (mode === 'shadow')
+            expect(
+              summary.steps.filter((s) => s.step === 'broker' || s.step === 'fill').every((s) => s.integration === 'simulator'),
+              what,
+            ).toBe(true);
           else expect(steps, what).toContain('fill:OK@' + summary.steps.find((s) => s.step === 'broker')!.integration!);
         } else {
           // the bot reads the same gate: it stops there, with the gate's first blocker, before any vendor call

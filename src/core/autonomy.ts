@@ -186,7 +186,12 @@ export function evaluateGate(input: GateInput): GateResult {
         const s = get(spec);
         if (!s.customEndpoint || !s.connected || allowed.has(spec.name)) continue;
         blockers.push({
-          ...gateBlocker('CUSTOM_ENDPOINT', `${spec.name} is reached at a custom endpoint (not the vendor's own host); ${mode} refuses it unless allowed`, customEndpointFix(spec), spec.name),
+          ...gateBlocker(
+            'CUSTOM_ENDPOINT',
+            `${spec.name} is reached at a custom endpoint (not the vendor's own host); ${mode} refuses it unless allowed`,
+            customEndpointFix(spec),
+            spec.name,
+          ),
           trace_id: s.lastTraceId ?? traceId,
         });
       }

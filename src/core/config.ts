@@ -67,7 +67,10 @@ export const configFileSchema = lazySchema((z) => {
       integrations: z.record(z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'lowercase name: a-z, 0-9, _'), integrationOverride).optional(),
       risk_limits: z.record(z.string(), z.unknown()).optional(),
       // live mode refuses an integration on a non-default endpoint unless it is named here
-      allow_custom_endpoints: z.array(z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'expected an integration name: a-z, 0-9, _')).max(64).optional(),
+      allow_custom_endpoints: z
+        .array(z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'expected an integration name: a-z, 0-9, _'))
+        .max(64)
+        .optional(),
     })
     .strict();
   return fileSchema;

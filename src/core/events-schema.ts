@@ -190,7 +190,11 @@ function validateOne(input: unknown, index: number, now: number, limits: Metadat
   if (e.integration === SIMULATOR && metadata.provenance !== 'SIM')
     issues.push({ index, field: 'metadata.provenance', message: `expected SIM: integration ${SIMULATOR} records simulated orders and fills only` });
   else if (e.integration !== SIMULATOR && metadata.provenance === 'SIM')
-    issues.push({ index, field: 'integration', message: `simulated (provenance SIM) orders and fills are recorded under integration ${SIMULATOR}, never a broker's` });
+    issues.push({
+      index,
+      field: 'integration',
+      message: `simulated (provenance SIM) orders and fills are recorded under integration ${SIMULATOR}, never a broker's`,
+    });
   if ((e.status === 'ERROR' || e.status === 'BLOCKED') && !e.reason_code)
     issues.push({ index, field: 'reason_code', message: `required when status is ${e.status}` });
   for (const f of ['symbol', 'timeframe', 'operation', 'reason_code'] as const)

@@ -36,7 +36,10 @@ export function countsOf(i: IntegrationProof): { line: string; more: string[] } 
     const f = i.broker.fills;
     // fills by provenance on their own line: only LIVE/PAPER fills prove the broker was used
     if (i.simulated)
-      return { line: `${count(i.broker.order_intents.total)} simulated order intents${tail}`, more: [`fills: sim ${count(f.SIM)} (shadow; never sent to a broker)`] };
+      return {
+        line: `${count(i.broker.order_intents.total)} simulated order intents${tail}`,
+        more: [`fills: sim ${count(f.SIM)} (shadow; never sent to a broker)`],
+      };
     return {
       line: `${count(i.broker.order_intents.total)} order intents${tail}`,
       more: [`fills: live ${count(f.LIVE)} · paper ${count(f.PAPER)} · sim ${count(f.SIM)}`],
