@@ -18,13 +18,10 @@ function required(r: IntegrationRow): string {
 }
 
 function reason(r: IntegrationRow): string {
-  if (!r.reason_code) return '';
-  return `${r.reason_code}${r.injected ? ' (drill)' : ''}${r.reason_human ? `: ${r.reason_human}` : ''}`;
-}
-
-/** Where the probe points: `custom` (not the vendor's own host) wins, else the broker environment. */
-export function endpointLabel(r: Pick<IntegrationRow, 'endpoint' | 'environment'>): string {
-  return r.endpoint === 'custom' ? 'custom' : (r.environment ?? '—');
+  // a probe pointed away from the vendor's own host is always visible (Enter: the drawer says more)
+  const custom = r.endpoint === 'custom' ? 'endpoint: custom' : '';
+  if (!r.reason_code) return custom;
+  return `${r.reason_code}${r.injected ? ' (drill)' : ''}${r.reason_human ? `: ${r.reason_human}` : ''}${custom ? ` · ${custom}` : ''}`;
 }
 
 export function IntegrationsPanel({ rows, cursor, width, height, now }: Props) {
@@ -34,7 +31,6 @@ export function IntegrationsPanel({ rows, cursor, width, height, now }: Props) {
     { title: 'Integration', width: 12 },
     { title: 'Conn', width: 4 },
     { title: 'Status', width: 8 },
-    { title: 'Endpt', width: 6 },
     { title: 'Last OK', width: 8 },
     { title: 'Probed', width: 8 },
     { title: 'Latency', width: 7 },
@@ -48,7 +44,6 @@ export function IntegrationsPanel({ rows, cursor, width, height, now }: Props) {
       { text: r.name, bold: true },
       r.connected ? 'yes' : 'no',
       { text: r.status, status: r.status },
-      endpointLabel(r),
       ago(r.last_ok_at, now),
       ago(r.last_probe_at, now),
       latency(r.latency_ms),
