@@ -221,9 +221,14 @@ describe('shadow run (Polygon)', () => {
     expect(by.tradovate).toBeUndefined();
     expect(by.runner.operations.map((o) => o.operation)).toEqual(['run.finish', 'run.start']);
     expect(by.openai.ai?.models).toEqual([{ model: 'gpt-4o-mini', calls: 2 }]);
-    expect((await listSightings(db.pool)).map((s) => s.variable)).toEqual(
+    const sightings = await listSightings(db.pool);
+    expect(sightings.map((s) => s.variable)).toEqual(
       expect.arrayContaining(['md.vwap', 'risk.max_contracts', 'exec.fill_provenance', 'ai.regime_classification']),
     );
+    // the catalog says where a sighting came from: the fill variables from the simulator, the bars from a vendor
+    const sighting = (v: string) => sightings.find((s) => s.variable === v)!;
+    expect(sighting('exec.fill_provenance').last_simulated).toBe(true);
+    expect(sighting('md.vwap').last_simulated).toBe(false);
     expect(await botBlockers(db.pool, run!.bot_id, 30_000)).toEqual([]);
 
     // one line per step, each with a trace id
