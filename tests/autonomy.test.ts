@@ -3,7 +3,7 @@ import { botRuleBlockers, evaluateGate, exitCodeFor, type GateInput } from '../s
 import type { RunView } from '../src/core/db/runs.js';
 import { applyProbe, effectiveState } from '../src/core/status.js';
 import { getSpec, loadRegistry } from '../src/core/vendors/registry.js';
-import type { Blocker, IntegrationState, Mode, ProbeOutcome, Registry } from '../src/core/types.js';
+import type { Blocker, IntegrationState, Mode, ProbeOutcome, ProbeResult, Registry } from '../src/core/types.js';
 
 const NOW = new Date('2025-01-06T14:00:00Z');
 const GATE_TRACE = 'a'.repeat(32);
@@ -12,11 +12,26 @@ const trace = () => (++n).toString(16).padStart(32, 'f');
 
 const registry = loadRegistry({ integrations: {}, env: {} });
 
+/**
+ * What the broker probes proved by default (core/modes.ts): tradovate on its live host with a
+ * live account (carries live), ironbeam on its demo host (carries paper).
+ */
+const EVIDENCE: Record<string, Pick<ProbeResult, 'environment' | 'accountLive'>> = {
+  tradovate: { environment: 'live', accountLive: true },
+  ironbeam: { environment: 'demo', accountLive: false },
+};
+
 /** A real state, built through the status rules from probe results. */
-function probed(name: string, outcomes: ProbeOutcome[], reg: Registry = registry, latencyMs = 50): IntegrationState {
+function probed(
+  name: string,
+  outcomes: ProbeOutcome[],
+  reg: Registry = registry,
+  latencyMs = 50,
+  evidence: Pick<ProbeResult, 'environment' | 'accountLive' | 'customEndpoint'> = EVIDENCE[name] ?? {},
+): IntegrationState {
   const spec = getSpec(reg, name)!;
   let s: IntegrationState | undefined;
-  for (const outcome of outcomes) s = applyProbe(spec, s, { outcome, latencyMs, traceId: trace() }, { connected: true, now: NOW });
+  for (const outcome of outcomes) s = applyProbe(spec, s, { outcome, latencyMs, traceId: trace(), ...evidence }, { connected: true, now: NOW });
   return s!;
 }
 const ok = (name: string, reg?: Registry) => probed(name, ['OK'], reg);
@@ -55,7 +70,7 @@ describe('evaluateGate', () => {
   it('no states at all ⇒ BLOCKED NEVER_PROBED for required integrations (fail-closed), never OK', () => {
     const g = gate('paper', new Map());
     expect(g.global_status).toBe('BLOCKED');
-    expect(codes(g.blockers)).toEqual(['NEVER_PROBED@postgres', 'NEVER_PROBED@risk_engine', 'REQUIREMENT_UNMET@databento']);
+    expect(codes(g.blockers)).toEqual(['NEVER_PROBED@postgres', 'NEVER_PROBED@risk_engine', 'REQUIREMENT_UNMET@databento', 'REQUIREMENT_UNMET@ironbeam']);
     expect(g.blockers[0].trace_id).toBe(GATE_TRACE);
     expect(g.blockers[0].fix).toContain('observatory daemon');
   });
@@ -178,13 +193,62 @@ describe('evaluateGate', () => {
     expect(g.blockers[0].fix).toContain('IRONBEAM_API_KEY');
     expect(g.blockers[0].fix).toContain('TRADOVATE_CID');
     expect(g.blockers[0].trace_id).toBe(states.get('tradovate')!.lastTraceId);
-    // paper and shadow need no broker
-    expect(gate('paper', states).blockers).toEqual([]);
+    // paper needs a broker too (on its demo host); shadow needs none
+    expect(codes(gate('paper', states).blockers)).toEqual(['REQUIREMENT_UNMET@tradovate']);
+    expect(gate('shadow', states).blockers).toEqual([]);
     // a group met by a DEGRADED member only ⇒ DEGRADED
     states.set('tradovate', degraded('tradovate'));
     const d = gate('live', states);
     expect(d.global_status).toBe('DEGRADED');
     expect(codes(d.warnings)).toEqual(['UPSTREAM_5XX@tradovate']);
+  });
+
+  it('live needs a broker proven on its live host with a live account: a demo-proven broker never satisfies live (BROKER_NOT_LIVE)', () => {
+    const states = allOk();
+    states.set('ironbeam', missing('ironbeam'));
+    // tradovate healthy but probed on its demo host: fine for paper, never for live
+    states.set('tradovate', probed('tradovate', ['OK'], registry, 50, { environment: 'demo', accountLive: true }));
+    const g = gate('live', states);
+    expect(g.global_status).toBe('BLOCKED');
+    expect(codes(g.blockers)).toEqual(['BROKER_NOT_LIVE@tradovate']);
+    expect(g.blockers[0].message).toContain('tradovate OK: its probe ran against the demo host');
+    expect(g.blockers[0].fix).toMatch(/^Set TRADOVATE_ENV=live with the live account's credentials \(TRADOVATE_USERNAME, .*\).*observatory probe tradovate/);
+    expect(g.blockers[0].trace_id).toBe(states.get('tradovate')!.lastTraceId);
+    expect(gate('paper', states).global_status).toBe('OK');
+    // live host, but the vendor says the account is not live (Tradovate hasLive / Ironbeam isLive false), or said nothing
+    states.set('tradovate', probed('tradovate', ['OK'], registry, 50, { environment: 'live', accountLive: false }));
+    expect(gate('live', states).blockers[0]).toMatchObject({ code: 'BROKER_NOT_LIVE', message: expect.stringContaining('no live account') });
+    states.set('tradovate', probed('tradovate', ['OK'], registry, 50, { environment: 'live' }));
+    expect(gate('live', states).blockers[0]).toMatchObject({ code: 'BROKER_NOT_LIVE', message: expect.stringContaining('did not confirm a live account') });
+    // and a live-proven broker is no broker for paper: its orders would reach real money
+    states.set('tradovate', probed('tradovate', ['OK'], registry, 50, { environment: 'live', accountLive: true }));
+    expect(gate('live', states).global_status).toBe('OK');
+    const p = gate('paper', states);
+    expect(codes(p.blockers)).toEqual(['REQUIREMENT_UNMET@tradovate']);
+    expect(p.blockers[0].message).toContain('paper orders go to the demo host only');
+    expect(p.blockers[0].fix).toContain('Unset TRADOVATE_ENV (or set TRADOVATE_ENV=demo)');
+    // one live-proven member is enough; a demo one beside it changes nothing
+    states.set('ironbeam', probed('ironbeam', ['OK'], registry, 50, { environment: 'demo', accountLive: false }));
+    expect(gate('live', states).global_status).toBe('OK');
+    expect(gate('paper', states).global_status).toBe('OK');
+  });
+
+  it('live refuses an integration on a custom endpoint unless allow_custom_endpoints names it (CUSTOM_ENDPOINT)', () => {
+    const states = allOk();
+    states.set('polygon', probed('polygon', ['OK'], registry, 50, { customEndpoint: true }));
+    const g = gate('live', states);
+    expect(codes(g.blockers)).toEqual(['CUSTOM_ENDPOINT@polygon']);
+    expect(g.blockers[0].fix).toContain('POLYGON_BASE_URL / integrations.polygon.base_url');
+    expect(g.blockers[0].fix).toContain('"allow_custom_endpoints": ["polygon"]');
+    // paper and shadow show it (views) but do not block on it
+    expect(gate('paper', states).global_status).toBe('OK');
+    expect(gate('shadow', states).global_status).toBe('OK');
+    // allowed by name in the config file
+    const allowed = loadRegistry({ integrations: {}, env: {}, allowCustomEndpoints: ['polygon'] });
+    expect(gate('live', states, { registry: allowed }).global_status).toBe('OK');
+    // an integration nobody configured is not in use, whatever its last row said
+    states.set('polygon', { ...states.get('polygon')!, connected: false, status: 'BLOCKED', reasonCode: 'MISSING_CREDENTIALS' });
+    expect(codes(gate('live', states).blockers)).not.toContain('CUSTOM_ENDPOINT@polygon');
   });
 
   it('market data group is required in every mode', () => {

@@ -99,3 +99,24 @@ describe('HTTP bind', () => {
     expect(() => assertHttpExposure({ bind: '127.0.0.1', port: 0 })).not.toThrow();
   });
 });
+
+describe('allow_custom_endpoints (live mode and non-default endpoints)', () => {
+  it('names enabled integrations; anything else is refused at load (exit 78, the field named); simulator is reserved', () => {
+    const ok = load({}, configFile({ allow_custom_endpoints: ['polygon', 'tradovate', 'polygon'] }));
+    expect(ok.config.allowCustomEndpoints).toEqual(['polygon', 'tradovate']);
+    expect(ok.registry.allowCustomEndpoints).toEqual(['polygon', 'tradovate']);
+    expect(load({}).registry.allowCustomEndpoints).toEqual([]);
+    for (const [body, field] of [
+      [{ allow_custom_endpoints: 'polygon' }, 'allow_custom_endpoints'],
+      [{ allow_custom_endpoints: ['Polygon'] }, 'allow_custom_endpoints.0'],
+      [{ allow_custom_endpoints: ['nosuch'] }, 'allow_custom_endpoints'],
+      // a disabled integration is not there to allow
+      [{ allow_custom_endpoints: ['openai'], integrations: { openai: { enabled: false } } }, 'allow_custom_endpoints'],
+      [{ integrations: { simulator: { probe: { url: 'https://sim.example/health' } } } }, 'integrations.simulator'],
+    ] as const) {
+      const e = refusal(() => load({}, configFile(body)));
+      expect(e.exitCode, JSON.stringify(body)).toBe(78);
+      expect(e.message, JSON.stringify(body)).toContain(`field \`${field}\``);
+    }
+  });
+});

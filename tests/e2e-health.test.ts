@@ -1,6 +1,7 @@
 /**
  * Integration health and the gate, end to end: the real daemon as a subprocess, real Postgres,
- * a Polygon stand-in speaking Polygon's wire format, the CLI as a subprocess.
+ * a Polygon stand-in speaking Polygon's wire format, a Tradovate stand-in (paper needs a broker
+ * on its demo host, core/modes.ts), the CLI as a subprocess.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
@@ -10,19 +11,22 @@ import { join } from 'node:path';
 import { freshDatabase, type TestDb } from './helpers/db.js';
 import { cli } from './helpers/cli.js';
 import { startDaemon, stopDaemon, waitFor, type DaemonProc } from './helpers/wait.js';
-import { polygon } from './standins/vendors.js';
+import { polygon, tradovate } from './standins/vendors.js';
 import type { Standin } from './standins/server.js';
 
 const KEY = 'pk_e2e_health_0123456789abcdef';
 
 let db: TestDb;
 let vendor: Standin;
+let broker: Standin;
+const TV = { name: 'e2e-user', password: 'pw_e2e_health_tradovate_0123', cid: '4242', sec: 'sec_e2e_health_tradovate_0123' };
 let env: Record<string, string>;
 let daemon: DaemonProc | undefined;
 
 beforeAll(async () => {
   db = await freshDatabase();
   vendor = await polygon(KEY).start();
+  broker = await tradovate(TV).start();
   const dir = mkdtempSync(join(tmpdir(), 'obs-e2e-'));
   const configPath = join(dir, 'observatory.json');
   writeFileSync(
@@ -30,6 +34,7 @@ beforeAll(async () => {
     JSON.stringify({
       integrations: {
         polygon: { interval_ms: 1000, timeout_ms: 800 },
+        tradovate: { interval_ms: 1000, timeout_ms: 800 },
         postgres: { interval_ms: 1000 },
         risk_engine: { interval_ms: 1000 },
       },
@@ -41,6 +46,11 @@ beforeAll(async () => {
     OBSERVATORY_CONFIG: configPath,
     POLYGON_API_KEY: KEY,
     POLYGON_BASE_URL: vendor.baseUrl,
+    TRADOVATE_USERNAME: TV.name,
+    TRADOVATE_PASSWORD: TV.password,
+    TRADOVATE_CID: TV.cid,
+    TRADOVATE_SECRET: TV.sec,
+    TRADOVATE_BASE_URL: broker.baseUrl,
     OBSERVATORY_HEARTBEAT_MS: '300',
     OBSERVATORY_STALE_AFTER_MS: '2000',
   };
@@ -49,13 +59,14 @@ beforeAll(async () => {
 afterAll(async () => {
   await stopDaemon(daemon, 'SIGKILL');
   await vendor?.close();
+  await broker?.close();
 });
 
 const gate = (args: string[] = [], extra: Record<string, string> = {}) => cli(['gate', 'check', '--mode', 'paper', ...args], { ...env, ...extra });
 
 describe('health and gate, end to end', () => {
   it('before any daemon: BLOCKED (NEVER_PROBED, DAEMON_STALE), exit 2; credentialed ones without env are MISSING_CREDENTIALS with the fix', async () => {
-    const r = await cli(['status', '--json'], { ...env, POLYGON_API_KEY: '' });
+    const r = await cli(['status', '--json'], { ...env, POLYGON_API_KEY: '', TRADOVATE_SECRET: '' });
     expect(r.exitCode).toBe(0);
     const view = JSON.parse(r.stdout);
     expect(view.success).toBe(true);

@@ -130,7 +130,20 @@ describe('validateBatch', () => {
     expect(errors([fill()])[0]).toMatchObject({ index: 0, field: 'metadata.provenance' });
     expect(errors([fill({})])[0]).toMatchObject({ index: 0, field: 'metadata.provenance' });
     expect(errors([fill({ provenance: 'MAYBE' })])[0]).toMatchObject({ index: 0, field: 'metadata.provenance' });
-    for (const p of ['LIVE', 'PAPER', 'SIM']) expect(rows([fill({ provenance: p })])[0].metadata.provenance).toBe(p);
+    for (const p of ['LIVE', 'PAPER']) expect(rows([fill({ provenance: p })])[0].metadata.provenance).toBe(p);
+  });
+
+  it('simulated activity lives under integration simulator only: SIM never on a broker, nothing but SIM on the simulator', () => {
+    const ev = (integration: string, operation: string, metadata?: Record<string, unknown>) => ({ integration, operation, status: 'OK', metadata });
+    // a simulated fill or intent on a broker integration would read as a broker that worked
+    expect(errors([ev('ironbeam', 'broker.fill', { provenance: 'SIM' })])[0]).toMatchObject({
+      field: 'integration',
+      message: expect.stringContaining('simulator'),
+    });
+    expect(errors([ev('tradovate', 'broker.place_order', { provenance: 'SIM', sent: false })])[0]).toMatchObject({ field: 'integration' });
+    expect(errors([ev('simulator', 'broker.fill', { provenance: 'PAPER' })])[0]).toMatchObject({ field: 'metadata.provenance' });
+    expect(errors([ev('simulator', 'broker.place_order', {})])[0]).toMatchObject({ field: 'metadata.provenance' });
+    expect(rows([ev('simulator', 'broker.fill', { provenance: 'SIM' })])[0]).toMatchObject({ integration: 'simulator', metadata: { provenance: 'SIM' } });
   });
 
   it('feature_keys_used is a list of variable names only (deduplicated)', () => {

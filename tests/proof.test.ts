@@ -32,7 +32,7 @@ describe('botProof', () => {
     expect(p.last_run!.heartbeat_age_s).toBeGreaterThanOrEqual(0);
 
     const by = Object.fromEntries(p.integrations.map((i) => [i.integration, i]));
-    expect(Object.keys(by).sort()).toEqual(['databento', 'ironbeam', 'openai', 'polygon', 'risk_engine']);
+    expect(Object.keys(by).sort()).toEqual(['databento', 'ironbeam', 'openai', 'polygon', 'risk_engine', 'simulator']);
 
     expect(by.databento).toMatchObject({
       used: true,
@@ -50,13 +50,16 @@ describe('botProof', () => {
 
     expect(by.ironbeam.broker).toEqual({
       order_intents: { total: 4, ok: 2, error: 0, blocked: 2, place: 3, modify: 0, cancel: 1 },
-      fills: { LIVE: 0, PAPER: 1, SIM: 2 },
+      fills: { LIVE: 0, PAPER: 1, SIM: 0 },
       used_live_or_paper: true,
     });
+    expect(by.ironbeam.simulated).toBe(false);
+    // simulated fills have their own integration, shown as simulated and never as broker use
+    expect(by.simulator).toMatchObject({ simulated: true, used: false, broker: { fills: { LIVE: 0, PAPER: 0, SIM: 2 }, used_live_or_paper: false } });
     expect(by.ironbeam.blocked_attempts).toEqual([
       { reason_code: 'MISSING_CREDENTIALS', count: 2, last_at: expect.any(String), last_trace_id: traces.blocked },
     ]);
-    expect(by.ironbeam).toMatchObject({ calls: 7, ok: 5, blocked: 2 });
+    expect(by.ironbeam).toMatchObject({ calls: 5, ok: 3, blocked: 2 });
 
     expect(by.openai.ai).toEqual({
       calls: 4,
@@ -84,9 +87,11 @@ describe('botProof', () => {
 
   it('SIM fills never prove broker use; accepted order intents alone neither', async () => {
     const p = (await botProof(db.pool, simOnly))!;
-    const t = p.integrations.find((i) => i.integration === 'tradovate')!;
-    expect(t.broker).toMatchObject({ fills: { LIVE: 0, PAPER: 0, SIM: 4 }, used_live_or_paper: false, order_intents: { total: 2, ok: 1, blocked: 1 } });
-    expect(t.used).toBe(false); // simulated intents and fills are activity, not use
+    const t = p.integrations.find((i) => i.integration === 'simulator')!;
+    expect(t.broker).toMatchObject({ fills: { LIVE: 0, PAPER: 0, SIM: 4 }, used_live_or_paper: false, order_intents: { total: 1, ok: 1, blocked: 0 } });
+    expect(t).toMatchObject({ simulated: true, used: false }); // simulated intents and fills are activity, not use
+    const tv = p.integrations.find((i) => i.integration === 'tradovate')!;
+    expect(tv).toMatchObject({ simulated: false, used: false, broker: { fills: { LIVE: 0, PAPER: 0, SIM: 0 }, used_live_or_paper: false } });
     expect(p.last_run).toMatchObject({ status: 'RUNNING', ended_at: null, terminal_state: null });
     expect(p.last_run!.heartbeat_age_s).toBeGreaterThanOrEqual(590);
   });

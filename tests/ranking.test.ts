@@ -24,7 +24,7 @@ describe('topBots', () => {
       ok: 14,
       error: 1,
       blocked: 3,
-      integrations: ['databento', 'ironbeam', 'openai', 'polygon', 'risk_engine'],
+      integrations: ['databento', 'ironbeam', 'openai', 'polygon', 'risk_engine', 'simulator'],
     });
     expect((await topBots(db.pool, { limit: 1 })).length).toBe(1);
   });

@@ -59,11 +59,11 @@ describe('built-in integrations', () => {
     expect(db.secretEnvVars).toEqual(['DATABENTO_API_KEY']);
   });
 
-  it('requirements: marketdata any-of in every mode, broker any-of for live, risk_engine live+paper, postgres all, openai optional', () => {
+  it('requirements: marketdata any-of in every mode, broker any-of for live and paper (core/modes.ts), risk_engine live+paper, postgres all, openai optional', () => {
     const r = load();
     expect(r.groups).toEqual([
       expect.objectContaining({ name: 'marketdata', anyOf: ['databento', 'polygon'], modes: ['live', 'paper', 'shadow'] }),
-      expect.objectContaining({ name: 'broker', anyOf: ['ironbeam', 'tradovate'], modes: ['live'] }),
+      expect.objectContaining({ name: 'broker', anyOf: ['ironbeam', 'tradovate'], modes: ['live', 'paper'] }),
     ]);
     expect(spec(r, 'risk_engine').requiredFor).toEqual(['live', 'paper']);
     expect(spec(r, 'postgres').requiredFor).toEqual(['live', 'paper', 'shadow']);
@@ -167,12 +167,12 @@ describe('config overrides', () => {
 
   it('a group keeps requiring a member even when every member is disabled (fail-closed)', () => {
     const r = load({ tradovate: { enabled: false }, ironbeam: { enabled: false } });
-    expect(r.groups.find((g) => g.name === 'broker')).toMatchObject({ anyOf: [], modes: ['live'] });
+    expect(r.groups.find((g) => g.name === 'broker')).toMatchObject({ anyOf: [], modes: ['live', 'paper'] });
   });
 
   it("group_required_for changes a group's modes; [] is refused (a requirement never vanishes by config)", () => {
-    const r = load({ ironbeam: { group_required_for: ['live', 'paper'] } });
-    expect(r.groups.find((g) => g.name === 'broker')!.modes).toEqual(['live', 'paper']);
+    const r = load({ ironbeam: { group_required_for: ['live', 'paper', 'shadow'] } });
+    expect(r.groups.find((g) => g.name === 'broker')!.modes).toEqual(['live', 'paper', 'shadow']);
     const empty = configError(() => load({ polygon: { group_required_for: [] } }));
     expect(empty.message).toContain('integrations.polygon.group_required_for');
     expect(empty.message).toContain('cannot be switched off');

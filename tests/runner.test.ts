@@ -139,6 +139,7 @@ async function eventsOf(summary: RunSummary): Promise<EventView[]> {
   return summary.events.map((id) => stored.find((e) => e.id === id)!);
 }
 
+const polyRequests = () => poly.requests.filter((r) => r.path.startsWith('/v2/aggs/')).length;
 const ops = (evs: EventView[]) => evs.map((e) => `${e.integration}:${e.operation}:${e.status}${e.reason_code ? `:${e.reason_code}` : ''}`);
 
 describe('shadow run (Polygon)', () => {
@@ -162,16 +163,22 @@ describe('shadow run (Polygon)', () => {
     const evs = await eventsOf(summary);
     expect(evs.map((e) => e.id).sort()).toEqual([...summary.events].sort());
     // iteration 1 opens the position (intent + SIM fill); iteration 2 holds it
+    // the run itself is a usage event at both ends; simulated orders and fills are the simulator's, never a broker's
     expect(ops(evs)).toEqual([
+      'runner:run.start:OK',
       'polygon:marketdata.bars:OK',
       'risk_engine:risk.check:OK',
-      'ironbeam:broker.place_order:OK',
-      'ironbeam:broker.fill:OK',
+      'simulator:broker.place_order:OK',
+      'simulator:broker.fill:OK',
       'openai:llm.chat:OK',
       'polygon:marketdata.bars:OK',
       'risk_engine:risk.check:OK',
       'openai:llm.chat:OK',
+      'runner:run.finish:OK',
     ]);
+    expect(evs[0]).toMatchObject({ bot_id: run!.bot_id, run_id: run!.id, trace_id: run!.trace_id, metadata: { mode: 'shadow', job_kind: 'reference' } });
+    expect(evs.at(-1)).toMatchObject({ run_id: run!.id, metadata: { terminal_state: 'SUCCEEDED', iterations_completed: 2 } });
+    expect(evs.filter((e) => e.simulated).map((e) => e.operation)).toEqual(['broker.place_order', 'broker.fill']);
     const bars = evs.find((e) => e.operation === 'marketdata.bars')!;
     expect(bars).toMatchObject({ symbol: 'SPY', timeframe: '1m', records: 120, bot_id: run!.bot_id, run_id: run!.id });
     const keys = bars.metadata.feature_keys_used as string[];
@@ -209,11 +216,20 @@ describe('shadow run (Polygon)', () => {
     const by = Object.fromEntries(proof.integrations.map((i) => [i.integration, i]));
     expect(by.polygon.market_data).toEqual({ calls: 2, bars: 240 });
     expect(by.risk_engine.risk).toEqual({ checks: 2, violations: 0 });
-    expect(by.ironbeam.broker).toMatchObject({ fills: { LIVE: 0, PAPER: 0, SIM: 1 }, used_live_or_paper: false });
+    expect(by.simulator).toMatchObject({ simulated: true, used: false, broker: { fills: { LIVE: 0, PAPER: 0, SIM: 1 }, used_live_or_paper: false } });
+    // no broker shows activity it never had
+    expect(by.ironbeam).toBeUndefined();
+    expect(by.tradovate).toBeUndefined();
+    expect(by.runner.operations.map((o) => o.operation)).toEqual(['run.finish', 'run.start']);
     expect(by.openai.ai?.models).toEqual([{ model: 'gpt-4o-mini', calls: 2 }]);
-    expect((await listSightings(db.pool)).map((s) => s.variable)).toEqual(
+    const sightings = await listSightings(db.pool);
+    expect(sightings.map((s) => s.variable)).toEqual(
       expect.arrayContaining(['md.vwap', 'risk.max_contracts', 'exec.fill_provenance', 'ai.regime_classification']),
     );
+    // the catalog says where a sighting came from: the fill variables from the simulator, the bars from a vendor
+    const sighting = (v: string) => sightings.find((s) => s.variable === v)!;
+    expect(sighting('exec.fill_provenance').last_simulated).toBe(true);
+    expect(sighting('md.vwap').last_simulated).toBe(false);
     expect(await botBlockers(db.pool, run!.bot_id, 30_000)).toEqual([]);
 
     // one line per step, each with a trace id
@@ -226,8 +242,8 @@ describe('shadow run (Polygon)', () => {
     const { summary } = await botRun(config, { mode: 'shadow', botName: 'shadow-databento', iterations: 1, bars: 60 });
     expect(summary.status).toBe('SUCCEEDED');
     const evs = await eventsOf(summary);
-    expect(evs[0]).toMatchObject({ integration: 'databento', operation: 'marketdata.bars', status: 'OK', symbol: 'ES.c.0', timeframe: '1m', records: 60 });
-    expect(evs[0].metadata).toMatchObject({ endpoint: 'timeseries.get_range', dataset: 'GLBX.MDP3' });
+    expect(evs[1]).toMatchObject({ integration: 'databento', operation: 'marketdata.bars', status: 'OK', symbol: 'ES.c.0', timeframe: '1m', records: 60 });
+    expect(evs[1].metadata).toMatchObject({ endpoint: 'timeseries.get_range', dataset: 'GLBX.MDP3' });
     const get = dbn.requests.find((r) => r.path === '/v0/timeseries.get_range')!;
     expect(get.method).toBe('POST');
     const form = new URLSearchParams(get.body);
@@ -237,23 +253,22 @@ describe('shadow run (Polygon)', () => {
 });
 
 describe('paper runs', () => {
-  it('without a broker: broker.place_order BLOCKED MISSING_CREDENTIALS, no fill, run BLOCKED (exit 2)', async () => {
+  it('without a broker: the paper gate refuses (a broker on its demo host is required), no order, no fill, run BLOCKED (exit 2)', async () => {
     const config = configOf({ ...polygonEnv() });
     await healthy(config, ['postgres', 'polygon', 'risk_engine']);
     const { summary, lines } = await botRun(config, { mode: 'paper', botName: 'paper-no-broker' });
-    expect(summary).toMatchObject({ status: 'BLOCKED', reason_code: 'MISSING_CREDENTIALS', exit_code: ExitCode.GATE_BLOCKED });
+    expect(summary).toMatchObject({ status: 'BLOCKED', reason_code: 'REQUIREMENT_UNMET', exit_code: ExitCode.GATE_BLOCKED });
     const evs = await eventsOf(summary);
-    expect(ops(evs)).toEqual(['polygon:marketdata.bars:OK', 'risk_engine:risk.check:OK', 'ironbeam:broker.place_order:BLOCKED:MISSING_CREDENTIALS']);
-    expect(evs.some((e) => e.operation === 'broker.fill')).toBe(false);
-    expect(String(evs[2].metadata.reason_message)).toMatch(/IRONBEAM_API_KEY/);
-    expect(lines.join('\n')).toMatch(/BLOCKED MISSING_CREDENTIALS.*no fill recorded/);
+    expect(ops(evs)).toEqual(['runner:run.start:OK', 'ironbeam:gate.check:BLOCKED:REQUIREMENT_UNMET', 'runner:run.finish:BLOCKED:REQUIREMENT_UNMET']);
+    expect(evs.some((e) => e.operation.startsWith('broker.'))).toBe(false);
+    expect(String(evs[1].metadata.reason_message)).toMatch(/paper needs one of group broker \[ironbeam, tradovate\]: ironbeam BLOCKED MISSING_CREDENTIALS/);
+    expect(lines.join('\n')).toMatch(/REQUIREMENT_UNMET \[ironbeam\]: .*IRONBEAM_API_KEY/);
+    expect(polyRequests()).toBe(0);
     const run = await getRun(db.pool, summary.run!.id);
-    expect(run).toMatchObject({ status: 'BLOCKED', reason_code: 'MISSING_CREDENTIALS' });
+    expect(run).toMatchObject({ status: 'BLOCKED', reason_code: 'REQUIREMENT_UNMET' });
     const proof = (await botProof(db.pool, run!.bot_id))!;
-    const ironbeam = proof.integrations.find((i) => i.integration === 'ironbeam')!;
-    expect(ironbeam.broker).toMatchObject({ order_intents: { blocked: 1, ok: 0 }, fills: { LIVE: 0, PAPER: 0, SIM: 0 } });
-    expect(proof.blocked_attempts[0]).toMatchObject({ integration: 'ironbeam', reason_code: 'MISSING_CREDENTIALS' });
-    expect((await botBlockers(db.pool, run!.bot_id, 30_000)).map((b) => b.code)).toEqual(expect.arrayContaining(['BOT_RUN_BLOCKED', 'BOT_BLOCKED_ATTEMPT']));
+    expect(proof.blocked_attempts[0]).toMatchObject({ reason_code: 'REQUIREMENT_UNMET' });
+    expect((await botBlockers(db.pool, run!.bot_id, 30_000)).map((b) => b.code)).toEqual(['BOT_RUN_BLOCKED']);
   });
 
   it('with Tradovate: a market order at the demo host and a PAPER fill the broker reported', async () => {
@@ -263,13 +278,15 @@ describe('paper runs', () => {
     expect(summary.status).toBe('SUCCEEDED');
     const evs = await eventsOf(summary);
     expect(ops(evs)).toEqual([
+      'runner:run.start:OK',
       'polygon:marketdata.bars:OK',
       'risk_engine:risk.check:OK',
       'tradovate:broker.place_order:OK',
       'tradovate:broker.order_status:OK',
       'tradovate:broker.fill:OK',
+      'runner:run.finish:OK',
     ]);
-    expect(evs[4]).toMatchObject({ symbol: 'ESZ5', records: 1, metadata: { provenance: 'PAPER', side: 'buy', qty: 1 } });
+    expect(evs[5]).toMatchObject({ symbol: 'ESZ5', records: 1, metadata: { provenance: 'PAPER', side: 'buy', qty: 1 } });
     expect(tv.orders).toHaveLength(1);
     expect(tv.orders[0].body).toMatchObject({
       accountSpec: 'DEMO7001',
@@ -302,12 +319,14 @@ describe('paper runs', () => {
       expect(summary.status).toBe('SUCCEEDED');
       const evs = await eventsOf(summary);
       expect(ops(evs)).toEqual([
+        'runner:run.start:OK',
         'polygon:marketdata.bars:OK',
         'risk_engine:risk.check:OK',
         'ironbeam:broker.place_order:OK',
         'ironbeam:broker.order_status:OK',
+        'runner:run.finish:OK',
       ]);
-      expect(evs[3].records).toBe(0);
+      expect(evs[4].records).toBe(0);
       expect(quietIb.orders[0].body).toMatchObject({ exchSym: 'XCME:ES.Z25', side: 'BUY', quantity: 1, orderType: '1', duration: '0' });
       expect(lines.join('\n')).toMatch(/no fill reported within 300 ms — none recorded/);
     } finally {
@@ -357,13 +376,18 @@ describe('fail-closed', () => {
     const { summary, lines } = await botRun(config, { mode: 'shadow', botName: 'gate-blocked' });
     expect(summary).toMatchObject({ status: 'BLOCKED', reason_code: 'DAEMON_STALE', exit_code: 2, iterations: { completed: 0 } });
     const evs = await eventsOf(summary);
-    expect(ops(evs)).toEqual(['observatory:gate.check:BLOCKED:DAEMON_STALE']);
-    expect(evs[0].metadata).toMatchObject({ mode: 'shadow', gate_status: 'BLOCKED' });
+    expect(ops(evs)).toEqual(['runner:run.start:OK', 'observatory:gate.check:BLOCKED:DAEMON_STALE', 'runner:run.finish:BLOCKED:DAEMON_STALE']);
+    expect(evs[1].metadata).toMatchObject({ mode: 'shadow', gate_status: 'BLOCKED' });
     expect(await getRun(db.pool, summary.run!.id)).toMatchObject({ status: 'BLOCKED', reason_code: 'DAEMON_STALE' });
     expect(poly.requests).toHaveLength(0);
     expect(lines.join('\n')).toContain('gate BLOCKED (shadow): DAEMON_STALE');
     const proof = (await botProof(db.pool, botIdForName('gate-blocked')))!;
-    expect(proof.blocked_attempts).toEqual([expect.objectContaining({ integration: 'observatory', reason_code: 'DAEMON_STALE' })]);
+    expect(proof.blocked_attempts).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ integration: 'observatory', reason_code: 'DAEMON_STALE' }),
+        expect.objectContaining({ integration: 'runner', reason_code: 'DAEMON_STALE' }),
+      ]),
+    );
   });
 
   it('gate BLOCKED by an integration: the event names the blocker integration and its probe trace', async () => {
@@ -380,8 +404,8 @@ describe('fail-closed', () => {
     const { summary } = await botRun(config, { mode: 'shadow', botName: 'gate-polygon-auth' });
     expect(summary.status).toBe('BLOCKED');
     const evs = await eventsOf(summary);
-    expect(evs).toHaveLength(1);
-    expect(evs[0]).toMatchObject({
+    expect(evs).toHaveLength(3);
+    expect(evs[1]).toMatchObject({
       operation: 'gate.check',
       status: 'BLOCKED',
       reason_code: 'REQUIREMENT_UNMET',
@@ -397,8 +421,8 @@ describe('fail-closed', () => {
     const { summary, lines } = await botRun(config, { mode: 'shadow', botName: 'vendor-500' });
     expect(summary).toMatchObject({ status: 'FAILED', reason_code: 'UPSTREAM_5XX', exit_code: 1 });
     const evs = await eventsOf(summary);
-    expect(ops(evs)).toEqual(['polygon:marketdata.bars:ERROR:UPSTREAM_5XX']);
-    expect(evs[0].metadata.error_message).toBe(`Polygon aggregates: HTTP 500 from ${new URL(poly.origin).host}`);
+    expect(ops(evs)).toEqual(['runner:run.start:OK', 'polygon:marketdata.bars:ERROR:UPSTREAM_5XX', 'runner:run.finish:ERROR:UPSTREAM_5XX']);
+    expect(evs[1].metadata.error_message).toBe(`Polygon aggregates: HTTP 500 from ${new URL(poly.origin).host}`);
     expect(await getRun(db.pool, summary.run!.id)).toMatchObject({ status: 'FAILED', reason_code: 'UPSTREAM_5XX' });
     expect(lines.join('\n')).toContain('ERROR UPSTREAM_5XX');
   });
@@ -409,8 +433,13 @@ describe('fail-closed', () => {
     const { summary } = await botRun(config, { mode: 'shadow', botName: 'risk-max', qty: 2 });
     expect(summary).toMatchObject({ status: 'BLOCKED', reason_code: 'RISK_LIMIT_MAX_CONTRACTS', exit_code: 2 });
     const evs = await eventsOf(summary);
-    expect(ops(evs)).toEqual(['polygon:marketdata.bars:OK', 'risk_engine:risk.check:BLOCKED:RISK_LIMIT_MAX_CONTRACTS']);
-    expect(evs[1].metadata.feature_keys_used).toContain('risk.violation_code');
+    expect(ops(evs)).toEqual([
+      'runner:run.start:OK',
+      'polygon:marketdata.bars:OK',
+      'risk_engine:risk.check:BLOCKED:RISK_LIMIT_MAX_CONTRACTS',
+      'runner:run.finish:BLOCKED:RISK_LIMIT_MAX_CONTRACTS',
+    ]);
+    expect(evs[2].metadata.feature_keys_used).toContain('risk.violation_code');
     const proof = (await botProof(db.pool, botIdForName('risk-max')))!;
     expect(proof.integrations.find((i) => i.integration === 'risk_engine')!.risk).toEqual({ checks: 1, violations: 1 });
   });
@@ -420,7 +449,12 @@ describe('fail-closed', () => {
     await healthy(config, ['postgres', 'polygon']);
     const { summary } = await botRun(config, { mode: 'shadow', botName: 'risk-none' });
     expect(summary).toMatchObject({ status: 'BLOCKED', reason_code: 'RISK_LIMITS_NOT_CONFIGURED' });
-    expect(ops(await eventsOf(summary))).toEqual(['polygon:marketdata.bars:OK', 'risk_engine:risk.check:BLOCKED:RISK_LIMITS_NOT_CONFIGURED']);
+    expect(ops(await eventsOf(summary))).toEqual([
+      'runner:run.start:OK',
+      'polygon:marketdata.bars:OK',
+      'risk_engine:risk.check:BLOCKED:RISK_LIMITS_NOT_CONFIGURED',
+      'runner:run.finish:BLOCKED:RISK_LIMITS_NOT_CONFIGURED',
+    ]);
   });
 
   it('live mode and bad flags are usage errors (exit 64) and start nothing', async () => {
@@ -467,7 +501,7 @@ describe('observatory bot run (src/cli/bot.ts)', () => {
       const stdout = written.filter((w) => w.trimStart().startsWith('{')).join('');
       const summary = JSON.parse(stdout) as RunSummary;
       expect(summary).toMatchObject({ status: 'SUCCEEDED', mode: 'shadow', exit_code: 0, run: { status: 'SUCCEEDED' } });
-      expect(summary.events.length).toBe(6);
+      expect(summary.events.length).toBe(8);
       const evs = await eventsOf(summary);
       expect(evs.map((e) => e.id).sort()).toEqual([...summary.events].sort());
 

@@ -193,7 +193,9 @@ describe('colour and plain output', () => {
     await t.until((s) => s.includes('risk_engine'), 'rows');
     const raw = t.ui.lastFrame() ?? '';
     expect(raw).not.toMatch(COLOUR_SGR);
-    expect(plain(raw)).toMatch(/\[ DEGRADED \]/);
+    // paper without a broker is BLOCKED (core/modes.ts: a broker on its demo host is required)
+    expect(plain(raw)).toMatch(/\[ BLOCKED \]/);
+    expect(plain(raw)).toMatch(/databento\s+yes\s+DEGRADED/);
     expect(plain(raw)).toMatch(/polygon\s+yes\s+OK/);
   });
 
@@ -233,9 +235,10 @@ describe('stdout is not a terminal', () => {
     expect(r.code).toBe(0);
     expect(Date.now() - started).toBeLessThan(10_000);
     allFrames.push(r.out);
-    expect(r.out).toMatch(/^OBSERVATORY \[ DEGRADED \] mode paper/);
+    // the seeded world has no broker: paper is BLOCKED (REQUIREMENT_UNMET on the broker group)
+    expect(r.out).toMatch(/^OBSERVATORY \[ BLOCKED \] mode paper/);
     expect(r.out).toMatch(/polygon\s+yes\s+OK/);
-    expect(r.out).toMatch(/DEGRADED autonomy \(paper\): 0 blocker\(s\), \d+ warning\(s\)/);
+    expect(r.out).toMatch(/BLOCKED autonomy \(paper\): 1 blocker\(s\), \d+ warning\(s\)/);
     expect(r.out).not.toMatch(/\u001B\[/);
     expect(r.err).toMatch(/not a terminal.*observatory status/);
   });

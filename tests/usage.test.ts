@@ -40,6 +40,7 @@ describe('rollups', () => {
       ['polygon', 'marketdata.trades'],
       ['ironbeam', 'broker.place_order'],
       ['ironbeam', 'broker.fill'],
+      ['simulator', 'broker.fill'],
       ['tradovate', 'broker.cancel_order'],
       ['openai', 'llm.chat'],
       ['risk_engine', 'risk.check'],
@@ -47,7 +48,8 @@ describe('rollups', () => {
     const statuses = ['OK', 'OK', 'OK', 'ERROR', 'BLOCKED'] as const;
     const reasons = ['UPSTREAM_5XX', 'MISSING_CREDENTIALS', 'RISK_LIMIT'];
     const models = ['gpt-4o-mini', 'gpt-4.1'];
-    const provs = ['LIVE', 'PAPER', 'SIM'];
+    // SIM only under the simulator (core/modes.ts); a broker's own fills are LIVE or PAPER
+    const provs = ['LIVE', 'PAPER'];
     const feats = ['md.vwap', 'md.atr', 'risk.drawdown', 'ai.regime_classification'];
     const all: EventRow[] = [];
     for (const seed of [1, 2, 3, 42, 1337]) {
@@ -58,7 +60,7 @@ describe('rollups', () => {
         const [integration, operation] = pick(ops);
         const status = pick(statuses);
         const meta: Record<string, unknown> = {};
-        if (operation === 'broker.fill') meta.provenance = pick(provs);
+        if (operation === 'broker.fill') meta.provenance = integration === 'simulator' ? 'SIM' : pick(provs);
         if (operation.startsWith('llm.') && r() < 0.8) meta.model = pick(models);
         if (r() < 0.5) meta.feature_keys_used = feats.filter(() => r() < 0.5);
         return {

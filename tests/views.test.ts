@@ -98,6 +98,37 @@ describe('systemStatusView and autonomyView', () => {
     expect(v.autonomy.blockers.map((b) => b.code)).toEqual(['DAEMON_STALE', 'NEVER_PROBED', 'REQUIREMENT_UNMET']);
   });
 
+  it('every row says where its probe points: endpoint custom when a base URL is overridden (reader or prober), the broker environment, the account', async () => {
+    const before = await systemStatusView(db.pool, registry, config, { mode: 'paper' });
+    const row = (v: typeof before, n: string) => v.integrations.find((r) => r.name === n)!;
+    expect(row(before, 'polygon')).toMatchObject({ endpoint: 'default', environment: null, account_live: null });
+    expect(row(before, 'postgres')).toMatchObject({ endpoint: 'default' });
+    // this reader pointed at a stand-in: its rows say so, before any probe
+    const local = loadConfig({ env: { ...config.env, POLYGON_BASE_URL: 'http://127.0.0.1:9/', TRADOVATE_ENV: 'live' } });
+    const v = await systemStatusView(db.pool, loadRegistry(local), local, { mode: 'paper' });
+    expect(row(v, 'polygon')).toMatchObject({ endpoint: 'custom' });
+    expect(row(v, 'databento')).toMatchObject({ endpoint: 'default' });
+    // and the prober's evidence: tradovate probed at a custom URL on its demo host, the vendor reporting a live account
+    const c = await db.pool.connect();
+    try {
+      const { upsertState } = await import('../src/core/db/state.js');
+      const { applyProbe } = await import('../src/core/status.js');
+      const spec = registry.integrations.find((s) => s.name === 'tradovate')!;
+      const st = applyProbe(
+        spec,
+        undefined,
+        { outcome: 'OK', latencyMs: 5, traceId: 'd'.repeat(32), environment: 'demo', accountLive: true, customEndpoint: true },
+        { connected: true, now: new Date() },
+      );
+      await upsertState(c, st);
+    } finally {
+      c.release();
+    }
+    const after = await systemStatusView(db.pool, registry, config, { mode: 'paper' });
+    expect(row(after, 'tradovate')).toMatchObject({ endpoint: 'custom', environment: 'demo', account_live: true });
+    await db.pool.query(`delete from integration_state where integration = 'tradovate'`);
+  });
+
   it('a recovering integration shows the recovering fix in the gate, and its hold in the status row', async () => {
     await beat('d-views', { leader: true });
     await injectFault(db.pool, { integration: 'postgres', httpStatus: 503, ttlMs: 60_000, createdBy: 'views-test', traceId: randomBytes(16).toString('hex') });

@@ -42,7 +42,7 @@ export async function run(ctx: CommandContext, opts: EventsOptions): Promise<num
       printLine(
         `${e.created_at} ${badge(c, e.status)} ${e.integration} ${e.operation}` +
           `${e.bot_id ? ` bot=${e.bot_id}` : ''}${e.symbol ? ` ${e.symbol}` : ''}${e.timeframe ? `/${e.timeframe}` : ''}${e.records !== null ? ` records=${e.records}` : ''}` +
-          `${e.latency_ms !== null ? ` ${e.latency_ms}ms` : ''}${e.reason_code ? ` ${e.reason_code}` : ''} trace_id=${e.trace_id}`,
+          `${e.latency_ms !== null ? ` ${e.latency_ms}ms` : ''}${e.reason_code ? ` ${e.reason_code}` : ''}${e.simulated ? ' [simulated]' : ''} trace_id=${e.trace_id}`,
       );
   };
   try {

@@ -71,6 +71,9 @@ export async function run(ctx: CommandContext, names: string[], opts: ProbeOptio
           reason_code: r.state.reasonCode,
           message: r.result.message ?? null,
           injected: r.result.injected ?? false,
+          endpoint: r.result.customEndpoint ? 'custom' : 'default',
+          environment: r.result.environment ?? null,
+          account_live: r.result.accountLive ?? null,
           trace_id: r.result.traceId,
         })),
         autonomy: view,
@@ -79,7 +82,7 @@ export async function run(ctx: CommandContext, names: string[], opts: ProbeOptio
       const c = makeChalk(colorEnabled(ctx.globals));
       for (const r of recorded)
         printLine(
-          `${r.integration.padEnd(14)} ${badge(c, r.state.status).padEnd(8)} ${r.result.outcome}${r.result.httpStatus ? ` (HTTP ${r.result.httpStatus})` : ''} ${observedLatency(r.result) === null ? 'no request' : `${observedLatency(r.result)} ms`}${r.state.reasonCode && r.state.reasonCode !== r.result.outcome ? ` → ${r.state.reasonCode}` : ''}  trace_id ${r.result.traceId}`,
+          `${r.integration.padEnd(14)} ${badge(c, r.state.status).padEnd(8)} ${r.result.outcome}${r.result.httpStatus ? ` (HTTP ${r.result.httpStatus})` : ''} ${observedLatency(r.result) === null ? 'no request' : `${observedLatency(r.result)} ms`}${r.state.reasonCode && r.state.reasonCode !== r.result.outcome ? ` → ${r.state.reasonCode}` : ''}${r.result.environment ? ` [${r.result.environment}]` : ''}${r.result.customEndpoint ? ' [endpoint: custom]' : ''}  trace_id ${r.result.traceId}`,
         );
       printVerdict(ctx, view);
     }

@@ -21,7 +21,7 @@ function positiveInt(raw: string, flag: string, max: number): number {
 
 /** "databento: 12 calls / 3400 bars" — the brief's "used in last 24h" badge text. */
 export function usageSummary(p: IntegrationProof): string {
-  const parts: string[] = [`${p.calls} calls`];
+  const parts: string[] = [p.simulated ? `SIMULATED (shadow, never sent): ${p.calls} calls` : `${p.calls} calls`];
   if (p.market_data) parts.push(`${p.market_data.bars} bars`);
   if (p.broker) {
     const f = p.broker.fills;

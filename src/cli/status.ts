@@ -33,7 +33,8 @@ export async function run(ctx: CommandContext, opts: StatusOptions): Promise<num
     const now = Date.parse(view.ts);
     for (const r of view.integrations) {
       table.push([
-        r.name,
+        // a non-default endpoint (stand-in, sidecar, proxy) is always visible; brokers show their host's environment
+        `${r.name}${r.environment ? ` (${r.environment})` : ''}${r.endpoint === 'custom' ? ' [endpoint: custom]' : ''}`,
         r.connected ? 'yes' : 'no',
         badge(c, r.status),
         ago(r.last_ok_at, now),

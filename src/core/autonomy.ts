@@ -14,6 +14,12 @@
  *    would leave `--strict` permanently failing (e.g. tradovate unset while ironbeam trades).
  *  - every fix for an integration's state comes from status.fixForState (so a recovering
  *    integration says "wait", not "redo the fix").
+ *  - brokers (modes.ts, one definition): a member of a requirement group of kind broker counts
+ *    only when its latest probe evidence fits the mode — live: probed on the live host and the
+ *    vendor reported a live account, else BROKER_NOT_LIVE; paper: never a live host, else
+ *    REQUIREMENT_UNMET. Shadow needs no broker.
+ *  - live: an integration in use (connected) on a non-default endpoint is a CUSTOM_ENDPOINT
+ *    blocker unless the config file allows it by name (`allow_custom_endpoints`).
  *
  * Per-bot rules (brief Phase 5; facts read by db/bot-gate.ts): an unknown bot blocks
  * (BOT_UNKNOWN); its latest run ended BLOCKED or FAILED with no run started since
@@ -27,6 +33,8 @@ import { fixForState, neverProbedState, type EffectiveState } from './status.js'
 import { readBotGateFacts, type BotGateFacts } from './db/bot-gate.js';
 import { isUuid } from './trace.js';
 import type { Blocker, GateStatus, IntegrationSpec, IntegrationState, Mode, ReasonCode, Registry } from './types.js';
+import { brokerMismatch, modeDefinition } from './modes.js';
+import { brokerEnvFix, customEndpointFix } from './vendors/specs.js';
 
 export interface GateInput {
   mode: Mode;
@@ -120,8 +128,28 @@ export function evaluateGate(input: GateInput): GateResult {
     for (const g of registry.groups) {
       if (!g.modes.includes(mode)) continue;
       const members = g.anyOf.map((n) => registry.integrations.find((s) => s.name === n)).filter((s): s is IntegrationSpec => !!s);
-      const usable = members.filter((m) => get(m).status !== 'BLOCKED');
+      // a broker counts only when its probe evidence fits the mode (modes.ts: live host and live
+      // account for live, never a live host for paper); a demo-proven broker never satisfies live
+      const misfit = (m: IntegrationSpec) => (m.kind === 'broker' ? brokerMismatch(mode, get(m)) : null);
+      const healthy = members.filter((m) => get(m).status !== 'BLOCKED');
+      const usable = healthy.filter((m) => misfit(m) === null);
       const ok = usable.filter((m) => get(m).status === 'OK');
+      const wrongHost = healthy.filter((m) => misfit(m) !== null);
+      if (usable.length === 0 && wrongHost.length > 0) {
+        const lead = wrongHost[0];
+        const detail = wrongHost.map((m) => `${m.name} ${describe(get(m))}: ${misfit(m)}`).join('; ');
+        const target = modeDefinition(mode).brokerEnvironment ?? 'demo';
+        blockers.push({
+          ...gateBlocker(
+            mode === 'live' ? 'BROKER_NOT_LIVE' : 'REQUIREMENT_UNMET',
+            `${mode} needs a broker ${mode === 'live' ? 'proven against its live host with a live account' : 'healthy on its demo host'} (group ${g.name}): ${detail}`,
+            wrongHost.map((m) => brokerEnvFix(m, target)).join('; or '),
+            lead.name,
+          ),
+          trace_id: get(lead).lastTraceId ?? traceId,
+        });
+        continue;
+      }
       if (usable.length === 0) {
         const detail = members.length ? members.map((m) => `${m.name} ${describe(get(m))}`).join(', ') : 'no member is enabled';
         // point at the member an operator most likely relies on (configured, probed last) and its probe's trace
@@ -149,6 +177,24 @@ export function evaluateGate(input: GateInput): GateResult {
           );
         for (const u of usable) required.add(u.name);
       } else for (const u of ok) required.add(u.name);
+    }
+
+    // live orders must reach the vendor's own hosts: a stand-in, sidecar or proxy only when the operator allows it by name
+    if (modeDefinition(mode).customEndpointNeedsAllow) {
+      const allowed = new Set(registry.allowCustomEndpoints ?? []);
+      for (const spec of registry.integrations) {
+        const s = get(spec);
+        if (!s.customEndpoint || !s.connected || allowed.has(spec.name)) continue;
+        blockers.push({
+          ...gateBlocker(
+            'CUSTOM_ENDPOINT',
+            `${spec.name} is reached at a custom endpoint (not the vendor's own host); ${mode} refuses it unless allowed`,
+            customEndpointFix(spec),
+            spec.name,
+          ),
+          trace_id: s.lastTraceId ?? traceId,
+        });
+      }
     }
 
     for (const spec of registry.integrations) {

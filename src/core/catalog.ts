@@ -112,6 +112,8 @@ export interface VariableView {
   last_bot_id: string | null;
   last_trace_id: string | null;
   sightings: number;
+  /** the latest sighting came from simulated activity (shadow fills under `simulator`), not a vendor */
+  last_seen_simulated: boolean;
 }
 
 export interface CatalogView {
@@ -137,6 +139,7 @@ export async function catalogView(pool: pg.Pool, statusByIntegration: Readonly<R
       last_bot_id: seen?.last_bot_id ?? null,
       last_trace_id: seen?.last_trace_id ?? null,
       sightings: seen?.sightings ?? 0,
+      last_seen_simulated: seen?.last_simulated ?? false,
     };
   });
   const uncatalogued = sightings.filter((s) => !CATALOG_NAMES.has(s.variable)).map(({ variable, ...rest }) => ({ name: variable, ...rest }));

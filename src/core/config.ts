@@ -67,6 +67,11 @@ export const configFileSchema = lazySchema((z) => {
         .optional(),
       integrations: z.record(z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'lowercase name: a-z, 0-9, _'), integrationOverride).optional(),
       risk_limits: z.record(z.string(), z.unknown()).optional(),
+      // live mode refuses an integration on a non-default endpoint unless it is named here
+      allow_custom_endpoints: z
+        .array(z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'expected an integration name: a-z, 0-9, _'))
+        .max(64)
+        .optional(),
     })
     .strict();
   return fileSchema;
@@ -84,6 +89,8 @@ export interface Config {
   limits: { ingestBodyBytes: number; ingestMaxEvents: number; metadataBytes: number; metadataDepth: number };
   integrations: Record<string, Record<string, unknown>>;
   riskLimits?: Record<string, unknown>;
+  /** integrations allowed on a non-default endpoint in live mode (checked against the registry when it loads) */
+  allowCustomEndpoints: string[];
   configPath?: string;
   /** the config file's digest and whether an earlier run validated these exact bytes (config-trust.ts) */
   fileCheck?: FileCheck;
@@ -219,6 +226,7 @@ export function loadConfig(opts: LoadOptions = {}): Config {
     },
     integrations: (file.integrations ?? {}) as Record<string, Record<string, unknown>>,
     riskLimits: file.risk_limits,
+    allowCustomEndpoints: [...new Set(file.allow_custom_endpoints ?? [])],
     configPath: configPath ? resolve(configPath) : undefined,
     fileCheck: read?.check,
     env,

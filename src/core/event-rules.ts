@@ -25,3 +25,10 @@ export const MAX_FUTURE_SKEW_MS = 5 * 60_000;
 /** Older than this is history, not activity: it would land in the default partition, which retention cannot drop. */
 export const MAX_AGE_MS = 400 * 86_400_000;
 export const NIL_UUID = '00000000-0000-0000-0000-000000000000';
+
+/**
+ * A run's own usage events (brief acceptance test 2: "runner job/run event(s)"): the runner
+ * records the start and the terminal state of each run under this integration, besides the
+ * bot_runs row.
+ */
+export const RUN_EVENTS = Object.freeze({ integration: 'runner', start: 'run.start', finish: 'run.finish' } as const);

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { DEFAULT_METADATA_LIMITS, isSecretShaped, MetadataRejected, redactString, sanitizeMetadata, type MetadataLimits } from './redact.js';
 import { isTraceId, newEventId, newTraceId, uuidv7Time } from './trace.js';
+import { SIMULATOR } from './modes.js';
 
 import {
   EVENT_STATUSES,
@@ -185,6 +186,15 @@ function validateOne(input: unknown, index: number, now: number, limits: Metadat
   if (!parsed.success) return issues;
   const e = parsed.data;
 
+  // simulated activity has its own integration, so no broker ever shows a simulated OK row (modes.ts)
+  if (e.integration === SIMULATOR && metadata.provenance !== 'SIM')
+    issues.push({ index, field: 'metadata.provenance', message: `expected SIM: integration ${SIMULATOR} records simulated orders and fills only` });
+  else if (e.integration !== SIMULATOR && metadata.provenance === 'SIM')
+    issues.push({
+      index,
+      field: 'integration',
+      message: `simulated (provenance SIM) orders and fills are recorded under integration ${SIMULATOR}, never a broker's`,
+    });
   if ((e.status === 'ERROR' || e.status === 'BLOCKED') && !e.reason_code)
     issues.push({ index, field: 'reason_code', message: `required when status is ${e.status}` });
   for (const f of ['symbol', 'timeframe', 'operation', 'reason_code'] as const)

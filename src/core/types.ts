@@ -160,6 +160,8 @@ export interface RequirementGroup {
 export interface Registry {
   integrations: IntegrationSpec[];
   groups: RequirementGroup[];
+  /** integrations the operator allows on a non-default endpoint in live mode (config `allow_custom_endpoints`) */
+  allowCustomEndpoints?: string[];
 }
 
 /** One row of integration_state, as the status rules read and write it. */

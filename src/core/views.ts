@@ -6,7 +6,8 @@
  */
 import type pg from 'pg';
 import type { Config } from './config.js';
-import type { Blocker, GateStatus, IntegrationState, Mode, Registry, Status } from './types.js';
+import type { Blocker, GateStatus, IntegrationState, Mode, Registry, Status, VendorEnvironment } from './types.js';
+import { endpointOf } from './vendors/specs.js';
 import { connectedOf, requirementOf } from './vendors/registry.js';
 import { effectiveState } from './status.js';
 import { botBlockers, evaluateGate } from './autonomy.js';
@@ -75,6 +76,12 @@ export interface IntegrationRow {
   reason_human: string | null;
   trace_id: string | null;
   injected: boolean;
+  /** `custom` when the base URL is not the vendor's own host (a stand-in, a sidecar, a proxy): by the last probe or this reader's config */
+  endpoint: 'default' | 'custom';
+  /** the vendor environment the last probe ran against (brokers: demo | live); null when none applies or never probed */
+  environment: VendorEnvironment | null;
+  /** what the vendor reported about the account at the last probe (Tradovate hasLive, Ironbeam isLive); null when it said nothing */
+  account_live: boolean | null;
 }
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
@@ -94,7 +101,10 @@ export async function readHealth(pool: pg.Pool, registry: Registry, config: Conf
     // "connected" is what the probing process saw (stored with its probe); before any probe, this process's env
     const state = stored.get(spec.name);
     const connected = state ? state.connected : connectedOf(spec, config.env);
-    effective.set(spec.name, effectiveState(spec, state, { connected, now, env: state ? undefined : config.env }));
+    const e = effectiveState(spec, state, { connected, now, env: state ? undefined : config.env });
+    // a custom endpoint is shown (and judged in live) whether the prober or this reader is pointed at one
+    if (!e.customEndpoint && endpointOf(spec, config.env).customEndpoint) e.customEndpoint = true;
+    effective.set(spec.name, e);
   }
   return { ts: now, effective, daemon, ...(source ? { source } : {}) };
 }
@@ -119,6 +129,9 @@ export function integrationRows(registry: Registry, snap: HealthSnapshot, mode: 
       reason_human: s.reasonMessage,
       trace_id: s.lastTraceId,
       injected: s.injected,
+      endpoint: s.customEndpoint ? 'custom' : 'default',
+      environment: s.environment ?? null,
+      account_live: s.accountLive ?? null,
     };
   });
 }

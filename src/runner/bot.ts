@@ -6,7 +6,8 @@
  * gate and integration status) and its vendors over HTTP — what any bot can do. It reads the
  * observatory's config and registry (core) only to know which vendors it can speak.
  *
- * One run = runs.start({botId, botName, mode, jobKind: 'reference'}), then per iteration:
+ * One run = runs.start({botId, botName, mode, jobKind: 'reference'}) and a `runner` `run.start`
+ * usage event (run-events.ts), then per iteration:
  *  1. gate (fail-closed): the SDK's gate() for the mode and this bot (with its own blockers).
  *     BLOCKED / UNKNOWN (or DEGRADED with strict) ⇒ a BLOCKED `gate.check` event (integration
  *     of the first blocker, `observatory` when the blocker names none; reason = its code), the
@@ -16,13 +17,16 @@
  *     (symbol, timeframe 1m, records = bars, feature_keys_used = the md.* names computed).
  *  3. risk: the intended order (target position from a simple VWAP/return signal) against
  *     `risk_limits` → `risk.check` OK, or BLOCKED with the code (run ends BLOCKED).
- *  4. broker: shadow never sends: a `broker.place_order` intent and a `broker.fill` with
- *     provenance SIM. Paper: no broker credentials ⇒ BLOCKED MISSING_CREDENTIALS (no fill);
- *     otherwise a market order at the broker's DEMO host, and a PAPER `broker.fill` only for a
- *     fill the broker reports.
+ *  4. broker (core/modes.ts, through mode.ts): shadow never sends: a `broker.place_order`
+ *     intent and a `broker.fill` with provenance SIM under the `simulator` integration
+ *     (simulator.ts), never a broker's. Paper: no broker credentials ⇒ BLOCKED
+ *     MISSING_CREDENTIALS (no fill); otherwise a market order at the DEMO host of a broker whose
+ *     host fits paper (the gate counts only those), and a PAPER `broker.fill` only for a fill
+ *     the broker reports.
  *  5. AI (only with OPENAI_API_KEY): one chat completion labelling the regime → `llm.chat`
  *     with model, purpose and token counts. Optional: its failure is recorded, not fatal.
- *  6. heartbeat; after the last iteration the run ends SUCCEEDED.
+ *  6. heartbeat; after the last iteration the run ends SUCCEEDED. Whatever the end, a `runner`
+ *     `run.finish` event records the terminal state before the run row is finished.
  * A vendor failure on a required step records an ERROR event (sanitized reason) and ends the
  * run FAILED (exit 1); any other error ends it FAILED and is rethrown after recording.
  *
@@ -63,6 +67,9 @@ import { chatOf, classifyRegime } from './llm.js';
 import { marketDataOf, type BarsResult } from './marketdata.js';
 import { normalizeOptions, type BotRunOptions, type RunnerMode } from './options.js';
 import { Book, checkOrder, pointValueOf, RISK_FEATURES, signedQty } from './risk.js';
+import { hostMismatch, orderBrokers, sendsOrders } from './mode.js';
+import { simulateOrder, SIMULATOR } from './simulator.js';
+import { recordRunFinish, recordRunStart } from './run-events.js';
 
 export interface RunnerDeps {
   config: Config;
@@ -349,37 +356,19 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
 
   const FILL_FEATURES = ['exec.fill_provenance', 'exec.position_qty', 'exec.position_state'];
 
-  function shadowOrder(integration: string, symbol: string, side: Side, qty: number, mark: number): void {
-    const orderTrace = newTraceId();
-    const intent = usage.record({
-      ...base,
-      integration,
-      operation: 'broker.place_order',
-      status: 'OK',
-      symbol,
-      latency_ms: 0,
-      trace_id: orderTrace,
-      metadata: { action: 'place', side, qty, order_type: 'market', provenance: 'SIM', sent: false },
-    });
-    step({ step: 'broker', status: 'OK', integration, operation: 'broker.place_order', reason_code: null, trace_id: orderTrace, event_id: null }, intent);
-    out(`${tag()} broker.place_order ${integration} ${side} ${qty} ${symbol}: OK (shadow: simulated, never sent) — trace_id ${orderTrace}`);
+  /** Shadow (core/modes.ts): never sent; the intent and its fill are recorded under `simulator`, provenance SIM. */
+  function shadowOrder(symbol: string, side: Side, qty: number, mark: number): void {
+    const sim = simulateOrder(usage, base, { symbol, side, qty }, FILL_FEATURES);
+    const t = sim.traceId;
+    step({ step: 'broker', status: 'OK', integration: SIMULATOR, operation: 'broker.place_order', reason_code: null, trace_id: t, event_id: null }, sim.intent);
+    out(`${tag()} broker.place_order ${SIMULATOR} ${side} ${qty} ${symbol}: SIMULATED (shadow: never sent to a broker) — trace_id ${t}`);
     book.fill(signedQty(side, qty), mark);
-    const fill = usage.record({
-      ...base,
-      integration,
-      operation: 'broker.fill',
-      status: 'OK',
-      symbol,
-      records: 1,
-      trace_id: orderTrace,
-      metadata: { provenance: 'SIM', side, qty, feature_keys_used: FILL_FEATURES },
-    });
-    step({ step: 'fill', status: 'OK', integration, operation: 'broker.fill', reason_code: null, trace_id: orderTrace, event_id: null }, fill);
-    out(`${tag()} broker.fill ${integration} SIM ${side} ${qty} ${symbol} at the last close (simulated; not proof of broker use) — trace_id ${orderTrace}`);
+    step({ step: 'fill', status: 'OK', integration: SIMULATOR, operation: 'broker.fill', reason_code: null, trace_id: t, event_id: null }, sim.fill);
+    out(`${tag()} broker.fill ${SIMULATOR} SIM ${side} ${qty} ${symbol} at the last close (simulated; not proof of broker use) — trace_id ${t}`);
   }
 
   async function paperOrder(status: Record<string, Status>, symbol: string, side: Side, qty: number, mark: number): Promise<void> {
-    const brokers = usableMembers(registry, 'broker', speaksBroker, env, status);
+    const brokers = orderBrokers(o.mode, usableMembers(registry, 'broker', speaksBroker, env, status), env);
     const members = groupMembers(registry, 'broker', namesOfKind('broker'));
     const metadata = { action: 'place', side, qty, order_type: 'market' };
     const blocked = (integration: string, code: string, message: string): never => {
@@ -403,7 +392,7 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
         `no broker connected for paper orders: set ${vars.join(' or ') || 'broker credentials'}`,
       );
     }
-    const live = broker.liveHostReason(env);
+    const live = hostMismatch(o.mode, spec, env);
     if (live) return blocked(spec.name, 'BROKER_LIVE_HOST', `paper orders go to the broker's demo host only: ${live}`);
     // fail-closed: never send an order through a broker the observatory has BLOCKED (a rejected
     // key, an outage, a drill, never probed) — even in paper mode, where the gate only warns
@@ -562,7 +551,10 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
   let state: TerminalState = 'SUCCEEDED';
   let reason: string | null = null;
   let unexpected: unknown;
+  const startedAt = performance.now();
   try {
+    // the run is a usage event too (start and terminal state), not only a bot_runs row
+    events.push(recordRunStart(usage, run, { mode: o.mode, jobKind: 'reference', iterations: o.iterations }).id);
     for (iteration = 1; iteration <= o.iterations; iteration++) {
       if (deps.signal?.aborted) throw new Stop('CANCELLED', 'SIGNAL');
       await gate();
@@ -578,17 +570,14 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
         const delta = target - book.position;
         const side: Side | null = delta > 0 ? 'buy' : delta < 0 ? 'sell' : null;
         const qty = Math.abs(delta);
-        const orderSymbol = o.brokerSymbol ?? (o.mode === 'paper' ? (md.res.instrument ?? md.symbol) : md.symbol);
+        const orderSymbol = o.brokerSymbol ?? (sendsOrders(o.mode) ? (md.res.instrument ?? md.symbol) : md.symbol);
         out(
           `${tag()} features: ${md.features.keys.length} computed from ${md.res.bars.length} bar(s) (values kept in memory); signal ${signal ?? 'none'} → ${side ? `${side} ${qty}` : 'hold'}`,
         );
         risk(orderSymbol, side, qty, f.close);
         if (side) {
-          if (o.mode === 'shadow') {
-            const brokers = usableMembers(registry, 'broker', speaksBroker, env, status);
-            const integration = brokers[0]?.name ?? groupMembers(registry, 'broker', namesOfKind('broker'))[0] ?? namesOfKind('broker')[0];
-            shadowOrder(integration, orderSymbol, side, qty, f.close);
-          } else await paperOrder(status, orderSymbol, side, qty, f.close);
+          if (sendsOrders(o.mode)) await paperOrder(status, orderSymbol, side, qty, f.close);
+          else shadowOrder(orderSymbol, side, qty, f.close);
         }
         await ai(f);
       }
@@ -616,6 +605,12 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
     }
   }
 
+  try {
+    const end = { mode: o.mode, state, reason, completed, requested: o.iterations, latencyMs: performance.now() - startedAt };
+    events.push(recordRunFinish(usage, run, end).id);
+  } catch (err) {
+    out(`could not record the run.finish event of run ${run.id}: ${oneLine(sanitizeError(err).message, 200)}`);
+  }
   let finished: RunView | null = null;
   try {
     finished = await run.finish(state, state === 'SUCCEEDED' ? null : (reason ?? 'RUNNER_ERROR'));

@@ -6,6 +6,8 @@ import { createHash } from 'node:crypto';
 import { UsageError } from '../core/errors.js';
 import { isUuid } from '../core/trace.js';
 import type { Mode } from '../sdk/index.js';
+import { MODES } from '../core/types.js';
+import { referenceBotModes } from './mode.js';
 import { DEFAULT_DATASET } from './marketdata.js';
 
 export type RunnerMode = Extract<Mode, 'paper' | 'shadow'>;
@@ -98,12 +100,14 @@ export function normalizeOptions(o: BotRunOptions): NormalizedOptions {
   const mode = String(o.mode ?? '')
     .trim()
     .toLowerCase();
-  if (mode === 'live')
+  // which modes the bot runs comes from the one mode definition (core/modes.ts)
+  const runs = referenceBotModes();
+  if ((MODES as readonly string[]).includes(mode) && !runs.includes(mode as Mode))
     throw new UsageError(
-      '--mode live is refused: the reference bot trades paper (broker demo host) or shadow (simulated) only',
-      'use --mode paper or --mode shadow',
+      `--mode ${mode} is refused: the reference bot trades paper (broker demo host) or shadow (simulated) only`,
+      `use --mode ${runs.join(' or --mode ')}`,
     );
-  if (mode !== 'paper' && mode !== 'shadow') throw new UsageError('--mode: expected paper or shadow');
+  if (mode !== 'paper' && mode !== 'shadow') throw new UsageError(`--mode: expected ${runs.join(' or ')}`);
   if (o.bot !== undefined && !isUuid(o.bot)) throw new UsageError('--bot: expected a bot UUID');
   if (o.botName !== undefined && !BOT_NAME_RE.test(o.botName)) throw new UsageError('--bot-name: expected 1–128 letters, digits, space, _ . : -');
   for (const [flag, v] of [

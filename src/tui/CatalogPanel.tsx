@@ -56,7 +56,7 @@ function variableRow(v: VariableView, now: number, wide: boolean): Row {
       v.type,
       v.sources.join(','),
       { text: v.availability, status: v.availability },
-      v.last_seen_at ? ago(v.last_seen_at, now) : 'never',
+      v.last_seen_at ? `${ago(v.last_seen_at, now)}${v.last_seen_simulated ? ' sim' : ''}` : 'never',
       ...(wide ? [shortId(v.last_bot_id), v.last_trace_id ?? '—'] : []),
     ],
   };

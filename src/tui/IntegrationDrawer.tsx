@@ -26,7 +26,16 @@ function eventResult(e: EventView): string {
   if (e.status !== 'OK') return `${e.status} ${e.reason_code ?? ''}`.trim();
   const parts = [e.records !== null ? `${e.records} rec` : '', e.symbol ?? '', e.timeframe ?? ''];
   const model = typeof e.metadata.model === 'string' ? e.metadata.model : '';
-  return ['OK', ...parts, model].filter(Boolean).join(' ');
+  // a simulated row says so first: it is never evidence that a vendor worked
+  return [e.simulated ? 'SIMULATED' : 'OK', ...parts, model].filter(Boolean).join(' ');
+}
+
+/** "endpoint: custom · env demo · live account: no": what the probe was pointed at and what the vendor said. */
+export function endpointLine(r: Pick<IntegrationRow, 'endpoint' | 'environment' | 'account_live'>): string {
+  const parts = [`endpoint: ${r.endpoint}`];
+  if (r.environment) parts.push(`env ${r.environment}`);
+  if (r.account_live !== null) parts.push(`live account: ${r.account_live ? 'yes' : 'no'}`);
+  return parts.join(' · ');
 }
 
 function probeOutcome(p: ProbeRow): string {
@@ -93,7 +102,7 @@ export function IntegrationDrawer({ row, name, drawer, scroll, width, height }: 
             clock(e.created_at),
             e.operation,
             ...(wide ? [shortId(e.bot_id), latency(e.latency_ms)] : []),
-            { text: eventResult(e), status: e.status === 'ERROR' ? 'DEGRADED' : e.status },
+            { text: eventResult(e), status: e.simulated ? 'UNKNOWN' : e.status === 'ERROR' ? 'DEGRADED' : e.status },
             e.trace_id,
           ]}
         />,
@@ -126,6 +135,7 @@ export function IntegrationDrawer({ row, name, drawer, scroll, width, height }: 
         <Text bold>{`▌${safe(name)} `}</Text>
         {row ? <StatusText status={row.status} /> : null}
         {row?.reason_code ? <Text>{` ${safe(row.reason_code)}`}</Text> : null}
+        {row ? <Text>{` · ${endpointLine(row)}`}</Text> : null}
         <Text dimColor>{' · j/k scroll · Esc close'}</Text>
       </Text>
       {lines.slice(start, start + visible)}

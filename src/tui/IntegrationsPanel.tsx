@@ -18,8 +18,10 @@ function required(r: IntegrationRow): string {
 }
 
 function reason(r: IntegrationRow): string {
-  if (!r.reason_code) return '';
-  return `${r.reason_code}${r.injected ? ' (drill)' : ''}${r.reason_human ? `: ${r.reason_human}` : ''}`;
+  // a probe pointed away from the vendor's own host is always visible (Enter: the drawer says more)
+  const custom = r.endpoint === 'custom' ? 'endpoint: custom' : '';
+  if (!r.reason_code) return custom;
+  return `${r.reason_code}${r.injected ? ' (drill)' : ''}${r.reason_human ? `: ${r.reason_human}` : ''}${custom ? ` · ${custom}` : ''}`;
 }
 
 export function IntegrationsPanel({ rows, cursor, width, height, now }: Props) {

@@ -22,6 +22,8 @@ interface Props {
 
 /** The badge: USED (an OK call in the window), else BLOCKED or ERROR — attempts are not use. */
 function usage(i: IntegrationProof): { label: string; status: string } {
+  // simulated fills and intents are shown as what they are, never as a broker that worked
+  if (i.simulated) return { label: 'SIMULATED', status: 'UNKNOWN' };
   if (i.used) return { label: 'USED', status: 'OK' };
   return i.blocked > 0 ? { label: 'BLOCKED', status: 'BLOCKED' } : { label: 'ERROR', status: 'DEGRADED' };
 }
@@ -33,6 +35,11 @@ export function countsOf(i: IntegrationProof): { line: string; more: string[] } 
   if (i.broker) {
     const f = i.broker.fills;
     // fills by provenance on their own line: only LIVE/PAPER fills prove the broker was used
+    if (i.simulated)
+      return {
+        line: `${count(i.broker.order_intents.total)} simulated order intents${tail}`,
+        more: [`fills: sim ${count(f.SIM)} (shadow; never sent to a broker)`],
+      };
     return {
       line: `${count(i.broker.order_intents.total)} order intents${tail}`,
       more: [`fills: live ${count(f.LIVE)} · paper ${count(f.PAPER)} · sim ${count(f.SIM)}`],

@@ -68,8 +68,8 @@ export async function seedBots(db: TestDb): Promise<SeededBots> {
   await u.track({ ...ctx, integration: 'ironbeam', operation: 'broker.place_order', symbol: 'ESZ5' }, () => null);
   await u.track({ ...ctx, integration: 'ironbeam', operation: 'broker.cancel_order' }, () => null);
   u.record({ run_id: run.id, integration: 'ironbeam', operation: 'broker.fill', status: 'OK', records: 1, metadata: { provenance: 'PAPER' } });
-  u.record({ run_id: run.id, integration: 'ironbeam', operation: 'broker.fill', status: 'OK', records: 1, metadata: { provenance: 'SIM' } });
-  u.record({ run_id: run.id, integration: 'ironbeam', operation: 'broker.fill', status: 'OK', records: 1, metadata: { provenance: 'SIM' } });
+  u.record({ run_id: run.id, integration: 'simulator', operation: 'broker.fill', status: 'OK', records: 1, metadata: { provenance: 'SIM' } });
+  u.record({ run_id: run.id, integration: 'simulator', operation: 'broker.fill', status: 'OK', records: 1, metadata: { provenance: 'SIM' } });
   traces.blockedOld = u.recordBlocked({ ...ctx, integration: 'ironbeam', operation: 'broker.place_order' }, 'MISSING_CREDENTIALS').trace_id;
   await new Promise((r) => setTimeout(r, 5)); // distinct timestamps: "last" must be well defined
   traces.blocked = u.recordBlocked({ ...ctx, integration: 'ironbeam', operation: 'broker.place_order' }, 'MISSING_CREDENTIALS').trace_id;
@@ -92,8 +92,8 @@ export async function seedBots(db: TestDb): Promise<SeededBots> {
   traces.run = run.trace_id;
 
   const s = recorder(simOnly);
-  for (let i = 0; i < 4; i++) s.record({ integration: 'tradovate', operation: 'broker.fill', status: 'OK', metadata: { provenance: 'SIM' } });
-  s.record({ integration: 'tradovate', operation: 'broker.place_order', status: 'OK', metadata: { provenance: 'SIM', action: 'place' } });
+  for (let i = 0; i < 4; i++) s.record({ integration: 'simulator', operation: 'broker.fill', status: 'OK', metadata: { provenance: 'SIM' } });
+  s.record({ integration: 'simulator', operation: 'broker.place_order', status: 'OK', metadata: { provenance: 'SIM', action: 'place' } });
   // a blocked attempt 2 h ago: in the proof window, but too old to block the bot now
   s.record({ integration: 'tradovate', operation: 'broker.place_order', status: 'BLOCKED', reason_code: 'LIVE_TRADING_DISABLED', created_at: ago(2 * HOUR) });
   const r2 = await s.runs.start({ mode: 'shadow' });

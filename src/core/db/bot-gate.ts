@@ -5,6 +5,7 @@
  */
 import type pg from 'pg';
 import type { Mode } from '../types.js';
+import { RUN_EVENTS } from '../event-rules.js';
 import { runningRunsWithStaleHeartbeat, unresolvedBadRun, type RunView } from './runs.js';
 
 export interface BlockedAttempt {
@@ -41,6 +42,8 @@ export async function readBotGateFacts(pool: pg.Pool, botId: string, opts: { sta
           -- the runner's own record of a gate refusal is a consequence, not a cause: counting it
           -- would keep a bot blocked by its own retries after the cause is fixed
           and operation <> 'gate.check'
+          -- a run's own terminal event restates its bot_runs row (BOT_RUN_BLOCKED covers it)
+          and not (integration = '${RUN_EVENTS.integration}' and operation = '${RUN_EVENTS.finish}')
           and hour >= date_trunc('hour', now() - make_interval(secs => $2::float8 / 1000), 'UTC')
           and last_at >= now() - make_interval(secs => $2::float8 / 1000)
           -- a run started after the attempt clears it, as for a run that ended BLOCKED: the new run

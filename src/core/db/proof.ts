@@ -10,8 +10,9 @@
  *  - market data (marketdata.*): calls, bars = records of OK calls.
  *  - broker (broker.*): order intents = broker.place_order | modify_order | cancel_order by
  *    status; fills = OK broker.fill events (one event per fill) by provenance LIVE/PAPER/SIM.
- *    `used_live_or_paper` is true only with a LIVE or PAPER fill: SIM fills and accepted
- *    order intents alone never prove the broker was used.
+ *    `used_live_or_paper` is true only with a LIVE or PAPER fill on a broker integration: SIM
+ *    fills (recorded under `simulator`, modes.ts) and accepted order intents alone never prove
+ *    the broker was used.
  *  - AI (llm.*): calls, and models of OK calls with their call counts.
  *  - risk (risk.check): checks = all calls; violations = ERROR + BLOCKED checks.
  *  - errors / blocked attempts by reason code (exact: the rollup splits non-OK rows by reason).
@@ -20,6 +21,7 @@ import type pg from 'pg';
 import { UsageError } from '../errors.js';
 import { lastRun, type RunView } from './runs.js';
 import { isUuid } from '../trace.js';
+import { SIMULATOR } from '../modes.js';
 
 export const ORDER_INTENT_OPS = ['broker.place_order', 'broker.modify_order', 'broker.cancel_order'] as const;
 
@@ -41,6 +43,8 @@ export interface OperationProof {
 
 export interface IntegrationProof {
   integration: string;
+  /** the simulator (shadow orders and fills, provenance SIM): shown as simulated, never proof of broker use */
+  simulated: boolean;
   /** at least one OK call in the window that was not simulated (provenance SIM) */
   used: boolean;
   calls: number;
@@ -243,7 +247,8 @@ function summarize(integration: string, gs: RollupGroup[]): IntegrationProof {
         cancel: sum(intents.filter((g) => g.operation === 'broker.cancel_order')),
       },
       fills,
-      used_live_or_paper: fills.LIVE + fills.PAPER > 0,
+      // only a broker's own LIVE/PAPER fills prove use; the simulator never does
+      used_live_or_paper: integration !== SIMULATOR && fills.LIVE + fills.PAPER > 0,
     };
   }
 
@@ -259,6 +264,7 @@ function summarize(integration: string, gs: RollupGroup[]): IntegrationProof {
 
   return {
     integration,
+    simulated: integration === SIMULATOR,
     // simulated activity (shadow intents, SIM fills) is never proof that an integration was used
     used: okG.some((g) => g.detail !== 'SIM'),
     calls: sum(gs),

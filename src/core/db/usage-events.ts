@@ -10,6 +10,7 @@ import type { EventStatus } from '../event-rules.js';
 import { NIL_UUID } from '../event-rules.js';
 import { UsageError } from '../errors.js';
 import { redactDeep } from '../redact.js';
+import { SIMULATOR } from '../modes.js';
 
 export const EVENTS_CHANNEL = 'observatory_events';
 
@@ -166,8 +167,12 @@ export async function insertEvents(pool: pg.Pool | pg.PoolClient, rows: readonly
   }
 }
 
-/** The sanitized shape every reader shows (CLI --json, API, TUI drawer): a stored row, time as ISO text. */
-export type EventView = Omit<EventRow, 'created_at'> & { created_at: string };
+/**
+ * The sanitized shape every reader shows (CLI --json, API, TUI drawer): a stored row, time as
+ * ISO text, and `simulated` — true for simulated activity (integration `simulator` or provenance
+ * SIM), which is never evidence that a broker was used.
+ */
+export type EventView = Omit<EventRow, 'created_at'> & { created_at: string; simulated: boolean };
 
 export interface EventFilters {
   integration?: string;
@@ -232,6 +237,7 @@ function toView(r: Record<string, unknown>): EventView {
     // stored metadata was sanitized on the way in; redact again on the way out (a secret
     // registered later, e.g. a rotated key, must not leak from older rows)
     metadata: redactDeep((r.metadata as Record<string, unknown>) ?? {}),
+    simulated: r.integration === SIMULATOR || (r.metadata as Record<string, unknown> | null)?.provenance === 'SIM',
   };
 }
 
@@ -242,13 +248,18 @@ export interface SightingView {
   last_bot_id: string | null;
   last_trace_id: string;
   sightings: number;
+  /** the latest sighting came from simulated activity (integration `simulator`) */
+  last_simulated: boolean;
 }
 
 /** Every sighting (the table has one row per variable name, so it stays small). */
 export async function listSightings(pool: pg.Pool, limit = 10_000): Promise<SightingView[]> {
   const { rows } = await pool.query(
-    `select variable, last_seen_at, last_bot_id, last_trace_id, sightings::float8 as sightings
-       from variable_sightings order by variable limit $1`,
+    // the latest sighting's own event (same stamp and trace, found by the integration index): was it simulated?
+    `select variable, last_seen_at, last_bot_id, last_trace_id, sightings::float8 as sightings,
+            exists (select 1 from integration_usage_events e
+                     where e.integration = '${SIMULATOR}' and e.created_at = s.last_seen_at and e.trace_id = s.last_trace_id) as last_simulated
+       from variable_sightings s order by variable limit $1`,
     [limit],
   );
   return rows.map((r) => ({
@@ -257,5 +268,6 @@ export async function listSightings(pool: pg.Pool, limit = 10_000): Promise<Sigh
     last_bot_id: (r.last_bot_id as string | null) ?? null,
     last_trace_id: r.last_trace_id as string,
     sightings: Number(r.sightings),
+    last_simulated: r.last_simulated === true,
   }));
 }

@@ -13,6 +13,7 @@
 import type { VariableGroup } from '../catalog.js';
 import type { IntegrationKind, IntegrationSpec, Mode } from '../types.js';
 import type { VendorModule } from './module.js';
+import { modesNeedingBroker } from '../modes.js';
 import { databento } from './databento.js';
 import { polygon } from './polygon.js';
 import { ironbeam } from './ironbeam.js';
@@ -33,11 +34,13 @@ export function vendorModules(): readonly VendorModule[] {
 /**
  * "Any one of" requirements, by module kind:
  *  - marketdata: every mode needs bars; any one vendor will do;
- *  - broker: live only (paper and shadow never send orders to a live broker).
+ *  - broker: the modes whose orders reach a broker (../modes.ts: live and paper; shadow
+ *    simulates its fills and needs none). Which host the member must be proven on is the
+ *    gate's broker rule (autonomy.ts, from the same definition).
  */
 export const REQUIREMENT_GROUPS: ReadonlyArray<{ kind: IntegrationKind; modes: readonly Mode[] }> = [
   { kind: 'marketdata', modes: ['live', 'paper', 'shadow'] },
-  { kind: 'broker', modes: ['live'] },
+  { kind: 'broker', modes: modesNeedingBroker() },
 ];
 
 let byName: Map<string, VendorModule> | undefined;

@@ -7,8 +7,8 @@
  * REQUIREMENT_GROUPS in index.ts; `requiredFor` in the others). With today's modules (README):
  *  - group `marketdata` = any one of databento | polygon — required by live, paper, shadow
  *    (every mode needs bars; either vendor will do).
- *  - group `broker`     = any one of ironbeam | tradovate — required by live only (paper and
- *    shadow never send orders to a broker).
+ *  - group `broker`     = any one of ironbeam | tradovate — required by live and paper (modes.ts:
+ *    live on its live host with a live account, paper on its demo host); shadow needs none.
  *  - risk_engine — required by live and paper (both size orders against the limits).
  *  - postgres    — required by every mode (it is where proof and state live).
  *  - openai      — optional everywhere (bots must be able to run without an LLM).
@@ -27,6 +27,8 @@
  *    (stored as the probe runner's template "Bearer ${MY_TOKEN}", see custom.ts).
  *    Header env vars are secrets, "connected" needs them, and their values are registered with
  *    the redactor.
+ * `allow_custom_endpoints` (top level): integrations live mode accepts on a non-default endpoint;
+ * each must name an enabled integration. `simulator` is reserved (modes.ts).
  * Environment beats file: `<VENDOR>_BASE_URL` beats `base_url`; TRADOVATE_ENV / IRONBEAM_ENV
  * = demo | live pick the documented host.
  */
@@ -37,6 +39,7 @@ import { isSecretEnvName, redactString, registerSecret } from '../redact.js';
 import type { IntegrationSpec, Mode, ReasonCode, Registry, RequirementGroup } from '../types.js';
 import { missingEnv } from './env.js';
 import { builtinNames } from './index.js';
+import { SIMULATOR } from '../modes.js';
 import { applyOverride, customSpec, NAME, parseOverride, type Override } from './overrides.js';
 import { builtinGroups, builtinSpecs, setEnvFix } from './specs.js';
 
@@ -48,7 +51,7 @@ export const BUILTIN_NAMES: readonly string[] = Object.freeze(builtinNames());
 
 // ---------------------------------------------------------------- loading
 
-type RegistryConfig = Pick<Config, 'integrations' | 'env'> & { configPath?: string; fileCheck?: FileCheck };
+type RegistryConfig = Pick<Config, 'integrations' | 'env'> & Partial<Pick<Config, 'allowCustomEndpoints'>> & { configPath?: string; fileCheck?: FileCheck };
 
 export function loadRegistry(config: RegistryConfig): Registry {
   const env = config.env;
@@ -65,6 +68,8 @@ export function loadRegistry(config: RegistryConfig): Registry {
 
   for (const [name, raw] of Object.entries(config.integrations ?? {})) {
     if (!NAME.test(name)) throw fail(name, '', 'expected a lowercase name: a-z, 0-9, _');
+    // simulated orders and fills are recorded under this name (modes.ts): no probe may claim it
+    if (name === SIMULATOR) throw fail(name, '', `${SIMULATOR} is reserved for simulated (shadow) orders and fills`);
     const o = config.fileCheck?.trusted ? (raw as Override) : parseOverride(raw, (path, what) => fail(name, path, what));
     const builtin = specs.get(name);
     if (o.enabled === false) {
@@ -104,10 +109,17 @@ export function loadRegistry(config: RegistryConfig): Registry {
 
   const integrations = [...specs.values()];
   for (const g of groups.values()) g.fix = groupFix(g, specs);
+  const allowCustomEndpoints = config.allowCustomEndpoints ?? [];
+  for (const n of allowCustomEndpoints)
+    if (!specs.has(n))
+      throw new ConfigError(
+        redactString(`${where}: field \`allow_custom_endpoints\`: ${n} is not an enabled integration`),
+        `name integrations from \`observatory status\` (${[...specs.keys()].join(', ')})`,
+      );
   // the file passed both schemas (config and these overrides) and every rule above
   if (config.fileCheck && !config.fileCheck.trusted) rememberValid(config.fileCheck.home, config.fileCheck.digest);
   // A group whose members were all disabled stays: the mode still needs one (fail-closed).
-  return { integrations, groups: [...groups.values()].filter((g) => g.modes.length > 0) };
+  return { integrations, groups: [...groups.values()].filter((g) => g.modes.length > 0), allowCustomEndpoints: [...allowCustomEndpoints] };
 }
 
 function sameModes(a: Mode[], b: Mode[]): boolean {

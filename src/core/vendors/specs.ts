@@ -139,3 +139,33 @@ export function builtinSpecs(env: NodeJS.ProcessEnv): IntegrationSpec[] {
 export function builtinGroups(): RequirementGroup[] {
   return REQUIREMENT_GROUPS.map((g) => ({ name: g.kind, anyOf: namesOfKind(g.kind), modes: [...g.modes], fix: '' }));
 }
+
+// ---------------------------------------------------------------- mode fixes (gate)
+
+function envSwitchOf(spec: Pick<IntegrationSpec, 'probe'>): string | undefined {
+  const http = spec.probe.type === 'vendor' ? moduleNamed(spec.probe.vendor)?.http : undefined;
+  return http && typeof http.baseUrl === 'object' ? `${http.envPrefix}_ENV` : undefined;
+}
+
+/**
+ * How to get a broker proven on the host a mode needs (modes.ts): the module's `<PREFIX>_ENV`
+ * switch and its credentials, then a probe. Names env vars, never values.
+ */
+export function brokerEnvFix(spec: Pick<IntegrationSpec, 'name' | 'probe' | 'envVars'>, target: VendorEnvironment): string {
+  const sw = envSwitchOf(spec);
+  const probe = `then run \`observatory probe ${spec.name}\``;
+  if (!sw)
+    return target === 'live'
+      ? `${spec.name} has no documented live host to prove a live account on: live mode needs a broker module with demo and live hosts probed with <PREFIX>_ENV=live`
+      : `Point ${spec.name} at its demo/paper host, ${probe}`;
+  if (target === 'live')
+    return `Set ${sw}=live with the live account's credentials (${spec.envVars.join(', ')}) in the daemon's environment, ${probe}; a demo-proven broker never satisfies live`;
+  return `Unset ${sw} (or set ${sw}=demo) in the daemon's environment so ${spec.name} is probed on its demo host, ${probe}`;
+}
+
+/** How to clear a CUSTOM_ENDPOINT blocker: use the vendor's own host, or allow the endpoint by name. */
+export function customEndpointFix(spec: Pick<IntegrationSpec, 'name' | 'probe'>): string {
+  const m = spec.probe.type === 'vendor' ? moduleNamed(spec.probe.vendor) : undefined;
+  const where = m?.http ? `${baseUrlVar(m, spec.name)} / integrations.${spec.name}.base_url` : `integrations.${spec.name}.probe.url`;
+  return `Remove the override (${where}) so ${spec.name} uses the vendor's own host, or allow it by name in the config file: "allow_custom_endpoints": ["${spec.name}"]`;
+}
