@@ -5,7 +5,9 @@
  * RSS and prints the growth after a warm-up. Not a test: prints figures, asserts nothing.
  *
  *   npm run build && BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
- *     npx tsx bench/tui-soak.ts [--minutes 10] [--interval 2000] [--sample 30] [--warmup 60]
+ *     npx tsx bench/tui-soak.ts [--minutes 10] [--interval 2000] [--sample 30] [--warmup 60] [--bin path]
+ *
+ * --bin runs another build (e.g. a copy of bin/ + dist/, so rebuilding meanwhile does not matter).
  *
  * The goal (issue 10): RSS growth ≤ 20 MB over a one-hour soak (`--minutes 60`).
  */
@@ -30,6 +32,7 @@ const MINUTES = Number(arg('minutes', '10'));
 const INTERVAL = Number(arg('interval', '2000'));
 const SAMPLE_S = Number(arg('sample', '30'));
 const WARMUP_S = Number(arg('warmup', '60'));
+const TUI_BIN = arg('bin', BIN);
 const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL;
 if (!adminUrl) {
   console.error('set BENCH_DATABASE_URL (a server where a scratch database may be created)');
@@ -39,7 +42,7 @@ if (spawnSync('tmux', ['-V']).status !== 0) {
   console.error('tmux is needed (the TUI runs in a real terminal)');
   process.exit(69);
 }
-if (!existsSync(join(ROOT, 'dist', 'cli', 'tui.js'))) {
+if (TUI_BIN === BIN && !existsSync(join(ROOT, 'dist', 'cli', 'tui.js'))) {
   console.error('run `npm run build` first');
   process.exit(69);
 }
@@ -109,7 +112,7 @@ async function main(): Promise<void> {
     const script = join(dir, 'run.sh');
     writeFileSync(
       script,
-      `echo $$ > ${sh(pidFile)}\nexec env -i TERM="$TERM" ${vars} ${sh(process.execPath)} ${sh(BIN)} tui --mode paper --interval ${INTERVAL}\n`,
+      `echo $$ > ${sh(pidFile)}\nexec env -i TERM="$TERM" ${vars} ${sh(process.execPath)} ${sh(TUI_BIN)} tui --mode paper --interval ${INTERVAL}\n`,
     );
     tmux('-f', '/dev/null', 'new-session', '-d', '-s', 'soak', '-x', '100', '-y', '30', `sh ${sh(script)}`);
     started = true;
