@@ -5,7 +5,8 @@
  *     [--events 100000] [--bots 1000] [--callers 200] [--scale 1000000] [--big] [--keep]
  *
  * `npm run build` first: the HTTP step runs the built daemon (bin/observatory daemon).
- * --big (or BENCH_BIG=1) adds the 10M-event scale step (it takes minutes).
+ * --big (or BENCH_BIG=1) adds the 10M-event scale step (it takes minutes). --huge adds 10M and
+ * 100M events over 10 000 bots (hours of backfill and tens of GB: not for CI).
  *
  * In one scratch database it measures, on the same generated rows:
  *  1. the ceiling: raw COPY (psql \copy of a CSV) into a bare copy of integration_usage_events
@@ -15,7 +16,8 @@
  *  3. insertEvents() alone on pre-validated rows (the store's share of 2);
  *  3b. HTTP ingest: POST /api/usage-events (batches of 2000 JSON events, 2 in flight) on a
  *     running daemon (bin/observatory daemon, built from dist) against the same database;
- *  4. proof-of-use latency (botProof, topBots, botBlockers; p50/p95) after topping the table up
+ *  4. proof-of-use latency (botProof, topBots, botBlockers; p50/p95), idle and while a loader
+ *     keeps inserting events through insertEvents (2000-event batches, as the SDK does), after topping the table up
  *     to each --scale size with SQL-generated history (events spread over 30 days, rollups built
  *     with the same detail rule), since reads depend on rollup rows, not on how they were written.
  */
@@ -42,11 +44,12 @@ function arg(name: string, dflt: string): string {
   return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : dflt;
 }
 const N = Number(arg('events', '100000'));
-const BOTS = Number(arg('bots', '1000'));
+const HUGE = process.argv.includes('--huge');
+const BOTS = Number(arg('bots', HUGE ? '10000' : '1000'));
 /** concurrent track() callers in the track() step */
 const LOOPS = Number(arg('callers', '200'));
 const BIG = process.argv.includes('--big') || process.env.BENCH_BIG === '1';
-const SCALES = (arg('scale', '1000000') + (BIG ? ',10000000' : ''))
+const SCALES = (arg('scale', '1000000') + (BIG || HUGE ? ',10000000' : '') + (HUGE ? ',100000000' : ''))
   .split(',')
   .map(Number)
   .filter((n) => n > 0);
@@ -269,6 +272,30 @@ async function main(): Promise<void> {
         await refreshBotRanking(pool);
         lat.refresh.push(performance.now() - s0);
       }
+      // botProof while events keep arriving (issue 10: p95 ≤ 5 ms at 10M events / 1 000 bots under load)
+      const loadPool = new pg.Pool({ connectionString: url, max: 2 });
+      let loading = true;
+      let loaded = 0;
+      const loader = async () => {
+        while (loading) {
+          const v2 = validateBatch(events(2000, bots));
+          if (!v2.ok) throw new Error('generated events do not validate');
+          loaded += (await insertEvents(loadPool, v2.rows)).inserted;
+        }
+      };
+      const loaders = [loader(), loader()];
+      await new Promise((r) => setTimeout(r, 500));
+      const underLoad: number[] = [];
+      const lt = performance.now();
+      for (let i = 0; i < 300; i++) {
+        const s0 = performance.now();
+        await botProof(pool, bots[Math.floor(Math.random() * bots.length)]);
+        underLoad.push(performance.now() - s0);
+      }
+      loading = false;
+      await Promise.all(loaders);
+      await loadPool.end();
+      const loadRate = rate(loaded, performance.now() - lt + 500);
       for (let i = 0; i < 300; i++) {
         const bot = bots[Math.floor(Math.random() * bots.length)];
         let s = performance.now();
@@ -286,6 +313,7 @@ async function main(): Promise<void> {
       const f = (xs: number[]) => `p50 ${pct(xs, 50).toFixed(2)} ms  p95 ${pct(xs, 95).toFixed(2)} ms`;
       console.log(`at ${scale.toLocaleString('en')} events (${rollRows.toLocaleString('en')} rollup rows):`);
       console.log(`  botProof     ${f(lat.proof)}`);
+      console.log(`  botProof     ${f(underLoad)}  (under load: 2 loaders inserting ~${loadRate} events/s meanwhile)`);
       console.log(`  botBlockers  ${f(lat.blockers)}`);
       console.log(`  topBots      ${f(lat.top)}  (ranking kept fresh by the daemon)`);
       console.log(`  topBots live ${f(lat.topLive)}  (no ranking: the fallback)`);
