@@ -14,6 +14,16 @@ export interface TuiCommandOptions {
   intervalMs?: number;
 }
 
+/**
+ * React picks its build once, on first import, from NODE_ENV; unset means development, whose
+ * renderer records a performance.measure entry per component render in Node's perf timeline,
+ * which keeps them all: an on-call screen polling every 2 s grew ~35 MB a minute. The TUI runs
+ * the production build unless the caller chose a NODE_ENV explicitly (tests may want dev).
+ */
+export function preferProductionReact(env: NodeJS.ProcessEnv): void {
+  if (env.NODE_ENV === undefined || env.NODE_ENV === '') env.NODE_ENV = 'production';
+}
+
 export async function run(ctx: CommandContext, opts: TuiCommandOptions): Promise<number> {
   if (!(MODES as readonly string[]).includes(opts.mode)) throw new UsageError(`--mode: expected one of ${MODES.join(', ')}`);
   if (opts.intervalMs !== undefined && (!Number.isFinite(opts.intervalMs) || opts.intervalMs < 250 || opts.intervalMs > 600_000))
@@ -25,6 +35,7 @@ export async function run(ctx: CommandContext, opts: TuiCommandOptions): Promise
     delete process.env.CI;
     delete process.env.CONTINUOUS_INTEGRATION;
   }
+  preferProductionReact(process.env);
   const { runTui } = await import('../tui/main.js');
   return runTui(ctx, opts);
 }

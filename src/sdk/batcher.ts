@@ -6,6 +6,14 @@
  * Nothing lost: a batch taken off the queue stays "unconfirmed" until it is stored or back in
  * the queue, and the process 'exit' hook spools both. Nothing duplicated: event ids are
  * writer-generated and the insert is ON CONFLICT DO NOTHING, so a replay is harmless.
+ *
+ * Durable rows (track()'s events): their promise settles only once the row is in the store
+ * (its batch committed) or in the spool (appended and fsynced), so a kill -9 at any moment
+ * loses none that were acknowledged. Group commit keeps that cheap: a durable row is sent at
+ * the next turn of the event loop with everything queued meanwhile, up to `concurrency`
+ * batches in flight; rows arriving while they are in flight go in the next group. While the
+ * store is known to be down, durable rows go straight to the spool (one append + one fsync
+ * per group) instead of waiting for the next retry.
  */
 import type pg from 'pg';
 import { classifyPgError } from '../core/db/errors.js';
@@ -59,7 +67,10 @@ export class Batcher {
   private readonly unconfirmed = new Set<EventRow[]>();
   /** ids sent to the dead-letter file (bounded): a retried batch never dead-letters them twice */
   private readonly deadIds = new Set<string>();
-  private readonly totals = { inserted: 0, spooled: 0 };
+  /** rows whose caller waits for them to be durable (stored or spooled) */
+  private readonly waiters = new Map<EventRow, () => void>();
+  private urgentScheduled = false;
+  private readonly totals = { recorded: 0, inserted: 0, stored: 0, spooled: 0, deadLettered: 0 };
   private readonly log: Logger;
 
   constructor(
@@ -87,20 +98,69 @@ export class Batcher {
   stats() {
     const spool = this.backlog.spool;
     return {
+      recorded: this.totals.recorded,
       pending: this.queue.length,
       spoolBytes: spool.bytes,
       spoolFull: this.spoolFull,
       inserted: this.totals.inserted,
+      stored: this.totals.stored,
       spooled: this.totals.spooled,
       replayed: this.backlog.replayed,
+      replayedOrphans: this.backlog.replayedOrphans,
+      deadLettered: this.totals.deadLettered,
       storeReachable: this.storeReachable,
     };
   }
 
   enqueue(row: EventRow): void {
+    this.totals.recorded++;
     this.queue.push(row);
     if (this.queue.length >= this.opts.batchSize) this.pump();
     else if (!this.timer) this.armTimer(this.opts.flushIntervalMs);
+  }
+
+  /** Queues a row; resolves once it is stored or spooled (fsynced). */
+  enqueueDurable(row: EventRow): Promise<void> {
+    const done = new Promise<void>((resolve) => this.waiters.set(row, resolve));
+    this.enqueue(row);
+    if (!this.urgentScheduled) {
+      this.urgentScheduled = true;
+      // the next turn of the loop: rows queued by the same tick share one insert (or one fsync)
+      setImmediate(() => {
+        this.urgentScheduled = false;
+        this.sendUrgent();
+      });
+    }
+    return done;
+  }
+
+  /** rows written to a file outside the queue (after close): durable already */
+  countRecordedOutside(n: number): void {
+    this.totals.recorded += n;
+    this.totals.spooled += n;
+  }
+
+  private settle(rows: readonly EventRow[]): void {
+    if (this.waiters.size === 0) return;
+    for (const r of rows) {
+      const w = this.waiters.get(r);
+      if (w) {
+        this.waiters.delete(r);
+        w();
+      }
+    }
+  }
+
+  /** Durable rows are waiting: send what is queued now, or spool it while the store is down. */
+  private sendUrgent(): void {
+    if (this.isClosed || this.queue.length === 0) return;
+    if (this.storeReachable && !this.backlog.waiting && !this.draining) return this.pump(true);
+    if (!this.storeReachable && !this.draining) {
+      // known outage: to the spool now; the retry timer replays it when the store is back
+      this.spill();
+      if (this.queue.length === 0) return;
+    }
+    void this.flush();
   }
 
   /** Stores (or spools) everything queued now; replays the spool when the store is back. */
@@ -161,34 +221,49 @@ export class Batcher {
    * are stored. Any other error is thrown for the caller (outage: spool and retry).
    */
   private async store(input: EventRow[]): Promise<number> {
+    return (await this.storeRows(input)).inserted;
+  }
+
+  /**
+   * inserted: rows newly stored; confirmed: rows now known to be in the store (new, or there
+   * already: a replay of a batch whose commit was not acknowledged). Dead-lettered rows are neither.
+   */
+  private async storeRows(input: EventRow[]): Promise<{ inserted: number; confirmed: number }> {
     // rows already dead-lettered (a bisect cut short by an outage, then retried) are not again
     const rows = this.deadIds.size ? input.filter((r) => !this.deadIds.has(r.id)) : input;
-    if (!rows.length) return 0;
+    // a dead-lettered row is durable in the dead-letter file
+    if (rows.length !== input.length) this.settle(input.filter((r) => this.deadIds.has(r.id)));
+    if (!rows.length) return { inserted: 0, confirmed: 0 };
     try {
-      return (await insertEvents(this.pool, rows)).inserted;
+      const n = (await insertEvents(this.pool, rows)).inserted;
+      this.totals.stored += rows.length;
+      this.settle(rows);
+      return { inserted: n, confirmed: rows.length };
     } catch (err) {
       if (!isDataError(err)) throw err;
       if (rows.length === 1) {
         this.deadLetter(rows, err);
+        this.totals.deadLettered++;
         if (this.deadIds.size >= MAX_DEAD_IDS) this.deadIds.clear();
         this.deadIds.add(rows[0].id);
-        return 0;
+        return { inserted: 0, confirmed: 0 };
       }
       const mid = rows.length >> 1;
-      return (await this.store(rows.slice(0, mid))) + (await this.store(rows.slice(mid)));
+      const a = await this.storeRows(rows.slice(0, mid));
+      const b = await this.storeRows(rows.slice(mid));
+      return { inserted: a.inserted + b.inserted, confirmed: a.confirmed + b.confirmed };
     }
   }
 
   private deadLetter(rows: EventRow[], err: unknown): void {
     const file = appendRejected(this.backlog.spool.path, rows);
+    this.settle(rows);
     this.log.error({ err: sanitizeError(err), count: rows.length, file }, 'usage events rejected by the status store; kept in the dead-letter file');
   }
 
-  /** rows are on disk already: stored a batch at a time */
-  private async insertChunks(rows: EventRow[]): Promise<number> {
-    let n = 0;
-    for (let i = 0; i < rows.length; i += this.opts.batchSize) n += await this.store(rows.slice(i, i + this.opts.batchSize));
-    return n;
+  /** a replay's chunk (rows on disk already): how many are now known to be in the store */
+  private async replayChunk(rows: EventRow[]): Promise<number> {
+    return (await this.storeRows(rows)).confirmed;
   }
 
   /**
@@ -196,16 +271,11 @@ export class Batcher {
    * time, while the bot keeps producing. Anything unusual (store down, spool to replay, a
    * flush running) goes through the serialized drain instead, which owns spool and replay.
    */
-  private pump(): void {
+  private pump(urgent = false): void {
     const { batchSize, concurrency } = this.opts;
-    while (
-      this.queue.length >= batchSize &&
-      this.inflight.size < concurrency &&
-      this.storeReachable &&
-      !this.backlog.waiting &&
-      !this.draining &&
-      !this.isClosed
-    ) {
+    // durable rows waiting (queued or in flight): a partial batch goes as soon as a slot is free
+    const min = urgent || this.waiters.size > 0 ? 1 : batchSize;
+    while (this.queue.length >= min && this.inflight.size < concurrency && this.storeReachable && !this.backlog.waiting && !this.draining && !this.isClosed) {
       const batch = this.queue.splice(0, batchSize);
       this.unconfirmed.add(batch);
       const p: Promise<void> = this.store(batch)
@@ -227,7 +297,7 @@ export class Batcher {
         });
       this.inflight.add(p);
     }
-    if (this.queue.length >= batchSize && this.inflight.size === 0) void this.flush();
+    if (this.queue.length >= min && this.inflight.size === 0) void this.flush();
   }
 
   private armTimer(ms: number): void {
@@ -247,6 +317,7 @@ export class Batcher {
     if (spool.append(rows, { force })) {
       this.queue = [];
       this.totals.spooled += rows.length;
+      this.settle(rows);
       return rows.length;
     }
     if (!this.spoolFull)
@@ -279,7 +350,10 @@ export class Batcher {
           continue;
         }
         try {
-          inserted += await this.store(batch);
+          const n = await this.store(batch);
+          // counted as each batch lands: a later batch's failure must not lose this one's count
+          inserted += n;
+          this.totals.inserted += n;
           this.unconfirmed.delete(batch);
         } catch (err) {
           failure ??= err;
@@ -308,12 +382,8 @@ export class Batcher {
     try {
       // while the store is down, a cheap ping first: do not re-read a large spool just to fail
       if (!this.storeReachable) await this.pool.query('select 1');
-      if (this.backlog.waiting || this.spoolFull || this.backlog.scanDue) await this.backlog.replay((rows) => this.insertChunks(rows));
-      while (this.queue.length) {
-        const r = await this.insertQueued();
-        result.inserted += r;
-        this.totals.inserted += r;
-      }
+      if (this.backlog.waiting || this.spoolFull || this.backlog.scanDue) await this.backlog.replay((rows) => this.replayChunk(rows), this.opts.batchSize);
+      while (this.queue.length) result.inserted += await this.insertQueued();
       if (!this.storeReachable) this.log.info('status store reachable again; usage events flowing');
       this.storeReachable = true;
       this.failures = 0;

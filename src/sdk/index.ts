@@ -7,7 +7,7 @@
  * not part of the contract.
  */
 export { createUsageRecorder } from './recorder.js';
-export type { UsageRecorder, UsageRecorderOptions, UsageContext, TrackContext, RunHandle, UsageStats, FlushResult } from './recorder.js';
+export type { UsageRecorder, UsageRecorderOptions, UsageContext, TrackContext, RunHandle, UsageStats, FlushResult, Durability } from './recorder.js';
 export { EventValidationError, SpoolFullError, RecorderClosedError, reasonCodeOf } from './errors.js';
 export type { GateQuery, GateSource, GateVerdict } from './gate.js';
 export type { EventInput, EventRow, EventIssue, EventStatus, Provenance } from '../core/events-schema.js';

@@ -12,6 +12,13 @@
  *
  * Guarantees:
  *  - a bad event is a programming error: it throws synchronously and nothing is stored;
+ *  - track() settles only once its event is durable: in the store (its batch committed) or in
+ *    the local spool (appended and fsynced) — a kill -9 at any moment loses no event track()
+ *    reported, and replay stores each exactly once. Rows are group-committed (everything queued
+ *    in the same turn of the event loop shares one insert), so the wait is about one insert.
+ *    `durability: 'lose-unflushed-on-crash'` opts out (track() settles at once; a crash loses
+ *    what was still in memory). record() and recordBlocked() return at once: flush() is their
+ *    durability point;
  *  - events are batched (batchSize / flushIntervalMs); flush(), close() and process exit drain;
  *  - store unreachable ⇒ the batch goes to a bounded local spool and is replayed later:
  *    nothing lost, nothing duplicated (writer-generated ids, ON CONFLICT DO NOTHING);
@@ -64,7 +71,16 @@ export interface UsageRecorderOptions extends GateSource {
   log?: Logger;
   /** drain on 'beforeExit' and spool synchronously on 'exit'. Default true */
   exitHooks?: boolean;
+  /**
+   * 'durable' (default): track() settles once its event is stored or spooled (fsynced).
+   * 'lose-unflushed-on-crash': track() settles as soon as the event is queued in memory — faster
+   * for a bot making one call at a time, but a kill -9 or power loss loses what was not yet flushed.
+   */
+  durability?: Durability;
 }
+
+export type Durability = 'durable' | 'lose-unflushed-on-crash';
+export const DURABILITY_MODES: readonly Durability[] = ['durable', 'lose-unflushed-on-crash'];
 
 /** What a tracked or blocked call is about. camelCase here; stored snake_case. */
 export interface UsageContext {
@@ -106,13 +122,26 @@ export interface RunHandle extends RunView {
   finish(state: TerminalState, reasonCode?: string | null): Promise<RunView | null>;
 }
 
+/** Counts over the recorder's life; exact across outages (a row is counted once wherever it went). */
 export interface UsageStats {
+  /** events accepted (track, record, recordBlocked) */
+  recorded: number;
+  /** events in memory, not yet stored or spooled */
   pending: number;
   spoolBytes: number;
   spoolFull: boolean;
+  /** events this recorder newly inserted straight from memory */
   inserted: number;
+  /** rows known to be in the store: inserted straight, or by a replay (new, or found there already because a commit's acknowledgement was lost) */
+  stored: number;
+  /** events written to the spool */
   spooled: number;
+  /** rows a replay put in the store (or found there already), own spool and orphans */
   replayed: number;
+  /** of `replayed`, rows from spools left by dead processes */
+  replayedOrphans: number;
+  /** rows the store refused as data (kept in the dead-letter file) */
+  deadLettered: number;
   storeReachable: boolean;
 }
 
@@ -172,6 +201,8 @@ export function createUsageRecorder(opts: UsageRecorderOptions = {}): UsageRecor
     concurrency: Math.max(1, Math.trunc(opts.concurrency ?? 2)),
     log,
   });
+  const durability: Durability = opts.durability ?? 'durable';
+  if (!DURABILITY_MODES.includes(durability)) throw new ConfigError(`usage recorder: durability must be one of ${DURABILITY_MODES.join(', ')}`);
   const defaults = { bot_id: opts.botId ?? null, run_id: opts.runId ?? null, user_id: opts.userId ?? null };
   const gateSource: GateSource = { config: opts.config, registry: opts.registry };
   /** track() calls whose function is still running: close() waits for their events */
@@ -219,11 +250,19 @@ export function createUsageRecorder(opts: UsageRecorderOptions = {}): UsageRecor
     return row;
   }
 
-  /** An event of a call that ran: never dropped, even after close() (then spooled for the next recorder). */
-  function keep(row: EventRow): void {
-    if (!batcher.closed) return batcher.enqueue(row);
+  /**
+   * An event of a call that ran: never dropped, even after close() (then spooled for the next
+   * recorder). Settles once it is durable (or at once when the caller opted out).
+   */
+  function keep(row: EventRow): Promise<void> | undefined {
+    if (!batcher.closed) {
+      if (durability === 'durable') return batcher.enqueueDurable(row);
+      batcher.enqueue(row);
+      return undefined;
+    }
     try {
       spool.append([row], { force: true });
+      batcher.countRecordedOutside(1);
       log.error(
         { integration: row.integration, operation: row.operation, spool: spool.path },
         'usage event finished after close(); spooled for the next recorder',
@@ -243,17 +282,18 @@ export function createUsageRecorder(opts: UsageRecorderOptions = {}): UsageRecor
     const proto = validateOrThrow(toInput(ctx, 'OK'));
     const started = performance.now();
     const where = { integration: ctx.integration, operation: ctx.operation };
-    const finish = (status: 'OK' | 'ERROR', extra: Partial<EventRow>) => {
+    const finish = (status: 'OK' | 'ERROR', extra: Partial<EventRow>): Promise<void> | undefined => {
       const row: EventRow = { ...proto, ...extra, status, latency_ms: Math.max(0, Math.round(performance.now() - started)) };
-      keep(row);
+      const durable = keep(row);
       if (ctx.onEvent)
         try {
           ctx.onEvent(row);
         } catch {
           log.warn(where, 'track(): the onEvent callback threw; the event is recorded');
         }
+      return durable;
     };
-    const ok = (result: T): T => {
+    const ok = (result: T): T | Promise<T> => {
       let records: number | null = null;
       try {
         const r = typeof ctx.records === 'function' ? ctx.records(result) : ctx.records;
@@ -278,13 +318,15 @@ export function createUsageRecorder(opts: UsageRecorderOptions = {}): UsageRecor
           log.warn(where, 'track(): the metadataOf function threw; stored without it');
         }
       }
-      finish('OK', extra);
-      return result;
+      const durable = finish('OK', extra);
+      return durable ? durable.then(() => result) : result;
     };
-    const fail = (err: unknown): never => {
+    const fail = (err: unknown): Promise<never> => {
       const s = sanitizeError(err);
-      finish('ERROR', { reason_code: reasonCodeOf(err), metadata: { ...proto.metadata, error_message: oneLine(s.message, 200) } });
-      throw err;
+      const durable = finish('ERROR', { reason_code: reasonCodeOf(err), metadata: { ...proto.metadata, error_message: oneLine(s.message, 200) } });
+      return (durable ?? Promise.resolve()).then(() => {
+        throw err;
+      });
     };
     try {
       const out = fn();
@@ -298,12 +340,7 @@ export function createUsageRecorder(opts: UsageRecorderOptions = {}): UsageRecor
       }
       return Promise.resolve(ok(out as T));
     } catch (err) {
-      try {
-        fail(err);
-      } catch (e) {
-        return Promise.reject(e);
-      }
-      return Promise.reject(err);
+      return fail(err);
     }
   }
 

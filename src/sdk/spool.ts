@@ -18,6 +18,7 @@ import {
   existsSync,
   fchmodSync,
   fstatSync,
+  fsyncSync,
   mkdirSync,
   openSync,
   readdirSync,
@@ -38,6 +39,19 @@ import { redactString } from '../core/redact.js';
 export const DEFAULT_MAX_SPOOL_BYTES = 64 * 1024 * 1024;
 
 let seq = 0;
+
+function syncDir(dir: string): void {
+  try {
+    const fd = openSync(dir, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    /* not supported on every platform: the file's own fsync is what matters most */
+  }
+}
 
 /** $OBSERVATORY_HOME/spool/usage-<pid>-<n>.jsonl (home defaults to ~/.observatory). */
 export function defaultSpoolPath(env: NodeJS.ProcessEnv = process.env): string {
@@ -110,20 +124,26 @@ export class Spool {
     if (!opts.force && this.size + len > this.maxBytes) return false;
     const fd = openSync(this.path, 'a+', 0o600);
     let written = len;
+    let fresh: boolean;
     try {
       fchmodSync(fd, 0o600); // an existing file keeps its mode on open: tighten it
       // a crash mid-append leaves a torn last line: start on a fresh line, or the first new row
       // would be glued to it and lost with it
       const size = fstatSync(fd).size; // the file we opened, even if another writer took the path meanwhile
+      fresh = size === 0;
       const last = Buffer.alloc(1);
       if (size > 0 && readSync(fd, last, 0, 1, size - 1) === 1 && last[0] !== 0x0a) {
         writeSync(fd, '\n');
         written++;
       }
       writeSync(fd, text);
+      // durable before the caller is told so (track() resolves on it): one fsync per append, and
+      // an append carries every row queued at that moment (group fsync)
+      fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
+    if (fresh) syncDir(dirname(this.path)); // a new file: its directory entry must survive too
     this.size += written;
     return true;
   }
@@ -256,9 +276,17 @@ export const ORPHAN_SCAN_MS = 30_000;
  */
 export class SpoolBacklog {
   private claimed: string[] = [];
+  /** claimed files that were this recorder's own spool (the rest are orphans) */
+  private readonly own = new Set<string>();
   private lastOrphanScan = 0;
-  /** rows newly stored by replays, over the recorder's life */
+  /**
+   * rows a replay put in the store (or found there already: a batch whose commit was never
+   * acknowledged), over the recorder's life — each row counted once, even across a replay
+   * cut short by an outage and retried
+   */
   replayed = 0;
+  /** of those, rows from spools left by dead processes */
+  replayedOrphans = 0;
 
   constructor(
     readonly spool: Spool,
@@ -276,13 +304,18 @@ export class SpoolBacklog {
   }
 
   /**
-   * Replays the spool and any orphan spools through `insert`. Throws on a store error (the
-   * caller classifies); what was not replayed stays claimed for the next attempt.
+   * Replays the spool and any orphan spools through `insert`, `chunk` rows at a time (insert
+   * returns how many of them are now in the store). Throws on a store error (the caller
+   * classifies); what was not replayed stays claimed for the next attempt — only that: the
+   * claimed file is cut to the rows not yet stored, so a retry neither redoes nor recounts them.
    */
-  async replay(insert: (rows: EventRow[]) => Promise<number>): Promise<void> {
+  async replay(insert: (rows: EventRow[]) => Promise<number>, chunk = Number.MAX_SAFE_INTEGER): Promise<void> {
     if (!this.spool.empty) {
       const taken = this.spool.take();
-      if (taken) this.claimed.unshift(taken);
+      if (taken) {
+        this.claimed.unshift(taken);
+        this.own.add(taken);
+      }
     }
     if (this.scanDue) {
       this.lastOrphanScan = Date.now();
@@ -298,11 +331,24 @@ export class SpoolBacklog {
         rewriteSpoolFile(file, rows);
         this.log.warn({ lines: badLines.length, file: kept }, 'unreadable lines in a usage spool; kept aside, not replayed');
       }
-      const n = await insert(rows);
-      this.replayed += n;
+      const orphan = !this.own.has(file);
+      let done = 0;
+      let n = 0;
+      try {
+        for (; done < rows.length; done += chunk) {
+          const k = await insert(rows.slice(done, done + chunk));
+          n += k;
+          this.replayed += k;
+          if (orphan) this.replayedOrphans += k;
+        }
+      } catch (err) {
+        if (done > 0) rewriteSpoolFile(file, rows.slice(done));
+        throw err;
+      }
       removeFile(file);
+      this.own.delete(file);
       this.claimed.shift();
-      if (rows.length) this.log.info({ events: rows.length, newly_stored: n }, 'usage spool replayed');
+      if (rows.length) this.log.info({ events: rows.length, stored: n, orphan }, 'usage spool replayed');
     }
   }
 

@@ -13,6 +13,7 @@
  *  - a dedicated client LISTENs on the state and events channels and triggers a reload within
  *    NOTIFY_DEBOUNCE_MS; polling every intervalMs is the fallback when notifications are lost.
  */
+import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
 import type { Config } from '../core/config.js';
 import type { Mode, Registry } from '../core/types.js';
@@ -184,6 +185,10 @@ export class TuiController {
       return;
     }
     this.running = true;
+    // React's development build (NODE_ENV set to something else) marks every render in the
+    // perf timeline, which Node keeps until cleared: bounded to one refresh's worth
+    performance.clearMeasures();
+    performance.clearMarks();
     let next = this.deps.intervalMs;
     try {
       await this.load();
