@@ -102,6 +102,25 @@ describe('the run lifecycle', () => {
     expect(late.body).toEqual(errorBody(late, 'NOT_FOUND', 'no running run with this id'));
   });
 
+  it('a heartbeat with content-type application/json and an empty body is accepted (no body is needed); an empty batch or start is a 400, not a parse error', async () => {
+    const started = await api.post('/api/runs', { bot_id: bot, bot_name: 'http-bot', mode: 'paper', job_kind: 'session' });
+    const run = started.body.run;
+    const hb = await api.post(`/api/runs/${run.id}/heartbeat`, undefined, { raw: '' });
+    expect(hb.status).toBe(200);
+    expect(hb.body).toEqual({ success: true, trace_id: hb.headers.get('x-trace-id') });
+    const spaces = await api.post(`/api/runs/${run.id}/heartbeat`, undefined, { raw: ' \n' });
+    expect(spaces.status).toBe(200);
+    const start = await api.post('/api/runs', undefined, { raw: '' });
+    expect(start.status).toBe(400);
+    expect(start.body.error.code).toBe('BAD_REQUEST');
+    const batch = await api.post('/api/usage-events', undefined, { raw: '' });
+    expect(batch.status).toBe(400);
+    // a body that is there is still parsed strictly (prototype poisoning refused)
+    const poisoned = await api.post(`/api/runs/${run.id}/finish`, undefined, { raw: '{"__proto__":{"x":1},"terminal_state":"SUCCEEDED"}' });
+    expect(poisoned.status).toBe(400);
+    await api.post(`/api/runs/${run.id}/finish`, { terminal_state: 'SUCCEEDED' });
+  });
+
   it("bad input names the field: 400 BAD_REQUEST (or the run rules' own code); an unknown run 404", async () => {
     const notObject = await api.post('/api/runs', [1, 2]);
     expect(notObject.body).toEqual(errorBody(notObject, 'BAD_REQUEST', 'expected a JSON object'));
