@@ -148,9 +148,20 @@ export interface RequirementGroup {
   fix: string;
 }
 
+/** A built-in requirement the config file dropped (enabled: false, or required_for without a mode it had). */
+export interface DroppedRequirement {
+  integration: string;
+  /** the modes whose requirement was dropped */
+  modes: Mode[];
+  /** the config field that dropped it */
+  field: 'enabled' | 'required_for';
+}
+
 export interface Registry {
   integrations: IntegrationSpec[];
   groups: RequirementGroup[];
+  /** built-in requirements the config dropped: the gate blocks those modes (REQUIREMENT_DISABLED) */
+  dropped?: DroppedRequirement[];
 }
 
 /** One row of integration_state, as the status rules read and write it. */
