@@ -41,7 +41,7 @@ beforeAll(async () => {
     OBSERVATORY_CONFIG: configPath,
     POLYGON_API_KEY: KEY,
     POLYGON_BASE_URL: vendor.baseUrl,
-    OBSERVATORY_HEARTBEAT_MS: '300',
+    OBSERVATORY_HEARTBEAT_MS: '700',
     OBSERVATORY_STALE_AFTER_MS: '2000',
   };
 });

@@ -34,7 +34,7 @@ const ev = (over: Record<string, unknown> = {}): Record<string, unknown> => ({
 
 beforeAll(async () => {
   db = await freshDatabase();
-  api = await startApi(db, { env: { OBSERVATORY_STALE_AFTER_MS: '60000' } });
+  api = await startApi(db, { env: { OBSERVATORY_HEARTBEAT_MS: '20000', OBSERVATORY_STALE_AFTER_MS: '60000' } });
   const missing = withDatabase(adminUrl(), `obs_t_missing_${randomBytes(4).toString('hex')}`);
   dead = new pg.Pool({ connectionString: missing, max: 1 });
   deadApi = await startApi({ pool: dead, url: missing });
