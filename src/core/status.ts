@@ -27,7 +27,11 @@ export const STATUS_RULES: ReadonlyArray<{ condition: string; status: Status; re
     reasonCode: 'RATE_LIMITED',
   },
   { condition: 'any other failure before any success: a failure never improves on NEVER_PROBED', status: 'BLOCKED', reasonCode: 'UPSTREAM_5XX' },
-  { condition: '429 after a success (never worse than DEGRADED: the vendor is up; never better than the verdict it follows)', status: 'DEGRADED', reasonCode: 'RATE_LIMITED' },
+  {
+    condition: '429 after a success (never worse than DEGRADED: the vendor is up; never better than the verdict it follows)',
+    status: 'DEGRADED',
+    reasonCode: 'RATE_LIMITED',
+  },
   { condition: 'success but latency over degraded_latency_ms', status: 'DEGRADED', reasonCode: 'SLOW_RESPONSE' },
   { condition: 'active fault injection (status as the injected result)', status: 'BLOCKED', reasonCode: 'FAULT_INJECTED' },
   { condition: 'success (after a failure: successes_before_ok in a row)', status: 'OK', reasonCode: null },

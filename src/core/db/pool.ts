@@ -13,16 +13,27 @@ export interface PoolOptions {
   applicationName?: string;
   connectTimeoutMs?: number;
   statementTimeoutMs?: number;
+  /** client-side bound on one query (pg `query_timeout`): fires when the network path freezes, which the server's statement_timeout cannot see */
+  queryTimeoutMs?: number;
   log?: Logger;
 }
 
+/** TCP keepalive probes start after this much idle time, so a dead peer is noticed even between queries. */
+const KEEPALIVE_DELAY_MS = 5_000;
+
 export function createPool(url: string, opts: PoolOptions = {}): pg.Pool {
+  const statementTimeoutMs = opts.statementTimeoutMs ?? 30_000;
   const pool = new pg.Pool({
     connectionString: url,
     max: opts.max ?? 5,
     application_name: opts.applicationName ?? 'observatory',
     connectionTimeoutMillis: opts.connectTimeoutMs ?? 5_000,
-    statement_timeout: opts.statementTimeoutMs ?? 30_000,
+    statement_timeout: statementTimeoutMs,
+    // the server bounds a statement it is running; only the client can bound a silent path
+    // (frozen after login, mid-result): a little over the statement timeout by default
+    query_timeout: opts.queryTimeoutMs ?? statementTimeoutMs + 5_000,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: KEEPALIVE_DELAY_MS,
     idleTimeoutMillis: 10_000,
     allowExitOnIdle: true,
   });
