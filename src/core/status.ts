@@ -16,17 +16,22 @@ export const STATUS_RULES: ReadonlyArray<{ condition: string; status: Status; re
   { condition: 'last probe older than stale_after_ms (default 3 × interval)', status: 'BLOCKED', reasonCode: 'PROBE_STALE' },
   { condition: '401/403 from the vendor', status: 'BLOCKED', reasonCode: 'AUTH_REJECTED' },
   {
-    condition: 'timeout / network / 5xx / other 4xx / bad body / failed check, failures_before_degraded+ in a row',
-    status: 'DEGRADED',
-    reasonCode: 'UPSTREAM_5XX',
-  },
-  { condition: 'same, failures_before_blocked+ in a row', status: 'BLOCKED', reasonCode: 'UPSTREAM_5XX' },
-  {
     condition: '429 before any success (never probed OK, or no credentials): a rate limit proves nothing about the key',
     status: 'BLOCKED',
     reasonCode: 'RATE_LIMITED',
   },
   { condition: 'any other failure before any success: a failure never improves on NEVER_PROBED', status: 'BLOCKED', reasonCode: 'UPSTREAM_5XX' },
+  {
+    condition: 'timeout / network / 5xx / other 4xx / bad body / failed check, failures_before_degraded+ in a row',
+    status: 'DEGRADED',
+    reasonCode: 'UPSTREAM_5XX',
+  },
+  {
+    condition:
+      'same, failures_before_blocked+ in a row — confirmed at short spacing (probe-schedule.ts), so BLOCKED within 10 s of the first failed probe whatever the interval',
+    status: 'BLOCKED',
+    reasonCode: 'UPSTREAM_5XX',
+  },
   {
     condition: '429 after a success (never worse than DEGRADED: the vendor is up; never better than the verdict it follows)',
     status: 'DEGRADED',
