@@ -266,6 +266,37 @@ describe('evaluateGate', () => {
     expect(g.blockers[0].message).toContain('no member is enabled');
   });
 
+  it('a required integration disabled in the config file blocks the modes that need it (REQUIREMENT_DISABLED), never OK', () => {
+    for (const [name, modes] of [
+      ['postgres', ['live', 'paper', 'shadow']],
+      ['risk_engine', ['live', 'paper']],
+    ] as const) {
+      const reg = loadRegistry({ integrations: { [name]: { enabled: false } }, env: {} });
+      expect(getSpec(reg, name)).toBeUndefined();
+      for (const mode of ['live', 'paper', 'shadow'] as const) {
+        const g = gate(mode, allOk(reg), { registry: reg });
+        if ((modes as readonly string[]).includes(mode)) {
+          expect(g.global_status).toBe('BLOCKED');
+          expect(codes(g.blockers)).toEqual([`REQUIREMENT_DISABLED@${name}`]);
+          expect(g.blockers[0].message).toBe(`${name} is disabled in the config file, but ${mode} requires it`);
+          expect(g.blockers[0].fix).toContain(`integrations.${name}.enabled`);
+          expect(g.blockers[0].trace_id).toBe(GATE_TRACE);
+        } else expect(g.global_status).toBe('OK'); // shadow never needed risk_engine
+      }
+    }
+    // dropping a mode from a built-in's required_for is the same drop
+    const narrowed = loadRegistry({ integrations: { risk_engine: { required_for: ['live'] } }, env: {} });
+    const paper = gate('paper', allOk(narrowed), { registry: narrowed });
+    expect(codes(paper.blockers)).toEqual(['REQUIREMENT_DISABLED@risk_engine']);
+    expect(paper.blockers[0].message).toContain('has paper removed from its required_for');
+    // adding a requirement or disabling an optional one drops nothing
+    expect(
+      gate('paper', allOk(loadRegistry({ integrations: { openai: { enabled: false } }, env: {} })), {
+        registry: loadRegistry({ integrations: { openai: { enabled: false } }, env: {} }),
+      }).global_status,
+    ).toBe('OK');
+  });
+
   it('a required integration DEGRADED ⇒ DEGRADED: exit 0, or 1 with --strict', () => {
     const states = allOk();
     states.set('postgres', probed('postgres', ['OK', 'OK'], registry, 2_000)); // slow

@@ -120,3 +120,35 @@ describe('allow_custom_endpoints (live mode and non-default endpoints)', () => {
     }
   });
 });
+
+describe('daemon heartbeat and stale bound', () => {
+  it('stale after 3 heartbeat periods by default (15 s at the default 5 s), and it follows the heartbeat', () => {
+    expect(load({}).config.daemon).toMatchObject({ heartbeatIntervalMs: 5_000, staleAfterMs: 15_000 });
+    expect(load({ OBSERVATORY_HEARTBEAT_MS: '2000' }).config.daemon).toMatchObject({ heartbeatIntervalMs: 2_000, staleAfterMs: 6_000 });
+    expect(load({}, configFile({ daemon: { heartbeat_interval_ms: 1_000 } })).config.daemon.staleAfterMs).toBe(3_000);
+    expect(load({ OBSERVATORY_HEARTBEAT_MS: '2000', OBSERVATORY_STALE_AFTER_MS: '5000' }).config.daemon.staleAfterMs).toBe(5_000);
+  });
+
+  it('inconsistent settings are refused at load, naming the field (more than 1, at most 3 periods)', () => {
+    const tooLong = refusal(() => load({ OBSERVATORY_STALE_AFTER_MS: '30000' }));
+    expect(tooLong.exitCode).toBe(78);
+    expect(tooLong.message).toBe(
+      'environment: OBSERVATORY_STALE_AFTER_MS: expected more than 1 and at most 3 heartbeat periods (the default heartbeat = 5000 ms: 5001–15000 ms)',
+    );
+    const file = configFile({ daemon: { heartbeat_interval_ms: 10_000, stale_after_ms: 10_000 } });
+    expect(refusal(() => load({}, file)).message).toBe(
+      `config file ${file}: field \`daemon.stale_after_ms\`: expected more than 1 and at most 3 heartbeat periods (daemon.heartbeat_interval_ms = 10000 ms: 10001–30000 ms)`,
+    );
+    // the environment's heartbeat against the file's bound
+    expect(refusal(() => load({ OBSERVATORY_HEARTBEAT_MS: '1000' }, configFile({ daemon: { stale_after_ms: 30_000 } }))).message).toMatch(
+      /field `daemon\.stale_after_ms`: .*\(OBSERVATORY_HEARTBEAT_MS = 1000 ms: 1001–3000 ms\)$/,
+    );
+  });
+
+  it('the CLI exits 78 with one line', async () => {
+    const r = await cli(['status'], { DATABASE_URL: 'postgres://u@127.0.0.1:1/x', OBSERVATORY_HOME: join(dir, 'home'), OBSERVATORY_STALE_AFTER_MS: '60000' });
+    expect(r.exitCode).toBe(78);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/OBSERVATORY_STALE_AFTER_MS: expected more than 1 and at most 3 heartbeat periods/);
+  });
+});

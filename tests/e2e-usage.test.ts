@@ -87,7 +87,8 @@ beforeAll(async () => {
     OBSERVATORY_TOKEN: TOKEN,
     POLYGON_API_KEY: SECRET,
     OBSERVATORY_PORT: '0',
-    OBSERVATORY_HEARTBEAT_MS: '300',
+    // stale after 3 beats (30 s): the daemon stays fresh on a loaded machine
+    OBSERVATORY_HEARTBEAT_MS: '10000',
     OBSERVATORY_HOME: mkdtempSync(join(tmpdir(), 'obs-usage-')),
   };
   daemon = await startDaemon(env);

@@ -19,7 +19,7 @@ function urlOf(home: string): { url: string; dataDir: string; port: number } {
 
 async function scenario(home: string, asUser?: { uid: number; gid: number }) {
   const vendorKey = `canary${Math.random().toString(36).slice(2)}${Date.now()}`;
-  const env = { OBSERVATORY_HOME: home, OBSERVATORY_HEARTBEAT_MS: '300', OBSERVATORY_STALE_AFTER_MS: '5000', POLYGON_API_KEY: vendorKey };
+  const env = { OBSERVATORY_HOME: home, OBSERVATORY_HEARTBEAT_MS: '1500', OBSERVATORY_STALE_AFTER_MS: '4500', POLYGON_API_KEY: vendorKey };
   const up = spawnCli(['up'], env, asUser ?? {});
   let stderr = '';
   up.stderr?.on('data', (d) => (stderr += d));

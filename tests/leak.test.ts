@@ -65,7 +65,7 @@ beforeAll(async () => {
     TRADOVATE_BASE_URL: standins.tradovate.baseUrl,
     IRONBEAM_BASE_URL: standins.ironbeam.baseUrl,
     OBSERVATORY_PORT: '0',
-    OBSERVATORY_HEARTBEAT_MS: '300',
+    OBSERVATORY_HEARTBEAT_MS: '1000',
     LOG_LEVEL: 'debug',
   };
 });

@@ -84,9 +84,13 @@ describe('applyProbe — the status table', () => {
     expect(xs[1].lastTraceId).not.toBe(xs[0].lastTraceId);
   });
 
-  it('a first-ever failure under the threshold is DEGRADED, never OK', () => {
+  it('a failure before any success is BLOCKED whatever the threshold: it never improves on NEVER_PROBED', () => {
     const spec = tuned({ failuresBeforeDegraded: 3, failuresBeforeBlocked: 5 });
-    expect(statuses(run(spec, [result('UPSTREAM_5XX')]))).toEqual(['DEGRADED:UPSTREAM_5XX']);
+    expect(statuses(run(spec, [result('UPSTREAM_5XX')]))).toEqual(['BLOCKED:UPSTREAM_5XX']);
+    const never = effectiveState(spec, undefined, { connected: true, now: T0 });
+    expect(statuses(run(spec, [result('UPSTREAM_TIMEOUT')], never))).toEqual(['BLOCKED:UPSTREAM_TIMEOUT']);
+    // once it has succeeded, the hysteresis applies as before
+    expect(statuses(run(spec, [result('OK'), result('UPSTREAM_5XX')]))).toEqual(['OK', 'OK']);
   });
 
   it('recovery needs successes_before_ok successes in a row; a failure restarts the count', () => {
@@ -111,6 +115,21 @@ describe('applyProbe — the status table', () => {
       expect(statuses(xs)).toEqual(['OK', 'BLOCKED:AUTH_REJECTED']);
       expect(xs[1].reasonMessage).toBe(`HTTP ${httpStatus} from hist.databento.com`);
     }
+  });
+
+  it('429 before any success (never probed, no credentials, only failures so far) stays BLOCKED: a rate limit proves nothing about the key', () => {
+    const never = effectiveState(databento, undefined, { connected: true, now: T0 });
+    const xs = run(databento, [result('RATE_LIMITED', { httpStatus: 429 }), result('RATE_LIMITED', { httpStatus: 429 })], never);
+    expect(statuses(xs)).toEqual(['BLOCKED:RATE_LIMITED', 'BLOCKED:RATE_LIMITED']);
+    expect(xs[0].reasonMessage).toMatch(/no successful probe yet/);
+    expect(statuses(run(databento, [result('RATE_LIMITED')]))).toEqual(['BLOCKED:RATE_LIMITED']);
+    const missing = run(databento, [result('MISSING_CREDENTIALS')])[0];
+    expect(statuses(run(databento, [result('RATE_LIMITED')], missing))).toEqual(['BLOCKED:RATE_LIMITED']);
+    // a probe run without the credentials (connected false) proves nothing either, whatever came before
+    const ok = run(databento, [result('OK')])[0];
+    expect(applyProbe(databento, ok, result('RATE_LIMITED'), { connected: false, now: at(60) }).status).toBe('BLOCKED');
+    // then real successes lift it as usual (the normal run of successes after a failure)
+    expect(statuses(run(databento, [result('OK'), result('OK')], xs[1]))).toEqual(['BLOCKED:RATE_LIMITED', 'OK']);
   });
 
   it('429 ⇒ DEGRADED RATE_LIMITED, and never worse however long it lasts', () => {
@@ -167,7 +186,7 @@ describe('applyProbe — the status table', () => {
   it('an injected success (a 2xx drill) is never OK and is no evidence: no last-OK time, no recovery progress', () => {
     const ok200 = () => result('OK', { injected: true, httpStatus: 200, latencyMs: 5, message: 'fault injected: HTTP 200' });
     const xs = run(databento, [ok200(), ok200()]);
-    expect(statuses(xs)).toEqual(['DEGRADED:FAULT_INJECTED', 'DEGRADED:FAULT_INJECTED']);
+    expect(statuses(xs)).toEqual(['BLOCKED:FAULT_INJECTED', 'BLOCKED:FAULT_INJECTED']);
     expect(xs[1]).toMatchObject({ lastOkAt: null, consecutiveSuccesses: 0 });
     const blocked = run(databento, [result('UPSTREAM_5XX'), result('UPSTREAM_5XX'), result('UPSTREAM_5XX')])[2];
     // after the drill, recovery still needs its real successes

@@ -30,7 +30,7 @@ export function waitFor<T>(fn: () => T | undefined | false | Promise<T | undefin
 
 /** A config whose env has the given credentials (connected comes from the stored probe rows anyway). */
 export function testConfig(url: string, env: Record<string, string> = {}): Config {
-  return loadConfig({ env: { DATABASE_URL: url, OBSERVATORY_STALE_AFTER_MS: '30000', ...env } });
+  return loadConfig({ env: { DATABASE_URL: url, OBSERVATORY_HEARTBEAT_MS: '10000', OBSERVATORY_STALE_AFTER_MS: '30000', ...env } });
 }
 
 export async function writeState(

@@ -113,7 +113,7 @@ beforeAll(async () => {
     TRADOVATE_BASE_URL: s.tradovate.baseUrl,
     IRONBEAM_BASE_URL: s.ironbeam.baseUrl,
     OBSERVATORY_PORT: '0',
-    OBSERVATORY_HEARTBEAT_MS: '300',
+    OBSERVATORY_HEARTBEAT_MS: '1000',
     OBSERVATORY_STALE_AFTER_MS: '3000',
   };
   ({ proc: daemon } = await startDaemon());

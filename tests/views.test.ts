@@ -270,3 +270,18 @@ describe('events, bots and the drawer', () => {
     expect(proof).toMatchObject({ success: true, trace_id: 'e'.repeat(32), proof: { bot: { id: bot } } });
   });
 });
+
+describe('DAEMON_STALE after 3 missed heartbeats', () => {
+  it('a daemon silent for 3 heartbeat periods (default 5 s ⇒ 15 s) blocks the gate; 2 periods do not', async () => {
+    await db.pool.query('delete from daemon_heartbeats');
+    await beat('d-quiet', { leader: true });
+    const at = async (ageS: number) => {
+      await db.pool.query(`update daemon_heartbeats set heartbeat_at = now() - make_interval(secs => $1) where daemon_id = 'd-quiet'`, [ageS]);
+      const v = await autonomyView(db.pool, registry, config, { mode: 'paper' });
+      return v.blockers.map((b) => b.code).includes('DAEMON_STALE');
+    };
+    expect(await at(10)).toBe(false);
+    expect(await at(16)).toBe(true);
+    await db.pool.query('delete from daemon_heartbeats');
+  });
+});

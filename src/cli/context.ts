@@ -1,7 +1,7 @@
 /** What every command needs: typed config, a stderr logger, and (lazily) the store. */
 import { loadConfig, type Config } from '../core/config.js';
 import { createLogger, lazyLogger, type Logger } from '../core/log.js';
-import { assertSchemaCompatible, openStore, type Store } from '../core/store.js';
+import { assertSchemaCompatible, openStore, type PoolOptions, type Store } from '../core/store.js';
 
 export interface GlobalOptions {
   config?: string;
@@ -21,9 +21,9 @@ export function makeContext(globals: GlobalOptions, defaultLevel?: string): Comm
   return { config, log: lazyLogger(() => createLogger(level)), globals };
 }
 
-/** Opens the store for a read command: never starts the embedded server, checks the schema. */
-export async function openReadStore(ctx: CommandContext): Promise<Store> {
-  const store = await openStore(ctx.config, ctx.log, { start: false, pool: { max: 2 } });
+/** Opens the store for a read command: never starts the embedded server, checks the schema. `pool`: e.g. a verdict's deadline (deadline.ts). */
+export async function openReadStore(ctx: CommandContext, pool: PoolOptions = { max: 2 }): Promise<Store> {
+  const store = await openStore(ctx.config, ctx.log, { start: false, pool });
   try {
     await assertSchemaCompatible(store.pool, store.url);
   } catch (err) {

@@ -12,6 +12,7 @@ import type { Mode, Registry } from '../core/types.js';
 import { isUuid } from '../core/trace.js';
 import { badge, colorEnabled, makeChalk, printJson, printLine } from './output.js';
 import { UsageError } from '../core/errors.js';
+import { deadlinePool, withDeadline } from './deadline.js';
 
 export interface GateOptions {
   mode: Mode;
@@ -19,6 +20,8 @@ export interface GateOptions {
   strict?: boolean;
   maxAge?: number;
   json?: boolean;
+  /** overall deadline, ms (deadline.ts) */
+  timeoutMs: number;
 }
 
 /** --max-age tightens every staleness bound (daemon heartbeat and each integration's probes). */
@@ -53,12 +56,15 @@ export async function run(ctx: CommandContext, opts: GateOptions): Promise<numbe
   const registry = tightened(registryFor(config), opts.maxAge);
   let view: AutonomyView;
   try {
-    const store = await openReadStore(ctx);
-    try {
-      view = await autonomyView(store.pool, registry, config, { mode: opts.mode, botId: opts.bot });
-    } finally {
-      await store.close();
-    }
+    view = await withDeadline(opts.timeoutMs, async () => {
+      const store = await openReadStore(ctx, deadlinePool(opts.timeoutMs));
+      try {
+        return await autonomyView(store.pool, registry, config, { mode: opts.mode, botId: opts.bot });
+      } finally {
+        // not awaited: a verdict already reached never waits on a goodbye to a frozen server
+        void store.close();
+      }
+    });
   } catch (err) {
     view = unknownAutonomy(err, { mode: opts.mode, botId: opts.bot ?? null });
   }

@@ -8,21 +8,24 @@ import { openReadStore } from './context.js';
 import { assertKnown, registryFor } from './registry.js';
 import { probeRound, type ProbeOutcomeRecord } from '../core/prober.js';
 import { TokenCache } from '../core/vendors/session.js';
-import { autonomyView } from '../core/views.js';
+import { autonomyView, type AutonomyView } from '../core/views.js';
 import { exitCodeFor } from '../core/autonomy.js';
 import { observedLatency } from '../core/status.js';
 import { writeHeartbeat } from '../core/liveness.js';
-import type { Mode } from '../core/types.js';
+import type { Mode, Registry } from '../core/types.js';
 import { UsageError } from '../core/errors.js';
 import { VERSION } from '../core/version.js';
 import { badge, colorEnabled, makeChalk, printJson, printLine } from './output.js';
 import { printVerdict } from './gate.js';
+import { deadlinePool, withDeadline } from './deadline.js';
 
 export interface ProbeOptions {
   all?: boolean;
   mode: Mode;
   strict?: boolean;
   json?: boolean;
+  /** overall deadline, ms (deadline.ts): the probes, recording them and the verdict */
+  timeoutMs: number;
 }
 
 export async function run(ctx: CommandContext, names: string[], opts: ProbeOptions): Promise<number> {
@@ -30,7 +33,47 @@ export async function run(ctx: CommandContext, names: string[], opts: ProbeOptio
   if (opts.all && names.length) throw new UsageError('give integration names or --all, not both');
   const registry = registryFor(ctx.config);
   assertKnown(registry, names);
-  const store = await openReadStore(ctx);
+  // no verdict in time, or a store failure: thrown, and program.ts answers UNKNOWN (exit 3; with
+  // --json the command's own shape on stdout, STATUS_UNAVAILABLE)
+  const { recorded, view } = await withDeadline(opts.timeoutMs, (signal) => probeAndJudge(ctx, registry, names, opts, signal));
+  if (opts.json) {
+    printJson({
+      probes: recorded.map((r) => ({
+        integration: r.integration,
+        outcome: r.result.outcome,
+        http_status: r.result.httpStatus ?? null,
+        latency_ms: observedLatency(r.result),
+        status: r.state.status,
+        reason_code: r.state.reasonCode,
+        message: r.result.message ?? null,
+        injected: r.result.injected ?? false,
+        endpoint: r.result.customEndpoint ? 'custom' : 'default',
+        environment: r.result.environment ?? null,
+        account_live: r.result.accountLive ?? null,
+        trace_id: r.result.traceId,
+      })),
+      autonomy: view,
+    });
+  } else {
+    const c = makeChalk(colorEnabled(ctx.globals));
+    for (const r of recorded)
+      printLine(
+        `${r.integration.padEnd(14)} ${badge(c, r.state.status).padEnd(8)} ${r.result.outcome}${r.result.httpStatus ? ` (HTTP ${r.result.httpStatus})` : ''} ${observedLatency(r.result) === null ? 'no request' : `${observedLatency(r.result)} ms`}${r.state.reasonCode && r.state.reasonCode !== r.result.outcome ? ` → ${r.state.reasonCode}` : ''}${r.result.environment ? ` [${r.result.environment}]` : ''}${r.result.customEndpoint ? ' [endpoint: custom]' : ''}  trace_id ${r.result.traceId}`,
+      );
+    printVerdict(ctx, view);
+  }
+  return exitCodeFor(view.global_status, Boolean(opts.strict));
+}
+
+/** The probe round, recorded, then the gate — all under the caller's deadline (`signal` aborts the vendor calls). */
+async function probeAndJudge(
+  ctx: CommandContext,
+  registry: Registry,
+  names: string[],
+  opts: ProbeOptions,
+  signal: AbortSignal,
+): Promise<{ recorded: ProbeOutcomeRecord[]; view: AutonomyView }> {
+  const store = await openReadStore(ctx, deadlinePool(opts.timeoutMs));
   try {
     // a cron-driven probe round is evidence of a live prober, like a daemon's heartbeat
     const prober = {
@@ -52,6 +95,7 @@ export async function run(ctx: CommandContext, names: string[], opts: ProbeOptio
         riskLimits: ctx.config.riskLimits,
         tokenCache: new TokenCache(),
         daemonId: prober.daemonId,
+        signal,
       },
       ctx.config.daemon.probeConcurrency,
     );
@@ -60,34 +104,9 @@ export async function run(ctx: CommandContext, names: string[], opts: ProbeOptio
     if (failed) throw (failed as PromiseRejectedResult).reason;
     const recorded = results.map((r) => (r as PromiseFulfilledResult<ProbeOutcomeRecord>).value);
     const view = await autonomyView(store.pool, registry, ctx.config, { mode: opts.mode });
-    if (opts.json) {
-      printJson({
-        probes: recorded.map((r) => ({
-          integration: r.integration,
-          outcome: r.result.outcome,
-          http_status: r.result.httpStatus ?? null,
-          latency_ms: observedLatency(r.result),
-          status: r.state.status,
-          reason_code: r.state.reasonCode,
-          message: r.result.message ?? null,
-          injected: r.result.injected ?? false,
-          endpoint: r.result.customEndpoint ? 'custom' : 'default',
-          environment: r.result.environment ?? null,
-          account_live: r.result.accountLive ?? null,
-          trace_id: r.result.traceId,
-        })),
-        autonomy: view,
-      });
-    } else {
-      const c = makeChalk(colorEnabled(ctx.globals));
-      for (const r of recorded)
-        printLine(
-          `${r.integration.padEnd(14)} ${badge(c, r.state.status).padEnd(8)} ${r.result.outcome}${r.result.httpStatus ? ` (HTTP ${r.result.httpStatus})` : ''} ${observedLatency(r.result) === null ? 'no request' : `${observedLatency(r.result)} ms`}${r.state.reasonCode && r.state.reasonCode !== r.result.outcome ? ` → ${r.state.reasonCode}` : ''}${r.result.environment ? ` [${r.result.environment}]` : ''}${r.result.customEndpoint ? ' [endpoint: custom]' : ''}  trace_id ${r.result.traceId}`,
-        );
-      printVerdict(ctx, view);
-    }
-    return exitCodeFor(view.global_status, Boolean(opts.strict));
+    return { recorded, view };
   } finally {
-    await store.close();
+    // not awaited: an answer already reached never waits on a goodbye to a frozen server
+    void store.close();
   }
 }

@@ -94,8 +94,8 @@ Exit codes: 0 ok · 1 failure · 64 usage · 76 schema newer than this build · 
   return program;
 }
 
-/** The command path a verdict command would run under, decided before parsing (parse errors count too). */
-function verdictCommandIn(argv: string[]): string {
+/** The command's words (options and the value of -c/--config skipped). */
+function commandWords(argv: string[]): string[] {
   const words: string[] = [];
   const args = argv.slice(2);
   for (let i = 0; i < args.length; i++) {
@@ -103,9 +103,24 @@ function verdictCommandIn(argv: string[]): string {
       i++; // the global option's value is not a command word
     else if (!args[i].startsWith('-')) words.push(args[i]);
   }
+  return words;
+}
+
+/** The command path a verdict command would run under, decided before parsing (parse errors count too). */
+function verdictCommandIn(argv: string[]): string {
+  const words = commandWords(argv);
   if (words[0] === 'gate' && words[1] === 'check') return 'gate check';
   if (words[0] === 'probe') return 'probe';
   return '';
+}
+
+/**
+ * Commands bound by a deadline (deadline.ts: gate check, probe, status): once their answer is
+ * printed the process ends, even if a socket to a frozen server is still open (it would keep
+ * Node's event loop alive).
+ */
+export function exitsPromptly(argv = process.argv): boolean {
+  return verdictCommandIn(argv) !== '' || commandWords(argv)[0] === 'status';
 }
 
 /**

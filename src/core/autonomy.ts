@@ -12,6 +12,11 @@
  *    integration that is not OK makes the gate DEGRADED (OPTIONAL_NOT_OK warning) — except when it
  *    has no credentials at all: an integration nobody configured is not in use, and counting it
  *    would leave `--strict` permanently failing (e.g. tradovate unset while ironbeam trades).
+ *  - a built-in requirement the config file dropped (`enabled: false`, or `required_for` without a
+ *    mode the module requires) blocks that mode (REQUIREMENT_DISABLED): requirements per mode are
+ *    the product's, not the config's to drop silently. A blocker rather than a refused config: a
+ *    deployment that only runs shadow may disable risk_engine, and its shadow gate, status and TUI
+ *    keep working, while the paper and live gates say exactly which line of the file blocks them.
  *  - every fix for an integration's state comes from status.fixForState (so a recovering
  *    integration says "wait", not "redo the fix").
  *  - brokers (modes.ts, one definition): a member of a requirement group of kind broker counts
@@ -114,6 +119,19 @@ export function evaluateGate(input: GateInput): GateResult {
     const required = new Set<string>();
     const missingState = (spec: IntegrationSpec): IntegrationState => neverProbedState(spec, false, 'no state recorded');
     const get = (spec: IntegrationSpec) => stateOf(input.states, spec.name) ?? missingState(spec);
+
+    for (const d of registry.dropped ?? []) {
+      if (!d.modes.includes(mode)) continue;
+      const how = d.field === 'enabled' ? 'is disabled in the config file' : `has ${mode} removed from its required_for in the config file`;
+      blockers.push(
+        gateBlocker(
+          'REQUIREMENT_DISABLED',
+          `${d.integration} ${how}, but ${mode} requires it`,
+          `Remove integrations.${d.integration}.${d.field} from the config file (${mode} always needs ${d.integration}), or run in a mode that does not need it`,
+          d.integration,
+        ),
+      );
+    }
 
     for (const spec of registry.integrations) {
       if (!spec.requiredFor.includes(mode)) continue;

@@ -173,6 +173,35 @@ export function assertHttpExposure(http: Config['http'], where = 'environment: O
     throw new ConfigError(`${where}${http.bind} is not loopback; set OBSERVATORY_TOKEN (≥ 16 chars) to serve the API there`);
 }
 
+/** Missed daemon heartbeats after which the daemon reads as stale (DAEMON_STALE), at most. */
+export const STALE_HEARTBEATS = 3;
+
+/**
+ * The daemon's heartbeat period and stale bound, validated together: a dead daemon must read
+ * DAEMON_STALE after at most STALE_HEARTBEATS missed beats (the bound defaults to exactly that),
+ * and a bound of one period or less would flap on every late beat.
+ */
+function daemonTiming(env: NodeJS.ProcessEnv, file: ConfigFile, configPath: string | undefined): { heartbeatIntervalMs: number; staleAfterMs: number } {
+  const hbEnv = envInt(env, 'OBSERVATORY_HEARTBEAT_MS', 100, 3_600_000);
+  const staleEnv = envInt(env, 'OBSERVATORY_STALE_AFTER_MS', 500, 86_400_000);
+  const heartbeatIntervalMs = hbEnv ?? file.daemon?.heartbeat_interval_ms ?? 5_000;
+  const staleAfterMs = staleEnv ?? file.daemon?.stale_after_ms ?? STALE_HEARTBEATS * heartbeatIntervalMs;
+  if (staleAfterMs <= heartbeatIntervalMs || staleAfterMs > STALE_HEARTBEATS * heartbeatIntervalMs) {
+    const staleField = staleEnv !== undefined ? 'environment: OBSERVATORY_STALE_AFTER_MS' : `config file ${configPath}: field \`daemon.stale_after_ms\``;
+    const hbField =
+      hbEnv !== undefined
+        ? 'OBSERVATORY_HEARTBEAT_MS'
+        : file.daemon?.heartbeat_interval_ms !== undefined
+          ? 'daemon.heartbeat_interval_ms'
+          : 'the default heartbeat';
+    throw new ConfigError(
+      `${staleField}: expected more than 1 and at most ${STALE_HEARTBEATS} heartbeat periods (${hbField} = ${heartbeatIntervalMs} ms: ${heartbeatIntervalMs + 1}–${STALE_HEARTBEATS * heartbeatIntervalMs} ms)`,
+      `set both together, or leave the stale bound unset (it defaults to ${STALE_HEARTBEATS} × the heartbeat period)`,
+    );
+  }
+  return { heartbeatIntervalMs, staleAfterMs };
+}
+
 export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
   configPath?: string;
@@ -213,11 +242,7 @@ export function loadConfig(opts: LoadOptions = {}): Config {
       bind: env.OBSERVATORY_BIND?.trim() || file.http?.bind || '127.0.0.1',
       token,
     },
-    daemon: {
-      heartbeatIntervalMs: envInt(env, 'OBSERVATORY_HEARTBEAT_MS', 100, 3_600_000) ?? file.daemon?.heartbeat_interval_ms ?? 5_000,
-      staleAfterMs: envInt(env, 'OBSERVATORY_STALE_AFTER_MS', 500, 86_400_000) ?? file.daemon?.stale_after_ms ?? 30_000,
-      probeConcurrency: file.daemon?.probe_concurrency ?? 4,
-    },
+    daemon: { ...daemonTiming(env, file, configPath), probeConcurrency: file.daemon?.probe_concurrency ?? 4 },
     limits: {
       ingestBodyBytes: file.limits?.ingest_body_bytes ?? 8 * 1024 * 1024,
       ingestMaxEvents: file.limits?.ingest_max_events ?? 10_000,
@@ -231,8 +256,6 @@ export function loadConfig(opts: LoadOptions = {}): Config {
     fileCheck: read?.check,
     env,
   };
-  if (cfg.daemon.staleAfterMs <= cfg.daemon.heartbeatIntervalMs)
-    throw new ConfigError('config: field `daemon.stale_after_ms`: expected more than daemon.heartbeat_interval_ms');
   assertHttpExposure(cfg.http, env.OBSERVATORY_BIND?.trim() ? undefined : `config file ${configPath}: field \`http.bind\`: `);
   registerSecretsFromEnv(env);
   return cfg;

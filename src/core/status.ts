@@ -19,12 +19,27 @@ export const STATUS_RULES: ReadonlyArray<{ condition: string; status: Status; re
   { condition: "the account is out of quota/credit (the vendor's own code)", status: 'BLOCKED', reasonCode: 'QUOTA_EXHAUSTED' },
   { condition: 'the vendor asked us to stop (captcha, lockout 429/423), until it lifts', status: 'BLOCKED', reasonCode: 'VENDOR_PENALTY' },
   {
+    condition: '429 before any success (never probed OK, or no credentials): a rate limit proves nothing about the key',
+    status: 'BLOCKED',
+    reasonCode: 'RATE_LIMITED',
+  },
+  { condition: 'any other failure before any success: a failure never improves on NEVER_PROBED', status: 'BLOCKED', reasonCode: 'UPSTREAM_5XX' },
+  {
     condition: 'timeout / network / 5xx / other 4xx / bad body / failed check, failures_before_degraded+ in a row',
     status: 'DEGRADED',
     reasonCode: 'UPSTREAM_5XX',
   },
-  { condition: 'same, failures_before_blocked+ in a row', status: 'BLOCKED', reasonCode: 'UPSTREAM_5XX' },
-  { condition: '429 (never worse than DEGRADED: the vendor is up)', status: 'DEGRADED', reasonCode: 'RATE_LIMITED' },
+  {
+    condition:
+      'same, failures_before_blocked+ in a row — confirmed at short spacing (probe-schedule.ts), so BLOCKED within 10 s of the first failed probe whatever the interval',
+    status: 'BLOCKED',
+    reasonCode: 'UPSTREAM_5XX',
+  },
+  {
+    condition: '429 after a success (never worse than DEGRADED: the vendor is up; never better than the verdict it follows)',
+    status: 'DEGRADED',
+    reasonCode: 'RATE_LIMITED',
+  },
   { condition: 'success but latency over degraded_latency_ms', status: 'DEGRADED', reasonCode: 'SLOW_RESPONSE' },
   { condition: 'active fault injection (status as the injected result)', status: 'BLOCKED', reasonCode: 'FAULT_INJECTED' },
   { condition: 'success (after a failure: successes_before_ok in a row)', status: 'OK', reasonCode: null },
@@ -77,6 +92,9 @@ export function applyProbe(
     customEndpoint: !!result.customEndpoint,
   };
   const evidence = hasEvidence(prev) ? prev : undefined;
+  // a result can only be judged against a success: before one (never probed, no credentials, only
+  // failures or drills so far) nothing this probe says can lift the verdict above BLOCKED
+  const everOk = !!evidence && evidence.lastOkAt !== null && opts.connected;
   const message = result.message ?? DEFAULT_MESSAGE[result.outcome];
   // the reason a reader sees: a drill names itself, whatever it simulated
   const reason = (code: ReasonCode): ReasonCode => (result.injected ? 'FAULT_INJECTED' : code);
@@ -89,7 +107,7 @@ export function applyProbe(
       lastOkAt: prev?.lastOkAt ?? null,
       consecutiveFailures: 0,
       consecutiveSuccesses: 0,
-      status: worseStatus('DEGRADED', evidence?.status ?? 'DEGRADED'),
+      status: everOk ? worseStatus('DEGRADED', evidence.status) : 'BLOCKED',
       reasonCode: 'FAULT_INJECTED',
       reasonMessage: result.message ?? 'fault injected: a simulated success is not evidence of health',
     };
@@ -140,17 +158,26 @@ export function applyProbe(
     case 'RATE_LIMITED':
       // 429: the vendor is up — DEGRADED at worst from OK (a blip under the threshold leaves
       // an OK verdict alone). Never an improvement: many vendors rate-limit before they check
-      // the key, so a 429 after a rejected key or an outage keeps BLOCKED until real successes.
-      if (failures < spec.failuresBeforeDegraded && evidence?.status === 'OK') return keep(evidence);
-      if (evidence?.status === 'BLOCKED') return keep(evidence);
+      // the key, so a 429 before any success, after a rejected key or an outage keeps BLOCKED
+      // until real successes.
+      if (!everOk)
+        return {
+          ...common,
+          status: 'BLOCKED',
+          reasonCode: evidence?.status === 'BLOCKED' && evidence.reasonCode ? evidence.reasonCode : reason('RATE_LIMITED'),
+          reasonMessage:
+            evidence?.status === 'BLOCKED' ? evidence.reasonMessage : `${message}: no successful probe yet, and a rate limit proves nothing about the key`,
+        };
+      if (failures < spec.failuresBeforeDegraded && evidence.status === 'OK') return keep(evidence);
+      if (evidence.status === 'BLOCKED') return keep(evidence);
       return fail('DEGRADED', 'RATE_LIMITED');
     default: {
       let status: Status;
-      if (failures >= spec.failuresBeforeBlocked) status = 'BLOCKED';
+      if (failures >= spec.failuresBeforeBlocked || !everOk) status = 'BLOCKED';
       else if (failures >= spec.failuresBeforeDegraded) status = 'DEGRADED';
       // a blip under the threshold keeps the previous verdict (never OK without evidence)
       else if (evidence?.status === 'OK') return keep(evidence);
-      else status = evidence?.status ?? 'DEGRADED';
+      else status = evidence?.status ?? 'BLOCKED';
       // a failure never improves the verdict: BLOCKED, one success, one failure stays BLOCKED
       if (evidence) status = worseStatus(status, evidence.status);
       return fail(status, result.outcome);

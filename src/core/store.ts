@@ -5,6 +5,7 @@
  * upkeep.ts, liveness.ts, drills.ts, ingest.ts — never core/db/* directly.
  */
 export { openStore, type Store } from './db/store.js';
+export type { PoolOptions } from './db/pool.js';
 export { migrate, assertSchemaCompatible } from './db/migrate.js';
 export { newClient, describeHosts } from './db/hosts.js';
 export { asStoreError, classifyPgError, toStoreError } from './db/errors.js';

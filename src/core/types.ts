@@ -157,11 +157,22 @@ export interface RequirementGroup {
   fix: string;
 }
 
+/** A built-in requirement the config file dropped (enabled: false, or required_for without a mode it had). */
+export interface DroppedRequirement {
+  integration: string;
+  /** the modes whose requirement was dropped */
+  modes: Mode[];
+  /** the config field that dropped it */
+  field: 'enabled' | 'required_for';
+}
+
 export interface Registry {
   integrations: IntegrationSpec[];
   groups: RequirementGroup[];
   /** integrations the operator allows on a non-default endpoint in live mode (config `allow_custom_endpoints`) */
   allowCustomEndpoints?: string[];
+  /** built-in requirements the config dropped: the gate blocks those modes (REQUIREMENT_DISABLED) */
+  dropped?: DroppedRequirement[];
 }
 
 /** One row of integration_state, as the status rules read and write it. */

@@ -257,17 +257,22 @@ export async function systemStatusView(pool: pg.Pool, registry: Registry, config
   try {
     return statusFrom(registry, config, await readHealth(pool, registry, config), opts.mode, traceId);
   } catch (err) {
-    const u = unknownAutonomy(err, { mode: opts.mode, botId: null, traceId });
-    return {
-      success: false,
-      trace_id: traceId,
-      ts: u.ts,
-      mode: opts.mode,
-      integrations: [],
-      autonomy: { global_status: u.global_status, blockers: u.blockers, warnings: u.warnings },
-      daemon: null,
-    };
+    return unknownStatus(err, { mode: opts.mode, traceId });
   }
+}
+
+/** The status answer when the store could not be read (or did not answer in time): UNKNOWN, STATUS_UNAVAILABLE, no rows. */
+export function unknownStatus(err: unknown, opts: { mode: Mode; traceId?: string }): SystemStatusView {
+  const u = unknownAutonomy(err, { mode: opts.mode, botId: null, traceId: opts.traceId });
+  return {
+    success: false,
+    trace_id: u.trace_id,
+    ts: u.ts,
+    mode: opts.mode,
+    integrations: [],
+    autonomy: { global_status: u.global_status, blockers: u.blockers, warnings: u.warnings },
+    daemon: null,
+  };
 }
 
 /** The status view of a snapshot already read (the TUI reads it itself, to see a failure's own cause). */

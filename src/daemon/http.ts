@@ -65,6 +65,16 @@ export class HttpService implements DaemonService {
     this.app = app;
     const defaultMode = this.opts.defaultMode ?? 'live';
 
+    // an empty JSON body is no body (a bare `POST /api/runs/:id/heartbeat` with a JSON content
+    // type, as many HTTP clients send it): each route decides whether it needs one; any other
+    // body goes through fastify's own parser (prototype-poisoning protection included)
+    const jsonParser = app.getDefaultJsonParser('error', 'error');
+    app.removeContentTypeParser('application/json');
+    app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+      if ((body as string).trim() === '') return done(null, undefined);
+      return jsonParser(req, body as string, done);
+    });
+
     app.decorateRequest('traceId', '');
     app.addHook('onRequest', async (req, reply) => {
       req.traceId = parseTraceparent(req.headers.traceparent as string | undefined) ?? newTraceId();

@@ -25,8 +25,9 @@ export function buildMetrics(ctx: DaemonContext, registry: Registry) {
     registers: [reg],
   });
   const latency = new client.Gauge({
-    name: 'observatory_integration_latency_ms',
-    help: 'latency of the last probe, ms',
+    // base units in names (Prometheus convention, `promtool check metrics`): seconds, not ms
+    name: 'observatory_integration_latency_seconds',
+    help: 'latency of the last probe, seconds',
     labelNames: ['integration'],
     registers: [reg],
   });
@@ -65,7 +66,7 @@ export function buildMetrics(ctx: DaemonContext, registry: Registry) {
         for (const row of integrationRows(registry, snap, 'live')) {
           for (const s of STATUSES) status.set({ integration: row.name, status: s }, row.status === s ? 1 : 0);
           connected.set({ integration: row.name }, row.connected ? 1 : 0);
-          if (row.latency_ms !== null) latency.set({ integration: row.name }, row.latency_ms);
+          if (row.latency_ms !== null) latency.set({ integration: row.name }, row.latency_ms / 1000);
         }
         for (const c of counts) probes.set({ integration: c.integration, status: c.status }, c.n);
       }

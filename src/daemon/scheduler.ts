@@ -3,6 +3,10 @@
  * probes. An integration whose previous probe is still running is skipped (never stacked),
  * and a global bound keeps concurrent probes in check; a hanging vendor holds one slot for at
  * most its timeout, so the others keep their rhythm.
+ *
+ * A hard failure is confirmed at short spacing (probe-schedule.ts confirmationPlan), so a failing
+ * integration reaches BLOCKED within seconds whatever its interval; a new drill (fault injection)
+ * is played at once rather than at the next cron tick.
  */
 import cron, { type ScheduledTask } from 'node-cron';
 import type { DaemonContext, DaemonService } from './daemon.js';
@@ -11,7 +15,12 @@ import { TokenCache } from '../core/vendors/session.js';
 import { probeAndRecord } from '../core/prober.js';
 import { toStoreError } from '../core/store.js';
 import { ConfigError } from '../core/errors.js';
-import { PROBE_INTERVAL_RULE, probeCron } from '../core/probe-schedule.js';
+import { confirmationPlan, PROBE_INTERVAL_RULE, probeCron } from '../core/probe-schedule.js';
+import { activeFaults } from '../core/drills.js';
+import type { ProbeOutcomeRecord } from '../core/prober.js';
+
+/** How often the leader looks for new drills (one small indexed query). */
+const FAULT_POLL_MS = 1_000;
 
 /**
  * The cron expression for an integration's interval. A loaded registry never has an interval
@@ -48,6 +57,10 @@ export class ProbeScheduler implements DaemonService {
   private readonly abort = new AbortController();
   private ctx?: DaemonContext;
   private wasLeader = false;
+  private readonly confirmTimers = new Set<NodeJS.Timeout>();
+  /** drills already played (null until the first look: those a take-over probes anyway) */
+  private seenFaults: Set<string> | null = null;
+  private pollingFaults = false;
 
   constructor(private readonly registry: Registry) {
     for (const s of registry.integrations) cronFor(s.intervalMs, s.name); // validate before starting anything
@@ -67,15 +80,52 @@ export class ProbeScheduler implements DaemonService {
       this.wasLeader = leader;
     }, 250);
     this.tasks.push({ stop: () => clearInterval(kick) } as unknown as ScheduledTask);
+    const faults = setInterval(() => void this.playNewFaults(sem), FAULT_POLL_MS);
+    this.tasks.push({ stop: () => clearInterval(faults) } as unknown as ScheduledTask);
   }
 
-  private tick(spec: IntegrationSpec, sem: Semaphore): void {
+  /** A drill injected since the last look is probed now, so it shows (and is confirmed) in seconds. */
+  private async playNewFaults(sem: Semaphore): Promise<void> {
+    const ctx = this.ctx!;
+    if (!ctx.isLeader() || this.pollingFaults || this.abort.signal.aborted) return;
+    this.pollingFaults = true;
+    try {
+      const active = await activeFaults(ctx.store.pool);
+      const first = this.seenFaults === null;
+      const seen = (this.seenFaults ??= new Set());
+      for (const f of active) {
+        if (seen.has(f.id)) continue;
+        seen.add(f.id);
+        const spec = this.registry.integrations.find((s) => s.name === f.integration);
+        if (!first && spec) this.tick(spec, sem);
+      }
+    } catch (err) {
+      ctx.log.debug({ err: toStoreError(err, ctx.store.url) }, 'could not look for new drills');
+    } finally {
+      this.pollingFaults = false;
+    }
+  }
+
+  /** After a hard failure, the next probe comes at short spacing (probe-schedule.ts), until BLOCKED or a success. */
+  private confirm(spec: IntegrationSpec, sem: Semaphore, r: ProbeOutcomeRecord): void {
+    const plan = confirmationPlan(spec, r.result, r.state);
+    if (!plan || this.abort.signal.aborted) return;
+    const t = setTimeout(() => {
+      this.confirmTimers.delete(t);
+      this.tick(spec, sem, plan.timeoutMs);
+    }, plan.delayMs);
+    this.confirmTimers.add(t);
+  }
+
+  /** `timeoutMs`: a confirming probe's shorter timeout */
+  private tick(spec: IntegrationSpec, sem: Semaphore, timeoutMs?: number): void {
     const ctx = this.ctx!;
     if (!ctx.isLeader() || this.inFlight.has(spec.name) || this.abort.signal.aborted) return;
     this.inFlight.add(spec.name);
+    const probed = timeoutMs === undefined ? spec : { ...spec, timeoutMs };
     const p = sem
       .run(() =>
-        probeAndRecord(spec, {
+        probeAndRecord(probed, {
           pool: ctx.store.pool,
           env: ctx.config.env,
           riskLimits: ctx.config.riskLimits,
@@ -84,7 +134,10 @@ export class ProbeScheduler implements DaemonService {
           signal: this.abort.signal,
         }),
       )
-      .then((r) => ctx.log.debug({ integration: spec.name, outcome: r.result.outcome, status: r.state.status, trace_id: r.result.traceId }, 'probe'))
+      .then((r) => {
+        ctx.log.debug({ integration: spec.name, outcome: r.result.outcome, status: r.state.status, trace_id: r.result.traceId }, 'probe');
+        this.confirm(spec, sem, r);
+      })
       .catch((err) => ctx.log.warn({ integration: spec.name, err: toStoreError(err, ctx.store.url) }, 'probe could not be recorded'))
       .finally(() => {
         this.inFlight.delete(spec.name);
@@ -95,6 +148,8 @@ export class ProbeScheduler implements DaemonService {
 
   async stop(): Promise<void> {
     for (const t of this.tasks) await t.stop();
+    for (const t of this.confirmTimers) clearTimeout(t);
+    this.confirmTimers.clear();
     this.abort.abort();
     await Promise.allSettled([...this.running]);
   }

@@ -76,7 +76,7 @@ async function main() {
     OBSERVATORY_PORT: '0',
     POLYGON_API_KEY: KEY,
     POLYGON_BASE_URL: vendor.baseUrl,
-    OBSERVATORY_HEARTBEAT_MS: '500',
+    OBSERVATORY_HEARTBEAT_MS: '2000',
     COLUMNS: '160',
   });
   const run = async (args: string[]) => {

@@ -34,7 +34,7 @@ const ev = (over: Record<string, unknown> = {}): Record<string, unknown> => ({
 
 beforeAll(async () => {
   db = await freshDatabase();
-  api = await startApi(db, { env: { OBSERVATORY_STALE_AFTER_MS: '60000' } });
+  api = await startApi(db, { env: { OBSERVATORY_HEARTBEAT_MS: '20000', OBSERVATORY_STALE_AFTER_MS: '60000' } });
   const missing = withDatabase(adminUrl(), `obs_t_missing_${randomBytes(4).toString('hex')}`);
   dead = new pg.Pool({ connectionString: missing, max: 1 });
   deadApi = await startApi({ pool: dead, url: missing });
@@ -100,6 +100,25 @@ describe('the run lifecycle', () => {
     const late = await api.post(`/api/runs/${run.id}/heartbeat`, {});
     expect(late.status).toBe(404);
     expect(late.body).toEqual(errorBody(late, 'NOT_FOUND', 'no running run with this id'));
+  });
+
+  it('a heartbeat with content-type application/json and an empty body is accepted (no body is needed); an empty batch or start is a 400, not a parse error', async () => {
+    const started = await api.post('/api/runs', { bot_id: bot, bot_name: 'http-bot', mode: 'paper', job_kind: 'session' });
+    const run = started.body.run;
+    const hb = await api.post(`/api/runs/${run.id}/heartbeat`, undefined, { raw: '' });
+    expect(hb.status).toBe(200);
+    expect(hb.body).toEqual({ success: true, trace_id: hb.headers.get('x-trace-id') });
+    const spaces = await api.post(`/api/runs/${run.id}/heartbeat`, undefined, { raw: ' \n' });
+    expect(spaces.status).toBe(200);
+    const start = await api.post('/api/runs', undefined, { raw: '' });
+    expect(start.status).toBe(400);
+    expect(start.body.error.code).toBe('BAD_REQUEST');
+    const batch = await api.post('/api/usage-events', undefined, { raw: '' });
+    expect(batch.status).toBe(400);
+    // a body that is there is still parsed strictly (prototype poisoning refused)
+    const poisoned = await api.post(`/api/runs/${run.id}/finish`, undefined, { raw: '{"__proto__":{"x":1},"terminal_state":"SUCCEEDED"}' });
+    expect(poisoned.status).toBe(400);
+    await api.post(`/api/runs/${run.id}/finish`, { terminal_state: 'SUCCEEDED' });
   });
 
   it("bad input names the field: 400 BAD_REQUEST (or the run rules' own code); an unknown run 404", async () => {

@@ -5,6 +5,9 @@
 import type { Command } from 'commander';
 import { modeOption, type RunCommand } from './run.js';
 
+// kept here, not imported from ../deadline.js: registration stays free of command code
+const TIMEOUT_OPTION_HELP = 'answer within this long, else UNKNOWN (exit 3) with STATUS_UNAVAILABLE (e.g. 5s, 30s)';
+
 export function registerGate(program: Command, run: RunCommand): void {
   const gate = program.command('gate').description('the autonomy gate (Panel D)');
   gate
@@ -15,22 +18,25 @@ export function registerGate(program: Command, run: RunCommand): void {
     .option('--strict', 'treat DEGRADED as failure (exit 1)')
     .option('--max-age <duration>', 'tighten staleness: data older than this (e.g. 90s, 5m) blocks')
     .option('--json', "print the API's /api/system/autonomy JSON")
+    .option('-t, --timeout <duration>', TIMEOUT_OPTION_HELP, '10s')
     .addHelpText(
       'after',
       `
 Exit codes (Nagios/Consul style): 0 OK · 0 DEGRADED (1 with --strict) · 2 BLOCKED · 3 UNKNOWN.
-UNKNOWN means no verdict could be reached (store unreachable, bad config, bad flag) — never 0.
+UNKNOWN means no verdict could be reached (store unreachable or silent past --timeout, bad config,
+bad flag) — never 0. A verdict always comes within --timeout (default 10s).
 Each blocker prints its code, integration, an actionable fix and its trace_id.
 
 Examples:
   observatory gate check --mode paper && ./deploy.sh
   observatory gate check --bot 4f6c…  --json | jq .blockers`,
     )
-    .action(async (opts: { mode: 'live' | 'paper' | 'shadow'; bot?: string; strict?: boolean; maxAge?: string; json?: boolean }) => {
+    .action(async (opts: { mode: 'live' | 'paper' | 'shadow'; bot?: string; strict?: boolean; maxAge?: string; json?: boolean; timeout: string }) => {
       await run(async (ctx) => {
         const { parseDuration } = await import('../../core/duration.js');
         const maxAge = opts.maxAge ? parseDuration(opts.maxAge, '--max-age') : undefined;
-        return (await import('../gate.js')).run(ctx, { ...opts, maxAge });
+        const timeoutMs = (await import('../deadline.js')).parseTimeout(opts.timeout);
+        return (await import('../gate.js')).run(ctx, { ...opts, maxAge, timeoutMs });
       });
     });
 }
@@ -44,7 +50,11 @@ export function registerProbe(program: Command, run: RunCommand): void {
     .addOption(modeOption())
     .option('--strict', 'treat DEGRADED as failure (exit 1)')
     .option('--json', 'print probe results and the gate as JSON')
-    .action(async (names: string[], opts: { all?: boolean; mode: 'live' | 'paper' | 'shadow'; strict?: boolean; json?: boolean }) => {
-      await run(async (ctx) => (await import('../probe.js')).run(ctx, names, opts));
+    .option('-t, --timeout <duration>', TIMEOUT_OPTION_HELP, '10s')
+    .action(async (names: string[], opts: { all?: boolean; mode: 'live' | 'paper' | 'shadow'; strict?: boolean; json?: boolean; timeout: string }) => {
+      await run(async (ctx) => {
+        const timeoutMs = (await import('../deadline.js')).parseTimeout(opts.timeout);
+        return (await import('../probe.js')).run(ctx, names, { ...opts, timeoutMs });
+      });
     });
 }

@@ -8,9 +8,17 @@ export function registerStatus(program: Command, run: RunCommand): void {
     .description('integration health (Panel A): connected, status, last OK/probe, latency, required, reason')
     .addOption(modeOption())
     .option('--json', "print the API's /api/system/status JSON")
-    .addHelpText('after', '\nReads what the daemon recorded; before any probe an integration is BLOCKED NEVER_PROBED, never OK.')
-    .action(async (opts: { json?: boolean; mode: 'live' | 'paper' | 'shadow' }) => {
-      await run(async (ctx) => (await import('../status.js')).run(ctx, opts));
+    .option('-t, --timeout <duration>', 'answer within this long (e.g. 5s, 30s); --json then prints STATUS_UNAVAILABLE and exits 3', '10s')
+    .addHelpText(
+      'after',
+      '\nReads what the daemon recorded; before any probe an integration is BLOCKED NEVER_PROBED, never OK.\n' +
+        'With --json an unreadable or silent store still answers on stdout: success false, UNKNOWN, STATUS_UNAVAILABLE, exit 3.',
+    )
+    .action(async (opts: { json?: boolean; mode: 'live' | 'paper' | 'shadow'; timeout: string }) => {
+      await run(async (ctx) => {
+        const timeoutMs = (await import('../deadline.js')).parseTimeout(opts.timeout);
+        return (await import('../status.js')).run(ctx, { ...opts, timeoutMs });
+      });
     });
 }
 

@@ -38,7 +38,11 @@ export function classifyPgError(err: unknown): PgErrorKind {
   if (code.startsWith('08')) return 'unavailable';
   if (NETWORK_ERRNO.has(code)) return 'unavailable';
   const msg = e?.message ?? '';
-  if (/Connection terminated|timeout expired|connect ETIMEDOUT|Client has encountered a connection error|server closed the connection/i.test(msg))
+  if (
+    /Connection terminated|timeout expired|Query read timeout|connect ETIMEDOUT|Client has encountered a connection error|server closed the connection/i.test(
+      msg,
+    )
+  )
     return 'unavailable';
   return 'other';
 }

@@ -14,6 +14,8 @@ export interface PoolOptions {
   applicationName?: string;
   connectTimeoutMs?: number;
   statementTimeoutMs?: number;
+  /** client-side bound on one query (pg `query_timeout`): fires when the network path freezes, which the server's statement_timeout cannot see */
+  queryTimeoutMs?: number;
   log?: Logger;
 }
 
@@ -21,9 +23,13 @@ export interface PoolOptions {
 const choosers = new WeakMap<pg.Pool, HostChooser>();
 export const chooserOf = (pool: pg.Pool): HostChooser | undefined => choosers.get(pool);
 
+/** TCP keepalive probes start after this much idle time, so a dead peer is noticed even between queries. */
+const KEEPALIVE_DELAY_MS = 5_000;
+
 export function createPool(url: string, opts: PoolOptions = {}): pg.Pool {
   const applicationName = opts.applicationName ?? 'observatory';
   const connectTimeoutMs = opts.connectTimeoutMs ?? 5_000;
+  const statementTimeoutMs = opts.statementTimeoutMs ?? 30_000;
   // a host list (libpq style) goes through a chooser that follows the primary across failovers
   const target = connectionOptions(url, { connectTimeoutMs, applicationName });
   const pool = new pg.Pool({
@@ -32,7 +38,12 @@ export function createPool(url: string, opts: PoolOptions = {}): pg.Pool {
     max: opts.max ?? 5,
     application_name: applicationName,
     connectionTimeoutMillis: connectTimeoutMs,
-    statement_timeout: opts.statementTimeoutMs ?? 30_000,
+    statement_timeout: statementTimeoutMs,
+    // the server bounds a statement it is running; only the client can bound a silent path
+    // (frozen after login, mid-result): a little over the statement timeout by default
+    query_timeout: opts.queryTimeoutMs ?? statementTimeoutMs + 5_000,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: KEEPALIVE_DELAY_MS,
     idleTimeoutMillis: 10_000,
     allowExitOnIdle: true,
   });

@@ -36,7 +36,7 @@ import type { Config, FileCheck } from '../config.js';
 import { rememberValid } from '../config-trust.js';
 import { ConfigError } from '../errors.js';
 import { isSecretEnvName, redactString, registerSecret } from '../redact.js';
-import type { IntegrationSpec, Mode, ReasonCode, Registry, RequirementGroup } from '../types.js';
+import type { DroppedRequirement, IntegrationSpec, Mode, ReasonCode, Registry, RequirementGroup } from '../types.js';
 import { missingEnv } from './env.js';
 import { builtinNames } from './index.js';
 import { SIMULATOR } from '../modes.js';
@@ -65,6 +65,9 @@ export function loadRegistry(config: RegistryConfig): Registry {
   const specs = new Map(builtinSpecs(env).map((s) => [s.name, s]));
   const groups = new Map(builtinGroups().map((g) => [g.name, g]));
   const groupModeSetBy = new Map<string, string>();
+  // requirements per mode are not the config's to drop: a built-in's own modes that the file
+  // removes are remembered, and the gate blocks those modes (REQUIREMENT_DISABLED, autonomy.ts)
+  const dropped: DroppedRequirement[] = [];
 
   for (const [name, raw] of Object.entries(config.integrations ?? {})) {
     if (!NAME.test(name)) throw fail(name, '', 'expected a lowercase name: a-z, 0-9, _');
@@ -73,12 +76,15 @@ export function loadRegistry(config: RegistryConfig): Registry {
     const o = config.fileCheck?.trusted ? (raw as Override) : parseOverride(raw, (path, what) => fail(name, path, what));
     const builtin = specs.get(name);
     if (o.enabled === false) {
+      if (builtin?.requiredFor.length) dropped.push({ integration: name, modes: [...builtin.requiredFor], field: 'enabled' });
       specs.delete(name);
       for (const g of groups.values()) g.anyOf = g.anyOf.filter((m) => m !== name);
       continue;
     }
     const spec = builtin ? applyOverride(builtin, o, name, env, fail) : customSpec(name, o, fail);
     specs.set(name, spec);
+    const narrowed = builtin?.requiredFor.filter((m) => !spec.requiredFor.includes(m)) ?? [];
+    if (narrowed.length) dropped.push({ integration: name, modes: narrowed, field: 'required_for' });
 
     if (o.any_of_group !== undefined) {
       for (const g of groups.values()) g.anyOf = g.anyOf.filter((m) => m !== name);
@@ -119,7 +125,12 @@ export function loadRegistry(config: RegistryConfig): Registry {
   // the file passed both schemas (config and these overrides) and every rule above
   if (config.fileCheck && !config.fileCheck.trusted) rememberValid(config.fileCheck.home, config.fileCheck.digest);
   // A group whose members were all disabled stays: the mode still needs one (fail-closed).
-  return { integrations, groups: [...groups.values()].filter((g) => g.modes.length > 0), allowCustomEndpoints: [...allowCustomEndpoints] };
+  return {
+    integrations,
+    groups: [...groups.values()].filter((g) => g.modes.length > 0),
+    allowCustomEndpoints: [...allowCustomEndpoints],
+    ...(dropped.length ? { dropped } : {}),
+  };
 }
 
 function sameModes(a: Mode[], b: Mode[]): boolean {
