@@ -21,6 +21,8 @@ import { redactString, sanitizeError } from './redact.js';
 import { ConfigError, isObservatoryError, UsageError } from './errors.js';
 import { describeOutage } from './outage.js';
 import { searchBots, type BotMatch } from './db/bots.js';
+import { calendarOf, marketOf } from './config.js';
+import { formatWall, sessionView, type SessionView } from './calendar/index.js';
 
 // The wire shapes the faces print, re-exported so no face reaches into core/db.
 export type { BotProof, IntegrationProof } from './db/proof.js';
@@ -29,6 +31,8 @@ export type { EventView, EventFilters } from './db/usage-events.js';
 export type { ProbeRow } from './db/state.js';
 export type { BotMatch } from './db/bots.js';
 export { catalogView, VARIABLE_GROUPS, type CatalogView, type VariableView } from './catalog.js';
+export type { SessionView } from './calendar/index.js';
+export { formatCountdown, parseAt, KNOWN_GROUPS } from './calendar/index.js';
 
 export interface DaemonInfo {
   fresh: boolean;
@@ -344,4 +348,33 @@ export async function integrationEventsView(
 /** Bots whose name or id matches `query` (the TUI's bot selector). */
 export async function findBots(pool: pg.Pool, query: string, limit = 10): Promise<BotMatch[]> {
   return searchBots(pool, query, limit);
+}
+
+// ─── Market time ────────────────────────────────────────────────────────────────────
+
+/** SessionView plus the same instants as wall-clock text in the calendar's zone (for people; null where the instant is). */
+export interface MarketSessionView extends SessionView {
+  session_open_local: string | null;
+  session_close_local: string | null;
+  next_open_local: string | null;
+}
+
+/**
+ * Where the market is at an instant (default now, on this process's clock) for a product group
+ * (default the config's `market.default_group`), with the config file's overrides. An unknown
+ * group or an instant before the calendar is a UsageError (exit 64). Shared by `observatory
+ * session --json`, the TUI header and GET /api/session.
+ */
+export function marketSession(config: Pick<Config, 'calendar' | 'market'>, opts: { group?: string; at?: number } = {}): MarketSessionView {
+  const v = sessionView(opts.group ?? marketOf(config).defaultGroup, opts.at ?? Date.now(), calendarOf(config).overrides);
+  const local = (iso: string | null) => (iso === null ? null : formatWall(Date.parse(iso), v.time_zone));
+  return { ...v, session_open_local: local(v.session_open), session_close_local: local(v.session_close), next_open_local: local(v.next_open) };
+}
+
+/** Flat: the sanitizer drops any key named `session` (a cookie's usual name). */
+export type SessionApiView = Envelope & MarketSessionView;
+
+/** `observatory session --json` and GET /api/session. */
+export function sessionApiView(config: Pick<Config, 'calendar' | 'market'>, opts: { group?: string; at?: number; traceId?: string } = {}): SessionApiView {
+  return { ...envelope(opts.traceId), ...marketSession(config, opts) };
 }
