@@ -52,6 +52,7 @@ export async function run(ctx: CommandContext, names: string[], opts: ProbeOptio
         riskLimits: ctx.config.riskLimits,
         tokenCache: new TokenCache(),
         daemonId: prober.daemonId,
+        calendar: ctx.config.calendar,
       },
       ctx.config.daemon.probeConcurrency,
     );

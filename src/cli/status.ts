@@ -35,7 +35,7 @@ export async function run(ctx: CommandContext, opts: StatusOptions): Promise<num
       table.push([
         r.name,
         r.connected ? 'yes' : 'no',
-        badge(c, r.status),
+        badge(c, r.display_status),
         ago(r.last_ok_at, now),
         ago(r.last_probe_at, now),
         r.latency_ms === null ? '—' : `${r.latency_ms} ms`,

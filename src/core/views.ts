@@ -8,7 +8,7 @@ import type pg from 'pg';
 import type { Config } from './config.js';
 import type { Blocker, GateStatus, IntegrationState, Mode, Registry, Status } from './types.js';
 import { connectedOf, requirementOf } from './vendors/registry.js';
-import { effectiveState } from './status.js';
+import { effectiveState, maintenanceAt, withMaintenance, type EffectiveState } from './status.js';
 import { botBlockers, evaluateGate } from './autonomy.js';
 import { getStates, probeCounts, recentProbes, type ProbeRow } from './db/state.js';
 import { catalogView, type CatalogView } from './catalog.js';
@@ -68,6 +68,10 @@ export interface IntegrationRow {
   kind: string;
   connected: boolean;
   status: 'OK' | 'DEGRADED' | 'BLOCKED';
+  /** what faces show: `status`, or MAINTENANCE inside a scheduled window (status stays BLOCKED: fail-closed for every reader of `status`) */
+  display_status: 'OK' | 'DEGRADED' | 'BLOCKED' | 'MAINTENANCE';
+  /** inside a maintenance window: the window and when it ends */
+  maintenance: { window: string; since: string; until: string } | null;
   required_for_autonomy: boolean;
   required_for: Mode[];
   required_groups: string[];
@@ -84,18 +88,24 @@ const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
 export interface HealthSnapshot {
   ts: Date;
-  effective: Map<string, IntegrationState>;
+  effective: Map<string, EffectiveState>;
   daemon: DaemonInfo;
 }
 
-export async function readHealth(pool: pg.Pool, registry: Registry, config: Config): Promise<HealthSnapshot> {
+/**
+ * Every integration's effective state. `at` (epoch ms, `gate check --at`): the instant the
+ * session-dependent rules (maintenance windows) are evaluated for; ages are always the store's now.
+ */
+export async function readHealth(pool: pg.Pool, registry: Registry, config: Config, opts: { at?: number } = {}): Promise<HealthSnapshot> {
   const [{ states: stored, now }, daemon] = await Promise.all([getStates(pool), readDaemonInfo(pool, config.daemon.staleAfterMs)]);
-  const effective = new Map<string, IntegrationState>();
+  const effective = new Map<string, EffectiveState>();
+  const at = opts.at ?? now.getTime();
   for (const spec of registry.integrations) {
     // "connected" is what the probing process saw (stored with its probe); before any probe, this process's env
     const state = stored.get(spec.name);
     const connected = state ? state.connected : connectedOf(spec, config.env);
-    effective.set(spec.name, effectiveState(spec, state, { connected, now, env: state ? undefined : config.env }));
+    const eff = effectiveState(spec, state, { connected, now, env: state ? undefined : config.env });
+    effective.set(spec.name, withMaintenance(eff, maintenanceAt(config.calendar, spec.name, at)));
   }
   return { ts: now, effective, daemon };
 }
@@ -110,6 +120,8 @@ export function integrationRows(registry: Registry, snap: HealthSnapshot, mode: 
       kind: spec.kind,
       connected: s.connected,
       status: s.status,
+      display_status: s.reasonCode === 'MAINTENANCE' ? 'MAINTENANCE' : s.status,
+      maintenance: s.maintenance ?? null,
       required_for_autonomy: spec.requiredFor.includes(mode) || groups.length > 0,
       required_for: req.modes,
       required_groups: groups,

@@ -82,6 +82,7 @@ export class ProbeScheduler implements DaemonService {
           tokenCache: this.tokenCache,
           daemonId: ctx.daemonId,
           signal: this.abort.signal,
+          calendar: ctx.config.calendar,
         }),
       )
       .then((r) => ctx.log.debug({ integration: spec.name, outcome: r.result.outcome, status: r.state.status, trace_id: r.result.traceId }, 'probe'))
