@@ -18,6 +18,8 @@ export interface GateOptions {
   bot?: string;
   strict?: boolean;
   maxAge?: number;
+  /** epoch ms: evaluate the session-dependent rules for this instant */
+  at?: number;
   json?: boolean;
 }
 
@@ -33,6 +35,7 @@ export function printVerdict(ctx: CommandContext, view: AutonomyView): void {
   printLine(
     `${badge(c, view.global_status)} autonomy (${view.mode}${who}): ${view.blockers.length} blocker(s), ${view.warnings.length} warning(s) — trace_id ${view.trace_id}`,
   );
+  if (view.market) printLine(`  ${view.at ? `evaluated for ${view.at}` : 'market'}: ${view.market.group} ${view.market.summary}`);
   for (const [label, list] of [
     ['blocker', view.blockers],
     ['warning', view.warnings],
@@ -55,7 +58,7 @@ export async function run(ctx: CommandContext, opts: GateOptions): Promise<numbe
   try {
     const store = await openReadStore(ctx);
     try {
-      view = await autonomyView(store.pool, registry, config, { mode: opts.mode, botId: opts.bot });
+      view = await autonomyView(store.pool, registry, config, { mode: opts.mode, botId: opts.bot, at: opts.at });
     } finally {
       await store.close();
     }

@@ -9,7 +9,8 @@ import type { Config } from './config.js';
 import type { Blocker, GateStatus, IntegrationState, Mode, Registry, Status } from './types.js';
 import { connectedOf, requirementOf } from './vendors/registry.js';
 import { effectiveState, maintenanceAt, withMaintenance, type EffectiveState } from './status.js';
-import { botBlockers, evaluateGate } from './autonomy.js';
+import { botBlockers, evaluateGate, type BotMarketRule } from './autonomy.js';
+import { namesOfKind } from './vendors/index.js';
 import { getStates, probeCounts, recentProbes, type ProbeRow } from './db/state.js';
 import { catalogView, type CatalogView } from './catalog.js';
 import { botProof, type BotProof } from './db/proof.js';
@@ -32,7 +33,8 @@ export type { ProbeRow } from './db/state.js';
 export type { BotMatch } from './db/bots.js';
 export { catalogView, VARIABLE_GROUPS, type CatalogView, type VariableView } from './catalog.js';
 export type { SessionView } from './calendar/index.js';
-export { formatCountdown, parseAt, KNOWN_GROUPS } from './calendar/index.js';
+export { formatCountdown, parseAt, parseInstant, KNOWN_GROUPS } from './calendar/index.js';
+export { INSTANT_EXPECTED } from './calendar/instant.js';
 
 export interface DaemonInfo {
   fresh: boolean;
@@ -146,6 +148,10 @@ export interface AutonomyView {
   blockers: Blocker[];
   warnings: Blocker[];
   daemon: DaemonInfo | null;
+  /** `gate check --at`: the instant the session-dependent rules were evaluated for (null: now) */
+  at?: string | null;
+  /** the market (config's default group) at that instant, so a verdict says whether it falls in a session */
+  market?: MarketSessionView | null;
 }
 
 export interface SystemStatusView {
@@ -220,14 +226,17 @@ export async function autonomyView(
   pool: pg.Pool,
   registry: Registry,
   config: Config,
-  opts: { mode: Mode; botId?: string; traceId?: string },
+  opts: { mode: Mode; botId?: string; traceId?: string; at?: number },
 ): Promise<AutonomyView> {
   const traceId = opts.traceId ?? newTraceId();
   try {
-    const snap = await readHealth(pool, registry, config);
+    const snap = await readHealth(pool, registry, config, { at: opts.at });
     // every blocker carries a trace_id; a bot blocker without its own gets the evaluation's
     const bot = opts.botId
-      ? (await botBlockers(pool, opts.botId, config.daemon.staleAfterMs, opts.mode)).map((b) => ({ ...b, trace_id: b.trace_id ?? traceId }))
+      ? (await botBlockers(pool, opts.botId, config.daemon.staleAfterMs, opts.mode, botMarketRule(registry, config, opts.at))).map((b) => ({
+          ...b,
+          trace_id: b.trace_id ?? traceId,
+        }))
       : [];
     const g = gateFrom(registry, snap, opts.mode, traceId, bot);
     return {
@@ -240,6 +249,8 @@ export async function autonomyView(
       blockers: g.blockers,
       warnings: g.warnings,
       daemon: snap.daemon,
+      at: opts.at === undefined ? null : new Date(opts.at).toISOString(),
+      market: marketSession(config, { at: opts.at ?? snap.ts.getTime() }),
     };
   } catch (err) {
     return unknownAutonomy(err, { mode: opts.mode, botId: opts.botId ?? null, traceId });
@@ -363,6 +374,14 @@ export async function findBots(pool: pg.Pool, query: string, limit = 10): Promis
 }
 
 // ─── Market time ────────────────────────────────────────────────────────────────────
+
+/** The BOT_DATA_STALE rule's inputs from the config and the registry (its market-data integrations). */
+export function botMarketRule(registry: Registry, config: Pick<Config, 'calendar' | 'market'>, at?: number): BotMarketRule {
+  const kinds = new Set(namesOfKind('marketdata'));
+  const integrations = registry.integrations.filter((s) => s.kind === 'marketdata' || kinds.has(s.name)).map((s) => s.name);
+  const m = marketOf(config);
+  return { integrations, boundS: m.dataStaleAfterS, overrides: calendarOf(config).overrides, defaultGroup: m.defaultGroup, at };
+}
 
 /** SessionView plus the same instants as wall-clock text in the calendar's zone (for people; null where the instant is). */
 export interface MarketSessionView extends SessionView {

@@ -14,6 +14,7 @@ export function registerGate(program: Command, run: RunCommand): void {
     .option('-b, --bot <id>', "also apply this bot's own blockers (its runs, heartbeat, BLOCKED attempts)")
     .option('--strict', 'treat DEGRADED as failure (exit 1)')
     .option('--max-age <duration>', 'tighten staleness: data older than this (e.g. 90s, 5m) blocks')
+    .option('--at <iso>', 'evaluate the session-dependent rules (maintenance windows, market-data staleness) for this instant, e.g. 2025-11-28T08:30:00-06:00')
     .option('--json', "print the API's /api/system/autonomy JSON")
     .addHelpText(
       'after',
@@ -22,15 +23,21 @@ Exit codes (Nagios/Consul style): 0 OK · 0 DEGRADED (1 with --strict) · 2 BLOC
 UNKNOWN means no verdict could be reached (store unreachable, bad config, bad flag) — never 0.
 Each blocker prints its code, integration, an actionable fix and its trace_id.
 
+--at ISO answers "will the 08:30 CT deploy be inside a session, outside maintenance?": maintenance
+windows and BOT_DATA_STALE are judged at that instant (the data's age as known now); probe and
+heartbeat ages are always now. A malformed --at is a bad flag (exit 3, GATE_INPUT_INVALID).
+
 Examples:
   observatory gate check --mode paper && ./deploy.sh
+  observatory gate check --mode paper --at 2025-12-01T08:30:00-06:00
   observatory gate check --bot 4f6c…  --json | jq .blockers`,
     )
-    .action(async (opts: { mode: 'live' | 'paper' | 'shadow'; bot?: string; strict?: boolean; maxAge?: string; json?: boolean }) => {
+    .action(async (opts: { mode: 'live' | 'paper' | 'shadow'; bot?: string; strict?: boolean; maxAge?: string; at?: string; json?: boolean }) => {
       await run(async (ctx) => {
         const { parseDuration } = await import('../../core/duration.js');
         const maxAge = opts.maxAge ? parseDuration(opts.maxAge, '--max-age') : undefined;
-        return (await import('../gate.js')).run(ctx, { ...opts, maxAge });
+        const at = opts.at === undefined ? undefined : (await import('../../core/views.js')).parseAt(opts.at);
+        return (await import('../gate.js')).run(ctx, { ...opts, maxAge, at });
       });
     });
 }
