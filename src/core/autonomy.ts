@@ -141,8 +141,11 @@ export function evaluateGate(input: GateInput): GateResult {
         const lead = [...members].sort(
           (a, b) => Number(get(b).connected) - Number(get(a).connected) || (get(b).lastProbeAt?.getTime() ?? 0) - (get(a).lastProbeAt?.getTime() ?? 0),
         )[0];
+        // members in a scheduled maintenance window: the fix is also to wait for its end (status.ts)
+        const waits = members.filter((m) => get(m).reasonCode === 'MAINTENANCE').map((m) => fixOf(m, get(m)));
+        const fix = waits.length ? `${g.fix}; or ${waits.join('; ')}` : g.fix;
         blockers.push({
-          ...gateBlocker('REQUIREMENT_UNMET', `${mode} needs one of group ${g.name} [${g.anyOf.join(', ')}]: ${detail}`, g.fix, lead?.name ?? null),
+          ...gateBlocker('REQUIREMENT_UNMET', `${mode} needs one of group ${g.name} [${g.anyOf.join(', ')}]: ${detail}`, fix, lead?.name ?? null),
           trace_id: (lead && get(lead).lastTraceId) || traceId,
         });
         continue;
