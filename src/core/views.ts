@@ -32,8 +32,8 @@ export type { EventView, EventFilters } from './db/usage-events.js';
 export type { ProbeRow } from './db/state.js';
 export type { BotMatch } from './db/bots.js';
 export { catalogView, VARIABLE_GROUPS, type CatalogView, type VariableView } from './catalog.js';
-export type { SessionView } from './calendar/index.js';
-export { formatCountdown, parseAt, parseInstant, KNOWN_GROUPS } from './calendar/index.js';
+export type { SessionView, ReasonKind } from './calendar/index.js';
+export { describeReason, formatCountdown, parseAt, parseInstant, KNOWN_GROUPS } from './calendar/index.js';
 export { INSTANT_EXPECTED } from './calendar/instant.js';
 
 export interface DaemonInfo {
@@ -162,6 +162,8 @@ export interface SystemStatusView {
   integrations: IntegrationRow[];
   autonomy: { global_status: GateStatus; blockers: Blocker[]; warnings: Blocker[] };
   daemon: DaemonInfo | null;
+  /** the market (config's default group) at the read: the TUI header's session state and countdown */
+  market?: MarketSessionView | null;
 }
 
 /** The gate for one mode over an already-read snapshot (several modes need only one read). */
@@ -287,6 +289,7 @@ export function statusFrom(registry: Registry, config: Config, snap: HealthSnaps
     integrations: integrationRows(registry, snap, mode),
     autonomy: { global_status: g.global_status, blockers: g.blockers, warnings: g.warnings },
     daemon: snap.daemon,
+    market: marketSession(config, { at: snap.ts.getTime() }),
   };
 }
 
