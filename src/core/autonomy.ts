@@ -261,6 +261,31 @@ export function botDataStaleBlocker(facts: BotGateFacts, rule: BotMarketRule): B
   };
 }
 
+/** What BOT_DATA_STALE looked at for one bot (Panel B's market-time context): pure. */
+export interface BotMarketTime {
+  group: string;
+  running: boolean;
+  /** open-market seconds from the reference (last OK market-data event, or the run's start) to now; null when not running */
+  openSecondsSinceLast: number | null;
+  marketOpen: boolean;
+  stale: Blocker | null;
+}
+
+export function botMarketTime(facts: BotGateFacts, rule: BotMarketRule): BotMarketTime {
+  const md = facts.lastMarketData ?? null;
+  const overrides = rule.overrides ?? NO_OVERRIDES;
+  const group = (md?.symbol ? groupOfSymbol(md.symbol) : undefined) ?? rule.defaultGroup;
+  const now = facts.now ? Date.parse(facts.now) : Date.now();
+  const at = rule.at ?? now;
+  const run = facts.runningRun ?? null;
+  let since: number | null = null;
+  if (run || md) {
+    const ref = Math.max(md ? Date.parse(md.at) : Date.parse(run!.started_at), run ? Date.parse(run.started_at) : 0, calendarStart(productGroup(group)));
+    since = openSecondsBetween(group, ref, Math.max(ref, Math.min(at, now)), overrides);
+  }
+  return { group, running: run !== null, openSecondsSinceLast: since, marketOpen: isOpen(group, at, overrides), stale: botDataStaleBlocker(facts, rule) };
+}
+
 /** The per-bot rules over facts already read (pure): see the header. */
 export function botRuleBlockers(botId: string, facts: BotGateFacts, staleMs: number, market?: BotMarketRule): Blocker[] {
   if (!facts.known)

@@ -9,7 +9,8 @@ import type { Config } from './config.js';
 import type { Blocker, GateStatus, IntegrationState, Mode, Registry, Status } from './types.js';
 import { connectedOf, requirementOf } from './vendors/registry.js';
 import { effectiveState, maintenanceAt, withMaintenance, type EffectiveState } from './status.js';
-import { botBlockers, evaluateGate, type BotMarketRule } from './autonomy.js';
+import { botBlockers, botMarketTime, evaluateGate, type BotMarketRule } from './autonomy.js';
+import { readMarketDataFacts } from './db/bot-gate.js';
 import { namesOfKind } from './vendors/index.js';
 import { getStates, probeCounts, recentProbes, type ProbeRow } from './db/state.js';
 import { catalogView, type CatalogView } from './catalog.js';
@@ -23,7 +24,7 @@ import { ConfigError, isObservatoryError, UsageError } from './errors.js';
 import { describeOutage } from './outage.js';
 import { searchBots, type BotMatch } from './db/bots.js';
 import { calendarOf, marketOf } from './config.js';
-import { formatWall, sessionView, type SessionView } from './calendar/index.js';
+import { describeReason, formatCountdown, formatWall, sessionView, type SessionView } from './calendar/index.js';
 
 // The wire shapes the faces print, re-exported so no face reaches into core/db.
 export type { BotProof, IntegrationProof } from './db/proof.js';
@@ -336,12 +337,74 @@ export async function botsView(pool: pg.Pool, opts: { limit?: number; sinceHours
   return { ...envelope(opts.traceId), window_hours: sinceHours, bots: await topBots(pool, { sinceHours, limit: opts.limit ?? 10 }) };
 }
 
-export type BotProofView = Envelope & { proof: BotProof };
+export type BotProofView = Envelope & { proof: BotProof; market_time?: BotMarketView | null };
 
-/** GET /api/system/bots/:id/proof — Panel B for one bot; null when the bot was never seen. */
-export async function botProofView(pool: pg.Pool, botId: string, opts: { sinceHours?: number; traceId?: string } = {}): Promise<BotProofView | null> {
+/**
+ * Panel B's market-time context for one bot: where its market is, whether it runs, how much OPEN
+ * market time has passed since its last OK market-data event, and BOT_DATA_STALE when that is
+ * over the bound — so zero bars on a weekend read as "market closed", not as an outage.
+ */
+export interface BotMarketView {
+  group: string;
+  state: MarketSessionView['state'];
+  reason: MarketSessionView['reason'];
+  next_open: string | null;
+  next_close: string | null;
+  running: boolean;
+  last_market_data_at: string | null;
+  last_market_data_trace_id: string | null;
+  open_seconds_since_last: number | null;
+  bound_s: number;
+  stale: boolean;
+  blocker: Blocker | null;
+  /** one line for people */
+  note: string;
+}
+
+export async function botMarketView(pool: pg.Pool, registry: Registry, config: Config, botId: string): Promise<BotMarketView> {
+  const rule = botMarketRule(registry, config);
+  const facts = await readMarketDataFacts(pool, botId, rule.integrations);
+  const full = { known: true, badRun: null, staleRuns: [], blockedAttempts: [], ...facts };
+  const m = botMarketTime(full, rule);
+  const s = marketSession(config, { group: m.group, at: facts.now ? Date.parse(facts.now) : undefined });
+  const since = m.openSecondsSinceLast;
+  const note = m.stale
+    ? m.stale.message
+    : !m.marketOpen
+      ? `market ${s.state} (${describeReason({ kind: s.reason.kind, name: s.reason.name ?? undefined })}): no bars are expected${s.next_open_local ? `; opens ${s.next_open_local}` : ''}`
+      : !m.running
+        ? 'market open; the bot has no running run'
+        : `market open; ${since === null ? 'no' : formatCountdown(since)} of open market since the last market data (bound ${formatCountdown(rule.boundS)})`;
+  return {
+    group: m.group,
+    state: s.state,
+    reason: s.reason,
+    next_open: s.next_open,
+    next_close: s.next_close,
+    running: m.running,
+    last_market_data_at: facts.lastMarketData?.at ?? null,
+    last_market_data_trace_id: facts.lastMarketData?.trace_id ?? null,
+    open_seconds_since_last: since,
+    bound_s: rule.boundS,
+    stale: m.stale !== null,
+    blocker: m.stale,
+    note,
+  };
+}
+
+/**
+ * GET /api/system/bots/:id/proof — Panel B for one bot; null when the bot was never seen. With
+ * `registry` and `config`, also the bot's market-time context (`market_time`).
+ */
+export async function botProofView(
+  pool: pg.Pool,
+  botId: string,
+  opts: { sinceHours?: number; traceId?: string; registry?: Registry; config?: Config } = {},
+): Promise<BotProofView | null> {
   const proof = await botProof(pool, botId, { sinceHours: opts.sinceHours ?? 24 });
-  return proof ? { ...envelope(opts.traceId), proof } : null;
+  if (!proof) return null;
+  const market_time = opts.registry && opts.config ? await botMarketView(pool, opts.registry, opts.config, botId) : undefined;
+  return { ...envelope(opts.traceId), proof, ...(market_time ? { market_time } : {}) };
 }
 
 export type IntegrationEventsView = Envelope & { integration: string; events: EventView[]; probes: ProbeRow[] };

@@ -66,7 +66,13 @@ export function marketLine(m: MarketSessionView, now: number): string {
 function Market({ data, now }: { data: TuiData; now: number }) {
   const colour = useColour();
   const m = data.status?.market;
-  if (!m) return null;
+  // always one line, so the body's height does not jump while the store is read
+  if (!m)
+    return (
+      <Text dimColor wrap="truncate-end">
+        market —
+      </Text>
+    );
   const tint = m.state === 'open' ? 'green' : m.state === 'break' ? 'yellow' : 'magenta';
   return (
     <Text color={colour(tint)} wrap="truncate-end">

@@ -48,7 +48,7 @@ export interface LastMarketData {
 const MARKET_DATA_LOOKBACK = '8 days';
 
 /** The bot's newest RUNNING run and last OK market-data event (rollups; the symbol from that one event). */
-async function readMarketDataFacts(
+export async function readMarketDataFacts(
   pool: pg.Pool,
   botId: string,
   integrations: readonly string[],
