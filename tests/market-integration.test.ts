@@ -15,7 +15,7 @@ import { loadRegistry } from '../src/core/vendors/registry.js';
 import { probeAndRecord } from '../src/core/prober.js';
 import { TokenCache } from '../src/core/vendors/session.js';
 import { injectFault } from '../src/core/db/faults.js';
-import { getStates, recentProbes } from '../src/core/db/state.js';
+import { getStates, probeCounts, recentProbes } from '../src/core/db/state.js';
 import { startRun } from '../src/core/db/runs.js';
 import { insertEvents } from '../src/core/db/usage-events.js';
 import { ConfigError, UsageError } from '../src/core/errors.js';
@@ -258,6 +258,8 @@ describe('on real rows', () => {
     const rows = await recentProbes(db.pool, 'polygon');
     expect(rows).toHaveLength(4);
     for (const r of rows) expect(r).toMatchObject({ reason_code: 'MAINTENANCE', outcome: 'UPSTREAM_5XX' });
+    // left out of the probe counts /metrics takes uptime from
+    expect((await probeCounts(db.pool)).filter((c) => c.integration === 'polygon')).toEqual([]);
     // readers show MAINTENANCE with the window's end, over the never-probed state
     const snap = await readHealth(db.pool, registry, windowed);
     const row = integrationRows(registry, snap, 'shadow').find((r) => r.name === 'polygon')!;
