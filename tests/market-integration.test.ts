@@ -27,6 +27,8 @@ import { autonomyView, integrationRows, marketSession, readHealth, sessionApiVie
 import { writeHeartbeat } from '../src/core/liveness.js';
 import { newTraceId } from '../src/core/trace.js';
 import type { Registry } from '../src/core/types.js';
+import { panelById } from '../src/tui/panels/index.js';
+import { statusFrom } from '../src/core/views.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'obs-market-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -313,5 +315,17 @@ describe('on real rows', () => {
     const off = await at(closed);
     expect(off.blockers.map((b) => b.code)).not.toContain('BOT_DATA_STALE');
     expect(off.market?.state).not.toBe('open');
+  });
+
+  it("Panel D with a bot picked in Panel B: the verdict of gate check --bot (the bot's own blockers join the mode's)", async () => {
+    const status = statusFrom(registry, config, await readHealth(db.pool, registry, config), 'shadow');
+    const bot = randomUUID();
+    const load = panelById('gate').load!;
+    const request = { mode: 'shadow' as const, panel: 'gate' as const, drawer: null, botId: bot, botQuery: null };
+    const v = (await load({ pool: db.pool, request, status, config, registry })) as typeof status & { bot_id: string };
+    expect(v.bot_id).toBe(bot);
+    expect(v.autonomy.blockers.map((b) => b.code)).toContain('BOT_UNKNOWN');
+    expect(status.autonomy.blockers.map((b) => b.code)).not.toContain('BOT_UNKNOWN');
+    expect(await load({ pool: db.pool, request: { ...request, botId: null }, status, config, registry })).toBeNull();
   });
 });
