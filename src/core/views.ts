@@ -6,7 +6,7 @@
  */
 import type pg from 'pg';
 import type { Config } from './config.js';
-import type { Blocker, GateStatus, IntegrationState, Mode, Registry, Status } from './types.js';
+import type { Blocker, GateStatus, Mode, Registry, Status } from './types.js';
 import { connectedOf, requirementOf } from './vendors/registry.js';
 import { effectiveState, maintenanceAt, withMaintenance, type EffectiveState } from './status.js';
 import { botBlockers, botMarketTime, evaluateGate, type BotMarketRule } from './autonomy.js';
