@@ -15,6 +15,7 @@ import { databentoData, ironbeamPaper, openaiData, polygonData, tradovatePaper, 
 import { loadConfig, type Config } from '../src/core/config.js';
 import { getSpec, loadRegistry } from '../src/core/vendors/registry.js';
 import { probeAndRecord } from '../src/core/prober.js';
+import { frontMonth } from '../src/core/calendar/index.js';
 import { TokenCache } from '../src/core/vendors/session.js';
 import { markStopped, writeHeartbeat } from '../src/core/db/heartbeats.js';
 import { createUsageRecorder } from '../src/sdk/index.js';
@@ -242,12 +243,15 @@ describe('shadow run (Polygon)', () => {
     const { summary } = await botRun(config, { mode: 'shadow', botName: 'shadow-databento', iterations: 1, bars: 60 });
     expect(summary.status).toBe('SUCCEEDED');
     const evs = await eventsOf(summary);
-    expect(evs[1]).toMatchObject({ integration: 'databento', operation: 'marketdata.bars', status: 'OK', symbol: 'ES.c.0', timeframe: '1m', records: 60 });
+    // the ES front month (session calendar), as a Databento raw_symbol on GLBX.MDP3
+    const front = frontMonth('ES', Date.now()).symbol;
+    expect(evs[1]).toMatchObject({ integration: 'databento', operation: 'marketdata.bars', status: 'OK', symbol: front, timeframe: '1m', records: 60 });
+    expect(evs[1].metadata.feature_keys_used).toEqual(expect.arrayContaining(['md.vwap', 'md.session_open', 'md.session_phase']));
     expect(evs[1].metadata).toMatchObject({ endpoint: 'timeseries.get_range', dataset: 'GLBX.MDP3' });
     const get = dbn.requests.find((r) => r.path === '/v0/timeseries.get_range')!;
     expect(get.method).toBe('POST');
     const form = new URLSearchParams(get.body);
-    expect(Object.fromEntries(form)).toMatchObject({ dataset: 'GLBX.MDP3', symbols: 'ES.c.0', stype_in: 'continuous', schema: 'ohlcv-1m', encoding: 'json' });
+    expect(Object.fromEntries(form)).toMatchObject({ dataset: 'GLBX.MDP3', symbols: front, stype_in: 'raw_symbol', schema: 'ohlcv-1m', encoding: 'json' });
     expect(get.body).not.toContain(CANARIES.DATABENTO_API_KEY);
   });
 });

@@ -57,7 +57,7 @@ describe('at fleet size', () => {
     expect(f).toMatch(/↓\d+ more · 1\/107 \(j\/k\)/);
     await t.press(KEY.pageDown);
     f = t.frame();
-    expect(f).toMatch(/↑\d+ ↓\d+ more · 17\/107/);
+    expect(f).toMatch(/↑\d+ ↓\d+ more · 16\/107/);
     await t.press('/');
     for (const c of '042') await t.press(c);
     f = await t.until((s) => !s.includes('custom_000'), 'filtered');

@@ -19,6 +19,8 @@ export interface GateOptions {
   bot?: string;
   strict?: boolean;
   maxAge?: number;
+  /** epoch ms: evaluate the session-dependent rules for this instant */
+  at?: number;
   json?: boolean;
   /** overall deadline, ms (deadline.ts) */
   timeoutMs: number;
@@ -36,6 +38,7 @@ export function printVerdict(ctx: CommandContext, view: AutonomyView): void {
   printLine(
     `${badge(c, view.global_status)} autonomy (${view.mode}${who}): ${view.blockers.length} blocker(s), ${view.warnings.length} warning(s) — trace_id ${view.trace_id}`,
   );
+  if (view.market) printLine(`  ${view.at ? `evaluated for ${view.at}` : 'market'}: ${view.market.group} ${view.market.summary}`);
   for (const [label, list] of [
     ['blocker', view.blockers],
     ['warning', view.warnings],
@@ -59,7 +62,7 @@ export async function run(ctx: CommandContext, opts: GateOptions): Promise<numbe
     view = await withDeadline(opts.timeoutMs, async () => {
       const store = await openReadStore(ctx, deadlinePool(opts.timeoutMs));
       try {
-        return await autonomyView(store.pool, registry, config, { mode: opts.mode, botId: opts.bot });
+        return await autonomyView(store.pool, registry, config, { mode: opts.mode, botId: opts.bot, at: opts.at });
       } finally {
         // not awaited: a verdict already reached never waits on a goodbye to a frozen server
         void store.close();

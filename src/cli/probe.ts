@@ -96,6 +96,7 @@ async function probeAndJudge(
         tokenCache: new TokenCache(),
         daemonId: prober.daemonId,
         signal,
+        calendar: ctx.config.calendar,
       },
       ctx.config.daemon.probeConcurrency,
     );

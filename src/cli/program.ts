@@ -21,6 +21,7 @@ import { registerEvents } from './commands/events.js';
 import { registerFault } from './commands/fault.js';
 import { registerTui } from './commands/tui.js';
 import { registerBot } from './commands/bot.js';
+import { registerSession } from './commands/session.js';
 
 /** Commands whose failures must read as UNKNOWN (3), never as 0/1 — monitoring tools rely on it. */
 const VERDICT_COMMANDS = new Set<string>(['gate check', 'probe']);
@@ -70,6 +71,7 @@ Quick start:
   observatory status             integration health table
   observatory gate check         exit code for deploy scripts: 0 ok, 2 blocked, 3 unknown
   observatory tui                the on-call terminal UI (panels A–D, live)
+  observatory session            market session now: open/closed/break, why, next open
 
 Environment: DATABASE_URL (unset: embedded Postgres under OBSERVATORY_HOME, default ~/.observatory),
 OBSERVATORY_CONFIG, OBSERVATORY_PORT/OBSERVATORY_BIND, OBSERVATORY_TOKEN, LIVE_TRADING_ENABLED, LOG_LEVEL.
@@ -87,6 +89,7 @@ Exit codes: 0 ok · 1 failure · 64 usage · 76 schema newer than this build · 
   registerProof(program, runCommand);
   registerEvents(program, runCommand);
   registerVariables(program, runCommand);
+  registerSession(program, runCommand);
   registerRetention(program, runCommand);
   registerTui(program, runCommand);
   registerBot(program, runCommand);

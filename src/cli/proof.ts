@@ -2,6 +2,7 @@
 import Table from 'cli-table3';
 import type { CommandContext } from './context.js';
 import { openReadStore } from './context.js';
+import { registryFor } from './registry.js';
 import { botProofView, botsView, type IntegrationProof } from '../core/views.js';
 import { ObservatoryError, UsageError } from '../core/errors.js';
 import { ago, badge, colorEnabled, makeChalk, printJson, printLine } from './output.js';
@@ -54,11 +55,14 @@ export async function run(ctx: CommandContext, bot: string | undefined, opts: Pr
       printLine(t.toString());
       return 0;
     }
-    const view = await botProofView(store.pool, bot, { sinceHours: hours });
+    const view = await botProofView(store.pool, bot, { sinceHours: hours, registry: registryFor(ctx.config), config: ctx.config });
     if (!view) throw new ObservatoryError('BOT_UNKNOWN', `no bot ${bot} has written a run or usage event`, { hint: 'list bots with: observatory proof' });
     if (opts.json) return (printJson(view), 0);
     const p = view.proof;
     printLine(`bot ${p.bot.id}${p.bot.name ? ` (${p.bot.name})` : ''} — proof of use, last ${p.window.hours} h`);
+    const m = view.market_time;
+    // market time first: zero bars on a weekend is "market closed", not an outage
+    if (m) printLine(`market ${m.group}: ${m.stale ? `${c.red.bold('BOT_DATA_STALE')} ${m.note}  trace_id ${m.blocker?.trace_id ?? '—'}` : m.note}`);
     const r = p.last_run;
     printLine(
       r

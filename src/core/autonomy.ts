@@ -30,12 +30,25 @@
  * (BOT_UNKNOWN); its latest run ended BLOCKED or FAILED with no run started since
  * (BOT_RUN_BLOCKED / BOT_RUN_FAILED); a RUNNING run whose heartbeat is older than the daemon's
  * stale bound (BOT_HEARTBEAT_STALE); a BLOCKED attempt in the last hour not followed by a run
- * of the gate's mode (BOT_BLOCKED_ATTEMPT, one per integration and reason, latest trace_id).
+ * of the gate's mode (BOT_BLOCKED_ATTEMPT, one per integration and reason, latest trace_id);
+ * a RUNNING bot whose last OK market-data event is older than the bound counted in OPEN-market
+ * seconds (BOT_DATA_STALE, see botDataStaleBlocker).
  */
 import type pg from 'pg';
 import { ExitCode, STORE_UNREACHABLE_FIX, UsageError } from './errors.js';
 import { fixForState, neverProbedState, type EffectiveState } from './status.js';
 import { readBotGateFacts, type BotGateFacts } from './db/bot-gate.js';
+import {
+  calendarStart,
+  exceedsOpenSecondsAt,
+  formatCountdown,
+  groupOfSymbol,
+  isOpen,
+  NO_OVERRIDES,
+  openSecondsBetween,
+  productGroup,
+} from './calendar/index.js';
+import type { CalendarOverrides } from './calendar/index.js';
 import { isUuid } from './trace.js';
 import type { Blocker, GateStatus, IntegrationSpec, IntegrationState, Mode, ReasonCode, Registry } from './types.js';
 import { brokerMismatch, modeDefinition } from './modes.js';
@@ -174,8 +187,11 @@ export function evaluateGate(input: GateInput): GateResult {
         const lead = [...members].sort(
           (a, b) => Number(get(b).connected) - Number(get(a).connected) || (get(b).lastProbeAt?.getTime() ?? 0) - (get(a).lastProbeAt?.getTime() ?? 0),
         )[0];
+        // members in a scheduled maintenance window: the fix is also to wait for its end (status.ts)
+        const waits = members.filter((m) => get(m).reasonCode === 'MAINTENANCE').map((m) => fixOf(m, get(m)));
+        const fix = waits.length ? `${g.fix}; or ${waits.join('; ')}` : g.fix;
         blockers.push({
-          ...gateBlocker('REQUIREMENT_UNMET', `${mode} needs one of group ${g.name} [${g.anyOf.join(', ')}]: ${detail}`, g.fix, lead?.name ?? null),
+          ...gateBlocker('REQUIREMENT_UNMET', `${mode} needs one of group ${g.name} [${g.anyOf.join(', ')}]: ${detail}`, fix, lead?.name ?? null),
           trace_id: (lead && get(lead).lastTraceId) || traceId,
         });
         continue;
@@ -258,8 +274,84 @@ export function exitCodeFor(status: GateStatus, strict = false): number {
 /** How recent a BLOCKED event must be to block the bot (brief Phase 5). */
 export const BLOCKED_ATTEMPT_WINDOW_MS = 60 * 60_000;
 
+/** The market-time rule's inputs (config `market` and `calendar`, the registry's market-data integrations). */
+export interface BotMarketRule {
+  /** market-data integrations whose OK events count as data */
+  integrations: readonly string[];
+  /** BOT_DATA_STALE bound in open-market seconds */
+  boundS: number;
+  overrides?: CalendarOverrides;
+  /** product group when the bot's last event names no known symbol */
+  defaultGroup: string;
+  /** `gate check --at`: judge the session at this instant (epoch ms) instead of now */
+  at?: number;
+}
+
+/**
+ * BOT_DATA_STALE (pure). Only a RUNNING bot; its data age is counted in open-market seconds of
+ * its product group (from the last OK market-data event's symbol, else the default group) from
+ * the later of that event and the run's start (a run just started gets the bound to deliver), and
+ * it blocks only while the market is open: outside sessions nothing is stale for lack of data.
+ * With `at`, the session at that instant decides; the data's age is what is known now (up to
+ * `at` when it is in the past, up to now when it is in the future: "if the feed keeps up").
+ */
+export function botDataStaleBlocker(facts: BotGateFacts, rule: BotMarketRule): Blocker | null {
+  const run = facts.runningRun;
+  if (!run || !facts.now) return null;
+  const md = facts.lastMarketData ?? null;
+  const overrides = rule.overrides ?? NO_OVERRIDES;
+  const group = (md?.symbol ? groupOfSymbol(md.symbol) : undefined) ?? rule.defaultGroup;
+  const now = Date.parse(facts.now);
+  const at = rule.at ?? now;
+  if (!isOpen(group, at, overrides)) return null;
+  const started = Date.parse(run.started_at);
+  const lastAt = md ? Date.parse(md.at) : null;
+  const from = Math.max(lastAt ?? started, started, calendarStart(productGroup(group)));
+  const until = Math.max(from, Math.min(at, now));
+  const since = openSecondsBetween(group, from, until, overrides);
+  if (since <= rule.boundS) return null;
+  const exceeded = exceedsOpenSecondsAt(group, from, rule.boundS, overrides);
+  const last = md
+    ? `last OK ${md.integration} event at ${md.at}${md.symbol ? ` (${md.symbol})` : ''}`
+    : `no OK market-data event since run ${run.id} started at ${run.started_at}`;
+  return {
+    code: 'BOT_DATA_STALE',
+    message: `${formatCountdown(since)} of open ${group} market time without market data (bound ${formatCountdown(rule.boundS)}); ${last}${
+      exceeded !== null ? `; stale since ${new Date(exceeded).toISOString()}` : ''
+    }`,
+    fix: `Check the bot's market-data feed (\`observatory status\` for ${rule.integrations.join('/')}, the bot's logs and its subscription); the gate clears once the bot records an OK market-data event`,
+    integration: md?.integration ?? null,
+    trace_id: md?.trace_id ?? run.trace_id,
+  };
+}
+
+/** What BOT_DATA_STALE looked at for one bot (Panel B's market-time context): pure. */
+export interface BotMarketTime {
+  group: string;
+  running: boolean;
+  /** open-market seconds from the reference (last OK market-data event, or the run's start) to now; null when not running */
+  openSecondsSinceLast: number | null;
+  marketOpen: boolean;
+  stale: Blocker | null;
+}
+
+export function botMarketTime(facts: BotGateFacts, rule: BotMarketRule): BotMarketTime {
+  const md = facts.lastMarketData ?? null;
+  const overrides = rule.overrides ?? NO_OVERRIDES;
+  const group = (md?.symbol ? groupOfSymbol(md.symbol) : undefined) ?? rule.defaultGroup;
+  const now = facts.now ? Date.parse(facts.now) : Date.now();
+  const at = rule.at ?? now;
+  const run = facts.runningRun ?? null;
+  let since: number | null = null;
+  if (run || md) {
+    const ref = Math.max(md ? Date.parse(md.at) : Date.parse(run!.started_at), run ? Date.parse(run.started_at) : 0, calendarStart(productGroup(group)));
+    since = openSecondsBetween(group, ref, Math.max(ref, Math.min(at, now)), overrides);
+  }
+  return { group, running: run !== null, openSecondsSinceLast: since, marketOpen: isOpen(group, at, overrides), stale: botDataStaleBlocker(facts, rule) };
+}
+
 /** The per-bot rules over facts already read (pure): see the header. */
-export function botRuleBlockers(botId: string, facts: BotGateFacts, staleMs: number): Blocker[] {
+export function botRuleBlockers(botId: string, facts: BotGateFacts, staleMs: number, market?: BotMarketRule): Blocker[] {
   if (!facts.known)
     return [
       {
@@ -301,6 +393,8 @@ export function botRuleBlockers(botId: string, facts: BotGateFacts, staleMs: num
       trace_id: r.last_trace_id,
     });
   }
+  const stale = market ? botDataStaleBlocker(facts, market) : null;
+  if (stale) out.push(stale);
   return out;
 }
 
@@ -309,8 +403,13 @@ export function botRuleBlockers(botId: string, facts: BotGateFacts, staleMs: num
  * bound (a bot's heartbeat is held to the same limit); `mode` is the gate's (only a run of that
  * mode clears a blocked attempt).
  */
-export async function botBlockers(pool: pg.Pool, botId: string, staleMs: number, mode?: Mode): Promise<Blocker[]> {
+export async function botBlockers(pool: pg.Pool, botId: string, staleMs: number, mode?: Mode, market?: BotMarketRule): Promise<Blocker[]> {
   if (!isUuid(botId)) throw new UsageError('bot id must be a UUID', 'pass the bot id, or resolve a name with resolveBot()');
-  const facts = await readBotGateFacts(pool, botId, { staleMs, blockedWindowMs: BLOCKED_ATTEMPT_WINDOW_MS, mode });
-  return botRuleBlockers(botId, facts, staleMs);
+  const facts = await readBotGateFacts(pool, botId, {
+    staleMs,
+    blockedWindowMs: BLOCKED_ATTEMPT_WINDOW_MS,
+    mode,
+    marketDataIntegrations: market?.integrations,
+  });
+  return botRuleBlockers(botId, facts, staleMs, market);
 }

@@ -60,9 +60,9 @@ export const CATALOG: readonly VariableDef[] = Object.freeze([
   md('log_returns', 'number', 'Natural-log close-to-close return of the latest bar'),
   md('volatility', 'number', 'Realized volatility: standard deviation of returns over the lookback'),
   md('range_pct', 'number', 'Bar high-low range as a fraction of the close'),
-  md('session_open', 'bool', 'True while the regular trading session is open'),
-  md('session_phase', 'string', 'Session marker: pre, regular, post or overnight'),
-  md('minutes_to_close', 'number', 'Minutes until the regular session closes'),
+  md('session_open', 'bool', 'True while the CME Globex session is open (session calendar: holidays, early closes, the daily break)'),
+  md('session_phase', 'string', 'Session marker from the session calendar: open, break (daily maintenance) or closed'),
+  md('minutes_to_close', 'number', 'Minutes until the current CME Globex session closes (early closes included)'),
   md('gap_pct', 'number', 'Opening gap versus the previous session close, as a fraction'),
   // Order / execution: from broker acknowledgements and fills
   ex('fill_latency_ms', 'number', 'Time from order submission to the fill acknowledgement'),

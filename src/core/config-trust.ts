@@ -26,7 +26,20 @@ const KEEP = 16;
 // source (.ts, tests): config, the registry's override rules and built-in specs, and every
 // integration module (its timing and base URL decide what an override may say)
 const EXT = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-const OWN_SOURCES = ['./config', './types', './probe-schedule', './vendors/registry', './vendors/overrides', './vendors/specs'];
+const OWN_SOURCES = [
+  './config',
+  './types',
+  './probe-schedule',
+  './vendors/registry',
+  './vendors/overrides',
+  './vendors/specs',
+  // the `calendar` section's schema and what it checks against (groups, schedules, dates, instants, zones)
+  './calendar/overrides',
+  './calendar/rules',
+  './calendar/civil',
+  './calendar/instant',
+  './calendar/zone',
+];
 let sources: string[] | undefined;
 
 /** Read on first use, never at load (config-trust sits in the vendors import cycle: vendors/index.ts). */

@@ -17,6 +17,15 @@ import { parseConnectionUrl } from './db/hosts.js';
 import { passwordOfUrl, registerSecret, registerSecretsFromEnv } from './redact.js';
 import { configDigest, isTrusted } from './config-trust.js';
 import { isLoopback } from './loopback.js';
+import {
+  calendarSectionSchema,
+  compileCalendarConfig,
+  EMPTY_CALENDAR_CONFIG,
+  KNOWN_GROUPS,
+  PRODUCT_GROUPS,
+  type CalendarConfig,
+  type CalendarSection,
+} from './calendar/index.js';
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
@@ -72,6 +81,18 @@ export const configFileSchema = lazySchema((z) => {
         .array(z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'expected an integration name: a-z, 0-9, _'))
         .max(64)
         .optional(),
+      /** market sessions: operator overrides per product group, maintenance windows per integration (calendar/overrides.ts) */
+      calendar: calendarSectionSchema().optional(),
+      /** market-time rules of the gate (BOT_DATA_STALE) */
+      market: z
+        .object({
+          /** a running bot's market data is stale after this many OPEN-market seconds without an OK event */
+          data_stale_after_s: z.number().int().min(10).max(86_400).optional(),
+          /** the product group a bot trades when its market-data events name no known symbol */
+          default_group: z.string().min(1).max(64).optional(),
+        })
+        .strict()
+        .optional(),
     })
     .strict();
   return fileSchema;
@@ -91,11 +112,27 @@ export interface Config {
   riskLimits?: Record<string, unknown>;
   /** integrations allowed on a non-default endpoint in live mode (checked against the registry when it loads) */
   allowCustomEndpoints: string[];
+  /** the config file's `calendar` section, compiled (EMPTY_CALENDAR_CONFIG without one) */
+  calendar?: CalendarConfig;
+  market?: MarketConfig;
   configPath?: string;
   /** the config file's digest and whether an earlier run validated these exact bytes (config-trust.ts) */
   fileCheck?: FileCheck;
   env: NodeJS.ProcessEnv;
 }
+
+export interface MarketConfig {
+  /** BOT_DATA_STALE bound, in open-market seconds */
+  dataStaleAfterS: number;
+  /** product group of a bot whose events name no known symbol */
+  defaultGroup: string;
+}
+
+export const DEFAULT_MARKET: MarketConfig = Object.freeze({ dataStaleAfterS: 300, defaultGroup: 'equity_index' });
+
+/** A config's calendar section and market rules (a Config built by hand may have neither: no overrides, defaults). */
+export const calendarOf = (config: Pick<Config, 'calendar'>): CalendarConfig => config.calendar ?? EMPTY_CALENDAR_CONFIG;
+export const marketOf = (config: Pick<Config, 'market'>): MarketConfig => config.market ?? DEFAULT_MARKET;
 
 export interface FileCheck {
   digest: string | undefined;
@@ -252,10 +289,17 @@ export function loadConfig(opts: LoadOptions = {}): Config {
     integrations: (file.integrations ?? {}) as Record<string, Record<string, unknown>>,
     riskLimits: file.risk_limits,
     allowCustomEndpoints: [...new Set(file.allow_custom_endpoints ?? [])],
+    calendar: compileCalendarConfig(file.calendar as CalendarSection | undefined),
+    market: {
+      dataStaleAfterS: file.market?.data_stale_after_s ?? DEFAULT_MARKET.dataStaleAfterS,
+      defaultGroup: file.market?.default_group ?? DEFAULT_MARKET.defaultGroup,
+    },
     configPath: configPath ? resolve(configPath) : undefined,
     fileCheck: read?.check,
     env,
   };
+  if (!Object.hasOwn(PRODUCT_GROUPS, cfg.market!.defaultGroup))
+    throw new ConfigError(`config file ${configPath}: field \`market.default_group\`: unknown product group; known groups: ${KNOWN_GROUPS.join(', ')}`);
   assertHttpExposure(cfg.http, env.OBSERVATORY_BIND?.trim() ? undefined : `config file ${configPath}: field \`http.bind\`: `);
   registerSecretsFromEnv(env);
   return cfg;

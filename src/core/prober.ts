@@ -10,7 +10,8 @@ import { runProbe } from './vendors/probe.js';
 import { endpointOf } from './vendors/specs.js';
 import { classifyStatus } from './vendors/http.js';
 import type { TokenCache } from './vendors/session.js';
-import { applyProbe } from './status.js';
+import { applyProbe, inMaintenanceProbe, maintenanceAt, neverProbedState } from './status.js';
+import type { CalendarConfig } from './calendar/index.js';
 import { activeFaults, type Fault } from './db/faults.js';
 import { insertProbe, lockState, notifyState, upsertState } from './db/state.js';
 import { withTransaction } from './db/pool.js';
@@ -24,6 +25,8 @@ export interface ProbeRunDeps {
   tokenCache: TokenCache;
   daemonId: string | null;
   signal?: AbortSignal;
+  /** the config's calendar section: maintenance windows per integration (none when absent) */
+  calendar?: CalendarConfig;
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -112,6 +115,12 @@ export async function probeAndRecord(spec: IntegrationSpec, deps: ProbeRunDeps):
     // stamped on the database's clock, as readers measure ages (a skewed prober host cannot
     // make its probes look fresh for longer, or stale at once)
     const { state: prev, now } = await lockState(c, spec.name);
+    // a failure inside a scheduled maintenance window is history only (status.ts, maintenance rules)
+    const window = maintenanceAt(deps.calendar, spec.name, now.getTime());
+    if (inMaintenanceProbe(result, window)) {
+      await insertProbe(c, { integration: spec.name, probedAt: now, status: 'BLOCKED', result, reasonCode: 'MAINTENANCE', daemonId: deps.daemonId });
+      return prev ?? neverProbedState(spec, connected, null);
+    }
     const next = applyProbe(spec, prev, result, { connected, now });
     await insertProbe(c, { integration: spec.name, probedAt: now, status: next.status, result, reasonCode: next.reasonCode, daemonId: deps.daemonId });
     await upsertState(c, next);

@@ -8,6 +8,7 @@
  */
 import { fixFor, missingEnv as missingEnvOf } from './vendors/registry.js';
 import type { IntegrationSpec, IntegrationState, ProbeOutcome, ProbeResult, ReasonCode, Status } from './types.js';
+import { describeWindow, inMaintenance, type CalendarConfig, type MaintenanceHit } from './calendar/index.js';
 
 /** The rule table as data (README / --help render it; tests walk it). Order = precedence. */
 export const STATUS_RULES: ReadonlyArray<{ condition: string; status: Status; reasonCode: ReasonCode | null }> = [
@@ -42,6 +43,12 @@ export const STATUS_RULES: ReadonlyArray<{ condition: string; status: Status; re
   },
   { condition: 'success but latency over degraded_latency_ms', status: 'DEGRADED', reasonCode: 'SLOW_RESPONSE' },
   { condition: 'active fault injection (status as the injected result)', status: 'BLOCKED', reasonCode: 'FAULT_INJECTED' },
+  {
+    condition:
+      'inside a scheduled maintenance window (config `calendar.maintenance`): shown as MAINTENANCE, blocks like BLOCKED; failures inside move no counters',
+    status: 'BLOCKED',
+    reasonCode: 'MAINTENANCE',
+  },
   { condition: 'success (after a failure: successes_before_ok in a row)', status: 'OK', reasonCode: null },
 ];
 
@@ -188,6 +195,8 @@ export function applyProbe(
 export interface EffectiveState extends IntegrationState {
   /** env var names missing in the reader's `env`, when one was given (names only) */
   missingEnv?: string[];
+  /** set when the state reads MAINTENANCE: the window and when it ends (the fix is to wait for it) */
+  maintenance?: MaintenanceInfo;
 }
 
 /** A probe's latency, or null when it made no request (no credentials: nothing to time, not "0 ms"). */
@@ -283,7 +292,57 @@ export function fixForState(spec: IntegrationSpec, state: EffectiveState): strin
   if (!state.reasonCode) return null;
   // the cause is gone and probes succeed again: the fix is to wait, not to redo the fix (a
   // reader-side verdict — missing credentials, stale — replaces the message, so it never matches)
+  if (state.reasonCode === 'MAINTENANCE' && state.maintenance)
+    return `Scheduled maintenance (${state.maintenance.window}): wait until ${state.maintenance.until}; the integration is probed again then. If the window is wrong, edit calendar.maintenance.${state.integration} in the config file`;
   if (state.reasonMessage?.startsWith(RECOVERING))
     return `Recovering: probes succeed again; OK after ${spec.successesBeforeOk} consecutive successes — no action needed if the cause is fixed`;
   return fixFor(spec, state.reasonCode, { missingEnv: state.missingEnv });
+}
+
+// ─── Maintenance windows (market time) ──────────────────────────────────────────────
+//
+// A scheduled window (config `calendar.maintenance.<integration>`: dated, weekly, or a product
+// group's daily break from the session calendar) puts the integration in MAINTENANCE.
+// MAINTENANCE is not a fourth status: it is BLOCKED with reason code MAINTENANCE, so every
+// consumer that tests `status === 'BLOCKED'` or `status !== 'OK'` (the gate's requirement rules,
+// the readiness endpoint, the runner, the SDK) keeps failing closed without knowing about it;
+// faces show the reason code. Two rules, both pure:
+//  - withMaintenance (readers): inside a window the state reads BLOCKED MAINTENANCE with the
+//    window's end as the fix — over a stored verdict, NEVER_PROBED or PROBE_STALE, but not over
+//    missing credentials (that is still the operator's to fix).
+//  - inMaintenanceProbe (prober): a FAILED probe inside a window is recorded in the history with
+//    reason MAINTENANCE (left out of uptime) and leaves the stored state untouched — no
+//    hysteresis counter moves, no status change, no notification. A success is evidence as usual.
+
+export interface MaintenanceInfo {
+  /** the window's one-line description */
+  window: string;
+  /** ISO instant the window (with any adjoining one) ends */
+  until: string;
+  since: string;
+}
+
+/** The maintenance window an integration is in at `at` (epoch ms), or null. */
+export function maintenanceAt(calendar: CalendarConfig | undefined, integration: string, at: number): MaintenanceHit | null {
+  const windows = calendar?.maintenance.get(integration);
+  return windows?.length ? inMaintenance(windows, at, calendar!.overrides) : null;
+}
+
+/** Reader rule: the effective state inside a window. Missing credentials still win. */
+export function withMaintenance(state: EffectiveState, hit: MaintenanceHit | null): EffectiveState {
+  if (!hit || state.reasonCode === 'MISSING_CREDENTIALS') return state;
+  const info: MaintenanceInfo = { window: describeWindow(hit.window), until: new Date(hit.end).toISOString(), since: new Date(hit.start).toISOString() };
+  const before = state.reasonCode && state.reasonCode !== 'MAINTENANCE' ? `; verdict before the window: ${state.status} ${state.reasonCode}` : '';
+  return {
+    ...state,
+    status: 'BLOCKED',
+    reasonCode: 'MAINTENANCE',
+    reasonMessage: `scheduled maintenance ${info.window}, until ${info.until}${before}`,
+    maintenance: info,
+  };
+}
+
+/** Prober rule: true when this result is a failure inside a window (record it as MAINTENANCE, leave the state). */
+export function inMaintenanceProbe(result: Pick<ProbeResult, 'outcome'>, hit: MaintenanceHit | null): boolean {
+  return hit !== null && result.outcome !== 'OK';
 }

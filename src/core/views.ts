@@ -6,11 +6,13 @@
  */
 import type pg from 'pg';
 import type { Config } from './config.js';
-import type { Blocker, GateStatus, IntegrationState, Mode, Registry, Status, VendorEnvironment } from './types.js';
+import type { Blocker, GateStatus, Mode, Registry, Status, VendorEnvironment } from './types.js';
 import { endpointOf } from './vendors/specs.js';
 import { connectedOf, requirementOf } from './vendors/registry.js';
-import { effectiveState } from './status.js';
-import { botBlockers, evaluateGate } from './autonomy.js';
+import { effectiveState, maintenanceAt, withMaintenance, type EffectiveState } from './status.js';
+import { botBlockers, botMarketTime, evaluateGate, type BotMarketRule } from './autonomy.js';
+import { readMarketDataFacts } from './db/bot-gate.js';
+import { namesOfKind } from './vendors/index.js';
 import { getStates, probeCounts, recentProbes, type ProbeRow } from './db/state.js';
 import { catalogView, type CatalogView } from './catalog.js';
 import { botProof, type BotProof } from './db/proof.js';
@@ -23,6 +25,8 @@ import { ConfigError, isObservatoryError, UsageError } from './errors.js';
 import { describeOutage } from './outage.js';
 import { searchBots, type BotMatch } from './db/bots.js';
 import { readSource, type ReadSource } from './db/replica.js';
+import { calendarOf, marketOf } from './config.js';
+import { describeReason, formatCountdown, formatWall, sessionView, type SessionView } from './calendar/index.js';
 
 // The wire shapes the faces print, re-exported so no face reaches into core/db.
 export type { BotProof, IntegrationProof } from './db/proof.js';
@@ -31,6 +35,9 @@ export type { EventView, EventFilters } from './db/usage-events.js';
 export type { ProbeRow } from './db/state.js';
 export type { BotMatch } from './db/bots.js';
 export { catalogView, VARIABLE_GROUPS, type CatalogView, type VariableView } from './catalog.js';
+export type { SessionView, ReasonKind } from './calendar/index.js';
+export { describeReason, formatCountdown, parseAt, parseInstant, KNOWN_GROUPS } from './calendar/index.js';
+export { INSTANT_EXPECTED } from './calendar/instant.js';
 
 export interface DaemonInfo {
   fresh: boolean;
@@ -66,6 +73,10 @@ export interface IntegrationRow {
   kind: string;
   connected: boolean;
   status: 'OK' | 'DEGRADED' | 'BLOCKED';
+  /** what faces show: `status`, or MAINTENANCE inside a scheduled window (status stays BLOCKED: fail-closed for every reader of `status`) */
+  display_status: 'OK' | 'DEGRADED' | 'BLOCKED' | 'MAINTENANCE';
+  /** inside a maintenance window: the window and when it ends */
+  maintenance: { window: string; since: string; until: string } | null;
   required_for_autonomy: boolean;
   required_for: Mode[];
   required_groups: string[];
@@ -88,23 +99,28 @@ const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
 export interface HealthSnapshot {
   ts: Date;
-  effective: Map<string, IntegrationState>;
+  effective: Map<string, EffectiveState>;
   daemon: DaemonInfo;
   /** set when the read came from a standby (a host list that asks for one) */
   source?: ReadSource;
 }
 
-export async function readHealth(pool: pg.Pool, registry: Registry, config: Config): Promise<HealthSnapshot> {
+/**
+ * Every integration's effective state. `at` (epoch ms, `gate check --at`): the instant the
+ * session-dependent rules (maintenance windows) are evaluated for; ages are always the store's now.
+ */
+export async function readHealth(pool: pg.Pool, registry: Registry, config: Config, opts: { at?: number } = {}): Promise<HealthSnapshot> {
   const [{ states: stored, now }, daemon, source] = await Promise.all([getStates(pool), readDaemonInfo(pool, config.daemon.staleAfterMs), readSource(pool)]);
-  const effective = new Map<string, IntegrationState>();
+  const effective = new Map<string, EffectiveState>();
+  const at = opts.at ?? now.getTime();
   for (const spec of registry.integrations) {
     // "connected" is what the probing process saw (stored with its probe); before any probe, this process's env
     const state = stored.get(spec.name);
     const connected = state ? state.connected : connectedOf(spec, config.env);
-    const e = effectiveState(spec, state, { connected, now, env: state ? undefined : config.env });
+    const eff = effectiveState(spec, state, { connected, now, env: state ? undefined : config.env });
     // a custom endpoint is shown (and judged in live) whether the prober or this reader is pointed at one
-    if (!e.customEndpoint && endpointOf(spec, config.env).customEndpoint) e.customEndpoint = true;
-    effective.set(spec.name, e);
+    if (!eff.customEndpoint && endpointOf(spec, config.env).customEndpoint) eff.customEndpoint = true;
+    effective.set(spec.name, withMaintenance(eff, maintenanceAt(config.calendar, spec.name, at)));
   }
   return { ts: now, effective, daemon, ...(source ? { source } : {}) };
 }
@@ -119,6 +135,8 @@ export function integrationRows(registry: Registry, snap: HealthSnapshot, mode: 
       kind: spec.kind,
       connected: s.connected,
       status: s.status,
+      display_status: s.reasonCode === 'MAINTENANCE' ? 'MAINTENANCE' : s.status,
+      maintenance: s.maintenance ?? null,
       required_for_autonomy: spec.requiredFor.includes(mode) || groups.length > 0,
       required_for: req.modes,
       required_groups: groups,
@@ -148,6 +166,10 @@ export interface AutonomyView {
   daemon: DaemonInfo | null;
   /** present only when read from a standby: how old its data may be */
   read_from?: ReadSource;
+  /** `gate check --at`: the instant the session-dependent rules were evaluated for (null: now) */
+  at?: string | null;
+  /** the market (config's default group) at that instant, so a verdict says whether it falls in a session */
+  market?: MarketSessionView | null;
 }
 
 export interface SystemStatusView {
@@ -160,6 +182,8 @@ export interface SystemStatusView {
   daemon: DaemonInfo | null;
   /** present only when read from a standby: how old its data may be */
   read_from?: ReadSource;
+  /** the market (config's default group) at the read: the TUI header's session state and countdown */
+  market?: MarketSessionView | null;
 }
 
 /** The gate for one mode over an already-read snapshot (several modes need only one read). */
@@ -224,14 +248,17 @@ export async function autonomyView(
   pool: pg.Pool,
   registry: Registry,
   config: Config,
-  opts: { mode: Mode; botId?: string; traceId?: string },
+  opts: { mode: Mode; botId?: string; traceId?: string; at?: number },
 ): Promise<AutonomyView> {
   const traceId = opts.traceId ?? newTraceId();
   try {
-    const snap = await readHealth(pool, registry, config);
+    const snap = await readHealth(pool, registry, config, { at: opts.at });
     // every blocker carries a trace_id; a bot blocker without its own gets the evaluation's
     const bot = opts.botId
-      ? (await botBlockers(pool, opts.botId, config.daemon.staleAfterMs, opts.mode)).map((b) => ({ ...b, trace_id: b.trace_id ?? traceId }))
+      ? (await botBlockers(pool, opts.botId, config.daemon.staleAfterMs, opts.mode, botMarketRule(registry, config, opts.at))).map((b) => ({
+          ...b,
+          trace_id: b.trace_id ?? traceId,
+        }))
       : [];
     const g = gateFrom(registry, snap, opts.mode, traceId, bot);
     return {
@@ -245,6 +272,8 @@ export async function autonomyView(
       warnings: g.warnings,
       daemon: snap.daemon,
       ...(snap.source ? { read_from: snap.source } : {}),
+      at: opts.at === undefined ? null : new Date(opts.at).toISOString(),
+      market: marketSession(config, { at: opts.at ?? snap.ts.getTime() }),
     };
   } catch (err) {
     return unknownAutonomy(err, { mode: opts.mode, botId: opts.botId ?? null, traceId });
@@ -287,6 +316,7 @@ export function statusFrom(registry: Registry, config: Config, snap: HealthSnaps
     autonomy: { global_status: g.global_status, blockers: g.blockers, warnings: g.warnings },
     daemon: snap.daemon,
     ...(snap.source ? { read_from: snap.source } : {}),
+    market: marketSession(config, { at: snap.ts.getTime() }),
   };
 }
 
@@ -336,12 +366,74 @@ export async function botsView(pool: pg.Pool, opts: { limit?: number; sinceHours
   return { ...envelope(opts.traceId), ...(source ? { read_from: source } : {}), window_hours: sinceHours, bots };
 }
 
-export type BotProofView = Envelope & { proof: BotProof };
+export type BotProofView = Envelope & { proof: BotProof; market_time?: BotMarketView | null };
 
-/** GET /api/system/bots/:id/proof — Panel B for one bot; null when the bot was never seen. */
-export async function botProofView(pool: pg.Pool, botId: string, opts: { sinceHours?: number; traceId?: string } = {}): Promise<BotProofView | null> {
+/**
+ * Panel B's market-time context for one bot: where its market is, whether it runs, how much OPEN
+ * market time has passed since its last OK market-data event, and BOT_DATA_STALE when that is
+ * over the bound — so zero bars on a weekend read as "market closed", not as an outage.
+ */
+export interface BotMarketView {
+  group: string;
+  state: MarketSessionView['state'];
+  reason: MarketSessionView['reason'];
+  next_open: string | null;
+  next_close: string | null;
+  running: boolean;
+  last_market_data_at: string | null;
+  last_market_data_trace_id: string | null;
+  open_seconds_since_last: number | null;
+  bound_s: number;
+  stale: boolean;
+  blocker: Blocker | null;
+  /** one line for people */
+  note: string;
+}
+
+export async function botMarketView(pool: pg.Pool, registry: Registry, config: Config, botId: string): Promise<BotMarketView> {
+  const rule = botMarketRule(registry, config);
+  const facts = await readMarketDataFacts(pool, botId, rule.integrations);
+  const full = { known: true, badRun: null, staleRuns: [], blockedAttempts: [], ...facts };
+  const m = botMarketTime(full, rule);
+  const s = marketSession(config, { group: m.group, at: facts.now ? Date.parse(facts.now) : undefined });
+  const since = m.openSecondsSinceLast;
+  const note = m.stale
+    ? m.stale.message
+    : !m.marketOpen
+      ? `market ${s.state} (${describeReason({ kind: s.reason.kind, name: s.reason.name ?? undefined })}): no bars are expected${s.next_open_local ? `; opens ${s.next_open_local}` : ''}`
+      : !m.running
+        ? 'market open; the bot has no running run'
+        : `market open; ${since === null ? 'no' : formatCountdown(since)} of open market since the last market data (bound ${formatCountdown(rule.boundS)})`;
+  return {
+    group: m.group,
+    state: s.state,
+    reason: s.reason,
+    next_open: s.next_open,
+    next_close: s.next_close,
+    running: m.running,
+    last_market_data_at: facts.lastMarketData?.at ?? null,
+    last_market_data_trace_id: facts.lastMarketData?.trace_id ?? null,
+    open_seconds_since_last: since,
+    bound_s: rule.boundS,
+    stale: m.stale !== null,
+    blocker: m.stale,
+    note,
+  };
+}
+
+/**
+ * GET /api/system/bots/:id/proof — Panel B for one bot; null when the bot was never seen. With
+ * `registry` and `config`, also the bot's market-time context (`market_time`).
+ */
+export async function botProofView(
+  pool: pg.Pool,
+  botId: string,
+  opts: { sinceHours?: number; traceId?: string; registry?: Registry; config?: Config } = {},
+): Promise<BotProofView | null> {
   const [proof, source] = await Promise.all([botProof(pool, botId, { sinceHours: opts.sinceHours ?? 24 }), readSource(pool)]);
-  return proof ? { ...envelope(opts.traceId), ...(source ? { read_from: source } : {}), proof } : null;
+  if (!proof) return null;
+  const market_time = opts.registry && opts.config ? await botMarketView(pool, opts.registry, opts.config, botId) : undefined;
+  return { ...envelope(opts.traceId), ...(source ? { read_from: source } : {}), proof, ...(market_time ? { market_time } : {}) };
 }
 
 export type IntegrationEventsView = Envelope & { integration: string; events: EventView[]; probes: ProbeRow[] };
@@ -374,4 +466,41 @@ export async function integrationEventsView(
 /** Bots whose name or id matches `query` (the TUI's bot selector). */
 export async function findBots(pool: pg.Pool, query: string, limit = 10): Promise<BotMatch[]> {
   return searchBots(pool, query, limit);
+}
+
+// ─── Market time ────────────────────────────────────────────────────────────────────
+
+/** The BOT_DATA_STALE rule's inputs from the config and the registry (its market-data integrations). */
+export function botMarketRule(registry: Registry, config: Pick<Config, 'calendar' | 'market'>, at?: number): BotMarketRule {
+  const kinds = new Set(namesOfKind('marketdata'));
+  const integrations = registry.integrations.filter((s) => s.kind === 'marketdata' || kinds.has(s.name)).map((s) => s.name);
+  const m = marketOf(config);
+  return { integrations, boundS: m.dataStaleAfterS, overrides: calendarOf(config).overrides, defaultGroup: m.defaultGroup, at };
+}
+
+/** SessionView plus the same instants as wall-clock text in the calendar's zone (for people; null where the instant is). */
+export interface MarketSessionView extends SessionView {
+  session_open_local: string | null;
+  session_close_local: string | null;
+  next_open_local: string | null;
+}
+
+/**
+ * Where the market is at an instant (default now, on this process's clock) for a product group
+ * (default the config's `market.default_group`), with the config file's overrides. An unknown
+ * group or an instant before the calendar is a UsageError (exit 64). Shared by `observatory
+ * session --json`, the TUI header and GET /api/session.
+ */
+export function marketSession(config: Pick<Config, 'calendar' | 'market'>, opts: { group?: string; at?: number } = {}): MarketSessionView {
+  const v = sessionView(opts.group ?? marketOf(config).defaultGroup, opts.at ?? Date.now(), calendarOf(config).overrides);
+  const local = (iso: string | null) => (iso === null ? null : formatWall(Date.parse(iso), v.time_zone));
+  return { ...v, session_open_local: local(v.session_open), session_close_local: local(v.session_close), next_open_local: local(v.next_open) };
+}
+
+/** Flat: the sanitizer drops any key named `session` (a cookie's usual name). */
+export type SessionApiView = Envelope & MarketSessionView;
+
+/** `observatory session --json` and GET /api/session. */
+export function sessionApiView(config: Pick<Config, 'calendar' | 'market'>, opts: { group?: string; at?: number; traceId?: string } = {}): SessionApiView {
+  return { ...envelope(opts.traceId), ...marketSession(config, opts) };
 }

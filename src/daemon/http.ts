@@ -17,6 +17,7 @@ import { isLoopback } from '../core/loopback.js';
 import { redactDeep, sanitizeError } from '../core/redact.js';
 import { newTraceId, parseTraceparent, isUuid } from '../core/trace.js';
 import { autonomyView, systemStatusView } from '../core/views.js';
+import { INSTANT_EXPECTED, parseInstant } from '../core/views.js';
 import { buildMetrics } from './metrics.js';
 import { sendError } from './replies.js';
 
@@ -147,7 +148,10 @@ export class HttpService implements DaemonService {
       if (q.bot !== undefined && typeof q.bot !== 'string') return sendError(reply, req, 400, 'BAD_REQUEST', 'bot must be given once');
       const bot = typeof q.bot === 'string' && q.bot ? q.bot : undefined;
       if (bot && !isUuid(bot)) return sendError(reply, req, 400, 'BAD_REQUEST', 'bot must be a UUID');
-      const view = await autonomyView(ctx.store.pool, this.registry, config, { mode, botId: bot, traceId: req.traceId });
+      if (q.at !== undefined && typeof q.at !== 'string') return sendError(reply, req, 400, 'BAD_REQUEST', 'at must be given once');
+      const at = typeof q.at === 'string' && q.at ? parseInstant(q.at) : undefined;
+      if (at === undefined && typeof q.at === 'string' && q.at) return sendError(reply, req, 400, 'BAD_REQUEST', `at: ${INSTANT_EXPECTED}`);
+      const view = await autonomyView(ctx.store.pool, this.registry, config, { mode, botId: bot, traceId: req.traceId, at });
       return reply.code(view.success ? 200 : 503).send(view);
     });
 

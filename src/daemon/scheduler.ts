@@ -132,6 +132,7 @@ export class ProbeScheduler implements DaemonService {
           tokenCache: this.tokenCache,
           daemonId: ctx.daemonId,
           signal: this.abort.signal,
+          calendar: ctx.config.calendar,
         }),
       )
       .then((r) => {

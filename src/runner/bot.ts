@@ -65,6 +65,7 @@ import { paperBrokerOf, type BrokerClient } from './brokers.js';
 import { computeFeatures, signalOf, type Features, type Side } from './features.js';
 import { chatOf, classifyRegime } from './llm.js';
 import { marketDataOf, type BarsResult } from './marketdata.js';
+import { sessionBars, sessionMarkersAt, tradedSymbol } from './session.js';
 import { normalizeOptions, type BotRunOptions, type RunnerMode } from './options.js';
 import { Book, checkOrder, pointValueOf, RISK_FEATURES, signedQty } from './risk.js';
 import { hostMismatch, orderBrokers, sendsOrders } from './mode.js';
@@ -269,7 +270,8 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
       throw new Stop('BLOCKED', 'MISSING_CREDENTIALS');
     }
     const vendor = spec.name;
-    const symbol = o.symbol ?? client.defaultSymbol;
+    // a CME root trades its front-month contract (runner/session.ts)
+    const symbol = o.symbol ?? tradedSymbol(client.defaultSymbol, Date.now());
     const traceId = newTraceId();
     let features: ReturnType<typeof computeFeatures> = null;
     const ev: { row?: EventRow } = {};
@@ -287,8 +289,10 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
           records: (r: BarsResult) => r.bars.length,
           // the features are computed from the bars; the event names the ones computed
           metadataOf: (r) => {
-            features = computeFeatures(r.bars);
-            return features ? { feature_keys_used: features.keys } : null;
+            // features over the current session's bars; the catalog's session markers from the calendar
+            features = computeFeatures(sessionBars(r.bars, symbol));
+            const markers = sessionMarkersAt(symbol, Date.now());
+            return features ? { feature_keys_used: [...features.keys, ...(markers?.keys ?? [])] } : null;
           },
           onEvent: (e) => (ev.row = e),
         },

@@ -31,7 +31,8 @@ export interface AppProps {
   initial?: Partial<UiState>;
 }
 
-const HEADER_LINES = 3;
+// verdict, store/poll, market session, first blocker (Header.tsx)
+const HEADER_LINES = 4;
 
 function Screen({ controller, staleAfterMs, columns, rows, initial }: Omit<AppProps, 'color'>) {
   const { exit } = useApp();

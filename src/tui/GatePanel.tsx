@@ -12,7 +12,8 @@ import { safe, wrapText } from './format.js';
 import { useColour } from './theme.js';
 
 interface Props {
-  view: SystemStatusView;
+  /** with `bot_id`: the verdict of `gate check --bot` for the bot picked in Panel B */
+  view: SystemStatusView & { bot_id?: string | null };
   cursor: number;
   width: number;
   height: number;
@@ -48,7 +49,11 @@ export function GatePanel({ view, cursor, width, height }: Props) {
     <Box flexDirection="column" width={width}>
       <Text wrap="truncate-end">
         <StatusText status={global_status} bold />
-        <Text>{` autonomy (${view.mode}): ${blockers.length} blocker(s), ${warnings.length} warning(s) — as \`gate check --mode ${view.mode}\``}</Text>
+        <Text>
+          {view.bot_id
+            ? ` autonomy (${view.mode}, bot ${view.bot_id.slice(0, 8)}): ${blockers.length} blocker(s), ${warnings.length} warning(s) — as \`gate check --mode ${view.mode} --bot ${view.bot_id}\``
+            : ` autonomy (${view.mode}): ${blockers.length} blocker(s), ${warnings.length} warning(s) — as \`gate check --mode ${view.mode}\``}
+        </Text>
       </Text>
       <Text dimColor wrap="truncate-end">{`  evaluation trace_id ${view.trace_id}`}</Text>
       {items.length === 0 ? (

@@ -1,7 +1,8 @@
 /**
  * Always on screen: the global autonomy verdict for the mode shown (text + colour), how old
  * the data is, the daemon's heartbeat age, the database read, and the first blocker with its
- * trace_id so an on-call engineer can quote it without switching panels.
+ * trace_id so an on-call engineer can quote it without switching panels; and the market session
+ * (state, why, countdown to the next open or close) from the status view's `market`.
  */
 import { Box, Text } from 'ink';
 import type { TuiData } from './controller.js';
@@ -10,6 +11,7 @@ import { interval, safe, seconds } from './format.js';
 import { statusColour, useColor, useColour } from './theme.js';
 import { STORE_UNREACHABLE_FIX } from '../core/errors.js';
 import { tabName } from './panels/index.js';
+import { describeReason, formatCountdown, type MarketSessionView, type ReasonKind } from '../core/views.js';
 
 interface Props {
   data: TuiData;
@@ -52,6 +54,33 @@ function FirstBlocker({ data }: { data: TuiData }) {
   );
 }
 
+/** "market OPEN equity_index · closes in 3h 2m" — the countdown ticks with `now` between reads. */
+export function marketLine(m: MarketSessionView, now: number): string {
+  const change = m.state === 'open' ? m.next_close : m.next_open;
+  const reason = (r: { kind: ReasonKind; name: string | null }) => describeReason({ kind: r.kind, name: r.name ?? undefined });
+  const why = m.state === 'open' ? (m.early_close ? ` (${reason(m.early_close)})` : '') : ` (${reason(m.reason)})`;
+  const when = change === null ? '' : ` · ${m.state === 'open' ? 'closes' : 'opens'} in ${formatCountdown(Math.max(0, (Date.parse(change) - now) / 1000))}`;
+  return `market ${m.state.toUpperCase()} ${m.group}${why}${when}`;
+}
+
+function Market({ data, now }: { data: TuiData; now: number }) {
+  const colour = useColour();
+  const m = data.status?.market;
+  // always one line, so the body's height does not jump while the store is read
+  if (!m)
+    return (
+      <Text dimColor wrap="truncate-end">
+        market —
+      </Text>
+    );
+  const tint = m.state === 'open' ? 'green' : m.state === 'break' ? 'yellow' : 'magenta';
+  return (
+    <Text color={colour(tint)} wrap="truncate-end">
+      {safe(marketLine(m, now))}
+    </Text>
+  );
+}
+
 export function Header({ data, now, width }: Props) {
   const status = headerStatus(data, now);
   const updated = data.updatedAt === null ? 'never' : `${seconds(now - data.updatedAt)} ago`;
@@ -66,6 +95,7 @@ export function Header({ data, now, width }: Props) {
         {` mode ${data.request.mode} · updated ${updated} · daemon heartbeat ${beat}`}
       </Text>
       <Text dimColor wrap="truncate-end">{`${data.listening ? 'LISTEN ok' : 'no LISTEN'} · poll ${interval(data.intervalMs)} · db ${safe(data.where)}`}</Text>
+      <Market data={data} now={now} />
       <FirstBlocker data={data} />
     </Box>
   );

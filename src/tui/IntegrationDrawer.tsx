@@ -133,7 +133,7 @@ export function IntegrationDrawer({ row, name, drawer, scroll, width, height }: 
     <Box flexDirection="column" width={width}>
       <Text wrap="truncate-end">
         <Text bold>{`▌${safe(name)} `}</Text>
-        {row ? <StatusText status={row.status} /> : null}
+        {row ? <StatusText status={row.status} label={row.display_status} /> : null}
         {row?.reason_code ? <Text>{` ${safe(row.reason_code)}`}</Text> : null}
         {row ? <Text>{` · ${endpointLine(row)}`}</Text> : null}
         <Text dimColor>{' · j/k scroll · Esc close'}</Text>

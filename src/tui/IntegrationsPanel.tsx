@@ -43,7 +43,7 @@ export function IntegrationsPanel({ rows, cursor, width, height, now }: Props) {
     cells: [
       { text: r.name, bold: true },
       r.connected ? 'yes' : 'no',
-      { text: r.status, status: r.status },
+      { text: r.display_status, status: r.status },
       ago(r.last_ok_at, now),
       ago(r.last_probe_at, now),
       latency(r.latency_ms),

@@ -6,7 +6,7 @@
 import { Box, Text } from 'ink';
 import type { ReactElement } from 'react';
 import type { ProofData } from './panels/proof.js';
-import type { BotProof, IntegrationProof } from '../core/views.js';
+import type { BotMarketView, BotProof, IntegrationProof } from '../core/views.js';
 import { Table, MoreLine } from './Table.js';
 import { ago, clock, count, safe, seconds } from './format.js';
 import { StatusText } from './StatusText.js';
@@ -55,7 +55,7 @@ export function countsOf(i: IntegrationProof): { line: string; more: string[] } 
   return { line: `${count(i.calls)} calls${tail}`, more: [] };
 }
 
-function detailLines(p: BotProof, now: number, colour: ReturnType<typeof useColour>): ReactElement[] {
+function detailLines(p: BotProof, now: number, colour: ReturnType<typeof useColour>, market: BotMarketView | null = null): ReactElement[] {
   const out: ReactElement[] = [];
   out.push(
     <Text key="id" wrap="truncate-end">
@@ -81,6 +81,14 @@ function detailLines(p: BotProof, now: number, colour: ReturnType<typeof useColo
     );
     out.push(<Text key="runt" dimColor wrap="truncate-end">{`  run trace_id ${r.trace_id}`}</Text>);
   }
+  // market time: zero bars on a weekend is "market closed", not an outage; stale data says so
+  if (market)
+    out.push(
+      <Text key="mkt" wrap="truncate-end" color={colour(market.stale ? 'red' : market.state === 'open' ? 'green' : 'magenta')} bold={market.stale}>
+        {`${market.stale ? '✗ BOT_DATA_STALE ' : ''}${safe(market.note)}`}
+      </Text>,
+    );
+  if (market?.blocker) out.push(<Text key="mktt" dimColor wrap="truncate-end">{`  trace_id ${market.blocker.trace_id ?? '—'}`}</Text>);
   // with the date: at 23:31, "since 23:00" alone reads like the last half hour
   out.push(<Text key="uh" bold>{`Used in last ${p.window.hours}h (since ${p.window.since.slice(0, 16).replace('T', ' ')} UTC)`}</Text>);
   if (!p.integrations.length)
@@ -123,7 +131,7 @@ export function ProofPanel({ proof, scroll, width, height, now }: Props) {
       ? 'loading…'
       : 'no bot activity in the last 24 h';
   const lines = proof.bot
-    ? detailLines(proof.bot, now, colour)
+    ? detailLines(proof.bot, now, colour, proof.market ?? null)
     : [
         <Text key="none" dimColor wrap="wrap">
           {empty}

@@ -17,6 +17,7 @@ export function registerGate(program: Command, run: RunCommand): void {
     .option('-b, --bot <id>', "also apply this bot's own blockers (its runs, heartbeat, BLOCKED attempts)")
     .option('--strict', 'treat DEGRADED as failure (exit 1)')
     .option('--max-age <duration>', 'tighten staleness: data older than this (e.g. 90s, 5m) blocks')
+    .option('--at <iso>', 'evaluate the session-dependent rules (maintenance windows, market-data staleness) for this instant, e.g. 2025-11-28T08:30:00-06:00')
     .option('--json', "print the API's /api/system/autonomy JSON")
     .option('-t, --timeout <duration>', TIMEOUT_OPTION_HELP, '10s')
     .addHelpText(
@@ -27,18 +28,26 @@ UNKNOWN means no verdict could be reached (store unreachable or silent past --ti
 bad flag) — never 0. A verdict always comes within --timeout (default 10s).
 Each blocker prints its code, integration, an actionable fix and its trace_id.
 
+--at ISO answers "will the 08:30 CT deploy be inside a session, outside maintenance?": maintenance
+windows and BOT_DATA_STALE are judged at that instant (the data's age as known now); probe and
+heartbeat ages are always now. A malformed --at is a bad flag (exit 3, GATE_INPUT_INVALID).
+
 Examples:
   observatory gate check --mode paper && ./deploy.sh
+  observatory gate check --mode paper --at 2025-12-01T08:30:00-06:00
   observatory gate check --bot 4f6c…  --json | jq .blockers`,
     )
-    .action(async (opts: { mode: 'live' | 'paper' | 'shadow'; bot?: string; strict?: boolean; maxAge?: string; json?: boolean; timeout: string }) => {
-      await run(async (ctx) => {
-        const { parseDuration } = await import('../../core/duration.js');
-        const maxAge = opts.maxAge ? parseDuration(opts.maxAge, '--max-age') : undefined;
-        const timeoutMs = (await import('../deadline.js')).parseTimeout(opts.timeout);
-        return (await import('../gate.js')).run(ctx, { ...opts, maxAge, timeoutMs });
-      });
-    });
+    .action(
+      async (opts: { mode: 'live' | 'paper' | 'shadow'; bot?: string; strict?: boolean; maxAge?: string; at?: string; json?: boolean; timeout: string }) => {
+        await run(async (ctx) => {
+          const { parseDuration } = await import('../../core/duration.js');
+          const maxAge = opts.maxAge ? parseDuration(opts.maxAge, '--max-age') : undefined;
+          const at = opts.at === undefined ? undefined : (await import('../../core/views.js')).parseAt(opts.at);
+          const timeoutMs = (await import('../deadline.js')).parseTimeout(opts.timeout);
+          return (await import('../gate.js')).run(ctx, { ...opts, maxAge, at, timeoutMs });
+        });
+      },
+    );
 }
 
 export function registerProbe(program: Command, run: RunCommand): void {

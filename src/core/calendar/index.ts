@@ -24,5 +24,6 @@ export { frontMonth, contractOf, QUARTERLY_MONTH_CODES } from './contracts.js';
 export type { Contract } from './contracts.js';
 export { parseAt, parseInstant } from './instant.js';
 export { parseDay, formatDay } from './civil.js';
+export { formatWall } from './zone.js';
 export { NO_OVERRIDES } from './types.js';
 export type { CalendarOverrides, GroupOverrides, Reason, ReasonKind, SessionState, DayAction } from './types.js';

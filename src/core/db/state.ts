@@ -159,11 +159,14 @@ export async function recentProbes(db: pg.Pool, integration: string, limit = 20)
   return rows;
 }
 
-/** Probe counts per integration and status (for /metrics). */
+/**
+ * Probe counts per integration and status (for /metrics, where uptime ratios are taken). Failures
+ * inside a scheduled maintenance window (reason MAINTENANCE, status.ts) are left out of them.
+ */
 export async function probeCounts(db: pg.Pool): Promise<Array<{ integration: string; status: Status; n: number }>> {
   const { rows } = await db.query(
     `select integration, status, count(*)::int as n from integration_probes
-      where probed_at > now() - interval '1 hour' group by 1, 2`,
+      where probed_at > now() - interval '1 hour' and reason_code is distinct from 'MAINTENANCE' group by 1, 2`,
   );
   return rows as Array<{ integration: string; status: Status; n: number }>;
 }

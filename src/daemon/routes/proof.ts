@@ -27,7 +27,7 @@ export const proofRoutes: RouteModule = (app, ctx, { registry }) => {
     const id = (req.params as { id: string }).id;
     const hours = intParam((req.query as Record<string, unknown>).hours, 24, 1, 2160);
     if (!isUuid(id) || hours === undefined) return sendError(reply, req, 400, 'BAD_REQUEST', 'bot id must be a UUID; hours: 1–2160');
-    const view = await botProofView(pool, id, { sinceHours: hours, traceId: req.traceId });
+    const view = await botProofView(pool, id, { sinceHours: hours, traceId: req.traceId, registry, config: ctx.config });
     if (!view) return sendError(reply, req, 404, 'BOT_UNKNOWN', 'no bot with this id has written any run or event');
     return reply.send(view);
   });

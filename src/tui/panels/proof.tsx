@@ -3,7 +3,9 @@
  * (botProofView). 'b' (from any panel) or '/' opens the bot selector (findBots): type part of
  * a name or id, ↑/↓ choose, Enter picks, Esc cancels.
  */
-import { botProofView, botsView, findBots, type BotProof } from '../../core/views.js';
+import { botProofView, botsView, findBots, type BotMarketView, type BotProof } from '../../core/views.js';
+import type { Config } from '../../core/config.js';
+import type { Registry } from '../../core/types.js';
 import type pg from 'pg';
 import type { TuiData } from '../controller.js';
 import { clamp, edited, type UiState } from '../state.js';
@@ -22,6 +24,8 @@ export interface ProofData {
   /** the bot shown: the one picked, else the most active */
   botId: string | null;
   bot: BotProof | null;
+  /** the bot's market-time context (session, data age in open-market seconds, BOT_DATA_STALE) */
+  market?: BotMarketView | null;
   /** the bot asked for has no row in the store (a wrong id, or a database that was reset) */
   missing: boolean;
 }
@@ -37,14 +41,15 @@ export function proofView(data: TuiData): ProofView | null {
   return (data.panelData.proof as ProofView | undefined) ?? null;
 }
 
-async function loadProof(pool: pg.Pool, botId: string | null): Promise<ProofData> {
+async function loadProof(pool: pg.Pool, botId: string | null, env: { config?: Config; registry?: Registry }): Promise<ProofData> {
   const { bots } = await botsView(pool, { limit: 10 });
   const id = botId ?? bots[0]?.bot_id ?? null;
-  const view = id ? await botProofView(pool, id) : null;
+  const view = id ? await botProofView(pool, id, { config: env.config, registry: env.registry }) : null;
   return {
     top: bots.map((t) => ({ bot_id: t.bot_id, name: t.name, calls: t.calls, blocked: t.blocked, last_at: t.last_at })),
     botId: id,
     bot: view?.proof ?? null,
+    market: view?.market_time ?? null,
     missing: id !== null && !view?.proof,
   };
 }
@@ -102,8 +107,11 @@ export const proof: Panel<'proof'> = definePanel<'proof', ProofView>({
     { on: ['type', 'erase', 'up', 'down', 'close'], contexts: ['text'], run: searchKeys },
     { on: ['open'], help: 'choose bot', contexts: ['text'], run: searchKeys },
   ],
-  async load({ pool, request }) {
-    const [proof, botChoices] = await Promise.all([loadProof(pool, request.botId), request.botQuery !== null ? findBots(pool, request.botQuery) : null]);
+  async load({ pool, request, config, registry }) {
+    const [proof, botChoices] = await Promise.all([
+      loadProof(pool, request.botId, { config, registry }),
+      request.botQuery !== null ? findBots(pool, request.botQuery) : null,
+    ]);
     return { proof, botChoices };
   },
   carry(view, prev, next) {
