@@ -66,6 +66,15 @@ export const configFileSchema = lazySchema((z) => {
         .optional(),
       integrations: z.record(z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'lowercase name: a-z, 0-9, _'), integrationOverride).optional(),
       risk_limits: z.record(z.string(), z.unknown()).optional(),
+      trading_state: z
+        .object({
+          two_person_resume: z.boolean().optional(),
+          resume_request_ttl_ms: z.number().int().min(10_000).max(86_400_000).optional(),
+          fail_closed_after_ms: z.number().int().min(500).max(600_000).optional(),
+          poll_interval_ms: z.number().int().min(100).max(60_000).optional(),
+        })
+        .strict()
+        .optional(),
     })
     .strict();
   return fileSchema;
@@ -83,6 +92,8 @@ export interface Config {
   limits: { ingestBodyBytes: number; ingestMaxEvents: number; metadataBytes: number; metadataDepth: number };
   integrations: Record<string, Record<string, unknown>>;
   riskLimits?: Record<string, unknown>;
+  /** the kill switch: two-person resume, how long a resume request waits, and the SDK's bounds */
+  tradingState: { twoPersonResume: boolean; resumeRequestTtlMs: number; failClosedAfterMs: number; pollIntervalMs: number };
   configPath?: string;
   /** the config file's digest and whether an earlier run validated these exact bytes (config-trust.ts) */
   fileCheck?: FileCheck;
@@ -223,6 +234,12 @@ export function loadConfig(opts: LoadOptions = {}): Config {
     },
     integrations: (file.integrations ?? {}) as Record<string, Record<string, unknown>>,
     riskLimits: file.risk_limits,
+    tradingState: {
+      twoPersonResume: envBool(env, 'OBSERVATORY_TWO_PERSON_RESUME') ?? file.trading_state?.two_person_resume ?? false,
+      resumeRequestTtlMs: file.trading_state?.resume_request_ttl_ms ?? 15 * 60_000,
+      failClosedAfterMs: file.trading_state?.fail_closed_after_ms ?? 3_000,
+      pollIntervalMs: file.trading_state?.poll_interval_ms ?? 500,
+    },
     configPath: configPath ? resolve(configPath) : undefined,
     fileCheck: read?.check,
     env,

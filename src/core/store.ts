@@ -9,4 +9,5 @@ export { migrate, assertSchemaCompatible } from './db/migrate.js';
 export { asStoreError, classifyPgError, toStoreError } from './db/errors.js';
 export { STATE_CHANNEL } from './db/state.js';
 export { EVENTS_CHANNEL } from './db/usage-events.js';
+export { TRADING_STATE_CHANNEL } from './db/trading-state.js';
 export { describeOutage, type OutageDescription } from './outage.js';

@@ -9,7 +9,9 @@ import type { Config } from './config.js';
 import type { Blocker, GateStatus, IntegrationState, Mode, Registry, Status } from './types.js';
 import { connectedOf, requirementOf } from './vendors/registry.js';
 import { effectiveState } from './status.js';
-import { botBlockers, evaluateGate } from './autonomy.js';
+import { botBlockers, evaluateGate, tradingStateBlockers } from './autonomy.js';
+import { accountsOfBot, applyTradingCommand, readHistory, readInForce, readPending, refusalsSince, type TradingCommandInput, type TradingStateChange } from './db/trading-state.js';
+import { decideOrder, type OrderIntent, type PlaceDecision, type ScopeInForce } from './trading-state.js';
 import { getStates, probeCounts, recentProbes, type ProbeRow } from './db/state.js';
 import { catalogView, type CatalogView } from './catalog.js';
 import { botProof, type BotProof } from './db/proof.js';
@@ -82,10 +84,16 @@ export interface HealthSnapshot {
   ts: Date;
   effective: Map<string, IntegrationState>;
   daemon: DaemonInfo;
+  /** kill-switch scopes not ACTIVE (absent in snapshots built by hand: nothing in force) */
+  trading?: ScopeInForce[];
 }
 
 export async function readHealth(pool: pg.Pool, registry: Registry, config: Config): Promise<HealthSnapshot> {
-  const [{ states: stored, now }, daemon] = await Promise.all([getStates(pool), readDaemonInfo(pool, config.daemon.staleAfterMs)]);
+  const [{ states: stored, now }, daemon, trading] = await Promise.all([
+    getStates(pool),
+    readDaemonInfo(pool, config.daemon.staleAfterMs),
+    readInForce(pool),
+  ]);
   const effective = new Map<string, IntegrationState>();
   for (const spec of registry.integrations) {
     // "connected" is what the probing process saw (stored with its probe); before any probe, this process's env
@@ -93,7 +101,7 @@ export async function readHealth(pool: pg.Pool, registry: Registry, config: Conf
     const connected = state ? state.connected : connectedOf(spec, config.env);
     effective.set(spec.name, effectiveState(spec, state, { connected, now, env: state ? undefined : config.env }));
   }
-  return { ts: now, effective, daemon };
+  return { ts: now, effective, daemon, trading: trading.inForce };
 }
 
 export function integrationRows(registry: Registry, snap: HealthSnapshot, mode: Mode): IntegrationRow[] {
@@ -143,8 +151,16 @@ export interface SystemStatusView {
 }
 
 /** The gate for one mode over an already-read snapshot (several modes need only one read). */
-export function gateFrom(registry: Registry, snap: HealthSnapshot, mode: Mode, traceId: string, botBlockers: Blocker[] = []) {
-  return evaluateGate({
+export function gateFrom(
+  registry: Registry,
+  snap: HealthSnapshot,
+  mode: Mode,
+  traceId: string,
+  botBlockers: Blocker[] = [],
+  bot?: { botId: string; accounts: string[] },
+) {
+  const trading = tradingStateBlockers({ mode, registry, inForce: snap.trading ?? [], botId: bot?.botId, accounts: bot?.accounts, traceId });
+  const g = evaluateGate({
     mode,
     registry,
     states: snap.effective,
@@ -152,9 +168,14 @@ export function gateFrom(registry: Registry, snap: HealthSnapshot, mode: Mode, t
     daemon: { fresh: snap.daemon.fresh, ageMs: snap.daemon.heartbeat_age_ms, stoppedAgeMs: snap.daemon.last_stopped_age_ms },
     // the daemons' switch, not this reader's environment (migrations/004)
     liveTradingEnabled: snap.daemon.live_trading_enabled,
-    botBlockers,
+    botBlockers: [...trading.blockers, ...botBlockers],
     traceId,
   });
+  if (trading.warnings.length) {
+    g.warnings.push(...trading.warnings);
+    if (g.global_status === 'OK') g.global_status = 'DEGRADED';
+  }
+  return g;
 }
 
 /** The verdict when the store cannot be read: UNKNOWN, never the last good data. */
@@ -213,7 +234,8 @@ export async function autonomyView(
     const bot = opts.botId
       ? (await botBlockers(pool, opts.botId, config.daemon.staleAfterMs, opts.mode)).map((b) => ({ ...b, trace_id: b.trace_id ?? traceId }))
       : [];
-    const g = gateFrom(registry, snap, opts.mode, traceId, bot);
+    const accounts = opts.botId ? await accountsOfBot(pool, opts.botId) : [];
+    const g = gateFrom(registry, snap, opts.mode, traceId, bot, opts.botId ? { botId: opts.botId, accounts } : undefined);
     return {
       success: true,
       trace_id: traceId,
@@ -345,3 +367,59 @@ export async function integrationEventsView(
 export async function findBots(pool: pg.Pool, query: string, limit = 10): Promise<BotMatch[]> {
   return searchBots(pool, query, limit);
 }
+
+// ─── The kill switch ─────────────────────────────────────────────────────────────────
+
+export type { ScopeInForce, PlaceDecision, OrderIntent } from './trading-state.js';
+export type { TradingStateChange } from './db/trading-state.js';
+
+/** `observatory trading-state --json`, GET /api/trading-state: what is in force and why, pending resumes, the latest audit rows. */
+export interface TradingStateView extends Envelope {
+  /** the global state (ACTIVE when nothing global is in force) */
+  global: 'ACTIVE' | 'REDUCING' | 'HALTED';
+  in_force: ScopeInForce[];
+  /** resumes waiting for a second actor (two-person rule) */
+  pending: TradingStateChange[];
+  recent: TradingStateChange[];
+}
+
+export async function tradingStateView(pool: pg.Pool, opts: { traceId?: string; recent?: number } = {}): Promise<TradingStateView> {
+  const [{ inForce, now }, pending, recent] = await Promise.all([readInForce(pool), readPending(pool), readHistory(pool, opts.recent ?? 20)]);
+  return {
+    ...envelope(opts.traceId),
+    ts: now.toISOString(),
+    global: inForce.find((s) => s.scope === 'global')?.state ?? 'ACTIVE',
+    in_force: inForce,
+    pending,
+    recent,
+  };
+}
+
+/** `observatory halt|reduce|resume --json`, POST /api/trading-state: the row written and the state now in force. */
+export interface TradingChangeView extends Envelope {
+  change: TradingStateChange;
+  /** true: a resume request recorded, waiting for a second, different actor; nothing lifted yet */
+  pending: boolean;
+  in_force: ScopeInForce[];
+}
+
+export async function applyTradingChange(pool: pg.Pool, input: TradingCommandInput): Promise<TradingChangeView> {
+  const res = await applyTradingCommand(pool, input);
+  const { inForce } = await readInForce(pool);
+  return { ...envelope(input.traceId), change: res.change, pending: res.pending, in_force: inForce };
+}
+
+/** POST /api/trading-state/check — canPlace for bots in other languages: the same rules over the state in force now. */
+export interface TradingCheckView extends Envelope {
+  decision: PlaceDecision;
+  /** the BLOCKED usage event recorded for a refusal (null when allowed) */
+  event_id: string | null;
+}
+
+export async function tradingCheckView(pool: pg.Pool, order: OrderIntent, traceId?: string): Promise<TradingCheckView> {
+  const { inForce } = await readInForce(pool);
+  return { ...envelope(traceId), decision: decideOrder(inForce, order), event_id: null };
+}
+
+/** Orders refused by the trading state since `since` (metrics: a counter that starts when the daemon does). */
+export const tradingRefusalsSince = refusalsSince;

@@ -11,6 +11,7 @@ import { createLogger } from '../../src/core/log.js';
 import { HttpService } from '../../src/daemon/http.js';
 import { usageRoutes } from '../../src/daemon/routes/usage.js';
 import { proofRoutes } from '../../src/daemon/routes/proof.js';
+import { tradingStateRoutes } from '../../src/daemon/routes/trading-state.js';
 import type { DaemonContext } from '../../src/daemon/daemon.js';
 
 export const API_TOKEN = 'api-test-token-0123456789abcdef';
@@ -43,7 +44,7 @@ export async function startApi(store: { pool: pg.Pool; url: string }, opts: { en
     isLeader: () => leader,
     setLeader: (v) => (leader = v),
   };
-  const svc = new HttpService(loadRegistry(config), { routes: [usageRoutes, proofRoutes] });
+  const svc = new HttpService(loadRegistry(config), { routes: [usageRoutes, proofRoutes, tradingStateRoutes] });
   await svc.start(ctx);
   const base = `http://127.0.0.1:${svc.port}`;
   const read = async (res: Response) => {
