@@ -27,12 +27,22 @@ create table trading_state_changes (
 create index trading_state_changes_scope_idx on trading_state_changes (scope, target, id desc);
 create unique index trading_state_changes_one_confirm_idx on trading_state_changes (confirms) where confirms is not null;
 
+-- same SQLSTATE as usage events (OB001, classified 'append_only'), with the kill switch's own hint
+create or replace function observatory_reject_trading_state_mutation() returns trigger
+language plpgsql as $$
+begin
+  raise exception '% is append-only: % is not allowed', tg_table_name, tg_op
+    using errcode = 'OB001',
+          hint = 'the kill-switch audit keeps every change: record a new one (observatory halt|reduce|resume)';
+end;
+$$;
+
 create trigger trading_state_changes_append_only
   before update or delete on trading_state_changes
-  for each row execute function observatory_reject_mutation();
+  for each row execute function observatory_reject_trading_state_mutation();
 create trigger trading_state_changes_no_truncate
   before truncate on trading_state_changes
-  for each statement execute function observatory_reject_mutation();
+  for each statement execute function observatory_reject_trading_state_mutation();
 
 -- every recorder LISTENs here: a change reaches the bots without waiting for a poll
 create or replace function observatory_notify_trading_state() returns trigger

@@ -38,6 +38,7 @@ import { EventValidationError, reasonCodeOf, RecorderClosedError, SpoolFullError
 import { readGate, readIntegrationStatus, type GateQuery, type GateSource, type GateVerdict } from './gate.js';
 import { addProcessHooks, removeProcessHooks, type ProcessHooks } from './process-hooks.js';
 import { defaultSpoolPath, DEFAULT_MAX_SPOOL_BYTES, Spool, SpoolBacklog } from './spool.js';
+import { connectionOf, tradingGuard, TradingStateWatch, type PlaceRequest, type PlaceResult, type TradingWatchOptions } from './trading-state.js';
 
 export type { FlushResult };
 
@@ -64,6 +65,8 @@ export interface UsageRecorderOptions extends GateSource {
   log?: Logger;
   /** drain on 'beforeExit' and spool synchronously on 'exit'. Default true */
   exitHooks?: boolean;
+  /** the kill switch's watch (canPlace): fail-closed bound and polling period; default from config, else 3000 / 500 ms */
+  tradingState?: TradingWatchOptions;
 }
 
 /** What a tracked or blocked call is about. camelCase here; stored snake_case. */
@@ -129,6 +132,14 @@ export interface UsageRecorder {
   gate(query: GateQuery): Promise<GateVerdict>;
   /** Each integration's current status (OK / DEGRADED / BLOCKED); throws when the store cannot be read. */
   integrationStatus(source?: GateSource): Promise<Record<string, Status>>;
+  /**
+   * The kill switch: whether the trading state allows this order (integration, side, qty, current
+   * position; action new/modify/cancel). A refusal is recorded as a BLOCKED usage event
+   * (reason_code HALTED / REDUCING). Fail-closed: a state unconfirmed past the bound is HALTED.
+   */
+  canPlace(order: PlaceRequest): Promise<PlaceResult>;
+  /** The watch behind canPlace: snapshot(), onChange(), start(). */
+  tradingState: TradingStateWatch;
   runs: {
     start(input: Omit<StartRunInput, 'botId'> & { botId?: string }): Promise<RunHandle>;
     heartbeat(runId: string): Promise<boolean>;
@@ -319,6 +330,12 @@ export function createUsageRecorder(opts: UsageRecorderOptions = {}): UsageRecor
 
   const flush = (): Promise<FlushResult> => batcher.flush();
 
+  const watch = new TradingStateWatch(connectionOf(pool, opts.pool ? undefined : (opts.databaseUrl ?? process.env.DATABASE_URL)), log, {
+    failClosedAfterMs: opts.tradingState?.failClosedAfterMs ?? opts.config?.tradingState.failClosedAfterMs,
+    pollIntervalMs: opts.tradingState?.pollIntervalMs ?? opts.config?.tradingState.pollIntervalMs,
+  });
+  const canPlace = tradingGuard(watch, record, { botId: defaults.bot_id, userId: defaults.user_id, runId: defaults.run_id }, log);
+
   async function close(): Promise<void> {
     if (batcher.closed) return;
     // calls still running finish first (bounded: a hung vendor call must not hang shutdown)
@@ -327,6 +344,7 @@ export function createUsageRecorder(opts: UsageRecorderOptions = {}): UsageRecor
       await Promise.race([Promise.allSettled([...tracking]), new Promise((r) => (bound = setTimeout(r, CLOSE_WAIT_MS)))]);
       clearTimeout(bound);
     }
+    await watch.close();
     await batcher.close();
     if (hooks) removeProcessHooks(hookEntry);
     if (ownPool) await pool.end().catch(() => undefined);
@@ -361,6 +379,8 @@ export function createUsageRecorder(opts: UsageRecorderOptions = {}): UsageRecor
     stats: () => batcher.stats(),
     gate: (query) => readGate(pool, query, gateSource),
     integrationStatus: (source = {}) => readIntegrationStatus(pool, source, gateSource),
+    canPlace,
+    tradingState: watch,
     runs,
   };
 }

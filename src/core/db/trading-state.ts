@@ -25,14 +25,15 @@ export interface TradingStateChange {
   trace_id: string;
 }
 
+// id and confirms leave as text (bigint); ORDER BY must name the table's column, not this alias
 const COLS = `id::text as id, scope, target, state, previous_state, kind, confirms::text as confirms, actor, reason,
               to_json(created_at)#>>'{}' as created_at, to_json(expires_at)#>>'{}' as expires_at, trace_id`;
 
 /** rows still in force: effective kinds, not expired; the newest per scope wins */
 const IN_FORCE = `select distinct on (scope, target) ${COLS}
-                    from trading_state_changes
+                    from trading_state_changes t
                    where kind <> 'request' and (expires_at is null or expires_at > now())
-                   order by scope, target, id desc`;
+                   order by t.scope, t.target, t.id desc`;
 
 function toInForce(r: TradingStateChange): ScopeInForce {
   return {
@@ -62,14 +63,14 @@ export async function readPending(db: pg.Pool | pg.PoolClient): Promise<TradingS
       where kind = 'request' and expires_at > now()
         and not exists (select 1 from trading_state_changes c where c.confirms = r.id)
         and not exists (select 1 from trading_state_changes n where n.scope = r.scope and n.target = r.target and n.id > r.id and n.kind <> 'request')
-      order by id desc`,
+      order by r.id desc`,
   );
   return rows;
 }
 
 /** The newest audit rows, newest first. */
 export async function readHistory(db: pg.Pool | pg.PoolClient, limit = 20): Promise<TradingStateChange[]> {
-  const { rows } = await db.query<TradingStateChange>(`select ${COLS} from trading_state_changes order by id desc limit $1`, [limit]);
+  const { rows } = await db.query<TradingStateChange>(`select ${COLS} from trading_state_changes t order by t.id desc limit $1`, [limit]);
   return rows;
 }
 
