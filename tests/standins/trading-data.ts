@@ -6,7 +6,8 @@
  *  - Databento: GET /v0/metadata.get_dataset_range?dataset → {start, end};
  *    GET|POST /v0/timeseries.get_range (query or form body) → JSON lines of ohlcv-1m records
  *  - OpenAI: POST /v1/chat/completions → {choices: [{message: {content}}], usage}
- *  - Tradovate (/v1): GET /account/list, POST /order/placeorder, GET /fill/deps?masterid
+ *  - Tradovate (/v1): GET /account/list, POST /order/placeorder, GET /fill/deps?masterid,
+ *    POST /order/cancelorder {orderId} → {commandId} (a filled or unknown order: {failureReason, failureText})
  *  - Ironbeam (/v2): GET /account/getAllAccounts, POST /order/{acct}/place, GET /order/{acct}/fills
  * Bars are a deterministic synthetic series (a gentle uptrend), generated on request.
  */
@@ -152,10 +153,13 @@ export interface PaperBrokerOptions {
 
 export interface PaperOrders {
   orders: Array<{ id: string; body: Record<string, unknown> }>;
+  /** ids of orders cancelled through the broker's cancel endpoint */
+  cancelled: string[];
 }
 
 export function tradovatePaper(creds: TradovateCreds, opts: PaperBrokerOptions = {}): Standin & PaperOrders {
   const orders: PaperOrders['orders'] = [];
+  const cancelled: string[] = [];
   let next = 900_000;
   const st = extend(tradovate(creds), (r, s) => {
     const authed = () => {
@@ -200,6 +204,15 @@ export function tradovatePaper(creds: TradovateCreds, opts: PaperBrokerOptions =
       orders.push({ id, body: b });
       return { status: 200, body: { orderId: Number(id) } };
     }
+    if (r.method === 'POST' && r.path === '/v1/order/cancelorder') {
+      if (!authed()) return unauthorized(s, r);
+      const id = String(jsonBody(r).orderId);
+      // a filled order (fills on) or an unknown one cannot be cancelled
+      if (!orders.some((x) => x.id === id) || opts.fill !== false || cancelled.includes(id))
+        return { status: 200, body: { failureReason: 'UnknownReason', failureText: 'order is not working' } };
+      cancelled.push(id);
+      return { status: 200, body: { commandId: next++ } };
+    }
     if (r.method === 'GET' && r.path === '/v1/fill/deps') {
       if (!authed()) return unauthorized(s, r);
       const master = new URLSearchParams(r.query).get('masterid');
@@ -225,11 +238,12 @@ export function tradovatePaper(creds: TradovateCreds, opts: PaperBrokerOptions =
     }
     return undefined;
   });
-  return Object.assign(st, { orders });
+  return Object.assign(st, { orders, cancelled });
 }
 
 export function ironbeamPaper(creds: IronbeamCreds, opts: PaperBrokerOptions = {}): Standin & PaperOrders {
   const orders: PaperOrders['orders'] = [];
+  const cancelled: string[] = [];
   let next = 1;
   const st = extend(ironbeam(creds), (r, s) => {
     const authed = () => {
@@ -276,5 +290,5 @@ export function ironbeamPaper(creds: IronbeamCreds, opts: PaperBrokerOptions = {
     }
     return undefined;
   });
-  return Object.assign(st, { orders });
+  return Object.assign(st, { orders, cancelled });
 }
