@@ -148,6 +148,8 @@ export interface SystemStatusView {
   integrations: IntegrationRow[];
   autonomy: { global_status: GateStatus; blockers: Blocker[]; warnings: Blocker[] };
   daemon: DaemonInfo | null;
+  /** kill switch: the scopes not ACTIVE (who, why, since) — the TUI's header and Panel D show them */
+  trading_state: ScopeInForce[];
 }
 
 /** The gate for one mode over an already-read snapshot (several modes need only one read). */
@@ -267,6 +269,7 @@ export async function systemStatusView(pool: pg.Pool, registry: Registry, config
       integrations: [],
       autonomy: { global_status: u.global_status, blockers: u.blockers, warnings: u.warnings },
       daemon: null,
+      trading_state: [],
     };
   }
 }
@@ -282,6 +285,7 @@ export function statusFrom(registry: Registry, config: Config, snap: HealthSnaps
     integrations: integrationRows(registry, snap, mode),
     autonomy: { global_status: g.global_status, blockers: g.blockers, warnings: g.warnings },
     daemon: snap.daemon,
+    trading_state: snap.trading ?? [],
   };
 }
 
