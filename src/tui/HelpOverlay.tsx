@@ -45,7 +45,7 @@ export function HelpOverlay({ width }: { width: number }) {
   return (
     <Box flexDirection="column" width={width}>
       <Text bold wrap="truncate-end">
-        {'Keys — read-only: nothing here changes the platform, except H — the halt dialog, the only write action   (? or Esc closes)'}
+        {'Keys — read-only except H (halt dialog: the only write action) · ? / Esc closes'}
       </Text>
       <Box flexDirection={twoColumns ? 'row' : 'column'}>
         <Box flexDirection="column" width={col} flexShrink={0} marginRight={twoColumns ? 2 : 0}>

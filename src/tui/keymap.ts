@@ -135,10 +135,11 @@ export const BINDINGS: readonly Binding[] = [
   { type: 'cycleMode', keys: ['m'], help: 'mode: live → paper → shadow', group: 'Data', contexts: LISTS, matches: (i, k) => plain(k) && i === 'm' },
   { type: 'refresh', keys: ['r'], help: 'refresh now', group: 'Data', contexts: LISTS, matches: (i, k) => plain(k) && i === 'r' },
   { type: 'help', keys: ['?'], help: 'this help', group: 'App', contexts: NOT_TEXT, matches: (i, k) => plain(k) && i === '?' },
+  // the kill switch: scope from the selection (bot in B, integration in A, else global), a typed reason, HALT typed to confirm
   {
     type: 'halt',
     keys: ['H'],
-    help: 'HALT trading in the selected scope (bot in B, integration in A, else global) — the only write action; typed reason + HALT to confirm',
+    help: 'halt: the only write action',
     group: 'App',
     contexts: LISTS,
     matches: (i, k) => !k.ctrl && !k.meta && i === 'H',
