@@ -134,7 +134,9 @@ async function main(): Promise<void> {
     process.stdout.write(`1. halt issued → all ${RECORDERS} recorders refuse the next order: ${fmt(halts)}  (goal p95 ≤ 1000 ms)\n`);
     process.stdout.write(`   (the halt's own write is inside the timing: CLI/API insert, commit, NOTIFY, each recorder's re-read)\n`);
     process.stdout.write(`   resume → all allow again: ${fmt(resumes)}\n`);
-    process.stdout.write(`   floor, bare pg_notify → LISTEN round trip: ${fmt(floor)}; halt p95 / floor p95 = ${(pct(halts, 95) / pct(floor, 95)).toFixed(1)}×\n`);
+    process.stdout.write(
+      `   floor, bare pg_notify → LISTEN round trip: ${fmt(floor)}; halt p95 / floor p95 = ${(pct(halts, 95) / pct(floor, 95)).toFixed(1)}×\n`,
+    );
     await Promise.all(recs.map((r) => r.close()));
 
     // 1b. polling fallback only (no NOTIFY reaches it): a watch whose LISTEN never fires
@@ -158,9 +160,7 @@ async function main(): Promise<void> {
         await applyTradingChange(pool, cmd({ command: 'resume' }));
         await untilAll([rec], true, t0);
       }
-      process.stdout.write(
-        `   polling fallback alone (NOTIFY unlistened, poll every ${rec.tradingState.pollIntervalMs} ms): ${fmt(polls)}\n`,
-      );
+      process.stdout.write(`   polling fallback alone (NOTIFY unlistened, poll every ${rec.tradingState.pollIntervalMs} ms): ${fmt(polls)}\n`);
 
       // 2. store killed → HALTED within the bound
       const fails: number[] = [];
@@ -183,7 +183,10 @@ async function main(): Promise<void> {
     // 3. halt → reference bot cancelled its working orders and stopped
     const C = canaryEnv();
     const poly = await polygonData(C.POLYGON_API_KEY).start();
-    const tv = await tradovatePaper({ name: C.TRADOVATE_USERNAME, password: C.TRADOVATE_PASSWORD, cid: C.TRADOVATE_CID, sec: C.TRADOVATE_SECRET }, { fill: false }).start();
+    const tv = await tradovatePaper(
+      { name: C.TRADOVATE_USERNAME, password: C.TRADOVATE_PASSWORD, cid: C.TRADOVATE_CID, sec: C.TRADOVATE_SECRET },
+      { fill: false },
+    ).start();
     try {
       const config = {
         ...loadConfig({
@@ -206,10 +209,22 @@ async function main(): Promise<void> {
       const tokenCache = new TokenCache();
       const bots: number[] = [];
       for (let i = 0; i < BOT_TRIALS; i++) {
-        await writeHeartbeat(pool, { daemonId: 'bench', version: VERSION, hostname: hostname(), pid: process.pid, startedAt: new Date(), leader: true, liveTradingEnabled: false });
+        await writeHeartbeat(pool, {
+          daemonId: 'bench',
+          version: VERSION,
+          hostname: hostname(),
+          pid: process.pid,
+          startedAt: new Date(),
+          leader: true,
+          liveTradingEnabled: false,
+        });
         for (const n of ['postgres', 'polygon', 'risk_engine', 'tradovate'])
           for (let k = 0; k < 3; k++)
-            if ((await probeAndRecord(getSpec(registry, n)!, { pool, env: config.env, riskLimits: config.riskLimits, tokenCache, daemonId: 'bench' })).state.status === 'OK') break;
+            if (
+              (await probeAndRecord(getSpec(registry, n)!, { pool, env: config.env, riskLimits: config.riskLimits, tokenCache, daemonId: 'bench' })).state
+                .status === 'OK'
+            )
+              break;
         const name = `bench-kill-${i}`;
         const usage = createUsageRecorder({ pool, spoolPath: join(dir, `bot${i}.jsonl`), log: quiet, exitHooks: false });
         const lines: string[] = [];

@@ -83,7 +83,8 @@ export async function change(ctx: CommandContext, command: TradingCommand, opts:
       printLine(
         `${describeScope(c)}: ${c.previous_state} → ${c.state} by ${c.actor}${c.expires_at ? ` until ${c.expires_at}` : ''} (row ${c.id}${c.confirms ? `, confirms ${c.confirms}` : ''}, trace_id ${c.trace_id})`,
       );
-    if (!opts.json && c.state !== 'ACTIVE') printErr(`lift it with: observatory resume ${scope === 'global' ? '--global' : `--${scope} ${target}`} --reason "…"`);
+    if (!opts.json && c.state !== 'ACTIVE')
+      printErr(`lift it with: observatory resume ${scope === 'global' ? '--global' : `--${scope} ${target}`} --reason "…"`);
     return 0;
   } finally {
     await store.close();
@@ -97,7 +98,8 @@ export function renderTradingState(v: TradingStateView, now = Date.now()): strin
     lines.push(
       `${s.state.padEnd(8)} ${describeScope(s).padEnd(50)} by ${s.actor}, ${ago(s.since, now)}${s.expires_at ? `, until ${s.expires_at}` : ''}: ${s.reason}  (trace_id ${s.trace_id})`,
     );
-  for (const p of v.pending) lines.push(`PENDING  resume of ${describeScope(p)} requested by ${p.actor}, ${ago(p.created_at, now)}: waits for a second person until ${p.expires_at}`);
+  for (const p of v.pending)
+    lines.push(`PENDING  resume of ${describeScope(p)} requested by ${p.actor}, ${ago(p.created_at, now)}: waits for a second person until ${p.expires_at}`);
   if (v.recent.length) {
     lines.push('', 'recent changes (audit):');
     for (const r of v.recent)

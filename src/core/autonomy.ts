@@ -296,8 +296,7 @@ export function tradingStateBlockers(input: TradingGateInput): { blockers: Block
   const reducingOrHalted = new Set(input.inForce.filter((s) => s.scope === 'integration').map((s) => s.target));
   for (const s of input.inForce) {
     let applies: boolean;
-    if (s.scope === 'integration')
-      applies = integrationCoversMode(s.target, input.mode, input.registry, s.state === 'HALTED' ? halted : reducingOrHalted);
+    if (s.scope === 'integration') applies = integrationCoversMode(s.target, input.mode, input.registry, s.state === 'HALTED' ? halted : reducingOrHalted);
     else if (s.scope === 'global') applies = true;
     else applies = covers(s, { botId: input.botId ?? null, userId: null }) || (s.scope === 'account' && (input.accounts ?? []).includes(s.target));
     const code = s.state === 'HALTED' ? 'TRADING_HALTED' : 'TRADING_REDUCING';

@@ -10,7 +10,16 @@ import type { Blocker, GateStatus, IntegrationState, Mode, Registry, Status } fr
 import { connectedOf, requirementOf } from './vendors/registry.js';
 import { effectiveState } from './status.js';
 import { botBlockers, evaluateGate, tradingStateBlockers } from './autonomy.js';
-import { accountsOfBot, applyTradingCommand, readHistory, readInForce, readPending, refusalsSince, type TradingCommandInput, type TradingStateChange } from './db/trading-state.js';
+import {
+  accountsOfBot,
+  applyTradingCommand,
+  readHistory,
+  readInForce,
+  readPending,
+  refusalsSince,
+  type TradingCommandInput,
+  type TradingStateChange,
+} from './db/trading-state.js';
 import { decideOrder, type OrderIntent, type PlaceDecision, type ScopeInForce } from './trading-state.js';
 import { getStates, probeCounts, recentProbes, type ProbeRow } from './db/state.js';
 import { catalogView, type CatalogView } from './catalog.js';
@@ -89,11 +98,7 @@ export interface HealthSnapshot {
 }
 
 export async function readHealth(pool: pg.Pool, registry: Registry, config: Config): Promise<HealthSnapshot> {
-  const [{ states: stored, now }, daemon, trading] = await Promise.all([
-    getStates(pool),
-    readDaemonInfo(pool, config.daemon.staleAfterMs),
-    readInForce(pool),
-  ]);
+  const [{ states: stored, now }, daemon, trading] = await Promise.all([getStates(pool), readDaemonInfo(pool, config.daemon.staleAfterMs), readInForce(pool)]);
   const effective = new Map<string, IntegrationState>();
   for (const spec of registry.integrations) {
     // "connected" is what the probing process saw (stored with its probe); before any probe, this process's env

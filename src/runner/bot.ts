@@ -360,7 +360,15 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
     const d = await usage.canPlace({ integration, side, qty, position: book.position, symbol, botId: o.botId, runId: run.id });
     if (d.allowed) return;
     if (d.event_id) events.push(d.event_id);
-    step({ step: 'broker', status: 'BLOCKED', integration, operation: 'broker.place_order', reason_code: d.reason_code, trace_id: d.trace_id, event_id: d.event_id });
+    step({
+      step: 'broker',
+      status: 'BLOCKED',
+      integration,
+      operation: 'broker.place_order',
+      reason_code: d.reason_code,
+      trace_id: d.trace_id,
+      event_id: d.event_id,
+    });
     out(`${tag()} broker.place_order ${integration} ${side} ${qty} ${symbol}: BLOCKED ${d.reason_code}: ${d.message} — no order sent — trace_id ${d.trace_id}`);
     // HALTED: cancel the working orders; REDUCING: flatten (a reducing order passes); both stop the run
     await obeyKill(d.reason_code === 'REDUCING' ? 'TRADING_REDUCING' : 'TRADING_HALTED');
@@ -499,10 +507,11 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
         polled.row,
       );
       if (!fills.length) {
-        out(`${tag()} broker.order_status ${spec.name}: no fill reported within ${o.fillWaitMs} ms — none recorded; order ${orderId} is working — trace_id ${fillTrace}`);
+        out(
+          `${tag()} broker.order_status ${spec.name}: no fill reported within ${o.fillWaitMs} ms — none recorded; order ${orderId} is working — trace_id ${fillTrace}`,
+        );
         kill.working.set(orderId, { integration: spec.name, orderId, symbol, side, qty, client });
-      }
-      else out(`${tag()} broker.order_status ${spec.name}: ${fills.length} fill(s) reported — trace_id ${fillTrace}`);
+      } else out(`${tag()} broker.order_status ${spec.name}: ${fills.length} fill(s) reported — trace_id ${fillTrace}`);
       for (const f of fills) {
         book.fill(signedQty(side, f.qty), f.price ?? mark);
         const fr = usage.record({
@@ -584,7 +593,9 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
           trace_id: r.trace_id,
           event_id: r.event?.id ?? null,
         });
-        out(`${tag()} broker.cancel_order ${r.order.integration} ${r.order.orderId}: ${r.ok ? 'OK (cancelled)' : `ERROR ${r.reason_code}`} — trace_id ${r.trace_id}`);
+        out(
+          `${tag()} broker.cancel_order ${r.order.integration} ${r.order.orderId}: ${r.ok ? 'OK (cancelled)' : `ERROR ${r.reason_code}`} — trace_id ${r.trace_id}`,
+        );
       }
       out(`${tag()} trading HALTED: ${res.filter((r) => r.ok).length} working order(s) cancelled, ${kill.working.size} left; stopping`);
       throw new Stop('BLOCKED', 'TRADING_HALTED');

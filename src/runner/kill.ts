@@ -78,7 +78,11 @@ export class KillSwitch {
       const traceId = newTraceId();
       const ctx = { integration: w.integration, operation: 'broker.cancel_order', botId: this.who.botId, runId: this.who.runId, symbol: w.symbol, traceId };
       if (!w.client.cancelOrder) {
-        const event = this.usage.recordBlocked({ ...ctx, metadata: { action: 'cancel' } }, 'CANCEL_UNSUPPORTED', `${w.integration}: this client cannot cancel orders`);
+        const event = this.usage.recordBlocked(
+          { ...ctx, metadata: { action: 'cancel' } },
+          'CANCEL_UNSUPPORTED',
+          `${w.integration}: this client cannot cancel orders`,
+        );
         out.push({ order: w, ok: false, reason_code: 'CANCEL_UNSUPPORTED', trace_id: traceId, event });
         continue;
       }

@@ -234,7 +234,10 @@ export function tradingGuard(
       const ev = refusalEvent(full, d, traceId, { run_id: order.runId === undefined ? defaults.runId : order.runId, operation: order.operation });
       eventId = record(ev).id;
     } catch (err) {
-      log.error({ err: sanitizeError(err), integration: order.integration, trace_id: traceId }, 'canPlace: refusal could not be recorded (the order stays refused)');
+      log.error(
+        { err: sanitizeError(err), integration: order.integration, trace_id: traceId },
+        'canPlace: refusal could not be recorded (the order stays refused)',
+      );
     }
     return { ...d, trace_id: traceId, event_id: eventId };
   };

@@ -77,9 +77,11 @@ function Screen({ controller, staleAfterMs, columns, rows, initial }: Omit<AppPr
       // the halt dialog confirmed: the TUI's one write (TuiController.halt)
       if (next.halt?.step === 'sending' && current.halt?.step !== 'sending') {
         const h = next.halt;
-        void controller.halt({ scope: h.scope, target: h.target, reason: h.reason }).then((r) =>
-          setUi((u) => ({ ...u, halt: r.ok ? null : u.halt && { ...u.halt, step: 'confirm', error: r.message }, notice: r.ok ? r.message : null })),
-        );
+        void controller
+          .halt({ scope: h.scope, target: h.target, reason: h.reason })
+          .then((r) =>
+            setUi((u) => ({ ...u, halt: r.ok ? null : u.halt && { ...u.halt, step: 'confirm', error: r.message }, notice: r.ok ? r.message : null })),
+          );
       }
     }
   });

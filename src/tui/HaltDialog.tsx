@@ -18,7 +18,9 @@ export function HaltDialog({ halt, width }: { halt: Dialog; width: number }) {
         {'the only write action in this TUI: no new orders or modifications in this scope (cancels still pass); recorded with your OS user'}
       </Text>
       <Text wrap="truncate-end">{`reason:  ${safe(halt.reason)}${cursor(halt.step === 'reason')}`}</Text>
-      {halt.step !== 'reason' ? <Text wrap="truncate-end">{`type ${HALT_WORD} to confirm:  ${safe(halt.confirm)}${cursor(halt.step === 'confirm')}`}</Text> : null}
+      {halt.step !== 'reason' ? (
+        <Text wrap="truncate-end">{`type ${HALT_WORD} to confirm:  ${safe(halt.confirm)}${cursor(halt.step === 'confirm')}`}</Text>
+      ) : null}
       {halt.step === 'sending' ? <Text wrap="truncate-end">{'writing the halt…'}</Text> : null}
       {halt.error ? (
         <Text color={colour('red')} wrap="truncate-end">

@@ -234,7 +234,10 @@ async function killDrillSection(ctx: {
 }) {
   const { env, shown, pool } = ctx;
   const C = canaryEnv();
-  const tv = await tradovatePaper({ name: C.TRADOVATE_USERNAME, password: C.TRADOVATE_PASSWORD, cid: C.TRADOVATE_CID, sec: C.TRADOVATE_SECRET }, { fill: false }).start();
+  const tv = await tradovatePaper(
+    { name: C.TRADOVATE_USERNAME, password: C.TRADOVATE_PASSWORD, cid: C.TRADOVATE_CID, sec: C.TRADOVATE_SECRET },
+    { fill: false },
+  ).start();
   const botEnv = {
     ...env,
     TRADOVATE_USERNAME: C.TRADOVATE_USERNAME,
@@ -252,8 +255,8 @@ async function killDrillSection(ctx: {
   try {
     md('## Kill drill — halt a running paper bot; its orders refused as BLOCKED HALTED; resume; the audit');
     md('');
-    md('A paper bot trades through a local stand-in speaking Tradovate\'s wire format (its market order is accepted and left');
-    md('working: the stand-in reports no fill). The broker is probed with the bot\'s credentials first, as a cron `probe` would.');
+    md("A paper bot trades through a local stand-in speaking Tradovate's wire format (its market order is accepted and left");
+    md("working: the stand-in reports no fill). The broker is probed with the bot's credentials first, as a cron `probe` would.");
     md('');
     await run(['probe', 'tradovate'], botEnv);
     block('Probe the broker', clean(shown(['probe', 'tradovate'], await run(['probe', 'tradovate'], botEnv))));
@@ -270,10 +273,15 @@ async function killDrillSection(ctx: {
     const hr = await run(halt);
     block('Halt the running bot', shown(halt, hr));
     const br = await bot;
-    md(`Time from the halt command's return to the bot's exit: **${Date.now() - t0} ms**; working orders cancelled at the stand-in: **${tv.cancelled.length}**.`);
+    md(
+      `Time from the halt command's return to the bot's exit: **${Date.now() - t0} ms**; working orders cancelled at the stand-in: **${tv.cancelled.length}**.`,
+    );
     md('');
-    block('The running bot (it cancelled its working order and stopped)', clean(`$ observatory ${args.join(' ')} …\n${String(br.stdout)}${String(br.stderr)}
-[exit ${br.exitCode}]`));
+    block(
+      'The running bot (it cancelled its working order and stopped)',
+      clean(`$ observatory ${args.join(' ')} …\n${String(br.stdout)}${String(br.stderr)}
+[exit ${br.exitCode}]`),
+    );
     const gate = ['gate', 'check', '--mode', 'paper', '--bot', botId];
     block('Gate for the bot while halted', shown(gate, await run(gate)));
 
@@ -291,7 +299,11 @@ async function killDrillSection(ctx: {
          from integration_usage_events where bot_id = $1 and status = 'BLOCKED' order by created_at`,
       [botId],
     );
-    block('BLOCKED usage events of the bot (reason HALTED: refused by the trading state)', refused.map((r) => JSON.stringify(r)).join('\n') || '(none)', 'json');
+    block(
+      'BLOCKED usage events of the bot (reason HALTED: refused by the trading state)',
+      refused.map((r) => JSON.stringify(r)).join('\n') || '(none)',
+      'json',
+    );
     block('What is in force', shown(['trading-state'], await run(['trading-state'])));
     const ri = ['resume', '--integration', 'tradovate', '--reason', 'kill drill: broker back'];
     block('Resume', shown(ri, await run(ri)));
@@ -300,7 +312,11 @@ async function killDrillSection(ctx: {
       `select id, scope, target, state, previous_state, kind, actor, reason, to_char(created_at, 'HH24:MI:SS.MS') as at, expires_at, trace_id
          from trading_state_changes order by id`,
     );
-    block('trading_state_changes (append-only: UPDATE, DELETE and TRUNCATE are refused by the database)', audit.map((r) => JSON.stringify(r)).join('\n'), 'json');
+    block(
+      'trading_state_changes (append-only: UPDATE, DELETE and TRUNCATE are refused by the database)',
+      audit.map((r) => JSON.stringify(r)).join('\n'),
+      'json',
+    );
   } finally {
     await tv.close();
   }

@@ -37,7 +37,10 @@ beforeAll(async () => {
   db = await freshDatabase();
   dir = mkdtempSync(join(tmpdir(), 'obs-kill-bot-'));
   poly = await polygonData(C.POLYGON_API_KEY).start();
-  tv = await tradovatePaper({ name: C.TRADOVATE_USERNAME, password: C.TRADOVATE_PASSWORD, cid: C.TRADOVATE_CID, sec: C.TRADOVATE_SECRET }, { fill: false }).start();
+  tv = await tradovatePaper(
+    { name: C.TRADOVATE_USERNAME, password: C.TRADOVATE_PASSWORD, cid: C.TRADOVATE_CID, sec: C.TRADOVATE_SECRET },
+    { fill: false },
+  ).start();
 });
 afterAll(async () => {
   for (const s of [poly, tv]) await s?.close();
@@ -75,7 +78,15 @@ function configOf(): Config {
 }
 
 async function healthy(config: Config): Promise<void> {
-  await writeHeartbeat(db.pool, { daemonId: 'kill-test', version: VERSION, hostname: hostname(), pid: process.pid, startedAt: new Date(), leader: true, liveTradingEnabled: false });
+  await writeHeartbeat(db.pool, {
+    daemonId: 'kill-test',
+    version: VERSION,
+    hostname: hostname(),
+    pid: process.pid,
+    startedAt: new Date(),
+    leader: true,
+    liveTradingEnabled: false,
+  });
   const registry = loadRegistry(config);
   const tokenCache = new TokenCache();
   for (const n of ['postgres', 'polygon', 'risk_engine', 'tradovate']) {

@@ -36,22 +36,32 @@ describe('canPlace', () => {
     try {
       expect(await usage.canPlace(order)).toMatchObject({ allowed: true, state: 'ACTIVE', event_id: null, confirmed: true });
       const halt = await applyTradingChange(h.db.pool, cmd({ scope: 'bot', target: BOT }));
-      const refused = await waitFor(async () => {
-        const r = await usage.canPlace(order);
-        return r.allowed ? undefined : r;
-      }, 5_000, 'the halt to reach the recorder by NOTIFY');
+      const refused = await waitFor(
+        async () => {
+          const r = await usage.canPlace(order);
+          return r.allowed ? undefined : r;
+        },
+        5_000,
+        'the halt to reach the recorder by NOTIFY',
+      );
       expect(refused).toMatchObject({ state: 'HALTED', reason_code: 'HALTED', cause: { scope: 'bot', target: BOT, actor: 'alice' } });
       expect((await usage.canPlace({ ...order, action: 'cancel' })).allowed).toBe(true);
       await usage.flush();
-      const { rows } = await h.db.pool.query('select status, reason_code, bot_id, trace_id, metadata from integration_usage_events where id = $1', [refused.event_id]);
+      const { rows } = await h.db.pool.query('select status, reason_code, bot_id, trace_id, metadata from integration_usage_events where id = $1', [
+        refused.event_id,
+      ]);
       expect(rows[0]).toMatchObject({ status: 'BLOCKED', reason_code: 'HALTED', bot_id: BOT, trace_id: refused.trace_id });
       expect(rows[0].metadata).toMatchObject({ scope: 'bot', state_actor: 'alice', state_trace_id: halt.change.trace_id, side: 'buy', qty: 1 });
 
       await applyTradingChange(h.db.pool, cmd({ command: 'reduce', scope: 'bot', target: BOT }));
-      const reducing = await waitFor(async () => {
-        const r = await usage.canPlace(order);
-        return r.state === 'REDUCING' ? r : undefined;
-      }, 5_000, 'REDUCING to reach the recorder');
+      const reducing = await waitFor(
+        async () => {
+          const r = await usage.canPlace(order);
+          return r.state === 'REDUCING' ? r : undefined;
+        },
+        5_000,
+        'REDUCING to reach the recorder',
+      );
       expect(reducing).toMatchObject({ allowed: false, reason_code: 'REDUCING' });
       expect(await usage.canPlace({ ...order, side: 'sell', position: 1 })).toMatchObject({ allowed: true, state: 'REDUCING' });
 
@@ -69,10 +79,14 @@ describe('canPlace', () => {
       expect((await usage.canPlace(order)).allowed).toBe(true);
       await relay.stop();
       const t0 = Date.now();
-      const r = await waitFor(async () => {
-        const d = await usage.canPlace(order);
-        return d.allowed ? undefined : d;
-      }, 5_000, 'fail-closed HALTED');
+      const r = await waitFor(
+        async () => {
+          const d = await usage.canPlace(order);
+          return d.allowed ? undefined : d;
+        },
+        5_000,
+        'fail-closed HALTED',
+      );
       expect(Date.now() - t0).toBeLessThan(5_000);
       expect(r).toMatchObject({ state: 'HALTED', reason_code: 'HALTED', confirmed: false, cause: null });
       expect(r.message).toMatch(/unconfirmed/);

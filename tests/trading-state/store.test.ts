@@ -131,10 +131,13 @@ describe('two-person resume', () => {
 });
 
 describe('append-only in the database', () => {
-  it.each(['update trading_state_changes set reason = $$x$$', 'delete from trading_state_changes', 'truncate trading_state_changes'])('%s is refused (OB001)', async (sql) => {
-    const before = await rows();
-    expect(before).toBeGreaterThan(0);
-    await expect(db.pool.query(sql)).rejects.toMatchObject({ code: 'OB001' });
-    expect(await rows()).toBe(before);
-  });
+  it.each(['update trading_state_changes set reason = $$x$$', 'delete from trading_state_changes', 'truncate trading_state_changes'])(
+    '%s is refused (OB001)',
+    async (sql) => {
+      const before = await rows();
+      expect(before).toBeGreaterThan(0);
+      await expect(db.pool.query(sql)).rejects.toMatchObject({ code: 'OB001' });
+      expect(await rows()).toBe(before);
+    },
+  );
 });

@@ -144,7 +144,10 @@ export async function applyTradingCommand(pool: pg.Pool, input: TradingCommandIn
     if (input.command === 'resume') {
       if (input.ttlMs !== undefined || input.until) throw new UsageError('resume takes no --ttl: it lifts the state until someone sets it again');
       if (previous === 'ACTIVE')
-        throw new UsageError(`nothing to resume: ${input.scope === 'global' ? 'global' : `${input.scope} ${input.target}`} is ACTIVE`, 'see `observatory trading-state`');
+        throw new UsageError(
+          `nothing to resume: ${input.scope === 'global' ? 'global' : `${input.scope} ${input.target}`} is ACTIVE`,
+          'see `observatory trading-state`',
+        );
     } else if (input.until) {
       const { rows } = await client.query<{ future: boolean }>('select $1::timestamptz > now() as future', [input.until.toISOString()]);
       if (!rows[0].future) throw new UsageError(`--ttl: the expiry ${input.until.toISOString()} is in the past`);

@@ -36,7 +36,8 @@ function ttlOf(raw: unknown): { ttlMs?: number; until?: Date } {
 
 /** The canPlace inputs from a JSON body; every problem names its field. */
 export function orderOf(b: Record<string, unknown>): OrderIntent {
-  if (typeof b.integration !== 'string' || !/^[a-z][a-z0-9_]{0,62}$/.test(b.integration)) throw new UsageError('field `integration`: expected an integration name');
+  if (typeof b.integration !== 'string' || !/^[a-z][a-z0-9_]{0,62}$/.test(b.integration))
+    throw new UsageError('field `integration`: expected an integration name');
   if (b.side !== 'buy' && b.side !== 'sell') throw new UsageError('field `side`: expected buy or sell');
   if (typeof b.qty !== 'number' || !(b.qty > 0)) throw new UsageError('field `qty`: expected a positive number');
   if (typeof b.position !== 'number' || !Number.isFinite(b.position)) throw new UsageError('field `position`: expected the current signed position (a number)');
@@ -77,7 +78,8 @@ export const tradingStateRoutes: RouteModule = (app, ctx, { registry, requireTok
     if (!requireToken(req, reply)) return reply;
     const b = body(req, reply);
     if (!b) return reply;
-    if (!COMMANDS.includes(b.command as TradingCommand)) return sendError(reply, req, 400, 'BAD_REQUEST', `field \`command\`: expected one of ${COMMANDS.join(', ')}`);
+    if (!COMMANDS.includes(b.command as TradingCommand))
+      return sendError(reply, req, 400, 'BAD_REQUEST', `field \`command\`: expected one of ${COMMANDS.join(', ')}`);
     const command = b.command as TradingCommand;
     const { scope, target } = normalizeTarget(String(b.scope ?? ''), b.target === undefined || b.target === null ? undefined : String(b.target));
     const reason = normalizeReason(typeof b.reason === 'string' ? b.reason : '');
