@@ -22,6 +22,7 @@ import { registerFault } from './commands/fault.js';
 import { registerTui } from './commands/tui.js';
 import { registerBot } from './commands/bot.js';
 import { registerSession } from './commands/session.js';
+import { registerTrading } from './commands/trading.js';
 
 /** Commands whose failures must read as UNKNOWN (3), never as 0/1 — monitoring tools rely on it. */
 const VERDICT_COMMANDS = new Set<string>(['gate check', 'probe']);
@@ -94,6 +95,7 @@ Exit codes: 0 ok · 1 failure · 64 usage · 76 schema newer than this build · 
   registerTui(program, runCommand);
   registerBot(program, runCommand);
   registerFault(program, runCommand);
+  registerTrading(program, runCommand);
   return program;
 }
 

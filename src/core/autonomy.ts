@@ -53,6 +53,7 @@ import { isUuid } from './trace.js';
 import type { Blocker, GateStatus, IntegrationSpec, IntegrationState, Mode, ReasonCode, Registry } from './types.js';
 import { brokerMismatch, modeDefinition } from './modes.js';
 import { brokerEnvFix, customEndpointFix } from './vendors/specs.js';
+import { covers, describeScope, resumeCommand, type ScopeInForce } from './trading-state.js';
 
 export interface GateInput {
   mode: Mode;
@@ -412,4 +413,59 @@ export async function botBlockers(pool: pg.Pool, botId: string, staleMs: number,
     marketDataIntegrations: market?.integrations,
   });
   return botRuleBlockers(botId, facts, staleMs, market);
+}
+
+// ─── Trading state (the kill switch) ────────────────────────────────────────────────
+
+export interface TradingGateInput {
+  mode: Mode;
+  registry: Registry;
+  /** scopes not ACTIVE (db/trading-state.ts readInForce) */
+  inForce: ScopeInForce[];
+  /** with a bot: its id and the accounts (user_ids) its runs were recorded under */
+  botId?: string | null;
+  accounts?: string[];
+  traceId: string;
+}
+
+/** Whether an integration scope takes the mode down: required by itself, or every member of a group the mode needs is halted too. */
+function integrationCoversMode(name: string, mode: Mode, registry: Registry, halted: Set<string>): boolean {
+  if (registry.integrations.some((s) => s.name === name && s.requiredFor.includes(mode))) return true;
+  return registry.groups.some((g) => g.modes.includes(mode) && g.anyOf.includes(name) && g.anyOf.every((m) => halted.has(m)));
+}
+
+function tradingBlocker(s: ScopeInForce, code: 'TRADING_HALTED' | 'TRADING_REDUCING', what: string): Blocker {
+  const until = s.expires_at ? ` until ${s.expires_at}` : '';
+  return {
+    code,
+    message: `trading ${s.state} (${describeScope(s)}) by ${s.actor} since ${s.since}${until}: ${s.reason}${what}`,
+    fix: resumeCommand(s),
+    integration: s.scope === 'integration' ? s.target : null,
+    trace_id: s.trace_id,
+    trading_state: { scope: s.scope, target: s.target, state: s.state, actor: s.actor, reason: s.reason, since: s.since, expires_at: s.expires_at },
+  };
+}
+
+/**
+ * The kill switch in the gate: a HALTED scope covering the mode (global, an integration the mode
+ * cannot do without) or the bot (its id, its account) blocks with TRADING_HALTED; a REDUCING one
+ * blocks starting a new run with TRADING_REDUCING (a running bot may still reduce — enforced by
+ * the SDK's canPlace, not here). An integration scope the mode can route around is a warning.
+ */
+export function tradingStateBlockers(input: TradingGateInput): { blockers: Blocker[]; warnings: Blocker[] } {
+  const blockers: Blocker[] = [];
+  const warnings: Blocker[] = [];
+  const halted = new Set(input.inForce.filter((s) => s.scope === 'integration' && s.state === 'HALTED').map((s) => s.target));
+  const reducingOrHalted = new Set(input.inForce.filter((s) => s.scope === 'integration').map((s) => s.target));
+  for (const s of input.inForce) {
+    let applies: boolean;
+    if (s.scope === 'integration') applies = integrationCoversMode(s.target, input.mode, input.registry, s.state === 'HALTED' ? halted : reducingOrHalted);
+    else if (s.scope === 'global') applies = true;
+    else applies = covers(s, { botId: input.botId ?? null, userId: null }) || (s.scope === 'account' && (input.accounts ?? []).includes(s.target));
+    const code = s.state === 'HALTED' ? 'TRADING_HALTED' : 'TRADING_REDUCING';
+    const what = s.state === 'HALTED' ? '' : ' — no new run may start; running bots may only reduce';
+    if (applies) blockers.push(tradingBlocker(s, code, what));
+    else if (s.scope === 'integration') warnings.push(tradingBlocker(s, code, ` — ${input.mode} can route around it`));
+  }
+  return { blockers, warnings };
 }

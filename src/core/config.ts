@@ -93,6 +93,15 @@ export const configFileSchema = lazySchema((z) => {
         })
         .strict()
         .optional(),
+      trading_state: z
+        .object({
+          two_person_resume: z.boolean().optional(),
+          resume_request_ttl_ms: z.number().int().min(10_000).max(86_400_000).optional(),
+          fail_closed_after_ms: z.number().int().min(500).max(600_000).optional(),
+          poll_interval_ms: z.number().int().min(100).max(60_000).optional(),
+        })
+        .strict()
+        .optional(),
     })
     .strict();
   return fileSchema;
@@ -115,6 +124,8 @@ export interface Config {
   /** the config file's `calendar` section, compiled (EMPTY_CALENDAR_CONFIG without one) */
   calendar?: CalendarConfig;
   market?: MarketConfig;
+  /** the kill switch: two-person resume, how long a resume request waits, and the SDK's bounds */
+  tradingState: { twoPersonResume: boolean; resumeRequestTtlMs: number; failClosedAfterMs: number; pollIntervalMs: number };
   configPath?: string;
   /** the config file's digest and whether an earlier run validated these exact bytes (config-trust.ts) */
   fileCheck?: FileCheck;
@@ -293,6 +304,12 @@ export function loadConfig(opts: LoadOptions = {}): Config {
     market: {
       dataStaleAfterS: file.market?.data_stale_after_s ?? DEFAULT_MARKET.dataStaleAfterS,
       defaultGroup: file.market?.default_group ?? DEFAULT_MARKET.defaultGroup,
+    },
+    tradingState: {
+      twoPersonResume: envBool(env, 'OBSERVATORY_TWO_PERSON_RESUME') ?? file.trading_state?.two_person_resume ?? false,
+      resumeRequestTtlMs: file.trading_state?.resume_request_ttl_ms ?? 15 * 60_000,
+      failClosedAfterMs: file.trading_state?.fail_closed_after_ms ?? 3_000,
+      pollIntervalMs: file.trading_state?.poll_interval_ms ?? 500,
     },
     configPath: configPath ? resolve(configPath) : undefined,
     fileCheck: read?.check,

@@ -11,4 +11,5 @@ export { newClient, describeHosts } from './db/hosts.js';
 export { asStoreError, classifyPgError, toStoreError } from './db/errors.js';
 export { STATE_CHANNEL } from './db/state.js';
 export { EVENTS_CHANNEL } from './db/usage-events.js';
+export { TRADING_STATE_CHANNEL } from './db/trading-state.js';
 export { describeOutage, type OutageDescription } from './outage.js';

@@ -201,4 +201,6 @@ export interface Blocker {
   fix: string;
   integration: string | null;
   trace_id: string | null;
+  /** kill-switch blockers (TRADING_HALTED / TRADING_REDUCING): the scope, who set it, why and since when */
+  trading_state?: { scope: string; target: string; state: string; actor: string; reason: string; since: string; expires_at: string | null };
 }

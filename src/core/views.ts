@@ -10,9 +10,20 @@ import type { Blocker, GateStatus, Mode, Registry, Status, VendorEnvironment } f
 import { endpointOf } from './vendors/specs.js';
 import { connectedOf, requirementOf } from './vendors/registry.js';
 import { effectiveState, maintenanceAt, withMaintenance, type EffectiveState } from './status.js';
-import { botBlockers, botMarketTime, evaluateGate, type BotMarketRule } from './autonomy.js';
+import { botBlockers, botMarketTime, evaluateGate, tradingStateBlockers, type BotMarketRule } from './autonomy.js';
 import { readMarketDataFacts } from './db/bot-gate.js';
 import { namesOfKind } from './vendors/index.js';
+import {
+  accountsOfBot,
+  applyTradingCommand,
+  readHistory,
+  readInForce,
+  readPending,
+  refusalsSince,
+  type TradingCommandInput,
+  type TradingStateChange,
+} from './db/trading-state.js';
+import { decideOrder, type OrderIntent, type PlaceDecision, type ScopeInForce } from './trading-state.js';
 import { getStates, probeCounts, recentProbes, type ProbeRow } from './db/state.js';
 import { catalogView, type CatalogView } from './catalog.js';
 import { botProof, type BotProof } from './db/proof.js';
@@ -103,6 +114,8 @@ export interface HealthSnapshot {
   daemon: DaemonInfo;
   /** set when the read came from a standby (a host list that asks for one) */
   source?: ReadSource;
+  /** kill-switch scopes not ACTIVE (absent in snapshots built by hand: nothing in force) */
+  trading?: ScopeInForce[];
 }
 
 /**
@@ -110,7 +123,12 @@ export interface HealthSnapshot {
  * session-dependent rules (maintenance windows) are evaluated for; ages are always the store's now.
  */
 export async function readHealth(pool: pg.Pool, registry: Registry, config: Config, opts: { at?: number } = {}): Promise<HealthSnapshot> {
-  const [{ states: stored, now }, daemon, source] = await Promise.all([getStates(pool), readDaemonInfo(pool, config.daemon.staleAfterMs), readSource(pool)]);
+  const [{ states: stored, now }, daemon, source, trading] = await Promise.all([
+    getStates(pool),
+    readDaemonInfo(pool, config.daemon.staleAfterMs),
+    readSource(pool),
+    readInForce(pool),
+  ]);
   const effective = new Map<string, EffectiveState>();
   const at = opts.at ?? now.getTime();
   for (const spec of registry.integrations) {
@@ -122,7 +140,7 @@ export async function readHealth(pool: pg.Pool, registry: Registry, config: Conf
     if (!eff.customEndpoint && endpointOf(spec, config.env).customEndpoint) eff.customEndpoint = true;
     effective.set(spec.name, withMaintenance(eff, maintenanceAt(config.calendar, spec.name, at)));
   }
-  return { ts: now, effective, daemon, ...(source ? { source } : {}) };
+  return { ts: now, effective, daemon, trading: trading.inForce, ...(source ? { source } : {}) };
 }
 
 export function integrationRows(registry: Registry, snap: HealthSnapshot, mode: Mode): IntegrationRow[] {
@@ -184,11 +202,21 @@ export interface SystemStatusView {
   read_from?: ReadSource;
   /** the market (config's default group) at the read: the TUI header's session state and countdown */
   market?: MarketSessionView | null;
+  /** kill switch: the scopes not ACTIVE (who, why, since) — the TUI's header and Panel D show them */
+  trading_state: ScopeInForce[];
 }
 
 /** The gate for one mode over an already-read snapshot (several modes need only one read). */
-export function gateFrom(registry: Registry, snap: HealthSnapshot, mode: Mode, traceId: string, botBlockers: Blocker[] = []) {
-  return evaluateGate({
+export function gateFrom(
+  registry: Registry,
+  snap: HealthSnapshot,
+  mode: Mode,
+  traceId: string,
+  botBlockers: Blocker[] = [],
+  bot?: { botId: string; accounts: string[] },
+) {
+  const trading = tradingStateBlockers({ mode, registry, inForce: snap.trading ?? [], botId: bot?.botId, accounts: bot?.accounts, traceId });
+  const g = evaluateGate({
     mode,
     registry,
     states: snap.effective,
@@ -196,9 +224,14 @@ export function gateFrom(registry: Registry, snap: HealthSnapshot, mode: Mode, t
     daemon: { fresh: snap.daemon.fresh, ageMs: snap.daemon.heartbeat_age_ms, stoppedAgeMs: snap.daemon.last_stopped_age_ms },
     // the daemons' switch, not this reader's environment (migrations/004)
     liveTradingEnabled: snap.daemon.live_trading_enabled,
-    botBlockers,
+    botBlockers: [...trading.blockers, ...botBlockers],
     traceId,
   });
+  if (trading.warnings.length) {
+    g.warnings.push(...trading.warnings);
+    if (g.global_status === 'OK') g.global_status = 'DEGRADED';
+  }
+  return g;
 }
 
 /** The verdict when the store cannot be read: UNKNOWN, never the last good data. */
@@ -260,7 +293,8 @@ export async function autonomyView(
           trace_id: b.trace_id ?? traceId,
         }))
       : [];
-    const g = gateFrom(registry, snap, opts.mode, traceId, bot);
+    const accounts = opts.botId ? await accountsOfBot(pool, opts.botId) : [];
+    const g = gateFrom(registry, snap, opts.mode, traceId, bot, opts.botId ? { botId: opts.botId, accounts } : undefined);
     return {
       success: true,
       trace_id: traceId,
@@ -301,6 +335,7 @@ export function unknownStatus(err: unknown, opts: { mode: Mode; traceId?: string
     integrations: [],
     autonomy: { global_status: u.global_status, blockers: u.blockers, warnings: u.warnings },
     daemon: null,
+    trading_state: [],
   };
 }
 
@@ -317,6 +352,7 @@ export function statusFrom(registry: Registry, config: Config, snap: HealthSnaps
     daemon: snap.daemon,
     ...(snap.source ? { read_from: snap.source } : {}),
     market: marketSession(config, { at: snap.ts.getTime() }),
+    trading_state: snap.trading ?? [],
   };
 }
 
@@ -504,3 +540,59 @@ export type SessionApiView = Envelope & MarketSessionView;
 export function sessionApiView(config: Pick<Config, 'calendar' | 'market'>, opts: { group?: string; at?: number; traceId?: string } = {}): SessionApiView {
   return { ...envelope(opts.traceId), ...marketSession(config, opts) };
 }
+
+// ─── The kill switch ─────────────────────────────────────────────────────────────────
+
+export type { ScopeInForce, PlaceDecision, OrderIntent } from './trading-state.js';
+export type { TradingStateChange } from './db/trading-state.js';
+
+/** `observatory trading-state --json`, GET /api/trading-state: what is in force and why, pending resumes, the latest audit rows. */
+export interface TradingStateView extends Envelope {
+  /** the global state (ACTIVE when nothing global is in force) */
+  global: 'ACTIVE' | 'REDUCING' | 'HALTED';
+  in_force: ScopeInForce[];
+  /** resumes waiting for a second actor (two-person rule) */
+  pending: TradingStateChange[];
+  recent: TradingStateChange[];
+}
+
+export async function tradingStateView(pool: pg.Pool, opts: { traceId?: string; recent?: number } = {}): Promise<TradingStateView> {
+  const [{ inForce, now }, pending, recent] = await Promise.all([readInForce(pool), readPending(pool), readHistory(pool, opts.recent ?? 20)]);
+  return {
+    ...envelope(opts.traceId),
+    ts: now.toISOString(),
+    global: inForce.find((s) => s.scope === 'global')?.state ?? 'ACTIVE',
+    in_force: inForce,
+    pending,
+    recent,
+  };
+}
+
+/** `observatory halt|reduce|resume --json`, POST /api/trading-state: the row written and the state now in force. */
+export interface TradingChangeView extends Envelope {
+  change: TradingStateChange;
+  /** true: a resume request recorded, waiting for a second, different actor; nothing lifted yet */
+  pending: boolean;
+  in_force: ScopeInForce[];
+}
+
+export async function applyTradingChange(pool: pg.Pool, input: TradingCommandInput): Promise<TradingChangeView> {
+  const res = await applyTradingCommand(pool, input);
+  const { inForce } = await readInForce(pool);
+  return { ...envelope(input.traceId), change: res.change, pending: res.pending, in_force: inForce };
+}
+
+/** POST /api/trading-state/check — canPlace for bots in other languages: the same rules over the state in force now. */
+export interface TradingCheckView extends Envelope {
+  decision: PlaceDecision;
+  /** the BLOCKED usage event recorded for a refusal (null when allowed) */
+  event_id: string | null;
+}
+
+export async function tradingCheckView(pool: pg.Pool, order: OrderIntent, traceId?: string): Promise<TradingCheckView> {
+  const { inForce } = await readInForce(pool);
+  return { ...envelope(traceId), decision: decideOrder(inForce, order), event_id: null };
+}
+
+/** Orders refused by the trading state since `since` (metrics: a counter that starts when the daemon does). */
+export const tradingRefusalsSince = refusalsSince;

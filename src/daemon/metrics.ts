@@ -6,7 +6,8 @@ import client from 'prom-client';
 import type { DaemonContext } from './daemon.js';
 import type { Registry } from '../core/types.js';
 import { MODES, STATUSES } from '../core/types.js';
-import { gateFrom, integrationRows, metricsSnapshot, type HealthSnapshot, type ProbeCount } from '../core/views.js';
+import { gateFrom, integrationRows, metricsSnapshot, tradingRefusalsSince, type HealthSnapshot, type ProbeCount } from '../core/views.js';
+import { TRADING_SCOPES } from '../core/trading-state.js';
 import { newTraceId } from '../core/trace.js';
 import { redactString } from '../core/redact.js';
 
@@ -46,6 +47,21 @@ export function buildMetrics(ctx: DaemonContext, registry: Registry) {
   const blockers = new client.Gauge({ name: 'observatory_autonomy_blockers', help: 'number of blockers per mode', labelNames: ['mode'], registers: [reg] });
   const leader = new client.Gauge({ name: 'observatory_daemon_leader', help: '1 when this daemon holds probe leadership', registers: [reg] });
   const up = new client.Gauge({ name: 'observatory_store_up', help: '1 when the status store answered this scrape', registers: [reg] });
+  const tradingScopes = new client.Gauge({
+    name: 'observatory_trading_state_scopes',
+    help: 'kill switch: scopes in force (not ACTIVE) per scope kind and state',
+    labelNames: ['scope', 'state'],
+    registers: [reg],
+  });
+  const refused = new client.Counter({
+    name: 'observatory_trading_orders_refused_total',
+    help: 'orders refused by the trading state (BLOCKED usage events HALTED / REDUCING) recorded since this daemon started',
+    labelNames: ['state'],
+    registers: [reg],
+  });
+  // the counter survives resetMetrics(): its total is kept here and re-applied each scrape
+  const refusedTotal = { HALTED: 0, REDUCING: 0 };
+  let refusedSince: Date | null = null;
 
   return {
     contentType: reg.contentType,
@@ -69,7 +85,19 @@ export function buildMetrics(ctx: DaemonContext, registry: Registry) {
           if (row.latency_ms !== null) latency.set({ integration: row.name }, row.latency_ms / 1000);
         }
         for (const c of counts) probes.set({ integration: c.integration, status: c.status }, c.n);
+        for (const scope of TRADING_SCOPES)
+          for (const state of ['HALTED', 'REDUCING'] as const)
+            tradingScopes.set({ scope, state }, (snap.trading ?? []).filter((t) => t.scope === scope && t.state === state).length);
+        try {
+          const r = await tradingRefusalsSince(ctx.store.pool, refusedSince);
+          refusedTotal.HALTED += r.counts.HALTED;
+          refusedTotal.REDUCING += r.counts.REDUCING;
+          refusedSince = r.upTo;
+        } catch {
+          // counted on the next scrape that reaches the store
+        }
       }
+      for (const state of ['HALTED', 'REDUCING'] as const) refused.inc({ state }, refusedTotal[state]);
       const traceId = newTraceId();
       for (const mode of MODES) {
         const g = snap ? gateFrom(registry, snap, mode, traceId) : { global_status: 'UNKNOWN', blockers: [null] };

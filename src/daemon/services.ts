@@ -8,6 +8,7 @@ import { HttpService } from './http.js';
 import { usageRoutes } from './routes/usage.js';
 import { proofRoutes } from './routes/proof.js';
 import { sessionRoutes } from './routes/session.js';
+import { tradingStateRoutes } from './routes/trading-state.js';
 
 /** The services the daemon runs, in start order (stopped in reverse). */
 export async function daemonServices(config: Config): Promise<DaemonService[]> {
@@ -19,6 +20,6 @@ export async function daemonServices(config: Config): Promise<DaemonService[]> {
     new LeaderService(leaderRetryMs),
     new ProbeScheduler(registry),
     new RankingService(),
-    new HttpService(registry, { routes: [usageRoutes, proofRoutes, sessionRoutes] }),
+    new HttpService(registry, { routes: [usageRoutes, proofRoutes, sessionRoutes, tradingStateRoutes] }),
   ];
 }

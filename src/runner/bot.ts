@@ -71,6 +71,7 @@ import { Book, checkOrder, pointValueOf, RISK_FEATURES, signedQty } from './risk
 import { hostMismatch, orderBrokers, sendsOrders } from './mode.js';
 import { simulateOrder, SIMULATOR } from './simulator.js';
 import { recordRunFinish, recordRunStart } from './run-events.js';
+import { anySignal, KillSwitch } from './kill.js';
 
 export interface RunnerDeps {
   config: Config;
@@ -85,7 +86,7 @@ export interface RunnerDeps {
 
 export interface StepRecord {
   iteration: number;
-  step: 'gate' | 'marketdata' | 'features' | 'risk' | 'broker' | 'fill' | 'ai' | 'heartbeat';
+  step: 'gate' | 'marketdata' | 'features' | 'risk' | 'broker' | 'fill' | 'ai' | 'heartbeat' | 'kill';
   status: 'OK' | 'DEGRADED' | 'ERROR' | 'BLOCKED' | 'SKIPPED';
   integration: string | null;
   operation: string | null;
@@ -188,6 +189,10 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
   let iteration = 0;
   let completed = 0;
   const tag = () => `[${iteration}/${o.iterations}]`;
+  // the kill switch (kill.ts): a halt wakes the bot, cancels its working orders and stops it
+  const kill = new KillSwitch(usage, { botId: o.botId, runId: run.id });
+  await kill.start();
+  let lastOrder: { symbol: string; mark: number } | null = null;
 
   const step = (s: Omit<StepRecord, 'iteration'>, row?: EventRow) => {
     if (row) events.push(row.id);
@@ -360,6 +365,26 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
 
   const FILL_FEATURES = ['exec.fill_provenance', 'exec.position_qty', 'exec.position_state'];
 
+  /** The trading state's word on an order (SDK canPlace); a refusal is its BLOCKED event, then the bot obeys the state. */
+  async function allowed(integration: string, symbol: string, side: Side, qty: number): Promise<void> {
+    // obeyKill always throws; declared below
+    const d = await usage.canPlace({ integration, side, qty, position: book.position, symbol, botId: o.botId, runId: run.id });
+    if (d.allowed) return;
+    if (d.event_id) events.push(d.event_id);
+    step({
+      step: 'broker',
+      status: 'BLOCKED',
+      integration,
+      operation: 'broker.place_order',
+      reason_code: d.reason_code,
+      trace_id: d.trace_id,
+      event_id: d.event_id,
+    });
+    out(`${tag()} broker.place_order ${integration} ${side} ${qty} ${symbol}: BLOCKED ${d.reason_code}: ${d.message} — no order sent — trace_id ${d.trace_id}`);
+    // HALTED: cancel the working orders; REDUCING: flatten (a reducing order passes); both stop the run
+    await obeyKill(d.reason_code === 'REDUCING' ? 'TRADING_REDUCING' : 'TRADING_HALTED');
+  }
+
   /** Shadow (core/modes.ts): never sent; the intent and its fill are recorded under `simulator`, provenance SIM. */
   function shadowOrder(symbol: string, side: Side, qty: number, mark: number): void {
     const sim = simulateOrder(usage, base, { symbol, side, qty }, FILL_FEATURES);
@@ -406,6 +431,7 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
         'INTEGRATION_BLOCKED',
         `${spec.name} is BLOCKED in the observatory (see \`observatory status\`): no order sent to a broker it cannot vouch for`,
       );
+    await allowed(spec.name, symbol, side, qty);
     brokerClient ??= broker.open(env);
     const client = brokerClient;
     const traceId = newTraceId();
@@ -473,8 +499,12 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
         { step: 'fill', status: 'OK', integration: spec.name, operation: 'broker.order_status', reason_code: null, trace_id: fillTrace, event_id: null },
         polled.row,
       );
-      if (!fills.length) out(`${tag()} broker.order_status ${spec.name}: no fill reported within ${o.fillWaitMs} ms — none recorded — trace_id ${fillTrace}`);
-      else out(`${tag()} broker.order_status ${spec.name}: ${fills.length} fill(s) reported — trace_id ${fillTrace}`);
+      if (!fills.length) {
+        out(
+          `${tag()} broker.order_status ${spec.name}: no fill reported within ${o.fillWaitMs} ms — none recorded; order ${orderId} is working — trace_id ${fillTrace}`,
+        );
+        kill.working.set(orderId, { integration: spec.name, orderId, symbol, side, qty, client });
+      } else out(`${tag()} broker.order_status ${spec.name}: ${fills.length} fill(s) reported — trace_id ${fillTrace}`);
       for (const f of fills) {
         book.fill(signedQty(side, f.qty), f.price ?? mark);
         const fr = usage.record({
@@ -540,13 +570,49 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
     }
   }
 
-  /** Sleeps between iterations, heartbeating often enough that the run never looks stale. */
+  /** HALTED: cancel the working orders and stop. REDUCING: flatten, then stop (kill.ts). */
+  async function obeyKill(why = kill.tripped()): Promise<void> {
+    if (!why) return;
+    if (why === 'TRADING_HALTED') {
+      const res = await kill.cancelWorking({ timeoutMs: o.timeoutMs });
+      for (const r of res) {
+        if (r.event) events.push(r.event.id);
+        step({
+          step: 'kill',
+          status: r.ok ? 'OK' : 'ERROR',
+          integration: r.order.integration,
+          operation: 'broker.cancel_order',
+          reason_code: r.reason_code,
+          trace_id: r.trace_id,
+          event_id: r.event?.id ?? null,
+        });
+        out(
+          `${tag()} broker.cancel_order ${r.order.integration} ${r.order.orderId}: ${r.ok ? 'OK (cancelled)' : `ERROR ${r.reason_code}`} — trace_id ${r.trace_id}`,
+        );
+      }
+      out(`${tag()} trading HALTED: ${res.filter((r) => r.ok).length} working order(s) cancelled, ${kill.working.size} left; stopping`);
+      throw new Stop('BLOCKED', 'TRADING_HALTED');
+    }
+    if (book.position !== 0 && lastOrder) {
+      const side: Side = book.position > 0 ? 'sell' : 'buy';
+      const qty = Math.abs(book.position);
+      out(`${tag()} trading REDUCING: flattening ${side} ${qty} ${lastOrder.symbol}`);
+      if (!sendsOrders(o.mode)) {
+        await allowed(SIMULATOR, lastOrder.symbol, side, qty);
+        shadowOrder(lastOrder.symbol, side, qty, lastOrder.mark);
+      } else await paperOrder(await usage.integrationStatus({ config, registry }), lastOrder.symbol, side, qty, lastOrder.mark);
+    }
+    out(`${tag()} trading REDUCING: flat (position ${book.position}); stopping — no new run until resumed`);
+    throw new Stop('BLOCKED', 'TRADING_REDUCING');
+  }
+
+  /** Sleeps between iterations, heartbeating often enough that the run never looks stale; a halt wakes it. */
   async function pause(): Promise<void> {
     const every = Math.max(250, Math.floor(config.daemon.staleAfterMs / 3));
     let left = o.intervalMs;
-    while (left > 0 && !deps.signal?.aborted) {
+    while (left > 0 && !deps.signal?.aborted && !kill.signal.aborted) {
       const chunk = Math.min(left, every);
-      await sleep(chunk, deps.signal);
+      await sleep(chunk, anySignal(deps.signal, kill.signal));
       left -= chunk;
       if (left > 0) await run.heartbeat();
     }
@@ -561,6 +627,7 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
     events.push(recordRunStart(usage, run, { mode: o.mode, jobKind: 'reference', iterations: o.iterations }).id);
     for (iteration = 1; iteration <= o.iterations; iteration++) {
       if (deps.signal?.aborted) throw new Stop('CANCELLED', 'SIGNAL');
+      await obeyKill();
       await gate();
       const status = await usage.integrationStatus({ config, registry });
       const md = await marketData(status);
@@ -579,9 +646,14 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
           `${tag()} features: ${md.features.keys.length} computed from ${md.res.bars.length} bar(s) (values kept in memory); signal ${signal ?? 'none'} → ${side ? `${side} ${qty}` : 'hold'}`,
         );
         risk(orderSymbol, side, qty, f.close);
+        lastOrder = { symbol: orderSymbol, mark: f.close };
         if (side) {
           if (sendsOrders(o.mode)) await paperOrder(status, orderSymbol, side, qty, f.close);
-          else shadowOrder(orderSymbol, side, qty, f.close);
+          else {
+            // a halt covers simulated orders too (global, account or bot scope)
+            await allowed(SIMULATOR, orderSymbol, side, qty);
+            shadowOrder(orderSymbol, side, qty, f.close);
+          }
         }
         await ai(f);
       }
@@ -590,6 +662,7 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
       completed = iteration;
       if (iteration < o.iterations) await pause();
     }
+    await obeyKill();
     if (deps.signal?.aborted) throw new Stop('CANCELLED', 'SIGNAL');
   } catch (err) {
     if (err instanceof Stop) {
@@ -609,6 +682,7 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
     }
   }
 
+  kill.stop();
   try {
     const end = { mode: o.mode, state, reason, completed, requested: o.iterations, latencyMs: performance.now() - startedAt };
     events.push(recordRunFinish(usage, run, end).id);

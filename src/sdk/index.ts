@@ -13,3 +13,7 @@ export type { GateQuery, GateSource, GateVerdict } from './gate.js';
 export type { EventInput, EventRow, EventIssue, EventStatus, Provenance } from '../core/events-schema.js';
 export type { RunView, StartRunInput, TerminalState } from '../core/db/runs.js';
 export type { Blocker, GateStatus, Mode, Status } from '../core/types.js';
+export type { PlaceRequest, PlaceResult, TradingStateSnapshot, TradingWatchOptions, OrderIntent, PlaceDecision, ScopeInForce } from './trading-state.js';
+export type { TradingStateWatch } from './trading-state.js';
+export type { TradingState, TradingScope, OrderSide, OrderAction } from '../core/trading-state.js';
+export { reducesExposure } from '../core/trading-state.js';

@@ -45,6 +45,7 @@ import { EventValidationError, reasonCodeOf, RecorderClosedError, SpoolFullError
 import { readGate, readIntegrationStatus, type GateQuery, type GateSource, type GateVerdict } from './gate.js';
 import { addProcessHooks, removeProcessHooks, type ProcessHooks } from './process-hooks.js';
 import { defaultSpoolPath, DEFAULT_MAX_SPOOL_BYTES, Spool, SpoolBacklog } from './spool.js';
+import { connectionOf, tradingGuard, TradingStateWatch, type PlaceRequest, type PlaceResult, type TradingWatchOptions } from './trading-state.js';
 
 export type { FlushResult };
 
@@ -77,6 +78,8 @@ export interface UsageRecorderOptions extends GateSource {
    * for a bot making one call at a time, but a kill -9 or power loss loses what was not yet flushed.
    */
   durability?: Durability;
+  /** the kill switch's watch (canPlace): fail-closed bound and polling period; default from config, else 3000 / 500 ms */
+  tradingState?: TradingWatchOptions;
 }
 
 export type Durability = 'durable' | 'lose-unflushed-on-crash';
@@ -158,6 +161,14 @@ export interface UsageRecorder {
   gate(query: GateQuery): Promise<GateVerdict>;
   /** Each integration's current status (OK / DEGRADED / BLOCKED); throws when the store cannot be read. */
   integrationStatus(source?: GateSource): Promise<Record<string, Status>>;
+  /**
+   * The kill switch: whether the trading state allows this order (integration, side, qty, current
+   * position; action new/modify/cancel). A refusal is recorded as a BLOCKED usage event
+   * (reason_code HALTED / REDUCING). Fail-closed: a state unconfirmed past the bound is HALTED.
+   */
+  canPlace(order: PlaceRequest): Promise<PlaceResult>;
+  /** The watch behind canPlace: snapshot(), onChange(), start(). */
+  tradingState: TradingStateWatch;
   runs: {
     start(input: Omit<StartRunInput, 'botId'> & { botId?: string }): Promise<RunHandle>;
     heartbeat(runId: string): Promise<boolean>;
@@ -356,6 +367,12 @@ export function createUsageRecorder(opts: UsageRecorderOptions = {}): UsageRecor
 
   const flush = (): Promise<FlushResult> => batcher.flush();
 
+  const watch = new TradingStateWatch(connectionOf(pool, opts.pool ? undefined : (opts.databaseUrl ?? process.env.DATABASE_URL)), log, {
+    failClosedAfterMs: opts.tradingState?.failClosedAfterMs ?? opts.config?.tradingState.failClosedAfterMs,
+    pollIntervalMs: opts.tradingState?.pollIntervalMs ?? opts.config?.tradingState.pollIntervalMs,
+  });
+  const canPlace = tradingGuard(watch, record, { botId: defaults.bot_id, userId: defaults.user_id, runId: defaults.run_id }, log);
+
   async function close(): Promise<void> {
     if (batcher.closed) return;
     // calls still running finish first (bounded: a hung vendor call must not hang shutdown)
@@ -364,6 +381,7 @@ export function createUsageRecorder(opts: UsageRecorderOptions = {}): UsageRecor
       await Promise.race([Promise.allSettled([...tracking]), new Promise((r) => (bound = setTimeout(r, CLOSE_WAIT_MS)))]);
       clearTimeout(bound);
     }
+    await watch.close();
     await batcher.close();
     if (hooks) removeProcessHooks(hookEntry);
     if (ownPool) await pool.end().catch(() => undefined);
@@ -398,6 +416,8 @@ export function createUsageRecorder(opts: UsageRecorderOptions = {}): UsageRecor
     stats: () => batcher.stats(),
     gate: (query) => readGate(pool, query, gateSource),
     integrationStatus: (source = {}) => readIntegrationStatus(pool, source, gateSource),
+    canPlace,
+    tradingState: watch,
     runs,
   };
 }

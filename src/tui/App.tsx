@@ -75,6 +75,15 @@ function Screen({ controller, staleAfterMs, columns, rows, initial }: Omit<AppPr
       const next = reduce(current, action, now);
       latest.current = { ui: next, env: now };
       setUi(next);
+      // the halt dialog confirmed: the TUI's one write (TuiController.halt)
+      if (next.halt?.step === 'sending' && current.halt?.step !== 'sending') {
+        const h = next.halt;
+        void controller
+          .halt({ scope: h.scope, target: h.target, reason: h.reason })
+          .then((r) =>
+            setUi((u) => ({ ...u, halt: r.ok ? null : u.halt && { ...u.halt, step: 'confirm', error: r.message }, notice: r.ok ? r.message : null })),
+          );
+      }
     }
   });
 

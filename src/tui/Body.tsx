@@ -4,6 +4,7 @@ import type { UiState } from './state.js';
 import { HelpOverlay } from './HelpOverlay.js';
 import { NoData } from './NoData.js';
 import { panelById } from './panels/index.js';
+import { HaltDialog } from './HaltDialog.js';
 
 interface Props {
   data: TuiData;
@@ -17,6 +18,7 @@ interface Props {
 
 export function Body({ data, fresh, ui, width, height, now }: Props) {
   if (ui.help) return <HelpOverlay width={width} />;
+  if (ui.halt) return <HaltDialog halt={ui.halt} width={width} />;
   const panel = panelById(ui.panel);
   if (!fresh || !data.status) return <NoData data={data} what={panel.subject} />;
   const Panel = panel.render;

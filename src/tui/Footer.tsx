@@ -32,6 +32,8 @@ export function footerSpec(ui: UiState): { prefix: string; hints: readonly Hint[
 }
 
 export function footerLine(ui: UiState): { text: string; dim: boolean } {
+  if (ui.halt) return { text: 'halt dialog: type · Enter next/confirm · Esc cancel (nothing written)', dim: false };
+  if (ui.notice) return { text: safe(ui.notice), dim: false };
   const { prefix, hints, dim } = footerSpec(ui);
   return { text: prefix + hintLine(hints, keyContext(ui), ui.panel), dim };
 }

@@ -56,10 +56,16 @@ export function GatePanel({ view, cursor, width, height }: Props) {
         </Text>
       </Text>
       <Text dimColor wrap="truncate-end">{`  evaluation trace_id ${view.trace_id}`}</Text>
+      {(view.trading_state ?? []).map((t) => (
+        <Text key={`ts-${t.change_id}`} wrap="truncate-end">
+          <Text color={colour('red')} bold>{`  ⛔ ${t.state} ${t.scope === 'global' ? 'global' : `${t.scope} ${safe(t.target)}`}`}</Text>
+          {` by ${safe(t.actor)} since ${safe(t.since)}${t.expires_at ? ` until ${safe(t.expires_at)}` : ''}: ${safe(t.reason)} · trace_id ${safe(t.trace_id)}`}
+        </Text>
+      ))}
       {items.length === 0 ? (
         <Text color={colour('green')}>{`  nothing blocks autonomous ${view.mode} trading right now`}</Text>
       ) : (
-        <ScrollLines items={items} cursor={cursor} height={Math.max(1, height - 2)} width={width} />
+        <ScrollLines items={items} cursor={cursor} height={Math.max(1, height - 2 - (view.trading_state ?? []).length)} width={width} />
       )}
     </Box>
   );

@@ -7,7 +7,7 @@
 import { Box, Text } from 'ink';
 import type { TuiData } from './controller.js';
 import { headerStatus } from './verdict.js';
-import { interval, safe, seconds } from './format.js';
+import { ago, interval, safe, seconds } from './format.js';
 import { statusColour, useColor, useColour } from './theme.js';
 import { STORE_UNREACHABLE_FIX } from '../core/errors.js';
 import { tabName } from './panels/index.js';
@@ -39,6 +39,18 @@ function FirstBlocker({ data }: { data: TuiData }) {
         … reading the status store
       </Text>
     );
+  // a halt in force is the headline: scope, who, how long ago
+  const halts = data.status.trading_state ?? [];
+  if (halts.length) {
+    const h = [...halts].sort((x, y) => Number(y.state === 'HALTED') - Number(x.state === 'HALTED'))[0];
+    const more = halts.length > 1 ? ` +${halts.length - 1} more (${tabName('gate')})` : '';
+    return (
+      <Text wrap="truncate-end">
+        <Text color={colour('red')} bold>{`⛔ ${h.state} ${h.scope === 'global' ? 'global' : `${h.scope} ${safe(h.target)}`}`}</Text>
+        {` by ${safe(h.actor)} ${ago(h.since)}: ${safe(h.reason)}${more}`}
+      </Text>
+    );
+  }
   const { blockers, warnings } = data.status.autonomy;
   const b = blockers[0];
   if (!b) {

@@ -35,7 +35,7 @@ export function HelpOverlay({ width }: { width: number }) {
     return (
       <Box flexDirection="column" width={width} flexShrink={0}>
         <Text bold wrap="truncate-end">
-          {'Keys (read-only) · ? or Esc closes'}
+          {'Keys (read-only) except H = halt dialog · ? or Esc closes'}
         </Text>
         {(['App', 'Panels', 'Move', 'Data'] as HelpGroup[]).map((g) => (
           <Group key={g} group={g} width={col} />
@@ -45,7 +45,7 @@ export function HelpOverlay({ width }: { width: number }) {
   return (
     <Box flexDirection="column" width={width}>
       <Text bold wrap="truncate-end">
-        {'Keys — read-only: nothing here changes the platform   (? or Esc closes)'}
+        {'Keys — read-only except H (halt dialog: the only write action) · ? / Esc closes'}
       </Text>
       <Box flexDirection={twoColumns ? 'row' : 'column'}>
         <Box flexDirection="column" width={col} flexShrink={0} marginRight={twoColumns ? 2 : 0}>

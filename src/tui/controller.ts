@@ -17,8 +17,12 @@ import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
 import type { Config } from '../core/config.js';
 import type { Mode, Registry } from '../core/types.js';
-import { readHealth, statusFrom, type SystemStatusView } from '../core/views.js';
-import { describeOutage, EVENTS_CHANNEL, newClient, STATE_CHANNEL } from '../core/store.js';
+import { applyTradingChange, readHealth, statusFrom, type SystemStatusView } from '../core/views.js';
+import { normalizeActor, normalizeReason, type TradingScope } from '../core/trading-state.js';
+import { newTraceId } from '../core/trace.js';
+import { sanitizeError } from '../core/redact.js';
+import { userInfo } from 'node:os';
+import { describeOutage, EVENTS_CHANNEL, newClient, STATE_CHANNEL, TRADING_STATE_CHANNEL } from '../core/store.js';
 import { oneLine } from '../core/redact.js';
 import { panelById, type PanelId } from './panels/index.js';
 
@@ -258,7 +262,7 @@ export class TuiController {
     client.on('notification', () => this.soon(NOTIFY_DEBOUNCE_MS));
     try {
       await client.connect();
-      await client.query(`listen ${STATE_CHANNEL}; listen ${EVENTS_CHANNEL}`);
+      await client.query(`listen ${STATE_CHANNEL}; listen ${EVENTS_CHANNEL}; listen ${TRADING_STATE_CHANNEL}`);
       if (this.closed) {
         await client.end().catch(() => undefined);
         return;
@@ -270,6 +274,32 @@ export class TuiController {
       await client.end().catch(() => undefined);
     } finally {
       this.listenConnecting = false;
+    }
+  }
+
+  /**
+   * The TUI's one write: HALT a scope (the halt dialog, after a typed reason and confirmation).
+   * Same rules and audit row as `observatory halt`; the actor is the OS user running the TUI.
+   */
+  async halt(req: { scope: TradingScope; target: string; reason: string }): Promise<{ ok: boolean; message: string }> {
+    try {
+      if (!this.store) throw new Error('the status store is not open');
+      const v = await applyTradingChange(this.store.pool, {
+        command: 'halt',
+        scope: req.scope,
+        target: req.target,
+        reason: normalizeReason(req.reason),
+        actor: normalizeActor(userInfo().username),
+        twoPerson: this.deps.config.tradingState.twoPersonResume,
+        requestTtlMs: this.deps.config.tradingState.resumeRequestTtlMs,
+        knownIntegrations: this.deps.registry.integrations.map((s) => s.name),
+        traceId: newTraceId(),
+      });
+      this.soon(0);
+      const c = v.change;
+      return { ok: true, message: `HALTED ${c.scope === 'global' ? 'global' : `${c.scope} ${c.target}`} by ${c.actor} (row ${c.id}, trace_id ${c.trace_id})` };
+    } catch (err) {
+      return { ok: false, message: oneLine(sanitizeError(err).message, 200) };
     }
   }
 

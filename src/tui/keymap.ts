@@ -6,7 +6,8 @@
  * dead, or be hinted with a key that does something else (the k9s model: the help and the
  * hints read the same action table the view binds).
  *
- * Read-only by design: no binding changes anything outside this process.
+ * Read-only by design, with one exception that says so: H opens the halt dialog (a typed reason
+ * and a typed confirmation before anything is written) — the kill switch.
  */
 import type { Key } from 'ink';
 import { PANELS, PANEL_IDS, panelById, panelLetter, type PanelId } from './panels/index.js';
@@ -29,6 +30,8 @@ export type ActionType =
   | 'refresh'
   | 'erase'
   | 'type'
+  /** open the halt dialog (the only write action) */
+  | 'halt'
   /** a key of the active panel's own (panels/panel.ts OwnKey) */
   | 'own';
 
@@ -132,6 +135,15 @@ export const BINDINGS: readonly Binding[] = [
   { type: 'cycleMode', keys: ['m'], help: 'mode: live → paper → shadow', group: 'Data', contexts: LISTS, matches: (i, k) => plain(k) && i === 'm' },
   { type: 'refresh', keys: ['r'], help: 'refresh now', group: 'Data', contexts: LISTS, matches: (i, k) => plain(k) && i === 'r' },
   { type: 'help', keys: ['?'], help: 'this help', group: 'App', contexts: NOT_TEXT, matches: (i, k) => plain(k) && i === '?' },
+  // the kill switch: scope from the selection (bot in B, integration in A, else global), a typed reason, HALT typed to confirm
+  {
+    type: 'halt',
+    keys: ['H'],
+    help: 'halt: the only write action',
+    group: 'App',
+    contexts: LISTS,
+    matches: (i, k) => !k.ctrl && !k.meta && i === 'H',
+  },
   // Ctrl-C quits from everywhere; 'q' too, except while typing, where it is a letter
   {
     type: 'quit',

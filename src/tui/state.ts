@@ -23,7 +23,24 @@ export interface UiState {
   /** the bot selector: open while non-null */
   botSearch: { query: string; cursor: number } | null;
   botId: string | null;
+  /** the halt dialog (the TUI's only write action): open while non-null */
+  halt: HaltDialog | null;
+  /** the last halt's outcome, shown until the next key */
+  notice: string | null;
 }
+
+/** The halt dialog: the scope (from the selection), the reason typed, then HALT typed to confirm. */
+export interface HaltDialog {
+  scope: 'global' | 'account' | 'bot' | 'integration';
+  target: string;
+  step: 'reason' | 'confirm' | 'sending';
+  reason: string;
+  confirm: string;
+  error: string | null;
+}
+
+/** The word typed to confirm a halt. */
+export const HALT_WORD = 'HALT';
 
 export function emptyUi(mode: Mode, panel: PanelId, panels: readonly PanelId[]): UiState {
   const each = <T>(v: T) => Object.fromEntries(panels.map((id) => [id, v])) as Record<PanelId, T>;
@@ -39,6 +56,8 @@ export function emptyUi(mode: Mode, panel: PanelId, panels: readonly PanelId[]):
     filtering: false,
     botSearch: null,
     botId: null,
+    halt: null,
+    notice: null,
   };
 }
 
@@ -50,7 +69,7 @@ export function emptyUi(mode: Mode, panel: PanelId, panels: readonly PanelId[]):
  */
 export function keyContext(s: UiState): KeyContext {
   if (s.help) return 'help';
-  if (s.filtering || s.botSearch) return 'text';
+  if (s.halt || s.filtering || s.botSearch) return 'text';
   if (s.drawer) return 'drawer';
   return 'browse';
 }

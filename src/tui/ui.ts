@@ -10,6 +10,7 @@ import { PANELS, PANEL_IDS, panelById, type PanelId } from './panels/index.js';
 import type { BoundKey, ShellEnv } from './panels/panel.js';
 import type { Action, KeyContext } from './keymap.js';
 import { edited, emptyUi, keyContext, moveCursor, switchPanel, type UiState } from './state.js';
+import { openHalt, reduceHalt } from './halt.js';
 
 export type { UiState } from './state.js';
 export { keyContext } from './state.js';
@@ -47,6 +48,10 @@ function usual(s: UiState, a: Action, env: ShellEnv): UiState {
 }
 
 export function reduce(s: UiState, a: Action, env: ShellEnv): UiState {
+  // the halt dialog takes every key while open; a notice lasts until the next key
+  if (s.halt) return reduceHalt(s, a);
+  if (a.type === 'halt') return openHalt(s, env);
+  if (s.notice) s = { ...s, notice: null };
   switch (a.type) {
     case 'help':
       return { ...s, help: !s.help };

@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { BIN, ROOT, baseEnv } from '../helpers/cli.js';
 import { withDatabase } from '../helpers/urls.js';
-import { polygonData } from '../standins/trading-data.js';
+import { polygonData, tradovatePaper } from '../standins/trading-data.js';
+import { canaryEnv } from '../standins/fixtures.js';
 import { ensureEmbedded } from '../../src/core/db/embedded.js';
 import { createLogger } from '../../src/core/log.js';
 
@@ -65,7 +66,13 @@ async function main() {
   writeFileSync(
     configPath,
     JSON.stringify({
-      integrations: { polygon: { interval_ms: 1000, timeout_ms: 900 }, postgres: { interval_ms: 1000 }, risk_engine: { interval_ms: 1000 } },
+      // tradovate: probed hourly by the daemon (which has no broker credentials); the kill drill probes it with the bot's
+      integrations: {
+        polygon: { interval_ms: 1000, timeout_ms: 900 },
+        postgres: { interval_ms: 1000 },
+        risk_engine: { interval_ms: 1000 },
+        tradovate: { interval_ms: 3_600_000 },
+      },
       risk_limits: { max_contracts: 5, max_daily_loss: 2000, max_drawdown_pct: 10, max_position_per_symbol: 2 },
     }),
   );
@@ -179,6 +186,8 @@ async function main() {
     const gb = ['gate', 'check', '--mode', 'paper', '--bot', paperId];
     block('Per-bot gate (Phase 5: the BLOCKED event blocks the bot)', shown(gb, await run(gb)));
 
+    await killDrillSection({ run, env, shown, pool });
+
     md('## Endpoint contracts');
     md('');
     const status = await api('/api/system/status?mode=paper');
@@ -208,6 +217,109 @@ async function main() {
   if (text.includes(KEY)) throw new Error('the stand-in key leaked into the evidence');
   writeFileSync(join(ROOT, 'FINAL_ACCEPTANCE_GATE.md'), text);
   process.stderr.write(`wrote FINAL_ACCEPTANCE_GATE.md (${text.length} bytes)\n`);
+}
+
+type Run = (args: string[], extraEnv?: Record<string, string>) => Promise<{ code: number; stdout: string; stderr: string }>;
+
+/**
+ * The kill drill (issue 11): a running paper bot (Tradovate stand-in, its order left working) is
+ * halted — it cancels the working order and stops; an order under a halted integration is refused
+ * as BLOCKED HALTED with trace_ids; resume; the audit rows.
+ */
+async function killDrillSection(ctx: {
+  run: Run;
+  env: Record<string, string>;
+  shown: (args: string[], r: { code: number; stdout: string; stderr: string }) => string;
+  pool: pg.Pool;
+}) {
+  const { env, shown, pool } = ctx;
+  const C = canaryEnv();
+  const tv = await tradovatePaper(
+    { name: C.TRADOVATE_USERNAME, password: C.TRADOVATE_PASSWORD, cid: C.TRADOVATE_CID, sec: C.TRADOVATE_SECRET },
+    { fill: false },
+  ).start();
+  const botEnv = {
+    ...env,
+    TRADOVATE_USERNAME: C.TRADOVATE_USERNAME,
+    TRADOVATE_PASSWORD: C.TRADOVATE_PASSWORD,
+    TRADOVATE_CID: C.TRADOVATE_CID,
+    TRADOVATE_SECRET: C.TRADOVATE_SECRET,
+    TRADOVATE_BASE_URL: tv.baseUrl,
+  };
+  const run = async (args: string[], e: Record<string, string> = env) => {
+    const r = await execa(BIN, args, { env: e, extendEnv: false, reject: false });
+    return { code: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
+  };
+  const secrets = Object.values(C);
+  const clean = (t: string) => secrets.reduce((acc, v) => acc.split(v).join('[CANARY]'), t);
+  try {
+    md('## Kill drill — halt a running paper bot; its orders refused as BLOCKED HALTED; resume; the audit');
+    md('');
+    md("A paper bot trades through a local stand-in speaking Tradovate's wire format (its market order is accepted and left");
+    md("working: the stand-in reports no fill). The broker is probed with the bot's credentials first, as a cron `probe` would.");
+    md('');
+    await run(['probe', 'tradovate'], botEnv);
+    block('Probe the broker', clean(shown(['probe', 'tradovate'], await run(['probe', 'tradovate'], botEnv))));
+    const args = ['bot', 'run', '--mode', 'paper', '--bot-name', 'acceptance-kill', '--iterations', '100', '--interval-ms', '2000'];
+    const bot = execa(BIN, [...args, '--symbol', 'SPY', '--broker-symbol', 'ESZ5', '--fill-wait-ms', '200'], { env: botEnv, extendEnv: false, reject: false });
+    let botOut = '';
+    bot.stdout?.on('data', (d) => (botOut += d));
+    bot.stderr?.on('data', (d) => (botOut += d));
+    await waitFor(async () => /is working/.test(botOut), 60_000, 'the paper bot to leave an order working');
+    const { rows: kb } = await pool.query(`select id from bots where name = 'acceptance-kill'`);
+    const botId = kb[0].id as string;
+    const halt = ['halt', '--bot', botId, '--reason', 'kill drill: runaway orders', '--ttl', '30m'];
+    const t0 = Date.now();
+    const hr = await run(halt);
+    block('Halt the running bot', shown(halt, hr));
+    const br = await bot;
+    md(
+      `Time from the halt command's return to the bot's exit: **${Date.now() - t0} ms**; working orders cancelled at the stand-in: **${tv.cancelled.length}**.`,
+    );
+    md('');
+    block(
+      'The running bot (it cancelled its working order and stopped)',
+      clean(`$ observatory ${args.join(' ')} …\n${String(br.stdout)}${String(br.stderr)}
+[exit ${br.exitCode}]`),
+    );
+    const gate = ['gate', 'check', '--mode', 'paper', '--bot', botId];
+    block('Gate for the bot while halted', shown(gate, await run(gate)));
+
+    md('An order under a halted scope is refused before it is sent: halt everything routed to `tradovate`, run the bot once.');
+    md('');
+    const hi = ['halt', '--integration', 'tradovate', '--reason', 'kill drill: broker incident'];
+    block('Halt an integration', shown(hi, await run(hi)));
+    await run(['resume', '--bot', botId, '--reason', 'kill drill: bot checked']);
+    const once = ['bot', 'run', '--mode', 'paper', '--bot-name', 'acceptance-kill', '--iterations', '1', '--symbol', 'SPY', '--broker-symbol', 'ESZ5'];
+    const or = await run(once, botEnv);
+    block('The bot’s order, refused', clean(shown(once, or)));
+    const { rows: refused } = await pool.query(
+      `select to_char(created_at, 'HH24:MI:SS.MS') as at, integration, operation, status, reason_code, trace_id,
+              metadata->>'scope' as scope, metadata->>'state_actor' as state_actor, metadata->>'state_trace_id' as halt_trace_id
+         from integration_usage_events where bot_id = $1 and status = 'BLOCKED' order by created_at`,
+      [botId],
+    );
+    block(
+      'BLOCKED usage events of the bot (reason HALTED: refused by the trading state)',
+      refused.map((r) => JSON.stringify(r)).join('\n') || '(none)',
+      'json',
+    );
+    block('What is in force', shown(['trading-state'], await run(['trading-state'])));
+    const ri = ['resume', '--integration', 'tradovate', '--reason', 'kill drill: broker back'];
+    block('Resume', shown(ri, await run(ri)));
+    block('In force after the resume, and the audit', shown(['trading-state', '--recent', '10'], await run(['trading-state', '--recent', '10'])));
+    const { rows: audit } = await pool.query(
+      `select id, scope, target, state, previous_state, kind, actor, reason, to_char(created_at, 'HH24:MI:SS.MS') as at, expires_at, trace_id
+         from trading_state_changes order by id`,
+    );
+    block(
+      'trading_state_changes (append-only: UPDATE, DELETE and TRUNCATE are refused by the database)',
+      audit.map((r) => JSON.stringify(r)).join('\n'),
+      'json',
+    );
+  } finally {
+    await tv.close();
+  }
 }
 
 main().catch((err) => {

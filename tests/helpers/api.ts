@@ -12,6 +12,7 @@ import { HttpService } from '../../src/daemon/http.js';
 import { usageRoutes } from '../../src/daemon/routes/usage.js';
 import { proofRoutes } from '../../src/daemon/routes/proof.js';
 import { sessionRoutes } from '../../src/daemon/routes/session.js';
+import { tradingStateRoutes } from '../../src/daemon/routes/trading-state.js';
 import type { DaemonContext } from '../../src/daemon/daemon.js';
 
 export const API_TOKEN = 'api-test-token-0123456789abcdef';
@@ -44,7 +45,7 @@ export async function startApi(store: { pool: pg.Pool; url: string }, opts: { en
     isLeader: () => leader,
     setLeader: (v) => (leader = v),
   };
-  const svc = new HttpService(loadRegistry(config), { routes: [usageRoutes, proofRoutes, sessionRoutes] });
+  const svc = new HttpService(loadRegistry(config), { routes: [usageRoutes, proofRoutes, sessionRoutes, tradingStateRoutes] });
   await svc.start(ctx);
   const base = `http://127.0.0.1:${svc.port}`;
   const read = async (res: Response) => {

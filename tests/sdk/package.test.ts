@@ -47,7 +47,7 @@ describe("import { createUsageRecorder } from 'observatory/sdk'", () => {
     );
     expect(r.exitCode).toBe(0);
     const out = JSON.parse(String(r.stdout));
-    expect(out.api).toEqual(['EventValidationError', 'RecorderClosedError', 'SpoolFullError', 'createUsageRecorder', 'reasonCodeOf']);
+    expect(out.api).toEqual(['EventValidationError', 'RecorderClosedError', 'SpoolFullError', 'createUsageRecorder', 'reasonCodeOf', 'reducesExposure']);
     expect(out['observatory/dist/sdk/spool.js']).toBe('ERR_PACKAGE_PATH_NOT_EXPORTED');
     expect(out['observatory/dist/sdk/batcher.js']).toBe('ERR_PACKAGE_PATH_NOT_EXPORTED');
     expect(out.observatory).toBe('ERR_PACKAGE_PATH_NOT_EXPORTED');

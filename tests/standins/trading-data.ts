@@ -9,7 +9,8 @@
  *    documented 422 {detail: {case: "data_end_after_available_end", payload: {available_end}}};
  *    `limit` caps the records
  *  - OpenAI: POST /v1/chat/completions → {choices: [{message: {content}}], usage}
- *  - Tradovate (/v1): GET /account/list, POST /order/placeorder, GET /fill/deps?masterid
+ *  - Tradovate (/v1): GET /account/list, POST /order/placeorder, GET /fill/deps?masterid,
+ *    POST /order/cancelorder {orderId} → {commandId} (a filled or unknown order: {failureReason, failureText})
  *  - Ironbeam (/v2, OpenAPI 2.1): GET /account/getAllAccounts, POST /order/{acct}/place
  *    (exchSym must match the documented Symbol pattern "XCME:ES.Z25", else 400 {status: "ERROR"};
  *    → {status, strategyId, orderId?}: the order id only when it came within the broker's wait),
@@ -189,10 +190,13 @@ export interface PaperBrokerOptions {
 
 export interface PaperOrders {
   orders: Array<{ id: string; body: Record<string, unknown> }>;
+  /** ids of orders cancelled through the broker's cancel endpoint */
+  cancelled: string[];
 }
 
 export function tradovatePaper(creds: TradovateCreds, opts: PaperBrokerOptions = {}): Standin & PaperOrders {
   const orders: PaperOrders['orders'] = [];
+  const cancelled: string[] = [];
   let next = 900_000;
   const st = extend(tradovate(creds), (r, s) => {
     const authed = () => {
@@ -237,6 +241,15 @@ export function tradovatePaper(creds: TradovateCreds, opts: PaperBrokerOptions =
       orders.push({ id, body: b });
       return { status: 200, body: { orderId: Number(id) } };
     }
+    if (r.method === 'POST' && r.path === '/v1/order/cancelorder') {
+      if (!authed()) return unauthorized(s, r);
+      const id = String(jsonBody(r).orderId);
+      // a filled order (fills on) or an unknown one cannot be cancelled
+      if (!orders.some((x) => x.id === id) || opts.fill !== false || cancelled.includes(id))
+        return { status: 200, body: { failureReason: 'UnknownReason', failureText: 'order is not working' } };
+      cancelled.push(id);
+      return { status: 200, body: { commandId: next++ } };
+    }
     if (r.method === 'GET' && r.path === '/v1/fill/deps') {
       if (!authed()) return unauthorized(s, r);
       const master = new URLSearchParams(r.query).get('masterid');
@@ -262,11 +275,12 @@ export function tradovatePaper(creds: TradovateCreds, opts: PaperBrokerOptions =
     }
     return undefined;
   });
-  return Object.assign(st, { orders });
+  return Object.assign(st, { orders, cancelled });
 }
 
 export function ironbeamPaper(creds: IronbeamCreds, opts: PaperBrokerOptions = {}): Standin & PaperOrders {
   const orders: Array<PaperOrders['orders'][number] & { strategyId: number; asks: number }> = [];
+  const cancelled: string[] = [];
   let next = 1;
   const st = extend(ironbeam(creds), (r, s) => {
     const authed = () => {
@@ -329,5 +343,5 @@ export function ironbeamPaper(creds: IronbeamCreds, opts: PaperBrokerOptions = {
     }
     return undefined;
   });
-  return Object.assign(st, { orders });
+  return Object.assign(st, { orders, cancelled });
 }

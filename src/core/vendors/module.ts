@@ -165,6 +165,8 @@ export interface BrokerClient {
   placeOrder(order: PaperOrder, call: CallCtx): Promise<{ orderId: string }>;
   /** fills the broker reports for the order (possibly none yet) */
   fills(orderId: string, call: CallCtx): Promise<BrokerFill[]>;
+  /** cancels a working order (the kill switch); absent when this client cannot cancel */
+  cancelOrder?(orderId: string, call: CallCtx): Promise<void>;
 }
 
 export interface BrokerFactory {

@@ -18,7 +18,8 @@
  * Paper orders (runner): `GET /account/list` → [{id, name}]; `POST /order/placeorder`
  * {accountSpec, accountId, action: Buy|Sell, symbol, orderQty, orderType: Market,
  * isAutomated: true} → {orderId} or {failureReason, failureText}; `GET /fill/deps?masterid=`
- * → [{orderId, action, qty, price}].
+ * → [{orderId, action, qty, price}]; `POST /order/cancelorder` {orderId, isAutomated: true} →
+ * {commandId} or {failureReason, failureText} (the kill switch cancels working orders with it).
  */
 import { envValue } from './env.js';
 import { finite, isObject, joinUrl, VendorError, type Refiner } from './http.js';
@@ -162,6 +163,20 @@ class TradovatePaper extends PaperSession {
     if (typeof b.orderId === 'number' || (typeof b.orderId === 'string' && b.orderId !== '')) return { orderId: String(b.orderId) };
     const reason = typeof b.failureReason === 'string' && /^[A-Za-z]{1,40}$/.test(b.failureReason) ? ` (${b.failureReason})` : '';
     throw new VendorError('ORDER_REJECTED', `${what}: order rejected by the broker${reason}`);
+  }
+
+  async cancelOrder(orderId: string, call: CallCtx): Promise<void> {
+    const what = 'Tradovate cancelorder';
+    const b = await this.authed(call, {
+      method: 'POST',
+      url: joinUrl(this.baseUrl, '/order/cancelorder'),
+      json: () => ({ orderId: /^\d{1,15}$/.test(orderId) ? Number(orderId) : orderId, isAutomated: true }),
+      what,
+    });
+    if (!isObject(b)) throw new VendorError('UPSTREAM_BAD_RESPONSE', `${what}: body is not a command reply`);
+    if (typeof b.commandId === 'number' || typeof b.commandId === 'string') return;
+    const reason = typeof b.failureReason === 'string' && /^[A-Za-z]{1,40}$/.test(b.failureReason) ? ` (${b.failureReason})` : '';
+    throw new VendorError('CANCEL_REJECTED', `${what}: cancel refused by the broker${reason}`);
   }
 
   async fills(orderId: string, call: CallCtx): Promise<BrokerFill[]> {

@@ -23,7 +23,7 @@ interface View {
 }
 
 /** The rows as shown: the status read's integrations, narrowed by the '/' filter. */
-function shownRows(data: TuiData, ui: UiState): IntegrationRow[] {
+export function shownRows(data: TuiData, ui: UiState): IntegrationRow[] {
   const rows = data.status?.integrations ?? [];
   const filter = ui.filter.integrations;
   if (!filter.trim()) return rows;
