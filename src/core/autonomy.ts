@@ -13,7 +13,8 @@
  *    has no credentials at all: an integration nobody configured is not in use, and counting it
  *    would leave `--strict` permanently failing (e.g. tradovate unset while ironbeam trades).
  *  - every fix for an integration's state comes from status.fixForState (so a recovering
- *    integration says "wait", not "redo the fix").
+ *    integration says "wait", not "redo the fix"); a group blocker's fix lists each member's
+ *    fix for its own cause (a key that is set is never "set the key").
  *
  * Per-bot rules (brief Phase 5; facts read by db/bot-gate.ts): an unknown bot blocks
  * (BOT_UNKNOWN); its latest run ended BLOCKED or FAILED with no run started since
@@ -26,7 +27,7 @@ import { ExitCode, STORE_UNREACHABLE_FIX, UsageError } from './errors.js';
 import { fixForState, neverProbedState, type EffectiveState } from './status.js';
 import { readBotGateFacts, type BotGateFacts } from './db/bot-gate.js';
 import { isUuid } from './trace.js';
-import type { Blocker, GateStatus, IntegrationSpec, IntegrationState, Mode, ReasonCode, Registry } from './types.js';
+import type { Blocker, GateStatus, IntegrationSpec, IntegrationState, Mode, ReasonCode, Registry, RequirementGroup } from './types.js';
 
 export interface GateInput {
   mode: Mode;
@@ -62,6 +63,17 @@ function stateOf(states: GateInput['states'], name: string): IntegrationState | 
 /** The fix for a non-OK state, always through fixForState (a state without a code reads as a failed check). */
 function fixOf(spec: IntegrationSpec, s: IntegrationState | EffectiveState): string {
   return fixForState(spec, { ...s, reasonCode: s.reasonCode ?? 'CHECK_FAILED' }) as string;
+}
+
+/**
+ * A group blocker's fix: each member's own fix for its own failing cause (through fixForState),
+ * so a member whose key is set but whose vendor answers 503 says "failing server-side", not
+ * "set the key". The group's static fix only when no member is enabled.
+ */
+function groupFix(g: RequirementGroup, members: IntegrationSpec[], get: (s: IntegrationSpec) => IntegrationState | EffectiveState): string {
+  if (members.length === 0) return g.fix;
+  const each = members.map((m) => `${m.name} (${get(m).reasonCode ?? 'CHECK_FAILED'}): ${fixOf(m, get(m))}`);
+  return `Make one of ${members.map((m) => m.name).join(', ')} healthy — ${each.join('; ')}`;
 }
 
 function describe(s: IntegrationState): string {
@@ -129,7 +141,12 @@ export function evaluateGate(input: GateInput): GateResult {
           (a, b) => Number(get(b).connected) - Number(get(a).connected) || (get(b).lastProbeAt?.getTime() ?? 0) - (get(a).lastProbeAt?.getTime() ?? 0),
         )[0];
         blockers.push({
-          ...gateBlocker('REQUIREMENT_UNMET', `${mode} needs one of group ${g.name} [${g.anyOf.join(', ')}]: ${detail}`, g.fix, lead?.name ?? null),
+          ...gateBlocker(
+            'REQUIREMENT_UNMET',
+            `${mode} needs one of group ${g.name} [${g.anyOf.join(', ')}]: ${detail}`,
+            groupFix(g, members, get),
+            lead?.name ?? null,
+          ),
           trace_id: (lead && get(lead).lastTraceId) || traceId,
         });
         continue;
