@@ -220,6 +220,8 @@ describe('Panel C — variable catalog', () => {
     f = await t.until((s) => s.includes('Order / execution ('), 'exec group');
     expect(f).not.toContain('Market data (');
     expect(f).toMatch(/exec\.fill_latency_ms\s+number\s+ironbeam,tradovate\s+BLOCKED\s+never/);
+    // nothing computes it: the panel says so instead of a source's status
+    expect(f).toMatch(/exec\.open_orders\s+number\s+ironbeam,tradovate\s+NO_PRODUCER\s+never/);
     await t.press(KEY.esc);
     for (const c of '/vwap') await t.press(c);
     f = await t.until((s) => s.includes('Market data (1)'), 'vwap only');

@@ -26,7 +26,15 @@ export async function run(ctx: CommandContext, opts: { json?: boolean; group?: s
       wordWrap: true,
     });
     for (const v of vars)
-      t.push([v.name, v.type, v.group, v.sources.join(', '), badge(c, v.availability), v.last_seen_at ? ago(v.last_seen_at) : 'never', v.definition]);
+      t.push([
+        v.name,
+        v.type,
+        v.group,
+        v.sources.join(', '),
+        v.availability_reason ? `${badge(c, v.availability)} ${v.availability_reason}` : badge(c, v.availability),
+        v.last_seen_at ? ago(v.last_seen_at) : 'never',
+        v.definition,
+      ]);
     printLine(t.toString());
     if (view.uncatalogued.length)
       printLine(

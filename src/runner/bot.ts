@@ -63,6 +63,7 @@ import { chatOf, classifyRegime } from './llm.js';
 import { marketDataOf, type BarsResult } from './marketdata.js';
 import { normalizeOptions, type BotRunOptions, type RunnerMode } from './options.js';
 import { Book, checkOrder, pointValueOf, RISK_FEATURES, signedQty } from './risk.js';
+import { RunMetrics } from './metrics-vars.js';
 
 export interface RunnerDeps {
   config: Config;
@@ -164,6 +165,8 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
   const steps: StepRecord[] = [];
   const book = new Book();
   const pointValue = pointValueOf(config.riskLimits);
+  // exposure, drawdown, fill latency, slippage: values in memory, names on the events (metrics-vars.ts)
+  const metrics = new RunMetrics(pointValue);
   let brokerClient: BrokerClient | null = null;
 
   const run: RunHandle = await usage.runs.start({
@@ -319,7 +322,7 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
         symbol,
         latency_ms: latency,
         trace_id: traceId,
-        metadata: { ...metadata, feature_keys_used: [...RISK_FEATURES] },
+        metadata: { ...metadata, feature_keys_used: [...RISK_FEATURES, ...metrics.mark(book, mark)] },
       });
       step({ step: 'risk', status: 'OK', integration: 'risk_engine', operation: 'risk.check', reason_code: null, trace_id: traceId, event_id: null }, row);
       out(`${tag()} risk.check risk_engine ${side ? `${side} ${qty}` : 'hold'} ${symbol}: OK (${decision.checks.join(', ')}) — trace_id ${traceId}`);
@@ -347,8 +350,6 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
     throw new Stop('BLOCKED', decision.code);
   }
 
-  const FILL_FEATURES = ['exec.fill_provenance', 'exec.position_qty', 'exec.position_state'];
-
   function shadowOrder(integration: string, symbol: string, side: Side, qty: number, mark: number): void {
     const orderTrace = newTraceId();
     const intent = usage.record({
@@ -372,7 +373,7 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
       symbol,
       records: 1,
       trace_id: orderTrace,
-      metadata: { provenance: 'SIM', side, qty, feature_keys_used: FILL_FEATURES },
+      metadata: { provenance: 'SIM', side, qty, feature_keys_used: metrics.fill(book, { side, qty, intendedPrice: mark }) },
     });
     step({ step: 'fill', status: 'OK', integration, operation: 'broker.fill', reason_code: null, trace_id: orderTrace, event_id: null }, fill);
     out(`${tag()} broker.fill ${integration} SIM ${side} ${qty} ${symbol} at the last close (simulated; not proof of broker use) — trace_id ${orderTrace}`);
@@ -418,6 +419,7 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
     const traceId = newTraceId();
     const call = { traceId, timeoutMs: o.timeoutMs, signal: deps.signal };
     let orderId: string;
+    const submittedAt = performance.now();
     const placed: { row?: EventRow } = {};
     try {
       const result = await usage.track(
@@ -482,8 +484,10 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
       );
       if (!fills.length) out(`${tag()} broker.order_status ${spec.name}: no fill reported within ${o.fillWaitMs} ms — none recorded — trace_id ${fillTrace}`);
       else out(`${tag()} broker.order_status ${spec.name}: ${fills.length} fill(s) reported — trace_id ${fillTrace}`);
+      const reportedAt = performance.now();
       for (const f of fills) {
         book.fill(signedQty(side, f.qty), f.price ?? mark);
+        const fillKeys = metrics.fill(book, { side, qty: f.qty, intendedPrice: mark, fillPrice: f.price, latencyMs: reportedAt - submittedAt });
         const fr = usage.record({
           ...base,
           integration: spec.name,
@@ -492,7 +496,7 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
           symbol,
           records: 1,
           trace_id: fillTrace,
-          metadata: { provenance: 'PAPER', side, qty: f.qty, feature_keys_used: FILL_FEATURES },
+          metadata: { provenance: 'PAPER', side, qty: f.qty, feature_keys_used: fillKeys },
         });
         step({ step: 'fill', status: 'OK', integration: spec.name, operation: 'broker.fill', reason_code: null, trace_id: fillTrace, event_id: null }, fr);
         out(`${tag()} broker.fill ${spec.name} PAPER ${side} ${f.qty} ${symbol} (reported by the broker's demo host) — trace_id ${fillTrace}`);
