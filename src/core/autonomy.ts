@@ -211,18 +211,23 @@ export function exitCodeFor(status: GateStatus, strict = false): number {
 /** How recent a BLOCKED event must be to block the bot (brief Phase 5). */
 export const BLOCKED_ATTEMPT_WINDOW_MS = 60 * 60_000;
 
+/** A bot nobody knows (an id, or a name no bot has): fail-closed, BOT_UNKNOWN. */
+export function unknownBotBlocker(ref: string): Blocker {
+  const byId: boolean = isUuid(ref);
+  return {
+    code: 'BOT_UNKNOWN',
+    message: byId
+      ? `bot ${ref} has never started a run or written a usage event`
+      : `no bot named '${ref.slice(0, 128)}' has started a run or written a usage event`,
+    fix: 'Check the bot id or name (`observatory proof` lists the active bots); a bot becomes known when it starts a run (runs.start) or records a usage event',
+    integration: null,
+    trace_id: null,
+  };
+}
+
 /** The per-bot rules over facts already read (pure): see the header. */
 export function botRuleBlockers(botId: string, facts: BotGateFacts, staleMs: number): Blocker[] {
-  if (!facts.known)
-    return [
-      {
-        code: 'BOT_UNKNOWN',
-        message: `bot ${botId} has never started a run or written a usage event`,
-        fix: 'Check the bot id; a bot becomes known when it starts a run (runs.start) or records a usage event',
-        integration: null,
-        trace_id: null,
-      },
-    ];
+  if (!facts.known) return [unknownBotBlocker(botId)];
   const out: Blocker[] = [];
   const run = facts.badRun;
   if (run && (run.status === 'BLOCKED' || run.status === 'FAILED')) {

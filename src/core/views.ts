@@ -9,14 +9,14 @@ import type { Config } from './config.js';
 import type { Blocker, GateStatus, IntegrationState, Mode, Registry, Status } from './types.js';
 import { connectedOf, requirementOf } from './vendors/registry.js';
 import { effectiveState } from './status.js';
-import { botBlockers, evaluateGate } from './autonomy.js';
+import { botBlockers, evaluateGate, unknownBotBlocker } from './autonomy.js';
 import { getStates, probeCounts, recentProbes, type ProbeRow } from './db/state.js';
 import { catalogView, type CatalogView } from './catalog.js';
-import { botProof, type BotProof } from './db/proof.js';
+import { botProof, resolveBot, type BotProof } from './db/proof.js';
 import { topBots, type TopBot } from './db/ranking.js';
 import { listEvents, type EventFilters, type EventView } from './db/usage-events.js';
 import { listHeartbeats } from './db/heartbeats.js';
-import { newTraceId } from './trace.js';
+import { isUuid, newTraceId } from './trace.js';
 import { redactString, sanitizeError } from './redact.js';
 import { ConfigError, isObservatoryError, UsageError } from './errors.js';
 import { describeOutage } from './outage.js';
@@ -125,7 +125,10 @@ export interface AutonomyView {
   trace_id: string;
   ts: string;
   mode: Mode;
+  /** the bot's id (resolved from a name); null without a bot, or for a name no bot has */
   bot_id: string | null;
+  /** the bot as the caller named it (id or name); null without a bot */
+  bot_ref: string | null;
   global_status: GateStatus;
   blockers: Blocker[];
   warnings: Blocker[];
@@ -178,7 +181,8 @@ export function unknownAutonomy(err: unknown, opts: { mode: Mode; botId: string 
     trace_id: traceId,
     ts: new Date().toISOString(),
     mode: opts.mode,
-    bot_id: opts.botId,
+    bot_id: opts.botId !== null && isUuid(opts.botId) ? opts.botId : null,
+    bot_ref: opts.botId,
     global_status: 'UNKNOWN',
     blockers: [
       input
@@ -198,7 +202,9 @@ export function unknownAutonomy(err: unknown, opts: { mode: Mode; botId: string 
 
 /**
  * The gate for one mode, and with `botId` that bot's own blockers too (core/autonomy.ts holds
- * both rule sets; a bot's heartbeat is held to the daemon's stale bound).
+ * both rule sets; a bot's heartbeat is held to the daemon's stale bound). `botId` may be a
+ * bot's name: resolved through resolveBot (a name no bot has blocks BOT_UNKNOWN; an ambiguous
+ * one is a bad input, UNKNOWN GATE_INPUT_INVALID naming the candidates).
  */
 export async function autonomyView(
   pool: pg.Pool,
@@ -208,18 +214,19 @@ export async function autonomyView(
 ): Promise<AutonomyView> {
   const traceId = opts.traceId ?? newTraceId();
   try {
+    const botId = opts.botId ? await botIdOf(pool, opts.botId) : null;
     const snap = await readHealth(pool, registry, config);
     // every blocker carries a trace_id; a bot blocker without its own gets the evaluation's
-    const bot = opts.botId
-      ? (await botBlockers(pool, opts.botId, config.daemon.staleAfterMs, opts.mode)).map((b) => ({ ...b, trace_id: b.trace_id ?? traceId }))
-      : [];
+    const own = !opts.botId ? [] : botId ? await botBlockers(pool, botId, config.daemon.staleAfterMs, opts.mode) : [unknownBotBlocker(opts.botId)];
+    const bot = own.map((b) => ({ ...b, trace_id: b.trace_id ?? traceId }));
     const g = gateFrom(registry, snap, opts.mode, traceId, bot);
     return {
       success: true,
       trace_id: traceId,
       ts: snap.ts.toISOString(),
       mode: opts.mode,
-      bot_id: opts.botId ?? null,
+      bot_id: botId,
+      bot_ref: opts.botId ?? null,
       global_status: g.global_status,
       blockers: g.blockers,
       warnings: g.warnings,
@@ -228,6 +235,20 @@ export async function autonomyView(
   } catch (err) {
     return unknownAutonomy(err, { mode: opts.mode, botId: opts.botId ?? null, traceId });
   }
+}
+
+/**
+ * A bot's id from its id or its name (`proof NAME`, `gate check --bot NAME`, the HTTP `bot`
+ * parameters): null when no bot matches (an unknown UUID stays itself, for BOT_UNKNOWN);
+ * AmbiguousBotError (a UsageError, exit 64) with the candidates when several bots match.
+ */
+export async function resolveBotRef(pool: pg.Pool, ref: string): Promise<string | null> {
+  return botIdOf(pool, ref);
+}
+
+async function botIdOf(pool: pg.Pool, ref: string): Promise<string | null> {
+  const id = await resolveBot(pool, ref);
+  return id ?? (isUuid(ref) ? ref.toLowerCase() : null);
 }
 
 /** GET /api/system/status — the brief's shape (plus mode, warnings, daemon and per-row extras). */

@@ -11,7 +11,7 @@ export function registerGate(program: Command, run: RunCommand): void {
     .command('check')
     .description('exit 0 OK (DEGRADED too unless --strict), 1 DEGRADED --strict, 2 BLOCKED, 3 UNKNOWN')
     .addOption(modeOption())
-    .option('-b, --bot <id>', "also apply this bot's own blockers (its runs, heartbeat, BLOCKED attempts)")
+    .option('-b, --bot <id|name>', "also apply this bot's own blockers (its runs, heartbeat, BLOCKED attempts); a UUID or the bot's name")
     .option('--strict', 'treat DEGRADED as failure (exit 1)')
     .option('--max-age <duration>', 'tighten staleness: data older than this (e.g. 90s, 5m) blocks')
     .option('--json', "print the API's /api/system/autonomy JSON")
@@ -24,7 +24,8 @@ Each blocker prints its code, integration, an actionable fix and its trace_id.
 
 Examples:
   observatory gate check --mode paper && ./deploy.sh
-  observatory gate check --bot 4f6c…  --json | jq .blockers`,
+  observatory gate check --bot 4f6c…  --json | jq .blockers
+  observatory gate check --mode paper --bot es-momentum`,
     )
     .action(async (opts: { mode: 'live' | 'paper' | 'shadow'; bot?: string; strict?: boolean; maxAge?: string; json?: boolean }) => {
       await run(async (ctx) => {
