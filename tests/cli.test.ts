@@ -83,6 +83,13 @@ describe('observatory CLI basics', () => {
     expect(r.stderr).toMatch(/unknown group 'nosuch'.*market_data, order_execution, risk, ai/);
   });
 
+  it("an error that teaches the URL form shows the documentation's example as written, not redacted", async () => {
+    const r = await cli(['status'], { DATABASE_URL: '::not a url' });
+    expect(r.exitCode).toBe(78);
+    expect(r.stderr).toContain('expected postgres://user:password@host:port/database');
+    expect(r.stderr).not.toContain('[REDACTED]');
+  });
+
   it('a build that cannot load exits 3 for gate check and probe (never 1, read as DEGRADED by --strict), 1 otherwise', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'obs-broken-'));
     mkdirSync(join(dir, 'bin'));
