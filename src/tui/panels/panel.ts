@@ -11,6 +11,8 @@
 import { createElement, type ReactElement } from 'react';
 import type pg from 'pg';
 import type { SystemStatusView } from '../../core/views.js';
+import type { Config } from '../../core/config.js';
+import type { Registry } from '../../core/types.js';
 import type { TuiData, ViewRequest } from '../controller.js';
 import type { Action, ActionType, HelpGroup, Hint, KeyContext } from '../keymap.js';
 import type { UiState } from '../state.js';
@@ -76,6 +78,9 @@ export interface LoadContext {
   pool: pg.Pool;
   request: ViewRequest;
   status: SystemStatusView;
+  /** what the shared status read was judged with (a panel with its own verdict uses the same) */
+  registry: Registry;
+  config: Config;
 }
 
 export interface PanelDef<Id extends string, V> {
