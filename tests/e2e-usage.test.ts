@@ -5,8 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tempDir } from './helpers/tmp.js';
 import { join } from 'node:path';
 import { connect } from 'node:net';
 import { freshDatabase, type TestDb } from './helpers/db.js';
@@ -88,7 +87,7 @@ beforeAll(async () => {
     POLYGON_API_KEY: SECRET,
     OBSERVATORY_PORT: '0',
     OBSERVATORY_HEARTBEAT_MS: '300',
-    OBSERVATORY_HOME: mkdtempSync(join(tmpdir(), 'obs-usage-')),
+    OBSERVATORY_HOME: tempDir('obs-usage-'),
   };
   daemon = await startDaemon(env);
   base = daemon.base;
