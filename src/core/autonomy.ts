@@ -211,14 +211,13 @@ export function exitCodeFor(status: GateStatus, strict = false): number {
 /** How recent a BLOCKED event must be to block the bot (brief Phase 5). */
 export const BLOCKED_ATTEMPT_WINDOW_MS = 60 * 60_000;
 
-/** A bot nobody knows (an id, or a name no bot has): fail-closed, BOT_UNKNOWN. */
-export function unknownBotBlocker(ref: string): Blocker {
-  const byId: boolean = isUuid(ref);
+/** A bot nobody knows (its id, or with `byName` a name no bot has): fail-closed, BOT_UNKNOWN. */
+export function unknownBotBlocker(ref: string, byName = false): Blocker {
   return {
     code: 'BOT_UNKNOWN',
-    message: byId
-      ? `bot ${ref} has never started a run or written a usage event`
-      : `no bot named '${ref.slice(0, 128)}' has started a run or written a usage event`,
+    message: byName
+      ? `no bot named '${ref.slice(0, 128)}' has started a run or written a usage event`
+      : `bot ${ref} has never started a run or written a usage event`,
     fix: 'Check the bot id or name (`observatory proof` lists the active bots); a bot becomes known when it starts a run (runs.start) or records a usage event',
     integration: null,
     trace_id: null,

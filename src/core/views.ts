@@ -217,7 +217,7 @@ export async function autonomyView(
     const botId = opts.botId ? await botIdOf(pool, opts.botId) : null;
     const snap = await readHealth(pool, registry, config);
     // every blocker carries a trace_id; a bot blocker without its own gets the evaluation's
-    const own = !opts.botId ? [] : botId ? await botBlockers(pool, botId, config.daemon.staleAfterMs, opts.mode) : [unknownBotBlocker(opts.botId)];
+    const own = !opts.botId ? [] : botId ? await botBlockers(pool, botId, config.daemon.staleAfterMs, opts.mode) : [unknownBotBlocker(opts.botId, true)];
     const bot = own.map((b) => ({ ...b, trace_id: b.trace_id ?? traceId }));
     const g = gateFrom(registry, snap, opts.mode, traceId, bot);
     return {
