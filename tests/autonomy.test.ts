@@ -190,8 +190,10 @@ describe('evaluateGate', () => {
     expect(codes(g.blockers)).toEqual(['REQUIREMENT_UNMET@tradovate']);
     expect(g.blockers[0].message).toContain('ironbeam BLOCKED MISSING_CREDENTIALS');
     expect(g.blockers[0].message).toContain('tradovate BLOCKED UPSTREAM_5XX');
+    // each member's fix for its own cause: ironbeam needs its key, tradovate is failing server-side (its key is set)
     expect(g.blockers[0].fix).toContain('IRONBEAM_API_KEY');
-    expect(g.blockers[0].fix).toContain('TRADOVATE_CID');
+    expect(g.blockers[0].fix).not.toContain('TRADOVATE_CID');
+    expect(g.blockers[0].fix).toContain(`tradovate (UPSTREAM_5XX): ${getSpec(registry, 'tradovate')!.fixes.UPSTREAM_5XX}`);
     expect(g.blockers[0].trace_id).toBe(states.get('tradovate')!.lastTraceId);
     // paper needs a broker too (on its demo host); shadow needs none
     expect(codes(gate('paper', states).blockers)).toEqual(['REQUIREMENT_UNMET@tradovate']);
@@ -249,6 +251,25 @@ describe('evaluateGate', () => {
     // an integration nobody configured is not in use, whatever its last row said
     states.set('polygon', { ...states.get('polygon')!, connected: false, status: 'BLOCKED', reasonCode: 'MISSING_CREDENTIALS' });
     expect(codes(gate('live', states).blockers)).not.toContain('CUSTOM_ENDPOINT@polygon');
+  });
+
+  it("a group blocker's fix follows each member's failing cause: a set key is never 'set the key' (503, stale, rejected)", () => {
+    const states = allOk();
+    const spec = (n: string) => getSpec(registry, n)!;
+    // polygon's key is set but it answers 503; databento's key is set but its probe went stale
+    states.set('polygon', blocked('polygon'));
+    const old = probed('databento', ['OK']);
+    states.set('databento', effectiveState(spec('databento'), old, { connected: true, now: new Date(NOW.getTime() + spec('databento').staleAfterMs + 1) }));
+    let b = gate('paper', states).blockers.find((x) => x.code === 'REQUIREMENT_UNMET')!;
+    expect(b.fix).not.toMatch(/POLYGON_API_KEY|DATABENTO_API_KEY/);
+    expect(b.fix).toContain(`polygon (UPSTREAM_5XX): ${spec('polygon').fixes.UPSTREAM_5XX}`);
+    expect(b.fix).toContain(`databento (PROBE_STALE): ${spec('databento').fixes.PROBE_STALE}`);
+    // a rejected key: check it, not set it; a key that really is missing: set it (names only)
+    states.set('polygon', probed('polygon', ['AUTH_REJECTED']));
+    states.set('databento', missing('databento', {}));
+    b = gate('paper', states).blockers.find((x) => x.code === 'REQUIREMENT_UNMET')!;
+    expect(b.fix).toContain(`polygon (AUTH_REJECTED): ${spec('polygon').fixes.AUTH_REJECTED}`);
+    expect(b.fix).toContain('databento (MISSING_CREDENTIALS): Set secret DATABENTO_API_KEY');
   });
 
   it('market data group is required in every mode', () => {

@@ -6,6 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freshDatabase, type TestDb } from './helpers/db.js';
 import { availabilityOf, CATALOG, catalogView, VARIABLE_GROUPS } from '../src/core/catalog.js';
+import { REFERENCE_BOT, VARIABLE_PRODUCERS } from '../src/core/producers.js';
+import { REFERENCE_BOT_VARIABLES, RunMetrics } from '../src/runner/metrics-vars.js';
+import { Book } from '../src/runner/risk.js';
 import { VARIABLE_NAME_RE } from '../src/core/events-schema.js';
 import { BUILTIN_NAMES } from '../src/core/vendors/registry.js';
 import { createUsageRecorder } from '../src/sdk/index.js';
@@ -124,10 +127,88 @@ describe('catalog', () => {
       sightings: 3,
     });
     expect(v['md.atr']).toMatchObject({ last_bot_id: botA, sightings: 1 });
-    expect(v['exec.exposure']).toMatchObject({ availability: 'OK', source_status: { ironbeam: 'OK', tradovate: null }, last_seen_at: null });
-    expect(v['ai.sentiment_tag'].availability).toBe('BLOCKED');
+    expect(v['md.vwap'].availability_reason).toBe('SOURCE_DEGRADED');
+    expect(v['exec.exposure']).toMatchObject({
+      availability: 'OK',
+      availability_reason: null,
+      produced_by: [REFERENCE_BOT],
+      source_status: { ironbeam: 'OK', tradovate: null },
+      last_seen_at: null,
+    });
+    expect(v['ai.sentiment_tag']).toMatchObject({ availability: 'BLOCKED', availability_reason: 'NO_PRODUCER', produced_by: [] });
     expect(v['risk.drawdown'].availability).toBe('OK');
     expect(view.uncatalogued).toEqual([expect.objectContaining({ name: 'custom.my_signal', last_bot_id: botB, sightings: 1 })]);
     for (const x of view.variables) expect(Object.keys(x)).not.toContain('value');
+  });
+
+  it('shows no availability it cannot back: every source OK, a variable nothing produces is BLOCKED NO_PRODUCER until a bot reports it', async () => {
+    const allOk = Object.fromEntries(BUILTIN_NAMES.map((n) => [n, 'OK' as const]));
+    const fresh = await freshDatabase();
+    {
+      const view = await catalogView(fresh.pool, allOk);
+      const unproduced = view.variables.filter((x) => x.availability_reason === 'NO_PRODUCER');
+      for (const x of unproduced) expect(x).toMatchObject({ availability: 'BLOCKED', produced_by: [], sightings: 0 });
+      // what nothing in this codebase computes (session markers come with the market calendar; AI tags beyond the regime)
+      expect(unproduced.map((x) => x.name).sort()).toEqual(
+        [
+          'md.session_open',
+          'md.session_phase',
+          'md.minutes_to_close',
+          'md.gap_pct',
+          'exec.open_orders',
+          'exec.order_rejected',
+          'risk.kill_switch',
+          'ai.sentiment_tag',
+          'ai.strategy_commentary',
+          'ai.signal_confidence',
+        ].sort(),
+      );
+      for (const x of view.variables.filter((y) => y.availability_reason !== 'NO_PRODUCER')) expect(x.availability).toBe('OK');
+      // a bot that reports it is a producer: then its sources decide
+      const bot = randomUUID();
+      const r = createUsageRecorder({
+        pool: fresh.pool,
+        botId: bot,
+        spoolPath: join(tmpDir(), 'usage-1-1.jsonl'),
+        log: createLogger('silent'),
+        exitHooks: false,
+      });
+      r.record({ integration: 'openai', operation: 'llm.chat', status: 'OK', metadata: { feature_keys_used: ['ai.sentiment_tag'] } });
+      await r.close();
+      const after = Object.fromEntries((await catalogView(fresh.pool, allOk)).variables.map((x) => [x.name, x]));
+      expect(after['ai.sentiment_tag']).toMatchObject({ availability: 'OK', availability_reason: null, produced_by: [], last_bot_id: bot });
+      expect((await catalogView(fresh.pool, { ...allOk, openai: 'BLOCKED' })).variables.find((x) => x.name === 'ai.sentiment_tag')).toMatchObject({
+        availability: 'BLOCKED',
+        availability_reason: 'SOURCE_BLOCKED',
+      });
+    }
+  });
+
+  it("the reference bot's registered variables are exactly the names the runner emits, all catalogued", () => {
+    expect([...VARIABLE_PRODUCERS[REFERENCE_BOT]].sort()).toEqual([...new Set(REFERENCE_BOT_VARIABLES)].sort());
+    const names = new Set(CATALOG.map((v) => v.name));
+    for (const n of REFERENCE_BOT_VARIABLES) expect(names, n).toContain(n);
+  });
+
+  it('execution metrics: latency and slippage only for broker fills, exposure/P&L/drawdown from the marked book', () => {
+    const book = new Book();
+    const m = new RunMetrics(50);
+    book.fill(1, 100);
+    expect(m.fill(book, { side: 'buy', qty: 1, intendedPrice: 100 })).not.toContain('exec.fill_latency_ms');
+    expect(m.values).toMatchObject({ exposure: 5_000, unrealized_pnl: 0, drawdown: 0 });
+    expect(m.values.slippage_estimate).toBeUndefined();
+    book.fill(1, 101);
+    const keys = m.fill(book, { side: 'buy', qty: 1, intendedPrice: 100.5, fillPrice: 101, latencyMs: 812.4 });
+    expect(keys).toEqual(expect.arrayContaining(['exec.fill_latency_ms', 'exec.slippage_estimate', 'exec.exposure', 'risk.drawdown']));
+    expect(m.values).toMatchObject({ fill_latency_ms: 812, slippage_estimate: 0.5 });
+    // a sell filled below the intended price is worse: positive slippage
+    m.fill(book, { side: 'sell', qty: 1, intendedPrice: 100, fillPrice: 99.75, latencyMs: 5 });
+    expect(m.values.slippage_estimate).toBe(0.25);
+    // peak P&L then a fall: drawdown from the peak, in account currency
+    m.mark(book, 110);
+    const peak = m.values.unrealized_pnl!;
+    m.mark(book, 105);
+    expect(m.values.drawdown).toBeCloseTo(peak - m.values.unrealized_pnl!, 9);
+    expect(m.values.drawdown).toBeGreaterThan(0);
   });
 });

@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { BIN, baseEnv, cli } from './helpers/cli.js';
 import { freshDatabase } from './helpers/db.js';
+import { tempDir } from './helpers/tmp.js';
 
 const pkg = JSON.parse(await import('node:fs').then((fs) => fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')));
 
 function tmpFile(name: string, content: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'obs-cli-'));
+  const dir = tempDir('obs-cli-');
   const p = join(dir, name);
   writeFileSync(p, content);
   return p;
@@ -83,8 +83,15 @@ describe('observatory CLI basics', () => {
     expect(r.stderr).toMatch(/unknown group 'nosuch'.*market_data, order_execution, risk, ai/);
   });
 
+  it("an error that teaches the URL form shows the documentation's example as written, not redacted", async () => {
+    const r = await cli(['status'], { DATABASE_URL: '::not a url' });
+    expect(r.exitCode).toBe(78);
+    expect(r.stderr).toContain('expected postgres://user:password@host:port/database');
+    expect(r.stderr).not.toContain('[REDACTED]');
+  });
+
   it('a build that cannot load exits 3 for gate check and probe (never 1, read as DEGRADED by --strict), 1 otherwise', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'obs-broken-'));
+    const dir = tempDir('obs-broken-');
     mkdirSync(join(dir, 'bin'));
     mkdirSync(join(dir, 'dist'));
     copyFileSync(BIN, join(dir, 'bin', 'observatory'));

@@ -5,14 +5,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freshDatabase, type TestDb } from './helpers/db.js';
 import { cli } from './helpers/cli.js';
 import { startDaemon, stopDaemon, waitFor, type DaemonProc } from './helpers/wait.js';
 import { polygon, tradovate } from './standins/vendors.js';
 import type { Standin } from './standins/server.js';
+import { tempDir } from './helpers/tmp.js';
 
 const KEY = 'pk_e2e_health_0123456789abcdef';
 
@@ -27,7 +27,7 @@ beforeAll(async () => {
   db = await freshDatabase();
   vendor = await polygon(KEY).start();
   broker = await tradovate(TV).start();
-  const dir = mkdtempSync(join(tmpdir(), 'obs-e2e-'));
+  const dir = tempDir('obs-e2e-');
   const configPath = join(dir, 'observatory.json');
   writeFileSync(
     configPath,

@@ -5,8 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tempDir } from './helpers/tmp.js';
 import { join } from 'node:path';
 import { connect } from 'node:net';
 import { freshDatabase, type TestDb } from './helpers/db.js';
@@ -89,7 +88,7 @@ beforeAll(async () => {
     OBSERVATORY_PORT: '0',
     // stale after 3 beats (30 s): the daemon stays fresh on a loaded machine
     OBSERVATORY_HEARTBEAT_MS: '10000',
-    OBSERVATORY_HOME: mkdtempSync(join(tmpdir(), 'obs-usage-')),
+    OBSERVATORY_HOME: tempDir('obs-usage-'),
   };
   daemon = await startDaemon(env);
   base = daemon.base;
@@ -298,6 +297,24 @@ describe('proof, events and variables on rows the SDK wrote', () => {
     expect(human.stdout).toMatch(/USED databento: 1 calls · 5 bars/);
     expect(human.stdout).toMatch(/BLOCKED MISSING_CREDENTIALS ×1/);
     expect(human.stdout).toContain(blockedTrace);
+  });
+
+  it('bots are known by name: proof NAME and gate check --bot NAME; an ambiguous name is refused with the candidates', async () => {
+    const byName = await cli(['proof', 'alpha', '--json'], env);
+    expect(byName.exitCode).toBe(0);
+    expect(JSON.parse(byName.stdout).proof.bot).toMatchObject({ id: botA, name: 'alpha' });
+    const gate = await cli(['gate', 'check', '--mode', 'paper', '--bot', 'alpha', '--json'], env);
+    expect(JSON.parse(gate.stdout)).toMatchObject({ bot_id: botA, bot_ref: 'alpha' });
+    const [x, y] = [randomUUID(), randomUUID()];
+    await db.pool.query(`insert into bots (id, name) values ($1, 'Gemini'), ($2, 'GEMINI')`, [x, y]);
+    const amb = await cli(['proof', 'gemini'], env);
+    expect(amb.exitCode).toBe(64);
+    expect(amb.stderr).toMatch(/bot 'gemini' is ambiguous/);
+    for (const id of [x, y]) expect(amb.stderr).toContain(id);
+    // the gate's convention: no verdict is UNKNOWN (3), in its JSON shape, the candidates named
+    const ambGate = await cli(['gate', 'check', '--bot', 'gemini', '--json'], env);
+    expect(ambGate.exitCode).toBe(3);
+    expect(JSON.parse(ambGate.stdout).blockers[0]).toMatchObject({ code: 'GATE_INPUT_INVALID', message: expect.stringContaining(x) });
   });
 
   it('events via CLI and API: the same filters, the same shape, sanitized', async () => {

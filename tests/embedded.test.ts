@@ -4,8 +4,9 @@
  * root, once more as an unprivileged user.
  */
 import { describe, expect, it } from 'vitest';
-import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir, userInfo } from 'node:os';
+import { chownSync, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { tempDir } from './helpers/tmp.js';
 import { join } from 'node:path';
 import pg from 'pg';
 import { cli, spawnCli } from './helpers/cli.js';
@@ -80,26 +81,23 @@ async function scenario(home: string, asUser?: { uid: number; gid: number }) {
 
 describe('embedded Postgres default', () => {
   it('`observatory up` on an empty home starts, migrates, heartbeats, is reused, and stops on SIGTERM', async () => {
-    const home = mkdtempSync(join(tmpdir(), 'obs-embedded-'));
+    const home = tempDir('obs-embedded-');
     const dataDir = await scenario(home);
-    rmSync(home, { recursive: true, force: true });
     rmSync(dataDir, { recursive: true, force: true });
   });
 
   it.runIf(userInfo().uid === 0)('works as an unprivileged user too', async () => {
     const nobody = { uid: 65534, gid: 65534 };
-    const home = mkdtempSync(join(tmpdir(), 'obs-embedded-user-'));
+    const home = tempDir('obs-embedded-user-');
     chownSync(home, nobody.uid, nobody.gid);
     const dataDir = await scenario(join(home, 'h'), nobody);
     expect(dataDir.startsWith(home)).toBe(true);
-    rmSync(home, { recursive: true, force: true });
   });
 
   it('a read of the embedded store when it is not running says how to start it', async () => {
-    const home = mkdtempSync(join(tmpdir(), 'obs-embedded-none-'));
+    const home = tempDir('obs-embedded-none-');
     const r = await cli(['daemon'], { OBSERVATORY_HOME: home });
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toMatch(/embedded status store is not running.*observatory up/);
-    rmSync(home, { recursive: true, force: true });
   });
 });

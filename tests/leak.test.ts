@@ -5,8 +5,7 @@
  * every CLI output — for the canaries raw, base64 and URL-encoded: zero hits.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResultPromise } from 'execa';
 import { freshDatabase, type TestDb } from './helpers/db.js';
@@ -15,6 +14,7 @@ import { waitFor } from './helpers/wait.js';
 import { databento, ironbeam, openai, polygon, tradovate } from './standins/vendors.js';
 import type { Standin } from './standins/server.js';
 import { canaryEnv, findLeaks } from './standins/fixtures.js';
+import { tempDir } from './helpers/tmp.js';
 
 let db: TestDb;
 let secrets: Record<string, string>;
@@ -45,7 +45,7 @@ beforeAll(async () => {
     }).start(),
     ironbeam: await ironbeam({ username: secrets.IRONBEAM_USERNAME, password: secrets.IRONBEAM_PASSWORD, apiKey: secrets.IRONBEAM_API_KEY }).start(),
   };
-  const dir = mkdtempSync(join(tmpdir(), 'obs-leak-'));
+  const dir = tempDir('obs-leak-');
   const configPath = join(dir, 'observatory.json');
   const fast = { interval_ms: 1000, timeout_ms: 800 };
   writeFileSync(

@@ -111,5 +111,30 @@ describe('botProof', () => {
     expect(await resolveBot(db.pool, active)).toBe(active);
     expect(await resolveBot(db.pool, 'nobody')).toBeNull();
     expect(await resolveBot(db.pool, randomUUID())).toBeNull();
+    expect(await resolveBot(db.pool, 'ES-Momentum')).toBe(active); // no exact name: case-insensitive
+  });
+
+  it('resolveBot refuses an ambiguous name with the candidates (a UsageError, exit 64), never guesses', async () => {
+    const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
+    await db.pool.query(`insert into bots (id, name) values ($1, 'Alpha-Bot'), ($2, 'ALPHA-BOT'), ($3, $4)`, [a, b, c, active]);
+    // two bots whose names differ only in case: the exact one wins, a third spelling is ambiguous
+    expect(await resolveBot(db.pool, 'Alpha-Bot')).toBe(a);
+    const amb = await resolveBot(db.pool, 'alpha-bot').catch((e: unknown) => e);
+    expect(amb).toMatchObject({
+      code: 'USAGE',
+      exitCode: 64,
+      candidates: expect.arrayContaining([
+        { bot_id: a, name: 'Alpha-Bot' },
+        { bot_id: b, name: 'ALPHA-BOT' },
+      ]),
+    });
+    expect((amb as Error).message).toContain(a);
+    expect((amb as Error).message).toContain(b);
+    // a bot named with another bot's id: the id names both
+    await expect(resolveBot(db.pool, active)).rejects.toMatchObject({
+      exitCode: 64,
+      candidates: expect.arrayContaining([expect.objectContaining({ bot_id: c })]),
+    });
+    await db.pool.query('delete from bots where id = $1', [c]);
   });
 });

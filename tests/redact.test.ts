@@ -71,6 +71,23 @@ describe('the sanitizer', () => {
     for (const leak of ['abcdefghijklmnop', 'ABCDEFGHIJKLMNOPQRSTUV', 'p4ssw0rd', 'zzzzzz', 'yyyyyy', 'hunter22']) expect(s).not.toContain(leak);
   });
 
+  it("keeps the documentation's own example readable, and still redacts every real password shape", () => {
+    for (const doc of [
+      'expected postgres://user:password@host:port/database',
+      'postgres://user:<password>@host:5432/db',
+      'postgres://obs:${PGPASSWORD}@db/x',
+      'https://user:***@proxy:8080',
+    ])
+      expect(redactString(doc)).toBe(doc);
+    for (const [real, pw] of [
+      ['postgres://user:passw0rd@host:5432/db', 'passw0rd'],
+      ['postgres://user:password1@host/db', 'password1'],
+      ['https://u:p4ssw0rd@h/x', 'p4ssw0rd'],
+      ['postgres://obs:xx@db/x', ':xx@'],
+    ])
+      expect(redactString(real)).not.toContain(pw);
+  });
+
   it('a DATABASE_URL password is never printed, in the userinfo or as ?password=', () => {
     registerSecretsFromEnv({ DATABASE_URL: `postgres://obs:${CANARY}@127.0.0.1:5432/observatory` });
     expectClean(redactString(`could not connect using password ${CANARY}`));

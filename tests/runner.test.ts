@@ -198,7 +198,12 @@ describe('shadow run (Polygon)', () => {
       provenance: 'SIM',
       sent: false,
     });
-    expect(evs.find((e) => e.operation === 'broker.fill')!).toMatchObject({ records: 1, metadata: { provenance: 'SIM' } });
+    const simFill = evs.find((e) => e.operation === 'broker.fill')!;
+    expect(simFill).toMatchObject({ records: 1, metadata: { provenance: 'SIM' } });
+    // the book is marked (exposure, P&L, drawdown); a simulated fill has no latency and no slippage to report
+    expect(simFill.metadata.feature_keys_used).toEqual(expect.arrayContaining(['exec.exposure', 'exec.unrealized_pnl', 'risk.drawdown']));
+    expect(simFill.metadata.feature_keys_used).not.toContain('exec.fill_latency_ms');
+    expect(simFill.metadata.feature_keys_used).not.toContain('exec.slippage_estimate');
     const llm = evs.find((e) => e.operation === 'llm.chat')!;
     expect(llm.metadata).toMatchObject({ model: 'gpt-4o-mini', purpose: 'regime_classification', prompt_tokens: 57, completion_tokens: 2, regime: 'trending' });
     expect(Object.keys(llm.metadata).some((k) => /^(prompt|completion|messages|content)$/.test(k))).toBe(false);
@@ -291,6 +296,11 @@ describe('paper runs', () => {
       'runner:run.finish:OK',
     ]);
     expect(evs[5]).toMatchObject({ symbol: 'ESZ5', records: 1, metadata: { provenance: 'PAPER', side: 'buy', qty: 1 } });
+    // a broker fill with a price: latency and slippage measured, the book marked (names only, never values)
+    expect(evs[5].metadata.feature_keys_used).toEqual(
+      expect.arrayContaining(['exec.fill_latency_ms', 'exec.slippage_estimate', 'exec.exposure', 'exec.unrealized_pnl', 'risk.drawdown']),
+    );
+    expect(evs[2].metadata.feature_keys_used).toEqual(expect.arrayContaining(['exec.exposure', 'risk.drawdown']));
     expect(tv.orders).toHaveLength(1);
     expect(tv.orders[0].body).toMatchObject({
       accountSpec: 'DEMO7001',

@@ -221,6 +221,8 @@ describe('Panel C — variable catalog', () => {
     f = await t.until((s) => s.includes('Order / execution ('), 'exec group');
     expect(f).not.toContain('Market data (');
     expect(f).toMatch(/exec\.fill_latency_ms\s+number\s+ironbeam,tradovate\s+BLOCKED\s+never/);
+    // nothing computes it: the panel says so instead of a source's status
+    expect(f).toMatch(/exec\.open_orders\s+number\s+ironbeam,tradovate\s+NO_PRODUCER\s+never/);
     await t.press(KEY.esc);
     for (const c of '/vwap') await t.press(c);
     f = await t.until((s) => s.includes('Market data (1)'), 'vwap only');
@@ -264,6 +266,38 @@ describe('Panel D — autonomy gate', () => {
       }
       await t.press('m');
     }
+  });
+
+  it("with a bot chosen: the bot's BLOCKED attempts and run blockers, as `gate check --bot` (the same view function)", async () => {
+    const t = open({ columns: 120, rows: 40 });
+    await t.until((s) => s.includes('risk_engine'), 'rows');
+    await t.press('4');
+    let f = await t.until((s) => s.includes('autonomy (paper):'), 'gate, no bot');
+    expect(f).toContain('no bot chosen: global rules only');
+    expect(f).not.toContain('BOT_');
+    // alpha-bot: an ironbeam order BLOCKED within the hour
+    await t.press('b');
+    await t.until((s) => s.includes('Pick a bot'), 'selector');
+    for (const c of 'alpha') await t.press(c);
+    await t.until((s) => s.includes(world.alpha.id), 'found');
+    await t.press(KEY.enter);
+    await t.press('4');
+    f = await t.until((s) => s.includes(`bot ${world.alpha.id}:`) && s.includes('BOT_BLOCKED_ATTEMPT'), 'gate for alpha-bot');
+    const gate = await autonomyView(db.pool, loadRegistry(config), config, { mode: 'paper', botId: world.alpha.id });
+    expect(f).toContain(`${gate.global_status} autonomy (paper): ${gate.blockers.length} blocker(s), ${gate.warnings.length} warning(s)`);
+    for (const b of gate.blockers.filter((x) => x.code.startsWith('BOT_'))) {
+      expect(f).toContain(b.code);
+      expect(f).toContain(`trace_id: ${b.trace_id}`);
+    }
+    expect(f).toContain(`trace_id: ${world.alpha.blockedTrace}`);
+    // beta-bot: its last run ended FAILED
+    await t.press('b');
+    for (const c of 'beta') await t.press(c);
+    await t.until((s) => s.includes(world.beta.id), 'found beta');
+    await t.press(KEY.enter);
+    await t.press('4');
+    f = await t.until((s) => s.includes(`bot ${world.beta.id}:`) && s.includes('BOT_RUN_FAILED'), 'gate for beta-bot');
+    expect(f).not.toContain('BOT_BLOCKED_ATTEMPT'); // alpha's verdict is never shown under beta
   });
 
   it('fits 80×24 and scrolls blockers with j', async () => {

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ResultPromise } from 'execa';
@@ -17,6 +17,7 @@ import { ironbeam, openai, polygon, tradovate } from './standins/vendors.js';
 import type { Standin } from './standins/server.js';
 import { canaryEnv, findLeaks } from './standins/fixtures.js';
 import { seedBots } from './tui-fixtures.js';
+import { tempDir } from './helpers/tmp.js';
 
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;
 const SOCKET = `obs-tui-test-${process.pid}`;
@@ -94,7 +95,7 @@ beforeAll(async () => {
     ironbeam: await ironbeam({ username: creds.IRONBEAM_USERNAME, password: creds.IRONBEAM_PASSWORD, apiKey: creds.IRONBEAM_API_KEY }).start(),
   };
   standins = Object.values(s);
-  dir = mkdtempSync(join(tmpdir(), 'obs-tui-tmux-'));
+  dir = tempDir('obs-tui-tmux-');
   const configPath = join(dir, 'observatory.json');
   const fast = { interval_ms: 1000, timeout_ms: 800 };
   writeFileSync(

@@ -174,18 +174,34 @@ describe('systemStatusView and autonomyView', () => {
     expect((await autonomyView(db.pool, registry, config, { mode: 'shadow' })).blockers.some((b) => b.code.startsWith('BOT_'))).toBe(false);
   });
 
-  it('a bot id that is no UUID is no verdict: UNKNOWN GATE_INPUT_INVALID, in the one autonomy shape', async () => {
-    const v = await autonomyView(db.pool, registry, config, { mode: 'paper', botId: 'es-momentum' });
-    expect(v).toMatchObject({ success: false, global_status: 'UNKNOWN', mode: 'paper', bot_id: 'es-momentum', warnings: [], daemon: null });
+  it('a bot is known by name too: its own blockers; an unknown name blocks BOT_UNKNOWN; an ambiguous one is no verdict, naming the candidates', async () => {
+    const id = randomUUID();
+    const run = await startRun(db.pool, { botId: id, botName: 'views-named-bot', mode: 'paper' });
+    await finishRun(db.pool, run.id, 'FAILED', 'BROKER_DOWN');
+    const byName = await autonomyView(db.pool, registry, config, { mode: 'paper', botId: 'views-named-bot' });
+    const byId = await autonomyView(db.pool, registry, config, { mode: 'paper', botId: id });
+    expect(byName).toMatchObject({ success: true, bot_id: id, bot_ref: 'views-named-bot' });
+    expect(byName.blockers.filter((b) => b.code.startsWith('BOT_'))).toEqual(byId.blockers.filter((b) => b.code.startsWith('BOT_')));
+    expect(byName.blockers.map((b) => b.code)).toContain('BOT_RUN_FAILED');
+
+    const nobody = await autonomyView(db.pool, registry, config, { mode: 'paper', botId: 'no-such-bot' });
+    expect(nobody).toMatchObject({ success: true, global_status: 'BLOCKED', bot_id: null, bot_ref: 'no-such-bot' });
+    expect(nobody.blockers).toContainEqual(expect.objectContaining({ code: 'BOT_UNKNOWN', message: expect.stringContaining("no bot named 'no-such-bot'") }));
+
+    const [a, b] = [randomUUID(), randomUUID()];
+    await db.pool.query(`insert into bots (id, name) values ($1, 'Twin'), ($2, 'TWIN')`, [a, b]);
+    const v = await autonomyView(db.pool, registry, config, { mode: 'paper', botId: 'twin' });
+    expect(v).toMatchObject({ success: false, global_status: 'UNKNOWN', mode: 'paper', bot_id: null, bot_ref: 'twin', warnings: [], daemon: null });
     expect(v.blockers).toEqual([
       {
         code: 'GATE_INPUT_INVALID',
-        message: 'no verdict: bot id must be a UUID',
-        fix: expect.stringContaining('resolve a name'),
+        message: expect.stringContaining('is ambiguous'),
+        fix: 'pass the bot id (UUID) instead',
         integration: null,
         trace_id: v.trace_id,
       },
     ]);
+    for (const x of [a, b]) expect(v.blockers[0].message).toContain(x);
   });
 
   it('a store that cannot be read: UNKNOWN with the outage description (its cause, its own fix), never the last good data', async () => {

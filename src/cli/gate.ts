@@ -9,7 +9,6 @@ import { registryFor } from './registry.js';
 import { autonomyView, unknownAutonomy, type AutonomyView } from '../core/views.js';
 import { exitCodeFor } from '../core/autonomy.js';
 import type { Mode, Registry } from '../core/types.js';
-import { isUuid } from '../core/trace.js';
 import { badge, colorEnabled, makeChalk, printJson, printLine } from './output.js';
 import { UsageError } from '../core/errors.js';
 import { deadlinePool, withDeadline } from './deadline.js';
@@ -34,7 +33,11 @@ function tightened(registry: Registry, maxAgeMs: number | undefined): Registry {
 
 export function printVerdict(ctx: CommandContext, view: AutonomyView): void {
   const c = makeChalk(colorEnabled(ctx.globals));
-  const who = view.bot_id ? ` bot ${view.bot_id}` : '';
+  const who = view.bot_id
+    ? ` bot ${view.bot_id}${view.bot_ref && view.bot_ref !== view.bot_id ? ` (${view.bot_ref})` : ''}`
+    : view.bot_ref
+      ? ` bot ${view.bot_ref}`
+      : '';
   printLine(
     `${badge(c, view.global_status)} autonomy (${view.mode}${who}): ${view.blockers.length} blocker(s), ${view.warnings.length} warning(s) — trace_id ${view.trace_id}`,
   );
@@ -52,7 +55,7 @@ export function printVerdict(ctx: CommandContext, view: AutonomyView): void {
 }
 
 export async function run(ctx: CommandContext, opts: GateOptions): Promise<number> {
-  if (opts.bot && !isUuid(opts.bot)) throw new UsageError('--bot: expected a bot UUID');
+  if (opts.bot !== undefined && !opts.bot.trim()) throw new UsageError('--bot: expected a bot id or name');
   const config = opts.maxAge
     ? { ...ctx.config, daemon: { ...ctx.config.daemon, staleAfterMs: Math.min(ctx.config.daemon.staleAfterMs, opts.maxAge) } }
     : ctx.config;

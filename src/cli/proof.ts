@@ -3,10 +3,9 @@ import Table from 'cli-table3';
 import type { CommandContext } from './context.js';
 import { openReadStore } from './context.js';
 import { registryFor } from './registry.js';
-import { botProofView, botsView, type IntegrationProof } from '../core/views.js';
+import { botProofView, botsView, resolveBotRef, type IntegrationProof } from '../core/views.js';
 import { ObservatoryError, UsageError } from '../core/errors.js';
 import { ago, badge, colorEnabled, makeChalk, printJson, printLine } from './output.js';
-import { isUuid } from '../core/trace.js';
 
 export interface ProofOptions {
   json?: boolean;
@@ -38,7 +37,7 @@ export function usageSummary(p: IntegrationProof): string {
 export async function run(ctx: CommandContext, bot: string | undefined, opts: ProofOptions): Promise<number> {
   const hours = positiveInt(opts.hours, '--hours', 2160);
   const limit = positiveInt(opts.limit, '--limit', 1000);
-  if (bot && !isUuid(bot)) throw new UsageError('BOT: expected a bot UUID', 'list bots with: observatory proof');
+  if (bot !== undefined && !bot.trim()) throw new UsageError('BOT: expected a bot id or name', 'list bots with: observatory proof');
   const store = await openReadStore(ctx);
   const c = makeChalk(colorEnabled(ctx.globals));
   try {
@@ -55,7 +54,9 @@ export async function run(ctx: CommandContext, bot: string | undefined, opts: Pr
       printLine(t.toString());
       return 0;
     }
-    const view = await botProofView(store.pool, bot, { sinceHours: hours, registry: registryFor(ctx.config), config: ctx.config });
+    // a name or an id; an ambiguous name is refused with the candidates (exit 64)
+    const id = await resolveBotRef(store.pool, bot);
+    const view = id ? await botProofView(store.pool, id, { sinceHours: hours, registry: registryFor(ctx.config), config: ctx.config }) : null;
     if (!view) throw new ObservatoryError('BOT_UNKNOWN', `no bot ${bot} has written a run or usage event`, { hint: 'list bots with: observatory proof' });
     if (opts.json) return (printJson(view), 0);
     const p = view.proof;

@@ -31,7 +31,7 @@ export async function run(ctx: CommandContext, opts: { json?: boolean; group?: s
         v.type,
         v.group,
         v.sources.join(', '),
-        badge(c, v.availability),
+        v.availability_reason ? `${badge(c, v.availability)} ${v.availability_reason}` : badge(c, v.availability),
         v.last_seen_at ? `${ago(v.last_seen_at)}${v.last_seen_simulated ? ' (simulated)' : ''}` : 'never',
         v.definition,
       ]);

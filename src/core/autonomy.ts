@@ -18,7 +18,8 @@
  *    deployment that only runs shadow may disable risk_engine, and its shadow gate, status and TUI
  *    keep working, while the paper and live gates say exactly which line of the file blocks them.
  *  - every fix for an integration's state comes from status.fixForState (so a recovering
- *    integration says "wait", not "redo the fix").
+ *    integration says "wait", not "redo the fix"); a group blocker's fix lists each member's
+ *    fix for its own cause (a key that is set is never "set the key").
  *  - brokers (modes.ts, one definition): a member of a requirement group of kind broker counts
  *    only when its latest probe evidence fits the mode — live: probed on the live host and the
  *    vendor reported a live account, else BROKER_NOT_LIVE; paper: never a live host, else
@@ -50,7 +51,7 @@ import {
 } from './calendar/index.js';
 import type { CalendarOverrides } from './calendar/index.js';
 import { isUuid } from './trace.js';
-import type { Blocker, GateStatus, IntegrationSpec, IntegrationState, Mode, ReasonCode, Registry } from './types.js';
+import type { Blocker, GateStatus, IntegrationSpec, IntegrationState, Mode, ReasonCode, Registry, RequirementGroup } from './types.js';
 import { brokerMismatch, modeDefinition } from './modes.js';
 import { brokerEnvFix, customEndpointFix } from './vendors/specs.js';
 import { covers, describeScope, resumeCommand, type ScopeInForce } from './trading-state.js';
@@ -89,6 +90,17 @@ function stateOf(states: GateInput['states'], name: string): IntegrationState | 
 /** The fix for a non-OK state, always through fixForState (a state without a code reads as a failed check). */
 function fixOf(spec: IntegrationSpec, s: IntegrationState | EffectiveState): string {
   return fixForState(spec, { ...s, reasonCode: s.reasonCode ?? 'CHECK_FAILED' }) as string;
+}
+
+/**
+ * A group blocker's fix: each member's own fix for its own failing cause (through fixForState),
+ * so a member whose key is set but whose vendor answers 503 says "failing server-side", not
+ * "set the key". The group's static fix only when no member is enabled.
+ */
+function groupFix(g: RequirementGroup, members: IntegrationSpec[], get: (s: IntegrationSpec) => IntegrationState | EffectiveState): string {
+  if (members.length === 0) return g.fix;
+  const each = members.map((m) => `${m.name} (${get(m).reasonCode ?? 'CHECK_FAILED'}): ${fixOf(m, get(m))}`);
+  return `Make one of ${members.map((m) => m.name).join(', ')} healthy — ${each.join('; ')}`;
 }
 
 function describe(s: IntegrationState): string {
@@ -188,11 +200,14 @@ export function evaluateGate(input: GateInput): GateResult {
         const lead = [...members].sort(
           (a, b) => Number(get(b).connected) - Number(get(a).connected) || (get(b).lastProbeAt?.getTime() ?? 0) - (get(a).lastProbeAt?.getTime() ?? 0),
         )[0];
-        // members in a scheduled maintenance window: the fix is also to wait for its end (status.ts)
-        const waits = members.filter((m) => get(m).reasonCode === 'MAINTENANCE').map((m) => fixOf(m, get(m)));
-        const fix = waits.length ? `${g.fix}; or ${waits.join('; ')}` : g.fix;
+        // each member's own fix (a member in a maintenance window: wait for its end, status.ts)
         blockers.push({
-          ...gateBlocker('REQUIREMENT_UNMET', `${mode} needs one of group ${g.name} [${g.anyOf.join(', ')}]: ${detail}`, fix, lead?.name ?? null),
+          ...gateBlocker(
+            'REQUIREMENT_UNMET',
+            `${mode} needs one of group ${g.name} [${g.anyOf.join(', ')}]: ${detail}`,
+            groupFix(g, members, get),
+            lead?.name ?? null,
+          ),
           trace_id: (lead && get(lead).lastTraceId) || traceId,
         });
         continue;
@@ -351,18 +366,22 @@ export function botMarketTime(facts: BotGateFacts, rule: BotMarketRule): BotMark
   return { group, running: run !== null, openSecondsSinceLast: since, marketOpen: isOpen(group, at, overrides), stale: botDataStaleBlocker(facts, rule) };
 }
 
+/** A bot nobody knows (its id, or with `byName` a name no bot has): fail-closed, BOT_UNKNOWN. */
+export function unknownBotBlocker(ref: string, byName = false): Blocker {
+  return {
+    code: 'BOT_UNKNOWN',
+    message: byName
+      ? `no bot named '${ref.slice(0, 128)}' has started a run or written a usage event`
+      : `bot ${ref} has never started a run or written a usage event`,
+    fix: 'Check the bot id or name (`observatory proof` lists the active bots); a bot becomes known when it starts a run (runs.start) or records a usage event',
+    integration: null,
+    trace_id: null,
+  };
+}
+
 /** The per-bot rules over facts already read (pure): see the header. */
 export function botRuleBlockers(botId: string, facts: BotGateFacts, staleMs: number, market?: BotMarketRule): Blocker[] {
-  if (!facts.known)
-    return [
-      {
-        code: 'BOT_UNKNOWN',
-        message: `bot ${botId} has never started a run or written a usage event`,
-        fix: 'Check the bot id; a bot becomes known when it starts a run (runs.start) or records a usage event',
-        integration: null,
-        trace_id: null,
-      },
-    ];
+  if (!facts.known) return [unknownBotBlocker(botId)];
   const out: Blocker[] = [];
   const run = facts.badRun;
   if (run && (run.status === 'BLOCKED' || run.status === 'FAILED')) {

@@ -3,17 +3,22 @@
  * The list is canonical and lives in code; it is an inventory, not a promise of profitability,
  * and it never carries values — only names, types, sources, availability and last sighting.
  *
- * Availability is derived from the sources' current integration status (Panel A):
- *  - OK       if at least one source integration is OK (any one vendor can supply it);
- *  - DEGRADED if none is OK but at least one is DEGRADED;
- *  - BLOCKED  otherwise — including a source missing from the status map (never probed,
- *             not configured, or removed): unknown is never shown as available (fail-closed).
+ * Availability needs two things, and says which one is missing (availability_reason):
+ *  - a producer: something computes the variable — a registered producer (producers.ts, e.g.
+ *    the reference bot) or a bot that reported it (a sighting). Neither ⇒ BLOCKED NO_PRODUCER,
+ *    whatever its sources' health: a healthy vendor does not make an uncomputed variable usable;
+ *  - a healthy source, from the sources' current integration status (Panel A):
+ *    OK if at least one source integration is OK (any one vendor can supply it); DEGRADED
+ *    (SOURCE_DEGRADED) if none is OK but one is DEGRADED; BLOCKED (SOURCE_BLOCKED) otherwise —
+ *    including a source missing from the status map (never probed, not configured, or
+ *    removed): unknown is never shown as available (fail-closed).
  * Last seen (bot, trace) comes from variable_sightings, fed by events' metadata.feature_keys_used.
  */
 import type pg from 'pg';
 import { listSightings, type SightingView } from './db/usage-events.js';
 import type { Status } from './types.js';
 import { producersOf } from './vendors/index.js';
+import { producersOfVariable } from './producers.js';
 
 export type VariableType = 'number' | 'bool' | 'string';
 export const VARIABLE_GROUPS = ['market_data', 'order_execution', 'risk', 'ai'] as const;
@@ -65,18 +70,22 @@ export const CATALOG: readonly VariableDef[] = Object.freeze([
   md('minutes_to_close', 'number', 'Minutes until the current CME Globex session closes (early closes included)'),
   md('gap_pct', 'number', 'Opening gap versus the previous session close, as a fraction'),
   // Order / execution: from broker acknowledgements and fills
-  ex('fill_latency_ms', 'number', 'Time from order submission to the fill acknowledgement'),
-  ex('slippage_estimate', 'number', 'Fill price minus intended price, in ticks (signed against the order side)'),
+  ex('fill_latency_ms', 'number', 'Time from order submission to the fill the broker reports, as the bot observed it (simulated fills have none)'),
+  ex(
+    'slippage_estimate',
+    'number',
+    'Broker fill price minus the intended price (last close), in price points, signed against the order side (positive = worse)',
+  ),
   ex('position_state', 'string', 'Current position: flat, long or short'),
   ex('position_qty', 'number', 'Signed open position size in contracts'),
-  ex('exposure', 'number', 'Open notional exposure in account currency'),
+  ex('exposure', 'number', 'Open notional exposure at the last close, in account currency (|position| × price × point value)'),
   ex('open_orders', 'number', 'Working (unfilled) orders at the broker'),
   ex('fill_provenance', 'string', 'Where the latest fill came from: LIVE, PAPER or SIM'),
   ex('order_rejected', 'bool', 'True when the latest order was rejected by the broker'),
   ex('unrealized_pnl', 'number', 'Unrealized profit/loss of the open position'),
   // Risk engine
   rk('max_contracts', 'number', 'Maximum position size the risk limits allow'),
-  rk('drawdown', 'number', 'Current drawdown from the equity peak, as a fraction'),
+  rk('drawdown', 'number', "Drawdown of the run's P&L (realized + unrealized at the last close) from its peak, in account currency"),
   rk('daily_loss', 'number', 'Realized plus unrealized loss since the session start'),
   rk('daily_loss_limit', 'number', 'Daily loss at which trading is halted'),
   rk('violation_flag', 'bool', 'True when the latest risk check found a limit violation'),
@@ -98,6 +107,24 @@ export function availabilityOf(sources: readonly string[], statusByIntegration: 
   return 'BLOCKED';
 }
 
+/**
+ * Why a variable is not OK (null when it is): NO_PRODUCER (nothing registered computes it and no
+ * bot has reported it), SOURCE_DEGRADED / SOURCE_BLOCKED (its best source integration's status).
+ */
+export const AVAILABILITY_REASONS = ['NO_PRODUCER', 'SOURCE_DEGRADED', 'SOURCE_BLOCKED'] as const;
+export type AvailabilityReason = (typeof AVAILABILITY_REASONS)[number];
+
+/** A variable's availability: a producer first, then its sources' health (see the header). */
+export function variableAvailability(
+  v: Pick<VariableDef, 'name' | 'sources'>,
+  statusByIntegration: Readonly<Record<string, Status>>,
+  sightings: number,
+): { availability: Status; availability_reason: AvailabilityReason | null } {
+  if (producersOfVariable(v.name).length === 0 && sightings === 0) return { availability: 'BLOCKED', availability_reason: 'NO_PRODUCER' };
+  const a = availabilityOf(v.sources, statusByIntegration);
+  return { availability: a, availability_reason: a === 'OK' ? null : a === 'DEGRADED' ? 'SOURCE_DEGRADED' : 'SOURCE_BLOCKED' };
+}
+
 /** One variable as every reader shows it (CLI --json, API, TUI). */
 export interface VariableView {
   name: string;
@@ -106,6 +133,10 @@ export interface VariableView {
   sources: string[];
   definition: string;
   availability: Status;
+  /** why it is not OK (null when OK): NO_PRODUCER, SOURCE_DEGRADED or SOURCE_BLOCKED */
+  availability_reason: AvailabilityReason | null;
+  /** registered producers (producers.ts); empty with sightings = produced by a bot outside this codebase */
+  produced_by: string[];
   /** each source's status; null = unknown (counts as BLOCKED) */
   source_status: Record<string, Status | null>;
   last_seen_at: string | null;
@@ -133,7 +164,8 @@ export async function catalogView(pool: pg.Pool, statusByIntegration: Readonly<R
       group: v.group,
       sources: [...v.sources],
       definition: v.definition,
-      availability: availabilityOf(v.sources, statusByIntegration),
+      ...variableAvailability(v, statusByIntegration, seen?.sightings ?? 0),
+      produced_by: producersOfVariable(v.name),
       source_status: Object.fromEntries(v.sources.map((n) => [n, statusByIntegration[n] ?? null])),
       last_seen_at: seen?.last_seen_at ?? null,
       last_bot_id: seen?.last_bot_id ?? null,

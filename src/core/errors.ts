@@ -57,6 +57,19 @@ export class SchemaTooNewError extends ObservatoryError {
   }
 }
 
+/** A bot name (or id) that names more than one bot: refused, with the candidates, never guessed. */
+export class AmbiguousBotError extends UsageError {
+  constructor(
+    ref: string,
+    readonly candidates: ReadonlyArray<{ bot_id: string; name: string | null }>,
+  ) {
+    super(
+      `bot '${ref.slice(0, 128)}' is ambiguous: it names ${candidates.length} bots: ${candidates.map((c) => `${c.bot_id}${c.name !== null ? ` (${c.name})` : ''}`).join(', ')}`,
+      'pass the bot id (UUID) instead',
+    );
+  }
+}
+
 export function isObservatoryError(err: unknown): err is ObservatoryError {
   return err instanceof ObservatoryError;
 }

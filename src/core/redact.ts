@@ -120,11 +120,19 @@ export function _resetSecretsForTest(): void {
   rebuild();
 }
 
-const SHAPES: Array<[RegExp, string]> = [
+/**
+ * The password slot of a documentation example, not a credential: the word itself
+ * (`postgres://user:password@host:port/db`, as --help and error messages teach), an angle-bracket
+ * or env-reference placeholder (`<password>`, `${PGPASSWORD}`), or a mask (`***`, `xxx`, `...`).
+ * A real password that happens to be one of these still goes when registered (needles above).
+ */
+const PLACEHOLDER_PASSWORD = /^(?:password|passwd|pass|pwd|<[a-z][a-z0-9_-]*>|\$\{?[A-Z_][A-Z0-9_]*\}?|\*+|x{3,}|\.{3}|…)$/i;
+
+const SHAPES: Array<[RegExp, string | ((match: string, ...groups: string[]) => string)]> = [
   [/\b(Bearer)\s+[A-Za-z0-9._~+/=-]{6,}/gi, `$1 ${REDACTED}`],
   [/\b(Basic)\s+[A-Za-z0-9+/=]{6,}/gi, `$1 ${REDACTED}`],
-  // scheme://user:password@host
-  [/\b([a-z][a-z0-9+.-]*:\/\/[^:/@\s"']*):[^@\s/"']+@/gi, `$1:${REDACTED}@`],
+  // scheme://user:password@host (the documentation's own placeholder stays readable)
+  [/\b([a-z][a-z0-9+.-]*:\/\/[^:/@\s"']*):([^@\s/"']+)@/gi, (m, head: string, pw: string) => (PLACEHOLDER_PASSWORD.test(pw) ? m : `${head}:${REDACTED}@`)],
   // key-ish query or form params
   [
     /([?&;]|\b)((?:api[_-]?key|apikey|access[_-]?token|refresh[_-]?token|token|secret|client[_-]?secret|password|passwd|pwd|sig|signature|key|cid|sec)=)[^&\s#"'<>]+/gi,
@@ -159,7 +167,7 @@ const REDACT_CACHE_MAX_LEN = 256;
 function redactUncached(input: string): string {
   let s = input;
   for (const n of needleList) if (s.includes(n)) s = s.split(n).join(REDACTED);
-  if (SHAPE_TRIGGER.test(s)) for (const [re, rep] of SHAPES) s = s.replace(re, rep);
+  if (SHAPE_TRIGGER.test(s)) for (const [re, rep] of SHAPES) s = typeof rep === 'string' ? s.replace(re, rep) : s.replace(re, rep);
   return s;
 }
 

@@ -10,7 +10,7 @@ import type { Blocker, GateStatus, Mode, Registry, Status, VendorEnvironment } f
 import { endpointOf } from './vendors/specs.js';
 import { connectedOf, requirementOf } from './vendors/registry.js';
 import { effectiveState, maintenanceAt, withMaintenance, type EffectiveState } from './status.js';
-import { botBlockers, botMarketTime, evaluateGate, tradingStateBlockers, type BotMarketRule } from './autonomy.js';
+import { botBlockers, botMarketTime, evaluateGate, tradingStateBlockers, unknownBotBlocker, type BotMarketRule } from './autonomy.js';
 import { readMarketDataFacts } from './db/bot-gate.js';
 import { namesOfKind } from './vendors/index.js';
 import {
@@ -26,11 +26,11 @@ import {
 import { decideOrder, type OrderIntent, type PlaceDecision, type ScopeInForce } from './trading-state.js';
 import { getStates, probeCounts, recentProbes, type ProbeRow } from './db/state.js';
 import { catalogView, type CatalogView } from './catalog.js';
-import { botProof, type BotProof } from './db/proof.js';
+import { botProof, resolveBot, type BotProof } from './db/proof.js';
 import { topBots, type TopBot } from './db/ranking.js';
 import { listEvents, type EventFilters, type EventView } from './db/usage-events.js';
 import { listHeartbeats } from './db/heartbeats.js';
-import { newTraceId } from './trace.js';
+import { isUuid, newTraceId } from './trace.js';
 import { redactString, sanitizeError } from './redact.js';
 import { ConfigError, isObservatoryError, UsageError } from './errors.js';
 import { describeOutage } from './outage.js';
@@ -177,7 +177,10 @@ export interface AutonomyView {
   trace_id: string;
   ts: string;
   mode: Mode;
+  /** the bot's id (resolved from a name); null without a bot, or for a name no bot has */
   bot_id: string | null;
+  /** the bot as the caller named it (id or name); null without a bot */
+  bot_ref: string | null;
   global_status: GateStatus;
   blockers: Blocker[];
   warnings: Blocker[];
@@ -255,7 +258,8 @@ export function unknownAutonomy(err: unknown, opts: { mode: Mode; botId: string 
     trace_id: traceId,
     ts: new Date().toISOString(),
     mode: opts.mode,
-    bot_id: opts.botId,
+    bot_id: opts.botId !== null && isUuid(opts.botId) ? opts.botId : null,
+    bot_ref: opts.botId,
     global_status: 'UNKNOWN',
     blockers: [
       input
@@ -275,7 +279,9 @@ export function unknownAutonomy(err: unknown, opts: { mode: Mode; botId: string 
 
 /**
  * The gate for one mode, and with `botId` that bot's own blockers too (core/autonomy.ts holds
- * both rule sets; a bot's heartbeat is held to the daemon's stale bound).
+ * both rule sets; a bot's heartbeat is held to the daemon's stale bound). `botId` may be a
+ * bot's name: resolved through resolveBot (a name no bot has blocks BOT_UNKNOWN; an ambiguous
+ * one is a bad input, UNKNOWN GATE_INPUT_INVALID naming the candidates).
  */
 export async function autonomyView(
   pool: pg.Pool,
@@ -285,22 +291,24 @@ export async function autonomyView(
 ): Promise<AutonomyView> {
   const traceId = opts.traceId ?? newTraceId();
   try {
+    const botId = opts.botId ? await botIdOf(pool, opts.botId) : null;
     const snap = await readHealth(pool, registry, config, { at: opts.at });
     // every blocker carries a trace_id; a bot blocker without its own gets the evaluation's
-    const bot = opts.botId
-      ? (await botBlockers(pool, opts.botId, config.daemon.staleAfterMs, opts.mode, botMarketRule(registry, config, opts.at))).map((b) => ({
-          ...b,
-          trace_id: b.trace_id ?? traceId,
-        }))
-      : [];
-    const accounts = opts.botId ? await accountsOfBot(pool, opts.botId) : [];
-    const g = gateFrom(registry, snap, opts.mode, traceId, bot, opts.botId ? { botId: opts.botId, accounts } : undefined);
+    const own = !opts.botId
+      ? []
+      : botId
+        ? await botBlockers(pool, botId, config.daemon.staleAfterMs, opts.mode, botMarketRule(registry, config, opts.at))
+        : [unknownBotBlocker(opts.botId, true)];
+    const bot = own.map((b) => ({ ...b, trace_id: b.trace_id ?? traceId }));
+    const accounts = botId ? await accountsOfBot(pool, botId) : [];
+    const g = gateFrom(registry, snap, opts.mode, traceId, bot, botId ? { botId, accounts } : undefined);
     return {
       success: true,
       trace_id: traceId,
       ts: snap.ts.toISOString(),
       mode: opts.mode,
-      bot_id: opts.botId ?? null,
+      bot_id: botId,
+      bot_ref: opts.botId ?? null,
       global_status: g.global_status,
       blockers: g.blockers,
       warnings: g.warnings,
@@ -312,6 +320,20 @@ export async function autonomyView(
   } catch (err) {
     return unknownAutonomy(err, { mode: opts.mode, botId: opts.botId ?? null, traceId });
   }
+}
+
+/**
+ * A bot's id from its id or its name (`proof NAME`, `gate check --bot NAME`, the HTTP `bot`
+ * parameters): null when no bot matches (an unknown UUID stays itself, for BOT_UNKNOWN);
+ * AmbiguousBotError (a UsageError, exit 64) with the candidates when several bots match.
+ */
+export async function resolveBotRef(pool: pg.Pool, ref: string): Promise<string | null> {
+  return botIdOf(pool, ref);
+}
+
+async function botIdOf(pool: pg.Pool, ref: string): Promise<string | null> {
+  const id = await resolveBot(pool, ref);
+  return id ?? (isUuid(ref) ? ref.toLowerCase() : null);
 }
 
 /** GET /api/system/status — the brief's shape (plus mode, warnings, daemon and per-row extras). */

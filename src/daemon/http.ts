@@ -9,17 +9,17 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { DaemonContext, DaemonService } from './daemon.js';
 import type { Mode, Registry } from '../core/types.js';
 import { MODES } from '../core/types.js';
-import { ExitCode, ObservatoryError, UsageError } from '../core/errors.js';
+import { AmbiguousBotError, ExitCode, ObservatoryError, UsageError } from '../core/errors.js';
 import { assertHttpExposure } from '../core/config.js';
 import { classifyPgError } from '../core/store.js';
 import { describeOutage } from '../core/outage.js';
 import { isLoopback } from '../core/loopback.js';
 import { redactDeep, sanitizeError } from '../core/redact.js';
-import { newTraceId, parseTraceparent, isUuid } from '../core/trace.js';
-import { autonomyView, systemStatusView } from '../core/views.js';
+import { newTraceId, parseTraceparent } from '../core/trace.js';
+import { autonomyView, resolveBotRef, systemStatusView } from '../core/views.js';
 import { INSTANT_EXPECTED, parseInstant } from '../core/views.js';
 import { buildMetrics } from './metrics.js';
-import { sendError } from './replies.js';
+import { sendAmbiguousBot, sendError } from './replies.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -147,7 +147,15 @@ export class HttpService implements DaemonService {
       // ?bot=a&bot=b arrives as an array: refuse it rather than silently gate without the bot
       if (q.bot !== undefined && typeof q.bot !== 'string') return sendError(reply, req, 400, 'BAD_REQUEST', 'bot must be given once');
       const bot = typeof q.bot === 'string' && q.bot ? q.bot : undefined;
-      if (bot && !isUuid(bot)) return sendError(reply, req, 400, 'BAD_REQUEST', 'bot must be a UUID');
+      if (bot && bot.length > 256) return sendError(reply, req, 400, 'BAD_REQUEST', 'bot: a UUID or a name (at most 256 characters)');
+      // a name is resolved by the view; an ambiguous one is refused here, with the candidates
+      if (bot)
+        try {
+          await resolveBotRef(ctx.store.pool, bot);
+        } catch (err) {
+          if (err instanceof AmbiguousBotError) return sendAmbiguousBot(reply, req, err);
+          throw err;
+        }
       if (q.at !== undefined && typeof q.at !== 'string') return sendError(reply, req, 400, 'BAD_REQUEST', 'at must be given once');
       const at = typeof q.at === 'string' && q.at ? parseInstant(q.at) : undefined;
       if (at === undefined && typeof q.at === 'string' && q.at) return sendError(reply, req, 400, 'BAD_REQUEST', `at: ${INSTANT_EXPECTED}`);

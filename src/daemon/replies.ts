@@ -3,6 +3,7 @@
  * with the request's trace_id. Every route and hook answers a failure through sendError.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AmbiguousBotError } from '../core/errors.js';
 
 export interface ErrorBody {
   success: false;
@@ -24,4 +25,9 @@ export function sendError(
   extra: Record<string, unknown> = {},
 ): FastifyReply {
   return reply.code(status).send(errorBody(req.traceId, code, message, extra));
+}
+
+/** 400 BOT_AMBIGUOUS: a bot name that names several bots, with the candidates (ids and names). */
+export function sendAmbiguousBot(reply: FastifyReply, req: FastifyRequest, err: AmbiguousBotError): FastifyReply {
+  return sendError(reply, req, 400, 'BOT_AMBIGUOUS', err.message, { candidates: err.candidates });
 }

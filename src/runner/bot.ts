@@ -72,6 +72,7 @@ import { hostMismatch, orderBrokers, sendsOrders } from './mode.js';
 import { simulateOrder, SIMULATOR } from './simulator.js';
 import { recordRunFinish, recordRunStart } from './run-events.js';
 import { anySignal, KillSwitch } from './kill.js';
+import { RunMetrics } from './metrics-vars.js';
 
 export interface RunnerDeps {
   config: Config;
@@ -173,6 +174,8 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
   const steps: StepRecord[] = [];
   const book = new Book();
   const pointValue = pointValueOf(config.riskLimits);
+  // exposure, drawdown, fill latency, slippage: values in memory, names on the events (metrics-vars.ts)
+  const metrics = new RunMetrics(pointValue);
   let brokerClient: BrokerClient | null = null;
 
   const run: RunHandle = await usage.runs.start({
@@ -335,7 +338,7 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
         symbol,
         latency_ms: latency,
         trace_id: traceId,
-        metadata: { ...metadata, feature_keys_used: [...RISK_FEATURES] },
+        metadata: { ...metadata, feature_keys_used: [...RISK_FEATURES, ...metrics.mark(book, mark)] },
       });
       step({ step: 'risk', status: 'OK', integration: 'risk_engine', operation: 'risk.check', reason_code: null, trace_id: traceId, event_id: null }, row);
       out(`${tag()} risk.check risk_engine ${side ? `${side} ${qty}` : 'hold'} ${symbol}: OK (${decision.checks.join(', ')}) — trace_id ${traceId}`);
@@ -363,8 +366,6 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
     throw new Stop('BLOCKED', decision.code);
   }
 
-  const FILL_FEATURES = ['exec.fill_provenance', 'exec.position_qty', 'exec.position_state'];
-
   /** The trading state's word on an order (SDK canPlace); a refusal is its BLOCKED event, then the bot obeys the state. */
   async function allowed(integration: string, symbol: string, side: Side, qty: number): Promise<void> {
     // obeyKill always throws; declared below
@@ -387,11 +388,12 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
 
   /** Shadow (core/modes.ts): never sent; the intent and its fill are recorded under `simulator`, provenance SIM. */
   function shadowOrder(symbol: string, side: Side, qty: number, mark: number): void {
-    const sim = simulateOrder(usage, base, { symbol, side, qty }, FILL_FEATURES);
+    book.fill(signedQty(side, qty), mark);
+    // exposure and drawdown follow the simulated book; latency and slippage are a broker's only (metrics-vars.ts)
+    const sim = simulateOrder(usage, base, { symbol, side, qty }, metrics.fill(book, { side, qty, intendedPrice: mark }));
     const t = sim.traceId;
     step({ step: 'broker', status: 'OK', integration: SIMULATOR, operation: 'broker.place_order', reason_code: null, trace_id: t, event_id: null }, sim.intent);
     out(`${tag()} broker.place_order ${SIMULATOR} ${side} ${qty} ${symbol}: SIMULATED (shadow: never sent to a broker) — trace_id ${t}`);
-    book.fill(signedQty(side, qty), mark);
     step({ step: 'fill', status: 'OK', integration: SIMULATOR, operation: 'broker.fill', reason_code: null, trace_id: t, event_id: null }, sim.fill);
     out(`${tag()} broker.fill ${SIMULATOR} SIM ${side} ${qty} ${symbol} at the last close (simulated; not proof of broker use) — trace_id ${t}`);
   }
@@ -437,6 +439,7 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
     const traceId = newTraceId();
     const call = { traceId, timeoutMs: o.timeoutMs, signal: deps.signal };
     let orderId: string;
+    const submittedAt = performance.now();
     const placed: { row?: EventRow } = {};
     try {
       const result = await usage.track(
@@ -505,8 +508,10 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
         );
         kill.working.set(orderId, { integration: spec.name, orderId, symbol, side, qty, client });
       } else out(`${tag()} broker.order_status ${spec.name}: ${fills.length} fill(s) reported — trace_id ${fillTrace}`);
+      const reportedAt = performance.now();
       for (const f of fills) {
         book.fill(signedQty(side, f.qty), f.price ?? mark);
+        const fillKeys = metrics.fill(book, { side, qty: f.qty, intendedPrice: mark, fillPrice: f.price, latencyMs: reportedAt - submittedAt });
         const fr = usage.record({
           ...base,
           integration: spec.name,
@@ -515,7 +520,7 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
           symbol,
           records: 1,
           trace_id: fillTrace,
-          metadata: { provenance: 'PAPER', side, qty: f.qty, feature_keys_used: FILL_FEATURES },
+          metadata: { provenance: 'PAPER', side, qty: f.qty, feature_keys_used: fillKeys },
         });
         step({ step: 'fill', status: 'OK', integration: spec.name, operation: 'broker.fill', reason_code: null, trace_id: fillTrace, event_id: null }, fr);
         out(`${tag()} broker.fill ${spec.name} PAPER ${side} ${f.qty} ${symbol} (reported by the broker's demo host) — trace_id ${fillTrace}`);

@@ -96,7 +96,13 @@ export class Book {
 
   /** Loss (≥ 0) in account currency at `mark`. */
   loss(mark: number, pointValue: number): number {
+    const { realized, unrealized } = this.pnl(mark, pointValue);
+    return Math.max(0, -(realized + unrealized));
+  }
+
+  /** Realized and unrealized P&L in account currency, the open position marked at `mark`. */
+  pnl(mark: number, pointValue: number): { realized: number; unrealized: number } {
     const unrealized = this.position === 0 ? 0 : (mark - this.avg) * this.position;
-    return Math.max(0, -(this.realized + unrealized) * pointValue);
+    return { realized: this.realized * pointValue, unrealized: unrealized * pointValue };
   }
 }

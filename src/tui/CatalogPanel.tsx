@@ -1,6 +1,6 @@
 /**
  * Panel C: the variable catalog grouped by source — type, source integrations, availability
- * (derived from Panel A's statuses by catalogView) and last_seen_at (from bots'
+ * (derived from Panel A's statuses by catalogView; NO_PRODUCER when nothing computes it) and last_seen_at (from bots'
  * feature_keys_used). Names and metadata only, never values. '/' filters.
  */
 import { Box } from 'ink';
@@ -16,9 +16,14 @@ const GROUP_TITLES: Record<string, string> = {
   ai: 'AI',
 };
 
-function matches(v: { name: string; type?: string; group?: string; sources?: string[]; availability?: string; definition?: string }, filter: string): boolean {
+function matches(
+  v: { name: string; type?: string; group?: string; sources?: string[]; availability?: string; availability_reason?: string | null; definition?: string },
+  filter: string,
+): boolean {
   if (!filter) return true;
-  const hay = [v.name, v.type, v.group && GROUP_TITLES[v.group], v.group, ...(v.sources ?? []), v.availability, v.definition].join(' ').toLowerCase();
+  const hay = [v.name, v.type, v.group && GROUP_TITLES[v.group], v.group, ...(v.sources ?? []), v.availability, v.availability_reason, v.definition]
+    .join(' ')
+    .toLowerCase();
   return filter
     .toLowerCase()
     .split(/\s+/)
@@ -55,7 +60,8 @@ function variableRow(v: VariableView, now: number, wide: boolean): Row {
       v.name,
       v.type,
       v.sources.join(','),
-      { text: v.availability, status: v.availability },
+      // nothing computes it: say so, rather than a bare BLOCKED that reads as a vendor outage
+      { text: v.availability_reason === 'NO_PRODUCER' ? 'NO_PRODUCER' : v.availability, status: v.availability },
       v.last_seen_at ? `${ago(v.last_seen_at, now)}${v.last_seen_simulated ? ' sim' : ''}` : 'never',
       ...(wide ? [shortId(v.last_bot_id), v.last_trace_id ?? '—'] : []),
     ],
@@ -76,7 +82,7 @@ export function CatalogPanel({ rows, cursor, width, height, filter }: Props) {
     { title: 'Variable' },
     { title: 'Type', width: 6 },
     { title: 'Sources', width: 20 },
-    { title: 'Avail', width: 8 },
+    { title: 'Avail', width: 11 },
     { title: 'Last seen', width: 9 },
     ...(wide
       ? [

@@ -9,7 +9,7 @@ import { Header } from './Header.js';
 import { StaleBanner } from './StaleBanner.js';
 import { OutageBanner } from './OutageBanner.js';
 import { IntegrationsPanel } from './IntegrationsPanel.js';
-import { GatePanel } from './GatePanel.js';
+import { GatePanel, statusVerdict } from './GatePanel.js';
 import { NoData } from './NoData.js';
 
 export function Frame({ data, width, staleAfterMs, now }: { data: TuiData; width: number; staleAfterMs: number; now: number }) {
@@ -25,7 +25,7 @@ export function Frame({ data, width, staleAfterMs, now }: { data: TuiData; width
           <>
             <IntegrationsPanel rows={s.integrations} cursor={-1} width={width} height={s.integrations.length + 1} now={now} />
             <Text> </Text>
-            <GatePanel view={s} cursor={-1} width={width} height={1000} />
+            <GatePanel view={statusVerdict(s)} cursor={-1} width={width} height={1000} />
           </>
         ) : (
           <NoData data={data} what="integration health" />

@@ -235,7 +235,7 @@ export class TuiController {
     // outage banner can name its cause and that cause's fix
     const status = statusFrom(this.deps.registry, this.deps.config, await readHealth(pool, this.deps.registry, this.deps.config), req.mode);
     const panel = panelById(req.panel);
-    const view = panel.load ? await panel.load({ pool, request: req, status, config: this.deps.config, registry: this.deps.registry }) : undefined;
+    const view = panel.load ? await panel.load({ pool, request: req, status, registry: this.deps.registry, config: this.deps.config }) : undefined;
     // the screen asked for something else while we read: read again rather than mix views
     if (JSON.stringify(this.data.request) !== JSON.stringify(req)) {
       this.again = true;

@@ -15,6 +15,7 @@ import { BIN, ROOT, baseEnv } from '../helpers/cli.js';
 import { withDatabase } from '../helpers/urls.js';
 import { polygonData, tradovatePaper } from '../standins/trading-data.js';
 import { canaryEnv } from '../standins/fixtures.js';
+import { endpointTable } from './endpoints.js';
 import { ensureEmbedded } from '../../src/core/db/embedded.js';
 import { createLogger } from '../../src/core/log.js';
 
@@ -196,7 +197,12 @@ async function main() {
       JSON.stringify({ ...status.body, integrations: (status.body.integrations as unknown[]).slice(0, 1) }, null, 2),
       'json',
     );
-    md('The full list of endpoints, the CLI, exit codes and the SDK are in README.md ("HTTP API", "Commands", "The gate").');
+    md('Every route the daemon registers (read from src/daemon; tests/acceptance-endpoints.test.ts fails on an undocumented one):');
+    md('');
+    for (const l of endpointTable()) md(l);
+    md('');
+    md('Error body of every refusal: `{ success: false, trace_id, error: { code, message, …extra } }`, with the `x-trace-id` header.');
+    md('The CLI, exit codes and the SDK are in README.md ("HTTP API", "Commands", "The gate").');
     md('');
     md('## Files');
     md('');

@@ -6,13 +6,18 @@ import { dirname, join } from 'node:path';
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BIN = join(ROOT, 'bin', 'observatory');
 
-/** A clean env: nothing from the developer's shell leaks into tests. */
+/**
+ * A clean env: nothing from the developer's shell leaks into tests. The HTTP API binds a free
+ * port (OBSERVATORY_PORT=0) unless a test asks for one, so a running `npm start` (or anything
+ * else on the default port) never makes a test wait or fail.
+ */
 export function baseEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOME: process.env.HOME ?? '/tmp',
     LANG: 'C',
     NO_COLOR: '1',
+    OBSERVATORY_PORT: '0',
   };
   for (const [k, v] of Object.entries(extra)) if (v !== undefined) env[k] = v;
   return env;

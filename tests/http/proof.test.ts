@@ -74,13 +74,30 @@ describe('GET /api/system/bots/:id/proof', () => {
     expect(r.body.proof.blocked_attempts).toEqual(view.proof.blocked_attempts);
     expect(r.body.proof.last_run.id).toBe(view.proof.last_run!.id);
     expect(r.body.proof.bot).toMatchObject({ id: bot, name: 'http-proof-bot' });
-    const bad = await api.get('/api/system/bots/not-a-uuid/proof');
-    expect(bad.status).toBe(400);
-    expect(bad.body).toEqual(errorBody(bad, 'BAD_REQUEST', 'bot id must be a UUID; hours: 1–2160'));
+    // known by name too: the same proof
+    const named = await api.get('/api/system/bots/http-proof-bot/proof');
+    expect(named.status).toBe(200);
+    expect(named.body.proof.bot).toMatchObject({ id: bot, name: 'http-proof-bot' });
+    expect(named.body.proof.integrations).toEqual(view.proof.integrations);
+    const bad = await api.get('/api/system/bots/not-a-bot/proof');
+    expect(bad.status).toBe(404);
+    expect(bad.body).toEqual(errorBody(bad, 'BOT_UNKNOWN', 'no bot with this id or name has written any run or event'));
     expect((await api.get(`/api/system/bots/${bot}/proof?hours=0`)).status).toBe(400);
     const unknown = await api.get(`/api/system/bots/${randomUUID()}/proof`);
     expect(unknown.status).toBe(404);
-    expect(unknown.body).toEqual(errorBody(unknown, 'BOT_UNKNOWN', 'no bot with this id has written any run or event'));
+    expect(unknown.body).toEqual(errorBody(unknown, 'BOT_UNKNOWN', 'no bot with this id or name has written any run or event'));
+    // an ambiguous name: 400 BOT_AMBIGUOUS with the candidates, never a guess
+    const [a, b] = [randomUUID(), randomUUID()];
+    await db.pool.query(`insert into bots (id, name) values ($1, 'Pair'), ($2, 'PAIR')`, [a, b]);
+    const amb = await api.get('/api/system/bots/pair/proof');
+    expect(amb.status).toBe(400);
+    expect(amb.body.error).toMatchObject({
+      code: 'BOT_AMBIGUOUS',
+      candidates: expect.arrayContaining([
+        { bot_id: a, name: 'Pair' },
+        { bot_id: b, name: 'PAIR' },
+      ]),
+    });
   });
 });
 

@@ -143,7 +143,7 @@ describe('GET /api/system/autonomy', () => {
     ]);
   });
 
-  it('a bot given twice or not a UUID is 400 BAD_REQUEST, never a gate without the bot', async () => {
+  it('a bot given twice or by an ambiguous name is 400, never a gate without the bot; a name resolves', async () => {
     const twice = await api.get(`/api/system/autonomy?bot=${randomUUID()}&bot=${randomUUID()}`);
     expect(twice.status).toBe(400);
     expect(twice.body).toEqual({
@@ -151,9 +151,20 @@ describe('GET /api/system/autonomy', () => {
       trace_id: twice.headers.get('x-trace-id'),
       error: { code: 'BAD_REQUEST', message: 'bot must be given once' },
     });
-    const notUuid = await api.get('/api/system/autonomy?bot=es-momentum');
-    expect(notUuid.status).toBe(400);
-    expect(notUuid.body.error).toEqual({ code: 'BAD_REQUEST', message: 'bot must be a UUID' });
+    // a name no bot has: the gate blocks it (BOT_UNKNOWN), it does not drop the bot
+    const nobody = await api.get('/api/system/autonomy?bot=es-momentum');
+    expect(nobody.body).toMatchObject({ bot_id: null, bot_ref: 'es-momentum', global_status: 'BLOCKED' });
+    expect(nobody.body.blockers.map((b: { code: string }) => b.code)).toContain('BOT_UNKNOWN');
+    const id = randomUUID();
+    await startRun(db.pool, { botId: id, botName: 'sys-named', mode: 'paper' });
+    const named = await api.get('/api/system/autonomy?mode=paper&bot=sys-named');
+    expect(named.body).toMatchObject({ bot_id: id, bot_ref: 'sys-named' });
+    expect(named.body.blockers.map((b: { code: string }) => b.code)).not.toContain('BOT_UNKNOWN');
+    await db.pool.query(`insert into bots (id, name) values ($1, 'Dup'), ($2, 'DUP')`, [randomUUID(), randomUUID()]);
+    const amb = await api.get('/api/system/autonomy?bot=dup');
+    expect(amb.status).toBe(400);
+    expect(amb.body.error).toMatchObject({ code: 'BOT_AMBIGUOUS', candidates: expect.any(Array) });
+    expect(amb.body.error.candidates).toHaveLength(2);
     expect((await api.get('/api/system/autonomy?mode=nope')).status).toBe(400);
   });
 

@@ -14,7 +14,7 @@ export function registerGate(program: Command, run: RunCommand): void {
     .command('check')
     .description('exit 0 OK (DEGRADED too unless --strict), 1 DEGRADED --strict, 2 BLOCKED, 3 UNKNOWN')
     .addOption(modeOption())
-    .option('-b, --bot <id>', "also apply this bot's own blockers (its runs, heartbeat, BLOCKED attempts)")
+    .option('-b, --bot <id|name>', "also apply this bot's own blockers (its runs, heartbeat, BLOCKED attempts); a UUID or the bot's name")
     .option('--strict', 'treat DEGRADED as failure (exit 1)')
     .option('--max-age <duration>', 'tighten staleness: data older than this (e.g. 90s, 5m) blocks')
     .option('--at <iso>', 'evaluate the session-dependent rules (maintenance windows, market-data staleness) for this instant, e.g. 2025-11-28T08:30:00-06:00')
@@ -35,7 +35,8 @@ heartbeat ages are always now. A malformed --at is a bad flag (exit 3, GATE_INPU
 Examples:
   observatory gate check --mode paper && ./deploy.sh
   observatory gate check --mode paper --at 2025-12-01T08:30:00-06:00
-  observatory gate check --bot 4f6c…  --json | jq .blockers`,
+  observatory gate check --bot 4f6c…  --json | jq .blockers
+  observatory gate check --mode paper --bot es-momentum`,
     )
     .action(
       async (opts: { mode: 'live' | 'paper' | 'shadow'; bot?: string; strict?: boolean; maxAge?: string; at?: string; json?: boolean; timeout: string }) => {

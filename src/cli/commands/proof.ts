@@ -6,7 +6,7 @@ export function registerProof(program: Command, run: RunCommand): void {
   program
     .command('proof')
     .description("proof of use (Panel B): the 10 most active bots, or one bot's evidence per integration")
-    .argument('[bot]', 'bot UUID')
+    .argument('[bot]', 'bot UUID or name (an ambiguous name is refused with the candidates)')
     .option('--hours <n>', 'window in hours', '24')
     .option('--limit <n>', 'how many bots to list', '10')
     .option('--json', "print the API's JSON (/api/system/bots, /api/system/bots/:id/proof)")

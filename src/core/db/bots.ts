@@ -22,3 +22,26 @@ export async function searchBots(pool: pg.Pool, query: string, limit = 10): Prom
   );
   return rows.map((r) => ({ bot_id: r.id, name: r.name }));
 }
+
+/**
+ * The bots a reference names (`proof es-momentum`, `gate check --bot …`): the bot with this id
+ * and the bot with exactly this name (names are unique, but a name may look like another bot's
+ * id); with neither, bots whose name matches ignoring case. More than one = ambiguous.
+ */
+export async function botsNamed(pool: pg.Pool, ref: string): Promise<BotMatch[]> {
+  const r = ref.trim();
+  if (!r) return [];
+  const exact = await pool.query<{ id: string; name: string | null }>(
+    `select id, name from bots where id::text = lower($1) or name = $1 order by last_seen_at desc, id limit 10`,
+    [r],
+  );
+  const rows = exact.rows.length
+    ? exact.rows
+    : (
+        await pool.query<{ id: string; name: string | null }>(
+          `select id, name from bots where lower(name) = lower($1) order by last_seen_at desc, id limit 10`,
+          [r],
+        )
+      ).rows;
+  return rows.map((x) => ({ bot_id: x.id, name: x.name }));
+}

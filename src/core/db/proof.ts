@@ -18,7 +18,8 @@
  *  - errors / blocked attempts by reason code (exact: the rollup splits non-OK rows by reason).
  */
 import type pg from 'pg';
-import { UsageError } from '../errors.js';
+import { AmbiguousBotError, UsageError } from '../errors.js';
+import { botsNamed } from './bots.js';
 import { lastRun, type RunView } from './runs.js';
 import { isUuid } from '../trace.js';
 import { SIMULATOR } from '../modes.js';
@@ -88,12 +89,14 @@ function assertBotId(botId: string): void {
   if (!isUuid(botId)) throw new UsageError('bot id must be a UUID', 'pass the bot id, or resolve a name with resolveBot()');
 }
 
-/** A bot id from its id or its name (`observatory proof es-momentum`); null when unknown. */
+/**
+ * A bot id from its id or its name (`observatory proof es-momentum`, see botsNamed); null when
+ * no bot matches; AmbiguousBotError (exit 64) with the candidates when several do.
+ */
 export async function resolveBot(pool: pg.Pool, idOrName: string): Promise<string | null> {
-  const { rows } = isUuid(idOrName)
-    ? await pool.query('select id from bots where id = $1', [idOrName])
-    : await pool.query('select id from bots where name = $1', [idOrName]);
-  return rows[0]?.id ?? null;
+  const found = await botsNamed(pool, idOrName);
+  if (found.length > 1) throw new AmbiguousBotError(idOrName, found);
+  return found[0]?.bot_id ?? null;
 }
 
 /** A window in whole hours, 1 h to 90 days (24 by default). */

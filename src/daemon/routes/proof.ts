@@ -1,10 +1,10 @@
 /** Reads for Panels B and C and the integration drawer — the same shapes as the CLI's --json. */
 import type { RouteModule } from '../http.js';
 import { sendError } from '../replies.js';
-import { botProofView, botsView, eventsView, integrationEventsView, variablesView } from '../../core/views.js';
+import { botProofView, botsView, eventsView, integrationEventsView, resolveBotRef, variablesView } from '../../core/views.js';
 import { parseEventFilters } from '../../core/event-filters.js';
-import { UsageError } from '../../core/errors.js';
-import { isUuid } from '../../core/trace.js';
+import { AmbiguousBotError, UsageError } from '../../core/errors.js';
+import { sendAmbiguousBot } from '../replies.js';
 
 function intParam(raw: unknown, def: number, min: number, max: number): number | undefined {
   if (raw === undefined || raw === '') return def;
@@ -26,9 +26,16 @@ export const proofRoutes: RouteModule = (app, ctx, { registry }) => {
   app.get('/api/system/bots/:id/proof', async (req, reply) => {
     const id = (req.params as { id: string }).id;
     const hours = intParam((req.query as Record<string, unknown>).hours, 24, 1, 2160);
-    if (!isUuid(id) || hours === undefined) return sendError(reply, req, 400, 'BAD_REQUEST', 'bot id must be a UUID; hours: 1–2160');
-    const view = await botProofView(pool, id, { sinceHours: hours, traceId: req.traceId, registry, config: ctx.config });
-    if (!view) return sendError(reply, req, 404, 'BOT_UNKNOWN', 'no bot with this id has written any run or event');
+    if (!id.trim() || id.length > 256 || hours === undefined) return sendError(reply, req, 400, 'BAD_REQUEST', 'bot: a UUID or a name; hours: 1–2160');
+    let botId: string | null;
+    try {
+      botId = await resolveBotRef(pool, id);
+    } catch (err) {
+      if (err instanceof AmbiguousBotError) return sendAmbiguousBot(reply, req, err);
+      throw err;
+    }
+    const view = botId ? await botProofView(pool, botId, { sinceHours: hours, traceId: req.traceId, registry, config: ctx.config }) : null;
+    if (!view) return sendError(reply, req, 404, 'BOT_UNKNOWN', 'no bot with this id or name has written any run or event');
     return reply.send(view);
   });
 

@@ -1,33 +1,38 @@
 /**
- * Panel D: the autonomy verdict for the mode shown — the shared status read's evaluateGate
- * result, as `gate check` prints it — with every blocker and warning; j/k move between them.
- * With a bot picked in Panel B, the verdict is `gate check --mode M --bot ID`: the bot's own
- * blockers (BOT_DATA_STALE in open-market seconds included) join the mode's.
+ * Panel D: the autonomy verdict for the mode shown, as `gate check` prints it, with every
+ * blocker and warning; j/k move between them. With a bot chosen (Panel B, or 'b' from here)
+ * the verdict is that bot's — `gate check --mode M --bot ID`, the same view function
+ * (autonomyView): its BLOCKED attempts, its last run's blockers, a stale heartbeat — on top of
+ * the global rules. Without one, the shared status read's verdict (no second read).
  */
-import { autonomyView, type SystemStatusView } from '../../core/views.js';
-import { GatePanel, gateItemCount } from '../GatePanel.js';
+import { autonomyView, type AutonomyView } from '../../core/views.js';
+import type { SystemStatusView } from '../../core/views.js';
+import { GatePanel, gateItemCount, statusVerdict, type GateVerdict } from '../GatePanel.js';
 import { definePanel, type Panel } from './panel.js';
 
-/** The bot's verdict, in the status view's shape GatePanel draws (null: no bot picked). */
-type GateView = SystemStatusView | null;
+/** The verdict Panel D shows: the chosen bot's own (its read), else the shared status read's. */
+export function verdictOf(status: SystemStatusView, bot: AutonomyView | null): GateVerdict {
+  return bot ? { ...bot, trading_state: status.trading_state } : statusVerdict(status);
+}
 
-const shown = (status: SystemStatusView | null, view: GateView | undefined) => view ?? status;
-
-export const gate: Panel<'gate'> = definePanel<'gate', GateView>({
+export const gate: Panel<'gate'> = definePanel<'gate', AutonomyView | null>({
   id: 'gate',
   title: 'Gate',
   subject: 'the autonomy gate',
   keys: [{ on: ['up', 'down'], label: 'blocker' }],
-  async load({ pool, request, status, config, registry }) {
-    if (!request.botId || !config || !registry) return null;
-    const v = await autonomyView(pool, registry, config, { mode: request.mode, botId: request.botId });
-    if (!v.success) throw Object.assign(new Error(v.blockers[0]?.message ?? 'status store unreachable'), { code: 'STATUS_UNAVAILABLE' });
-    return { ...status, trace_id: v.trace_id, bot_id: v.bot_id, autonomy: { global_status: v.global_status, blockers: v.blockers, warnings: v.warnings } };
-  },
-  carry: (view, prev, next) => (prev.botId === next.botId && prev.mode === next.mode ? view : null),
-  listLength: ({ data, view }) => {
-    const v = shown(data.status, view);
-    return v ? gateItemCount(v) : 0;
-  },
-  render: ({ status, view, ui, width, height }) => <GatePanel view={shown(status, view)!} cursor={ui.cursor.gate} width={width} height={height} />,
+  // only a chosen bot needs a read of its own (its rules need its rows)
+  load: async ({ pool, request, registry, config }) =>
+    request.botId ? autonomyView(pool, registry, config, { mode: request.mode, botId: request.botId }) : null,
+  // another bot's or another mode's verdict must never show under this one's label
+  carry: (view, prev, next) => (next.mode !== prev.mode || next.botId !== prev.botId ? null : view),
+  listLength: ({ data, view }) => (data.status ? gateItemCount(verdictOf(data.status, view)) : 0),
+  render: ({ status, view, data, ui, width, height }) => (
+    <GatePanel
+      view={verdictOf(status, data.request.botId ? view : null)}
+      pendingBot={data.request.botId && !view ? data.request.botId : null}
+      cursor={ui.cursor.gate}
+      width={width}
+      height={height}
+    />
+  ),
 });

@@ -78,9 +78,9 @@ export interface LoadContext {
   pool: pg.Pool;
   request: ViewRequest;
   status: SystemStatusView;
-  /** the config and registry the views need for market-time context and per-bot gates (absent in some tests) */
-  config?: Config;
-  registry?: Registry;
+  /** what the shared status read was judged with (a panel with its own verdict uses the same) */
+  registry: Registry;
+  config: Config;
 }
 
 export interface PanelDef<Id extends string, V> {
