@@ -16,7 +16,10 @@ import { botProof, type BotProof } from './db/proof.js';
 import { topBots, type TopBot } from './db/ranking.js';
 import { listEvents, type EventFilters, type EventView } from './db/usage-events.js';
 import { listHeartbeats } from './db/heartbeats.js';
-import { newTraceId } from './trace.js';
+import { isTraceId, newTraceId } from './trace.js';
+import { findTrace, TRACE_LOOKUPS, type TraceHit, type TraceSource } from './db/trace.js';
+import { boundaryProbes, statusBuckets } from './db/history.js';
+import { segmentsOf, summarize, type HistorySummary, type SparkCell } from './history.js';
 import { redactString, sanitizeError } from './redact.js';
 import { ConfigError, isObservatoryError, UsageError } from './errors.js';
 import { describeOutage } from './outage.js';
@@ -344,4 +347,56 @@ export async function integrationEventsView(
 /** Bots whose name or id matches `query` (the TUI's bot selector). */
 export async function findBots(pool: pg.Pool, query: string, limit = 10): Promise<BotMatch[]> {
   return searchBots(pool, query, limit);
+}
+
+// ─── trace, history, sparklines ──────────────────────────────────────────────────────
+
+export type { TraceHit, TraceSource } from './db/trace.js';
+export type { HistorySummary, HistoryTransition, HistorySegment, HistoryKey, SparkCell } from './history.js';
+
+export type TraceView = Envelope & {
+  /** the id looked up (the envelope's trace_id is this request's own) */
+  id: string;
+  found: number;
+  hits: TraceHit[];
+  /** every table searched */
+  searched: TraceSource[];
+  /** tables with more rows for this id than shown */
+  truncated: TraceSource[];
+};
+
+/** `observatory trace ID`, GET /api/trace/:id — every stored row carrying the id, oldest first. */
+export async function traceView(pool: pg.Pool, id: string, traceId?: string): Promise<TraceView> {
+  if (!isTraceId(id)) throw new UsageError('trace id: expected 32 lowercase hex digits (as printed by status, gate check or the TUI)');
+  const { hits, truncated } = await findTrace(pool, id);
+  return { ...envelope(traceId), id, found: hits.length, hits, searched: TRACE_LOOKUPS.map((l) => l.source), truncated };
+}
+
+export type HistoryView = Envelope & HistorySummary & { integration: string; stale_after_s: number };
+
+/** `observatory history NAME`, GET /api/history/:name — from the probe rows. */
+export async function historyView(pool: pg.Pool, registry: Registry, name: string, opts: { windowMs: number; traceId?: string }): Promise<HistoryView | null> {
+  const spec = registry.integrations.find((s) => s.name === name);
+  if (!spec) return null;
+  const { now: dbNow } = await getStates(pool);
+  const since = new Date(dbNow.getTime() - opts.windowMs);
+  const { rows, now } = await boundaryProbes(pool, name, since, spec.staleAfterMs);
+  const summary = summarize(segmentsOf(rows, since, now, spec.staleAfterMs), since, now);
+  return { ...envelope(opts.traceId), integration: name, stale_after_s: spec.staleAfterMs / 1000, ...summary };
+}
+
+export interface SparklinesView {
+  window_s: number;
+  buckets: number;
+  /** per integration, oldest bucket first */
+  lines: Record<string, SparkCell[]>;
+}
+
+/** Panel A's sparkline: the worst status per bucket of the last hour, for every integration. */
+export async function sparklinesView(pool: pg.Pool, registry: Registry, opts: { windowMs?: number; buckets?: number } = {}): Promise<SparklinesView> {
+  const windowMs = opts.windowMs ?? 3_600_000;
+  const buckets = opts.buckets ?? 20;
+  const lines: Record<string, SparkCell[]> = Object.fromEntries(registry.integrations.map((s) => [s.name, Array<SparkCell>(buckets).fill(null)]));
+  for (const r of await statusBuckets(pool, windowMs, buckets)) if (lines[r.integration]) lines[r.integration][r.bucket] = r.key;
+  return { window_s: windowMs / 1000, buckets, lines };
 }

@@ -15,10 +15,11 @@ import { classifyPgError } from '../core/store.js';
 import { describeOutage } from '../core/outage.js';
 import { isLoopback } from '../core/loopback.js';
 import { redactDeep, sanitizeError } from '../core/redact.js';
-import { newTraceId, parseTraceparent, isUuid } from '../core/trace.js';
+import { newTraceId, parseTraceparent } from '../core/trace.js';
 import { autonomyView, systemStatusView } from '../core/views.js';
 import { buildMetrics } from './metrics.js';
 import { sendError } from './replies.js';
+import { autonomyQuery, modeQuery, parseInput } from './api-spec.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -48,6 +49,8 @@ export class HttpService implements DaemonService {
   private app?: FastifyInstance;
   /** the port actually bound (OBSERVATORY_PORT=0 picks a free one) */
   port = 0;
+  /** every route registered, `METHOD url` (the contract test holds them against the OpenAPI document) */
+  readonly routes: string[] = [];
 
   constructor(
     private readonly registry: Registry,
@@ -65,6 +68,9 @@ export class HttpService implements DaemonService {
     this.app = app;
     const defaultMode = this.opts.defaultMode ?? 'live';
 
+    app.addHook('onRoute', (r) => {
+      for (const m of [r.method].flat()) if (m !== 'HEAD') this.routes.push(`${m} ${r.url}`);
+    });
     app.decorateRequest('traceId', '');
     app.addHook('onRequest', async (req, reply) => {
       req.traceId = parseTraceparent(req.headers.traceparent as string | undefined) ?? newTraceId();
@@ -96,11 +102,10 @@ export class HttpService implements DaemonService {
         if (req.method === 'POST' && !requireToken(req, reply)) return reply;
       });
     }
+    const modeMessage = `mode must be one of ${MODES.join(', ')}`;
     const parseMode = (raw: unknown, reply: FastifyReply, req: FastifyRequest): Mode | undefined => {
-      if (raw === undefined || raw === '') return defaultMode;
-      if (typeof raw === 'string' && (MODES as readonly string[]).includes(raw)) return raw as Mode;
-      void sendError(reply, req, 400, 'BAD_REQUEST', `mode must be one of ${MODES.join(', ')}`);
-      return undefined;
+      const q = parseInput(modeQuery, { mode: raw === '' ? undefined : raw }, req, reply, modeMessage);
+      return q ? (q.mode ?? defaultMode) : undefined;
     };
 
     app.get('/healthz', async (req, reply) => {
@@ -130,13 +135,14 @@ export class HttpService implements DaemonService {
     });
 
     app.get('/api/system/autonomy', async (req, reply) => {
-      const q = req.query as Record<string, unknown>;
-      const mode = parseMode(q.mode, reply, req);
-      if (!mode) return reply;
+      const raw = req.query as Record<string, unknown>;
       // ?bot=a&bot=b arrives as an array: refuse it rather than silently gate without the bot
-      if (q.bot !== undefined && typeof q.bot !== 'string') return sendError(reply, req, 400, 'BAD_REQUEST', 'bot must be given once');
-      const bot = typeof q.bot === 'string' && q.bot ? q.bot : undefined;
-      if (bot && !isUuid(bot)) return sendError(reply, req, 400, 'BAD_REQUEST', 'bot must be a UUID');
+      const q = parseInput(autonomyQuery, { mode: raw.mode === '' ? undefined : raw.mode, bot: raw.bot === '' ? undefined : raw.bot }, req, reply, (issues) =>
+        issues[0].path[0] !== 'bot' ? modeMessage : Array.isArray(raw.bot) ? 'bot must be given once' : 'bot must be a UUID',
+      );
+      if (!q) return reply;
+      const mode = q.mode ?? defaultMode;
+      const bot = q.bot;
       const view = await autonomyView(ctx.store.pool, this.registry, config, { mode, botId: bot, traceId: req.traceId });
       return reply.code(view.success ? 200 : 503).send(view);
     });

@@ -7,6 +7,7 @@ import { RankingService } from './ranking.js';
 import { HttpService } from './http.js';
 import { usageRoutes } from './routes/usage.js';
 import { proofRoutes } from './routes/proof.js';
+import { opsRoutes } from './routes/ops.js';
 
 /** The services the daemon runs, in start order (stopped in reverse). */
 export async function daemonServices(config: Config): Promise<DaemonService[]> {
@@ -18,6 +19,6 @@ export async function daemonServices(config: Config): Promise<DaemonService[]> {
     new LeaderService(leaderRetryMs),
     new ProbeScheduler(registry),
     new RankingService(),
-    new HttpService(registry, { routes: [usageRoutes, proofRoutes] }),
+    new HttpService(registry, { routes: [usageRoutes, proofRoutes, opsRoutes] }),
   ];
 }

@@ -11,6 +11,7 @@ import { createLogger } from '../../src/core/log.js';
 import { HttpService } from '../../src/daemon/http.js';
 import { usageRoutes } from '../../src/daemon/routes/usage.js';
 import { proofRoutes } from '../../src/daemon/routes/proof.js';
+import { opsRoutes } from '../../src/daemon/routes/ops.js';
 import type { DaemonContext } from '../../src/daemon/daemon.js';
 
 export const API_TOKEN = 'api-test-token-0123456789abcdef';
@@ -19,6 +20,8 @@ export interface Api {
   base: string;
   config: Config;
   ctx: DaemonContext;
+  /** every route the server registered, `METHOD url` */
+  routes: string[];
   get(path: string, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
   post(
     path: string,
@@ -43,7 +46,7 @@ export async function startApi(store: { pool: pg.Pool; url: string }, opts: { en
     isLeader: () => leader,
     setLeader: (v) => (leader = v),
   };
-  const svc = new HttpService(loadRegistry(config), { routes: [usageRoutes, proofRoutes] });
+  const svc = new HttpService(loadRegistry(config), { routes: [usageRoutes, proofRoutes, opsRoutes] });
   await svc.start(ctx);
   const base = `http://127.0.0.1:${svc.port}`;
   const read = async (res: Response) => {
@@ -60,6 +63,7 @@ export async function startApi(store: { pool: pg.Pool; url: string }, opts: { en
     base,
     config,
     ctx,
+    routes: svc.routes,
     get: async (path, headers = {}) => read(await fetch(base + path, { headers })),
     post: async (path, body, o = {}) => {
       const headers: Record<string, string> = { 'content-type': o.contentType ?? 'application/json' };
