@@ -21,6 +21,7 @@ import { registerEvents } from './commands/events.js';
 import { registerFault } from './commands/fault.js';
 import { registerTui } from './commands/tui.js';
 import { registerBot } from './commands/bot.js';
+import { registerHistory, registerTrace } from './commands/trace.js';
 
 /** Commands whose failures must read as UNKNOWN (3), never as 0/1 — monitoring tools rely on it. */
 const VERDICT_COMMANDS = new Set<string>(['gate check', 'probe']);
@@ -91,6 +92,8 @@ Exit codes: 0 ok · 1 failure · 64 usage · 76 schema newer than this build · 
   registerTui(program, runCommand);
   registerBot(program, runCommand);
   registerFault(program, runCommand);
+  registerHistory(program, runCommand);
+  registerTrace(program, runCommand);
   return program;
 }
 
