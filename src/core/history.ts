@@ -49,7 +49,7 @@ export interface HistorySummary {
   uptime_pct: number | null;
   flaps: number;
   flap_window_s: number;
-  /** entries into BLOCKED (maintenance excluded): one per outage */
+  /** entries into BLOCKED inside the window (maintenance excluded): one per outage */
   outages: number;
 }
 
@@ -112,7 +112,8 @@ export function summarize(segments: readonly HistorySegment[], since: Date, now:
   let flaps = 0;
   let outages = 0;
   for (let i = 0; i < segments.length; i++) {
-    if (segments[i].status === 'BLOCKED' && (i === 0 || segments[i - 1].status !== 'BLOCKED')) outages++;
+    // an outage is an entry into BLOCKED inside the window (one already in force at its start began before it)
+    if (i > 0 && segments[i].status === 'BLOCKED' && segments[i - 1].status !== 'BLOCKED') outages++;
     if (segments[i].status === 'OK' || segments[i].status === 'MAINTENANCE' || i === 0 || segments[i - 1].status !== 'OK') continue;
     let j = i;
     while (j < segments.length && segments[j].status !== 'OK' && segments[j].status !== 'MAINTENANCE') j++;
