@@ -119,7 +119,11 @@ describe('from real probe rows', () => {
   });
 
   it('sparklines: the worst status per bucket of the last hour; empty buckets null', async () => {
-    const s = await sparklinesView(db.pool, registry, { buckets: 12 });
+    const s = await sparklinesView(
+      db.pool,
+      registry.integrations.map((i) => i.name),
+      { buckets: 12 },
+    );
     expect(s.lines.polygon).toHaveLength(12);
     expect(s.lines.polygon.slice(0, 5)).toEqual([null, null, null, null, null]);
     expect(s.lines.polygon).toContain('BLOCKED');

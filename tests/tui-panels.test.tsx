@@ -123,6 +123,16 @@ describe('Panel A — integrations', () => {
     await t.until((s) => s.includes('risk_engine'), 'filter cleared');
   });
 
+  it('from 100 columns: a last-hour sparkline per integration, from its probe rows (· where no probe ran)', async () => {
+    const t = open({ columns: 100 });
+    const f = await t.until((s) => s.includes('risk_engine') && /[▁▄█]/.test(s), 'rows with sparklines');
+    fits(f, 100);
+    expect(f).toMatch(/Req\s+Last hour\s+Reason/);
+    // polygon's one recent OK probe is the last bucket; the hour before it had none
+    expect(f).toMatch(/polygon\s+yes\s+OK.*\s·{11}▁\s/);
+    expect(f).toMatch(/databento\s+yes\s+DEGRADED.*\s·{11}▄\s/);
+  });
+
   it('wider terminals get a trace_id column', async () => {
     const t = open({ columns: 140, rows: 30 });
     const f = await t.until((s) => s.includes('risk_engine'), 'rows');

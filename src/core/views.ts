@@ -393,10 +393,10 @@ export interface SparklinesView {
 }
 
 /** Panel A's sparkline: the worst status per bucket of the last hour, for every integration. */
-export async function sparklinesView(pool: pg.Pool, registry: Registry, opts: { windowMs?: number; buckets?: number } = {}): Promise<SparklinesView> {
+export async function sparklinesView(pool: pg.Pool, names: readonly string[], opts: { windowMs?: number; buckets?: number } = {}): Promise<SparklinesView> {
   const windowMs = opts.windowMs ?? 3_600_000;
   const buckets = opts.buckets ?? 20;
-  const lines: Record<string, SparkCell[]> = Object.fromEntries(registry.integrations.map((s) => [s.name, Array<SparkCell>(buckets).fill(null)]));
+  const lines: Record<string, SparkCell[]> = Object.fromEntries(names.map((n) => [n, Array<SparkCell>(buckets).fill(null)]));
   for (const r of await statusBuckets(pool, windowMs, buckets)) if (lines[r.integration]) lines[r.integration][r.bucket] = r.key;
   return { window_s: windowMs / 1000, buckets, lines };
 }

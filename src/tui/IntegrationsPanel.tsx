@@ -2,10 +2,12 @@
 import { Box } from 'ink';
 import type { IntegrationRow } from '../core/views.js';
 import { Table, type Column, type Row } from './Table.js';
-import { ago, latency } from './format.js';
+import { ago, latency, sparkline } from './format.js';
 
 interface Props {
   rows: IntegrationRow[];
+  /** the last hour per integration (oldest bucket first); the column shows from 100 columns */
+  sparks?: Record<string, ReadonlyArray<string | null>>;
   cursor: number;
   width: number;
   height: number;
@@ -22,9 +24,10 @@ function reason(r: IntegrationRow): string {
   return `${r.reason_code}${r.injected ? ' (drill)' : ''}${r.reason_human ? `: ${r.reason_human}` : ''}`;
 }
 
-export function IntegrationsPanel({ rows, cursor, width, height, now }: Props) {
+export function IntegrationsPanel({ rows, sparks, cursor, width, height, now }: Props) {
   // wide terminals get the trace_id column; 80 columns keep the reason readable instead
   const wide = width >= 130;
+  const spark = sparks !== undefined && width >= 100;
   const columns: Column[] = [
     { title: 'Integration', width: 12 },
     { title: 'Conn', width: 4 },
@@ -33,6 +36,7 @@ export function IntegrationsPanel({ rows, cursor, width, height, now }: Props) {
     { title: 'Probed', width: 8 },
     { title: 'Latency', width: 7 },
     { title: 'Req', width: 4 },
+    ...(spark ? [{ title: 'Last hour', width: 12 }] : []),
     { title: 'Reason' },
     ...(wide ? [{ title: 'Trace', width: 32 }] : []),
   ];
@@ -46,6 +50,7 @@ export function IntegrationsPanel({ rows, cursor, width, height, now }: Props) {
       ago(r.last_probe_at, now),
       latency(r.latency_ms),
       required(r),
+      ...(spark ? [sparkline(sparks[r.name])] : []),
       reason(r),
       ...(wide ? [r.trace_id ?? '—'] : []),
     ],
