@@ -42,6 +42,8 @@ export interface RouteHelpers {
   registry: Registry;
   requireToken: (req: FastifyRequest, reply: FastifyReply) => boolean;
   parseMode: (raw: unknown, reply: FastifyReply, req: FastifyRequest) => Mode | undefined;
+  /** counts for /metrics that only a route sees */
+  metrics: { ingestUnavailable(): void };
 }
 
 export class HttpService implements DaemonService {
@@ -153,7 +155,7 @@ export class HttpService implements DaemonService {
       return reply.header('content-type', metrics.contentType).send(text);
     });
 
-    for (const mod of this.opts.routes ?? []) await mod(app, ctx, { registry: this.registry, requireToken, parseMode });
+    for (const mod of this.opts.routes ?? []) await mod(app, ctx, { registry: this.registry, requireToken, parseMode, metrics });
 
     app.setNotFoundHandler((req, reply) => {
       void sendError(reply, req, 404, 'NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`);

@@ -11,12 +11,13 @@ import { finishRun, heartbeatRun, insertEvents, startRun, RunConflictError, RunI
 import { classifyPgError, toStoreError } from '../../core/store.js';
 import { issueMessage, parseInput, runFinishBody, runIdParams, runStartBody } from '../api-spec.js';
 
-export const usageRoutes: RouteModule = (app, ctx, { requireToken }) => {
+export const usageRoutes: RouteModule = (app, ctx, { requireToken, metrics }) => {
   const { config } = ctx;
   const pool = ctx.store.pool;
 
   const storeFailure = (req: FastifyRequest, reply: FastifyReply, err: unknown) => {
     const unavailable = classifyPgError(err) === 'unavailable';
+    if (unavailable) metrics.ingestUnavailable();
     ctx.log.warn({ err: toStoreError(err, ctx.store.url), trace_id: req.traceId }, 'write failed');
     return sendError(
       reply,
