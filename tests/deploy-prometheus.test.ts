@@ -21,7 +21,8 @@ const rules = parse(readFileSync(RULES, 'utf8')) as { groups: Array<{ rules: Arr
 const all = rules.groups.flatMap((g) => g.rules);
 
 describe.skipIf(!promtool)(`promtool${promtool ? '' : ' — SKIPPED: promtool not installed (apt-get install prometheus)'}`, () => {
-  const tmp = mkdtempSync(join(tmpdir(), 'obs-prom-'));
+  let tmp = '';
+  beforeAll(() => void (tmp = mkdtempSync(join(tmpdir(), 'obs-prom-'))));
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
   it('check rules: every rule parses', async () => {

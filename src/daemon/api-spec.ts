@@ -37,6 +37,9 @@ export const errorBodySchema = z
 const intQuery = (min: number, max: number, def: number) =>
   z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(min).max(max).optional()).describe(`${min}–${max}, default ${def}`);
 
+export const healthzQuery = z.object({
+  probe: z.enum(['live', 'ready']).optional().describe('live: 200 while the process answers, whatever the store; ready (default): 503 when the store cannot be read'),
+});
 export const modeQuery = z.object({ mode: z.enum(MODES).optional().describe('the mode to gate; default live') });
 export const autonomyQuery = modeQuery.extend({ bot: z.uuid().optional().describe("add this bot's own blockers") });
 export const botsQuery = z.object({ limit: intQuery(1, 1000, 10), hours: intQuery(1, 2160, 24) });
@@ -106,11 +109,13 @@ export const ROUTES: RouteSpec[] = [
   {
     method: 'GET',
     url: '/healthz',
-    summary: 'Liveness: the process answers; store_reachable says whether the store does (200 even when autonomy is BLOCKED)',
+    summary: 'Liveness (?probe=live) and readiness: the process answers and, for readiness, the store can be read — never the gate (200 even when autonomy is BLOCKED)',
     tag: 'operations',
+    query: healthzQuery,
     responses: {
-      200: { description: 'alive, store reachable', schema: healthzSchema },
-      503: { description: 'alive, store unreachable', schema: healthzSchema },
+      200: { description: 'alive (and, for readiness, the store is reachable)', schema: healthzSchema },
+      400: badRequest,
+      503: { description: 'readiness: the store cannot be read', schema: healthzSchema },
     },
   },
   {

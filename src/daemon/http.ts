@@ -19,7 +19,7 @@ import { newTraceId, parseTraceparent } from '../core/trace.js';
 import { autonomyView, systemStatusView } from '../core/views.js';
 import { buildMetrics } from './metrics.js';
 import { sendError } from './replies.js';
-import { autonomyQuery, modeQuery, parseInput } from './api-spec.js';
+import { autonomyQuery, healthzQuery, modeQuery, parseInput } from './api-spec.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -110,14 +110,20 @@ export class HttpService implements DaemonService {
       return q ? (q.mode ?? defaultMode) : undefined;
     };
 
+    // ?probe=live (a liveness probe): 200 while the process answers, whatever the store — restarting
+    // the daemon never brings a database back. Otherwise (readiness) 503 when the store cannot be read.
+    // Neither looks at the gate: a BLOCKED verdict is an answer this daemon must keep serving.
     app.get('/healthz', async (req, reply) => {
+      const q = parseInput(healthzQuery, req.query, req, reply);
+      if (!q) return reply;
       let db = true;
       try {
         await ctx.store.pool.query('select 1');
       } catch {
         db = false;
       }
-      return reply.code(db ? 200 : 503).send({ ok: db, trace_id: req.traceId, daemon_id: ctx.daemonId, leader: ctx.isLeader(), store_reachable: db });
+      const ok = db || q.probe === 'live';
+      return reply.code(ok ? 200 : 503).send({ ok, trace_id: req.traceId, daemon_id: ctx.daemonId, leader: ctx.isLeader(), store_reachable: db });
     });
 
     app.get('/api/system/status', async (req, reply) => {

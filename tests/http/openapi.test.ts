@@ -126,6 +126,8 @@ describe('every real response matches the document', () => {
   it('status, gate, health and metrics', async () => {
     await check(api, 'GET', '/healthz', '/healthz');
     await check(deadApi, 'GET', '/healthz', '/healthz');
+    expect((await check(deadApi, 'GET', '/healthz', '/healthz?probe=live')).body).toMatchObject({ ok: true, store_reachable: false });
+    await check(api, 'GET', '/healthz', '/healthz?probe=sometimes');
     for (const t of ['/api/system/status', '/api/integrations/health', '/api/system/autonomy']) {
       await check(api, 'GET', t, `${t}?mode=paper`);
       await check(api, 'GET', t, `${t}?mode=nope`);
