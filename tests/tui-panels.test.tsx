@@ -70,7 +70,8 @@ describe('Panel A — integrations', () => {
     expect(f).toMatch(/Integration\s+Conn\s+Status\s+Last OK\s+Probed\s+Latency\s+Req\s+Reason/);
     expect(f).toMatch(/polygon\s+yes\s+OK\s+\d+s ago\s+\d+s ago\s+35ms\s+any/);
     expect(f).toMatch(/databento\s+yes\s+DEGRADED\s+never\s+\d+s ago\s+42ms\s+any\s+UPSTREAM_5XX/);
-    expect(f).toMatch(/ironbeam\s+no\s+BLOCKED\s+never\s+\d+s ago\s+42ms\s+no\s+MISSING_CREDENTIA/);
+    // the outage says how many bots it stops (alpha tried ironbeam within the hour)
+    expect(f).toMatch(/ironbeam\s+no\s+BLOCKED\s+never\s+\d+s ago\s+42ms\s+no\s+blocks 1 bot · MI/);
     expect(f).toMatch(/postgres\s+yes\s+OK/);
     expect(f).toMatch(/\[1 Integrations\]/);
   });

@@ -179,4 +179,6 @@ export interface Blocker {
   fix: string;
   integration: string | null;
   trace_id: string | null;
+  /** on an integration's outage: how many bots (that used it in the last 24 h) it stops */
+  blocks_bots?: number;
 }

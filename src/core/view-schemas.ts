@@ -37,6 +37,7 @@ export const blockerSchema = z
     fix: z.string(),
     integration: z.string().nullable(),
     trace_id: traceId.nullable(),
+    blocks_bots: z.number().int().optional(),
   })
   .meta({ id: 'Blocker' });
 
@@ -67,6 +68,7 @@ export const integrationRowSchema = z
     reason_human: z.string().nullable(),
     trace_id: traceId.nullable(),
     injected: z.boolean(),
+    blocks_bots: z.number().int().nullable(),
   })
   .meta({ id: 'IntegrationRow' });
 

@@ -9,7 +9,8 @@ import type { Config } from './config.js';
 import type { Blocker, GateStatus, IntegrationState, Mode, Registry, Status } from './types.js';
 import { connectedOf, requirementOf } from './vendors/registry.js';
 import { effectiveState } from './status.js';
-import { botBlockers, evaluateGate } from './autonomy.js';
+import { botBlockers, evaluateGate, upstreamBotBlockers, withDependents } from './autonomy.js';
+import { dependentBotCounts, integrationsUsedBy } from './db/dependents.js';
 import { getStates, probeCounts, recentProbes, type ProbeRow } from './db/state.js';
 import { catalogView, type CatalogView } from './catalog.js';
 import { botProof, type BotProof } from './db/proof.js';
@@ -77,6 +78,8 @@ export interface IntegrationRow {
   reason_human: string | null;
   trace_id: string | null;
   injected: boolean;
+  /** BLOCKED: how many bots (that used it in the last 24 h) the outage stops; null otherwise */
+  blocks_bots: number | null;
 }
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
@@ -85,6 +88,8 @@ export interface HealthSnapshot {
   ts: Date;
   effective: Map<string, IntegrationState>;
   daemon: DaemonInfo;
+  /** bots stopped per BLOCKED integration (core/db/dependents.ts) */
+  dependents: Map<string, number>;
 }
 
 export async function readHealth(pool: pg.Pool, registry: Registry, config: Config): Promise<HealthSnapshot> {
@@ -96,7 +101,10 @@ export async function readHealth(pool: pg.Pool, registry: Registry, config: Conf
     const connected = state ? state.connected : connectedOf(spec, config.env);
     effective.set(spec.name, effectiveState(spec, state, { connected, now, env: state ? undefined : config.env }));
   }
-  return { ts: now, effective, daemon };
+  // one more indexed read, and only while something is BLOCKED
+  const blocked = [...effective.values()].filter((s) => s.status === 'BLOCKED').map((s) => s.integration);
+  const dependents = await dependentBotCounts(pool, blocked);
+  return { ts: now, effective, daemon, dependents };
 }
 
 export function integrationRows(registry: Registry, snap: HealthSnapshot, mode: Mode): IntegrationRow[] {
@@ -119,6 +127,7 @@ export function integrationRows(registry: Registry, snap: HealthSnapshot, mode: 
       reason_human: s.reasonMessage,
       trace_id: s.lastTraceId,
       injected: s.injected,
+      blocks_bots: s.status === 'BLOCKED' ? (snap.dependents?.get(spec.name) ?? 0) : null,
     };
   });
 }
@@ -147,7 +156,7 @@ export interface SystemStatusView {
 
 /** The gate for one mode over an already-read snapshot (several modes need only one read). */
 export function gateFrom(registry: Registry, snap: HealthSnapshot, mode: Mode, traceId: string, botBlockers: Blocker[] = []) {
-  return evaluateGate({
+  const g = evaluateGate({
     mode,
     registry,
     states: snap.effective,
@@ -158,6 +167,7 @@ export function gateFrom(registry: Registry, snap: HealthSnapshot, mode: Mode, t
     botBlockers,
     traceId,
   });
+  return { ...g, blockers: withDependents(g.blockers, snap.dependents ?? new Map()) };
 }
 
 /** The verdict when the store cannot be read: UNKNOWN, never the last good data. */
@@ -213,9 +223,16 @@ export async function autonomyView(
   try {
     const snap = await readHealth(pool, registry, config);
     // every blocker carries a trace_id; a bot blocker without its own gets the evaluation's
-    const bot = opts.botId
-      ? (await botBlockers(pool, opts.botId, config.daemon.staleAfterMs, opts.mode)).map((b) => ({ ...b, trace_id: b.trace_id ?? traceId }))
-      : [];
+    let bot: Blocker[] = [];
+    if (opts.botId) {
+      const [own, used] = await Promise.all([botBlockers(pool, opts.botId, config.daemon.staleAfterMs, opts.mode), integrationsUsedBy(pool, opts.botId)]);
+      const global = gateFrom(registry, snap, opts.mode, traceId).blockers;
+      // the bot's upstream outages, each named once with the integration's own trace_id
+      bot = upstreamBotBlockers({ registry, states: snap.effective, used, own, global, dependents: snap.dependents }).map((b) => ({
+        ...b,
+        trace_id: b.trace_id ?? traceId,
+      }));
+    }
     const g = gateFrom(registry, snap, opts.mode, traceId, bot);
     return {
       success: true,

@@ -38,7 +38,10 @@ const intQuery = (min: number, max: number, def: number) =>
   z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(min).max(max).optional()).describe(`${min}–${max}, default ${def}`);
 
 export const healthzQuery = z.object({
-  probe: z.enum(['live', 'ready']).optional().describe('live: 200 while the process answers, whatever the store; ready (default): 503 when the store cannot be read'),
+  probe: z
+    .enum(['live', 'ready'])
+    .optional()
+    .describe('live: 200 while the process answers, whatever the store; ready (default): 503 when the store cannot be read'),
 });
 export const modeQuery = z.object({ mode: z.enum(MODES).optional().describe('the mode to gate; default live') });
 export const autonomyQuery = modeQuery.extend({ bot: z.uuid().optional().describe("add this bot's own blockers") });
@@ -109,7 +112,8 @@ export const ROUTES: RouteSpec[] = [
   {
     method: 'GET',
     url: '/healthz',
-    summary: 'Liveness (?probe=live) and readiness: the process answers and, for readiness, the store can be read — never the gate (200 even when autonomy is BLOCKED)',
+    summary:
+      'Liveness (?probe=live) and readiness: the process answers and, for readiness, the store can be read — never the gate (200 even when autonomy is BLOCKED)',
     tag: 'operations',
     query: healthzQuery,
     responses: {

@@ -21,7 +21,9 @@ function required(r: IntegrationRow): string {
 
 function reason(r: IntegrationRow): string {
   if (!r.reason_code) return '';
-  return `${r.reason_code}${r.injected ? ' (drill)' : ''}${r.reason_human ? `: ${r.reason_human}` : ''}`;
+  // an outage says first how many bots it stops (bots that used it in the last 24 h)
+  const blocks = r.blocks_bots ? `blocks ${r.blocks_bots} bot${r.blocks_bots === 1 ? '' : 's'} · ` : '';
+  return `${blocks}${r.reason_code}${r.injected ? ' (drill)' : ''}${r.reason_human ? `: ${r.reason_human}` : ''}`;
 }
 
 export function IntegrationsPanel({ rows, sparks, cursor, width, height, now }: Props) {
