@@ -270,9 +270,8 @@ export function withDependents(blockers: readonly Blocker[], dependents: Depende
 /**
  * A bot's blockers from its upstream integrations: each integration the bot used in the window
  * that is BLOCKED now is one blocker naming that integration, carrying the integration's own
- * trace_id (the outage's incident, the same for every bot it stops). The bot's own BLOCKED
- * attempts against that integration fold into it rather than standing as incidents of their own;
- * an integration the global gate already blocks on is not repeated.
+ * trace_id (the outage's incident, the same for every bot it stops); the bot's own BLOCKED
+ * attempts stay as its evidence. An integration the global gate already blocks on is not repeated.
  */
 export function upstreamBotBlockers(input: {
   registry: Registry;
@@ -283,12 +282,10 @@ export function upstreamBotBlockers(input: {
   dependents: Dependents;
 }): Blocker[] {
   const upstream: Blocker[] = [];
-  const down = new Set<string>();
   for (const name of input.used) {
     const spec = input.registry.integrations.find((s) => s.name === name);
     const s = spec && stateOf(input.states, name);
     if (!spec || !s || s.status !== 'BLOCKED') continue;
-    down.add(name);
     if (input.global.some((b) => b.integration === name)) continue;
     const n = input.dependents.get(name);
     upstream.push({
@@ -300,6 +297,6 @@ export function upstreamBotBlockers(input: {
       ...(n ? { blocks_bots: n } : {}),
     });
   }
-  const own = input.own.filter((b) => !(b.code === 'BOT_BLOCKED_ATTEMPT' && b.integration && down.has(b.integration)));
-  return [...upstream, ...own];
+  // the bot's own BLOCKED attempts stay (its evidence, with their own trace ids); the incident is the upstream one
+  return [...upstream, ...input.own];
 }
