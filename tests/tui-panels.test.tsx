@@ -70,8 +70,8 @@ describe('Panel A — integrations', () => {
     expect(f).toMatch(/Integration\s+Conn\s+Status\s+Last OK\s+Probed\s+Latency\s+Req\s+Reason/);
     expect(f).toMatch(/polygon\s+yes\s+OK\s+\d+s ago\s+\d+s ago\s+35ms\s+any/);
     expect(f).toMatch(/databento\s+yes\s+DEGRADED\s+never\s+\d+s ago\s+42ms\s+any\s+UPSTREAM_5XX/);
-    // paper requires the broker group (core/modes.ts): its members are "any"
-    expect(f).toMatch(/ironbeam\s+no\s+BLOCKED\s+never\s+\d+s ago\s+42ms\s+any\s+MISSING_CREDENTIA/);
+    // paper requires the broker group (core/modes.ts): its members are "any"; the outage says how many bots it stops
+    expect(f).toMatch(/ironbeam\s+no\s+BLOCKED\s+never\s+\d+s ago\s+42ms\s+any\s+blocks 1 bot · MI/);
     expect(f).toMatch(/postgres\s+yes\s+OK/);
     expect(f).toMatch(/\[1 Integrations\]/);
   });
@@ -122,6 +122,16 @@ describe('Panel A — integrations', () => {
     expect(t.frame()).toContain('filter "blocked"');
     await t.press(KEY.esc);
     await t.until((s) => s.includes('risk_engine'), 'filter cleared');
+  });
+
+  it('from 100 columns: a last-hour sparkline per integration, from its probe rows (· where no probe ran)', async () => {
+    const t = open({ columns: 100 });
+    const f = await t.until((s) => s.includes('risk_engine') && /[▁▄█]/.test(s), 'rows with sparklines');
+    fits(f, 100);
+    expect(f).toMatch(/Req\s+Last hour\s+Reason/);
+    // polygon's one recent OK probe is the last bucket; the hour before it had none
+    expect(f).toMatch(/polygon\s+yes\s+OK.*\s·{11}▁\s/);
+    expect(f).toMatch(/databento\s+yes\s+DEGRADED.*\s·{11}▄\s/);
   });
 
   it('wider terminals get a trace_id column', async () => {

@@ -47,7 +47,9 @@ export function printVerdict(ctx: CommandContext, view: AutonomyView): void {
     ['warning', view.warnings],
   ] as const) {
     for (const b of list) {
-      printLine(`  ${label === 'blocker' ? c.red('✗') : c.yellow('!')} ${b.code}${b.integration ? ` [${b.integration}]` : ''}: ${b.message}`);
+      printLine(
+        `  ${label === 'blocker' ? c.red('✗') : c.yellow('!')} ${b.code}${b.integration ? ` [${b.integration}]` : ''}: ${b.message}${b.blocks_bots ? ` — blocks ${b.blocks_bots} bot${b.blocks_bots === 1 ? '' : 's'}` : ''}`,
+      );
       printLine(`      fix: ${b.fix}`);
       printLine(`      trace_id: ${b.trace_id ?? '—'}`);
     }

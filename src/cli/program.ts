@@ -23,6 +23,7 @@ import { registerTui } from './commands/tui.js';
 import { registerBot } from './commands/bot.js';
 import { registerSession } from './commands/session.js';
 import { registerTrading } from './commands/trading.js';
+import { registerHistory, registerTrace } from './commands/trace.js';
 
 /** Commands whose failures must read as UNKNOWN (3), never as 0/1 — monitoring tools rely on it. */
 const VERDICT_COMMANDS = new Set<string>(['gate check', 'probe']);
@@ -96,6 +97,8 @@ Exit codes: 0 ok · 1 failure · 64 usage · 76 schema newer than this build · 
   registerBot(program, runCommand);
   registerFault(program, runCommand);
   registerTrading(program, runCommand);
+  registerHistory(program, runCommand);
+  registerTrace(program, runCommand);
   return program;
 }
 

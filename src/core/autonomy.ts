@@ -488,3 +488,53 @@ export function tradingStateBlockers(input: TradingGateInput): { blockers: Block
   }
   return { blockers, warnings };
 }
+
+// ─── dependency attribution: an outage is one incident, counted in the bots it stops ───
+
+/** How many bots (that used it in the last 24 h) each BLOCKED integration stops. */
+export type Dependents = ReadonlyMap<string, number>;
+
+/**
+ * The gate's integration blockers with the number of bots each outage stops (`blocks_bots`), so
+ * the verdict says "blocks 37 bots" once, on the integration — not once per bot.
+ */
+export function withDependents(blockers: readonly Blocker[], dependents: Dependents): Blocker[] {
+  return blockers.map((b) => {
+    const n = b.integration ? dependents.get(b.integration) : undefined;
+    return n ? { ...b, blocks_bots: n } : b;
+  });
+}
+
+/**
+ * A bot's blockers from its upstream integrations: each integration the bot used in the window
+ * that is BLOCKED now is one blocker naming that integration, carrying the integration's own
+ * trace_id (the outage's incident, the same for every bot it stops); the bot's own BLOCKED
+ * attempts stay as its evidence. An integration the global gate already blocks on is not repeated.
+ */
+export function upstreamBotBlockers(input: {
+  registry: Registry;
+  states: GateInput['states'];
+  used: readonly string[];
+  own: readonly Blocker[];
+  global: readonly Blocker[];
+  dependents: Dependents;
+}): Blocker[] {
+  const upstream: Blocker[] = [];
+  for (const name of input.used) {
+    const spec = input.registry.integrations.find((s) => s.name === name);
+    const s = spec && stateOf(input.states, name);
+    if (!spec || !s || s.status !== 'BLOCKED') continue;
+    if (input.global.some((b) => b.integration === name)) continue;
+    const n = input.dependents.get(name);
+    upstream.push({
+      code: s.reasonCode ?? 'CHECK_FAILED',
+      message: `this bot uses ${name}, which is ${describe(s)}${s.reasonMessage ? `: ${s.reasonMessage}` : ''}${n ? ` (the outage blocks ${n} bot${n === 1 ? '' : 's'})` : ''}`,
+      fix: fixOf(spec, s),
+      integration: name,
+      trace_id: s.lastTraceId,
+      ...(n ? { blocks_bots: n } : {}),
+    });
+  }
+  // the bot's own BLOCKED attempts stay (its evidence, with their own trace ids); the incident is the upstream one
+  return [...upstream, ...input.own];
+}

@@ -203,4 +203,6 @@ export interface Blocker {
   trace_id: string | null;
   /** kill-switch blockers (TRADING_HALTED / TRADING_REDUCING): the scope, who set it, why and since when */
   trading_state?: { scope: string; target: string; state: string; actor: string; reason: string; since: string; expires_at: string | null };
+  /** on an integration's outage: how many bots (that used it in the last 24 h) it stops */
+  blocks_bots?: number;
 }

@@ -10,7 +10,16 @@ import type { Blocker, GateStatus, Mode, Registry, Status, VendorEnvironment } f
 import { endpointOf } from './vendors/specs.js';
 import { connectedOf, requirementOf } from './vendors/registry.js';
 import { effectiveState, maintenanceAt, withMaintenance, type EffectiveState } from './status.js';
-import { botBlockers, botMarketTime, evaluateGate, tradingStateBlockers, unknownBotBlocker, type BotMarketRule } from './autonomy.js';
+import {
+  botBlockers,
+  botMarketTime,
+  evaluateGate,
+  tradingStateBlockers,
+  unknownBotBlocker,
+  upstreamBotBlockers,
+  withDependents,
+  type BotMarketRule,
+} from './autonomy.js';
 import { readMarketDataFacts } from './db/bot-gate.js';
 import { namesOfKind } from './vendors/index.js';
 import {
@@ -24,13 +33,17 @@ import {
   type TradingStateChange,
 } from './db/trading-state.js';
 import { decideOrder, type OrderIntent, type PlaceDecision, type ScopeInForce } from './trading-state.js';
+import { dependentBotCounts, integrationsUsedBy } from './db/dependents.js';
 import { getStates, probeCounts, recentProbes, type ProbeRow } from './db/state.js';
 import { catalogView, type CatalogView } from './catalog.js';
 import { botProof, resolveBot, type BotProof } from './db/proof.js';
 import { topBots, type TopBot } from './db/ranking.js';
 import { listEvents, type EventFilters, type EventView } from './db/usage-events.js';
 import { listHeartbeats } from './db/heartbeats.js';
-import { isUuid, newTraceId } from './trace.js';
+import { isTraceId, isUuid, newTraceId } from './trace.js';
+import { findTrace, TRACE_LOOKUPS, type TraceHit, type TraceSource } from './db/trace.js';
+import { boundaryProbes, statusBuckets } from './db/history.js';
+import { segmentsOf, summarize, type HistorySummary, type SparkCell } from './history.js';
 import { redactString, sanitizeError } from './redact.js';
 import { ConfigError, isObservatoryError, UsageError } from './errors.js';
 import { describeOutage } from './outage.js';
@@ -104,6 +117,8 @@ export interface IntegrationRow {
   environment: VendorEnvironment | null;
   /** what the vendor reported about the account at the last probe (Tradovate hasLive, Ironbeam isLive); null when it said nothing */
   account_live: boolean | null;
+  /** BLOCKED: how many bots (that used it in the last 24 h) the outage stops; null otherwise */
+  blocks_bots: number | null;
 }
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
@@ -116,6 +131,8 @@ export interface HealthSnapshot {
   source?: ReadSource;
   /** kill-switch scopes not ACTIVE (absent in snapshots built by hand: nothing in force) */
   trading?: ScopeInForce[];
+  /** bots stopped per BLOCKED integration (core/db/dependents.ts) */
+  dependents: Map<string, number>;
 }
 
 /**
@@ -140,7 +157,10 @@ export async function readHealth(pool: pg.Pool, registry: Registry, config: Conf
     if (!eff.customEndpoint && endpointOf(spec, config.env).customEndpoint) eff.customEndpoint = true;
     effective.set(spec.name, withMaintenance(eff, maintenanceAt(config.calendar, spec.name, at)));
   }
-  return { ts: now, effective, daemon, trading: trading.inForce, ...(source ? { source } : {}) };
+  // one more indexed read, and only while something is BLOCKED
+  const blocked = [...effective.values()].filter((s) => s.status === 'BLOCKED').map((s) => s.integration);
+  const dependents = await dependentBotCounts(pool, blocked);
+  return { ts: now, effective, daemon, dependents, trading: trading.inForce, ...(source ? { source } : {}) };
 }
 
 export function integrationRows(registry: Registry, snap: HealthSnapshot, mode: Mode): IntegrationRow[] {
@@ -168,6 +188,7 @@ export function integrationRows(registry: Registry, snap: HealthSnapshot, mode: 
       endpoint: s.customEndpoint ? 'custom' : 'default',
       environment: s.environment ?? null,
       account_live: s.accountLive ?? null,
+      blocks_bots: s.status === 'BLOCKED' ? (snap.dependents?.get(spec.name) ?? 0) : null,
     };
   });
 }
@@ -234,7 +255,7 @@ export function gateFrom(
     g.warnings.push(...trading.warnings);
     if (g.global_status === 'OK') g.global_status = 'DEGRADED';
   }
-  return g;
+  return { ...g, blockers: withDependents(g.blockers, snap.dependents ?? new Map()) };
 }
 
 /** The verdict when the store cannot be read: UNKNOWN, never the last good data. */
@@ -294,12 +315,19 @@ export async function autonomyView(
     const botId = opts.botId ? await botIdOf(pool, opts.botId) : null;
     const snap = await readHealth(pool, registry, config, { at: opts.at });
     // every blocker carries a trace_id; a bot blocker without its own gets the evaluation's
-    const own = !opts.botId
-      ? []
-      : botId
+    let bot: Blocker[] = [];
+    if (opts.botId) {
+      const own = botId
         ? await botBlockers(pool, botId, config.daemon.staleAfterMs, opts.mode, botMarketRule(registry, config, opts.at))
         : [unknownBotBlocker(opts.botId, true)];
-    const bot = own.map((b) => ({ ...b, trace_id: b.trace_id ?? traceId }));
+      const used = botId ? await integrationsUsedBy(pool, botId) : [];
+      const global = gateFrom(registry, snap, opts.mode, traceId).blockers;
+      // the bot's upstream outages, each named once with the integration's own trace_id
+      bot = upstreamBotBlockers({ registry, states: snap.effective, used, own, global, dependents: snap.dependents }).map((b) => ({
+        ...b,
+        trace_id: b.trace_id ?? traceId,
+      }));
+    }
     const accounts = botId ? await accountsOfBot(pool, botId) : [];
     const g = gateFrom(registry, snap, opts.mode, traceId, bot, botId ? { botId, accounts } : undefined);
     return {
@@ -618,3 +646,54 @@ export async function tradingCheckView(pool: pg.Pool, order: OrderIntent, traceI
 
 /** Orders refused by the trading state since `since` (metrics: a counter that starts when the daemon does). */
 export const tradingRefusalsSince = refusalsSince;
+// ─── trace, history, sparklines ──────────────────────────────────────────────────────
+
+export type { TraceHit, TraceSource } from './db/trace.js';
+export type { HistorySummary, HistoryTransition, HistorySegment, HistoryKey, SparkCell } from './history.js';
+
+export type TraceView = Envelope & {
+  /** the id looked up (the envelope's trace_id is this request's own) */
+  id: string;
+  found: number;
+  hits: TraceHit[];
+  /** every table searched */
+  searched: TraceSource[];
+  /** tables with more rows for this id than shown */
+  truncated: TraceSource[];
+};
+
+/** `observatory trace ID`, GET /api/trace/:id — every stored row carrying the id, oldest first. */
+export async function traceView(pool: pg.Pool, id: string, traceId?: string): Promise<TraceView> {
+  if (!isTraceId(id)) throw new UsageError('trace id: expected 32 lowercase hex digits (as printed by status, gate check or the TUI)');
+  const { hits, truncated } = await findTrace(pool, id);
+  return { ...envelope(traceId), id, found: hits.length, hits, searched: TRACE_LOOKUPS.map((l) => l.source), truncated };
+}
+
+export type HistoryView = Envelope & HistorySummary & { integration: string; stale_after_s: number };
+
+/** `observatory history NAME`, GET /api/history/:name — from the probe rows. */
+export async function historyView(pool: pg.Pool, registry: Registry, name: string, opts: { windowMs: number; traceId?: string }): Promise<HistoryView | null> {
+  const spec = registry.integrations.find((s) => s.name === name);
+  if (!spec) return null;
+  const { now: dbNow } = await getStates(pool);
+  const since = new Date(dbNow.getTime() - opts.windowMs);
+  const { rows, now } = await boundaryProbes(pool, name, since, spec.staleAfterMs);
+  const summary = summarize(segmentsOf(rows, since, now, spec.staleAfterMs), since, now);
+  return { ...envelope(opts.traceId), integration: name, stale_after_s: spec.staleAfterMs / 1000, ...summary };
+}
+
+export interface SparklinesView {
+  window_s: number;
+  buckets: number;
+  /** per integration, oldest bucket first */
+  lines: Record<string, SparkCell[]>;
+}
+
+/** Panel A's sparkline: the worst status per bucket of the last hour, for every integration. */
+export async function sparklinesView(pool: pg.Pool, names: readonly string[], opts: { windowMs?: number; buckets?: number } = {}): Promise<SparklinesView> {
+  const windowMs = opts.windowMs ?? 3_600_000;
+  const buckets = opts.buckets ?? 20;
+  const lines: Record<string, SparkCell[]> = Object.fromEntries(names.map((n) => [n, Array<SparkCell>(buckets).fill(null)]));
+  for (const r of await statusBuckets(pool, windowMs, buckets)) if (lines[r.integration]) lines[r.integration][r.bucket] = r.key;
+  return { window_s: windowMs / 1000, buckets, lines };
+}

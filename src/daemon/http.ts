@@ -20,6 +20,7 @@ import { autonomyView, resolveBotRef, systemStatusView } from '../core/views.js'
 import { INSTANT_EXPECTED, parseInstant } from '../core/views.js';
 import { buildMetrics } from './metrics.js';
 import { sendAmbiguousBot, sendError } from './replies.js';
+import { autonomyQuery, healthzQuery, modeQuery, parseInput } from './api-spec.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -42,6 +43,8 @@ export interface RouteHelpers {
   registry: Registry;
   requireToken: (req: FastifyRequest, reply: FastifyReply) => boolean;
   parseMode: (raw: unknown, reply: FastifyReply, req: FastifyRequest) => Mode | undefined;
+  /** counts for /metrics that only a route sees */
+  metrics: { ingestUnavailable(): void };
 }
 
 export class HttpService implements DaemonService {
@@ -49,6 +52,8 @@ export class HttpService implements DaemonService {
   private app?: FastifyInstance;
   /** the port actually bound (OBSERVATORY_PORT=0 picks a free one) */
   port = 0;
+  /** every route registered, `METHOD url` (the contract test holds them against the OpenAPI document) */
+  readonly routes: string[] = [];
 
   constructor(
     private readonly registry: Registry,
@@ -76,6 +81,9 @@ export class HttpService implements DaemonService {
       return jsonParser(req, body as string, done);
     });
 
+    app.addHook('onRoute', (r) => {
+      for (const m of [r.method].flat()) if (m !== 'HEAD') this.routes.push(`${m} ${r.url}`);
+    });
     app.decorateRequest('traceId', '');
     app.addHook('onRequest', async (req, reply) => {
       req.traceId = parseTraceparent(req.headers.traceparent as string | undefined) ?? newTraceId();
@@ -107,21 +115,26 @@ export class HttpService implements DaemonService {
         if (req.method === 'POST' && !requireToken(req, reply)) return reply;
       });
     }
+    const modeMessage = `mode must be one of ${MODES.join(', ')}`;
     const parseMode = (raw: unknown, reply: FastifyReply, req: FastifyRequest): Mode | undefined => {
-      if (raw === undefined || raw === '') return defaultMode;
-      if (typeof raw === 'string' && (MODES as readonly string[]).includes(raw)) return raw as Mode;
-      void sendError(reply, req, 400, 'BAD_REQUEST', `mode must be one of ${MODES.join(', ')}`);
-      return undefined;
+      const q = parseInput(modeQuery, { mode: raw === '' ? undefined : raw }, req, reply, modeMessage);
+      return q ? (q.mode ?? defaultMode) : undefined;
     };
 
+    // ?probe=live (a liveness probe): 200 while the process answers, whatever the store — restarting
+    // the daemon never brings a database back. Otherwise (readiness) 503 when the store cannot be read.
+    // Neither looks at the gate: a BLOCKED verdict is an answer this daemon must keep serving.
     app.get('/healthz', async (req, reply) => {
+      const q = parseInput(healthzQuery, req.query, req, reply);
+      if (!q) return reply;
       let db = true;
       try {
         await ctx.store.pool.query('select 1');
       } catch {
         db = false;
       }
-      return reply.code(db ? 200 : 503).send({ ok: db, trace_id: req.traceId, daemon_id: ctx.daemonId, leader: ctx.isLeader(), store_reachable: db });
+      const ok = db || q.probe === 'live';
+      return reply.code(ok ? 200 : 503).send({ ok, trace_id: req.traceId, daemon_id: ctx.daemonId, leader: ctx.isLeader(), store_reachable: db });
     });
 
     app.get('/api/system/status', async (req, reply) => {
@@ -141,13 +154,25 @@ export class HttpService implements DaemonService {
     });
 
     app.get('/api/system/autonomy', async (req, reply) => {
-      const q = req.query as Record<string, unknown>;
-      const mode = parseMode(q.mode, reply, req);
-      if (!mode) return reply;
+      const raw = req.query as Record<string, unknown>;
       // ?bot=a&bot=b arrives as an array: refuse it rather than silently gate without the bot
-      if (q.bot !== undefined && typeof q.bot !== 'string') return sendError(reply, req, 400, 'BAD_REQUEST', 'bot must be given once');
-      const bot = typeof q.bot === 'string' && q.bot ? q.bot : undefined;
-      if (bot && bot.length > 256) return sendError(reply, req, 400, 'BAD_REQUEST', 'bot: a UUID or a name (at most 256 characters)');
+      const q = parseInput(
+        autonomyQuery,
+        { mode: raw.mode === '' ? undefined : raw.mode, bot: raw.bot === '' ? undefined : raw.bot, at: raw.at === '' ? undefined : raw.at },
+        req,
+        reply,
+        (issues) =>
+          issues[0].path[0] === 'at'
+            ? 'at must be given once'
+            : issues[0].path[0] !== 'bot'
+              ? modeMessage
+              : Array.isArray(raw.bot)
+                ? 'bot must be given once'
+                : 'bot: a UUID or a name (at most 256 characters)',
+      );
+      if (!q) return reply;
+      const mode = q.mode ?? defaultMode;
+      const bot = q.bot;
       // a name is resolved by the view; an ambiguous one is refused here, with the candidates
       if (bot)
         try {
@@ -156,9 +181,8 @@ export class HttpService implements DaemonService {
           if (err instanceof AmbiguousBotError) return sendAmbiguousBot(reply, req, err);
           throw err;
         }
-      if (q.at !== undefined && typeof q.at !== 'string') return sendError(reply, req, 400, 'BAD_REQUEST', 'at must be given once');
-      const at = typeof q.at === 'string' && q.at ? parseInstant(q.at) : undefined;
-      if (at === undefined && typeof q.at === 'string' && q.at) return sendError(reply, req, 400, 'BAD_REQUEST', `at: ${INSTANT_EXPECTED}`);
+      const at = q.at ? parseInstant(q.at) : undefined;
+      if (at === undefined && q.at) return sendError(reply, req, 400, 'BAD_REQUEST', `at: ${INSTANT_EXPECTED}`);
       const view = await autonomyView(ctx.store.pool, this.registry, config, { mode, botId: bot, traceId: req.traceId, at });
       return reply.code(view.success ? 200 : 503).send(view);
     });
@@ -169,7 +193,7 @@ export class HttpService implements DaemonService {
       return reply.header('content-type', metrics.contentType).send(text);
     });
 
-    for (const mod of this.opts.routes ?? []) await mod(app, ctx, { registry: this.registry, requireToken, parseMode });
+    for (const mod of this.opts.routes ?? []) await mod(app, ctx, { registry: this.registry, requireToken, parseMode, metrics });
 
     app.setNotFoundHandler((req, reply) => {
       void sendError(reply, req, 404, 'NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`);

@@ -62,9 +62,31 @@ export function buildMetrics(ctx: DaemonContext, registry: Registry) {
   // the counter survives resetMetrics(): its total is kept here and re-applied each scrape
   const refusedTotal = { HALTED: 0, REDUCING: 0 };
   let refusedSince: Date | null = null;
+  const heartbeatAge = new client.Gauge({
+    name: 'observatory_daemon_heartbeat_age_seconds',
+    help: "age of the newest running daemon's heartbeat, seconds (absent when none is recorded)",
+    registers: [reg],
+  });
+  const staleAfter = new client.Gauge({
+    name: 'observatory_daemon_heartbeat_stale_after_seconds',
+    help: 'the heartbeat age past which the gate reads DAEMON_STALE, seconds',
+    registers: [reg],
+  });
+  const freshDaemons = new client.Gauge({ name: 'observatory_daemons_fresh', help: 'daemons whose heartbeat is within the stale bound', registers: [reg] });
+  const ingestUnavailable = new client.Counter({
+    name: 'observatory_ingest_unavailable_total',
+    help: 'ingest requests answered 503 because the store could not be written (HTTP writers spool and replay meanwhile), since this daemon started',
+    registers: [reg],
+  });
+  // resetMetrics() clears counters too: the total lives here and is re-applied each scrape
+  let ingestUnavailableTotal = 0;
 
   return {
     contentType: reg.contentType,
+    /** an ingest request refused because the store could not be written */
+    ingestUnavailable(): void {
+      ingestUnavailableTotal++;
+    },
     async render(): Promise<string> {
       reg.resetMetrics();
       leader.set(ctx.isLeader() ? 1 : 0);
@@ -78,7 +100,11 @@ export function buildMetrics(ctx: DaemonContext, registry: Registry) {
         snap = undefined;
       }
       up.set(snap ? 1 : 0);
+      staleAfter.set(ctx.config.daemon.staleAfterMs / 1000);
+      ingestUnavailable.inc(ingestUnavailableTotal);
       if (snap) {
+        if (snap.daemon.heartbeat_age_ms !== null) heartbeatAge.set(snap.daemon.heartbeat_age_ms / 1000);
+        freshDaemons.set(snap.daemon.daemons);
         for (const row of integrationRows(registry, snap, 'live')) {
           for (const s of STATUSES) status.set({ integration: row.name, status: s }, row.status === s ? 1 : 0);
           connected.set({ integration: row.name }, row.connected ? 1 : 0);

@@ -2,10 +2,12 @@
 import { Box } from 'ink';
 import type { IntegrationRow } from '../core/views.js';
 import { Table, type Column, type Row } from './Table.js';
-import { ago, latency } from './format.js';
+import { ago, latency, sparkline } from './format.js';
 
 interface Props {
   rows: IntegrationRow[];
+  /** the last hour per integration (oldest bucket first); the column shows from 100 columns */
+  sparks?: Record<string, ReadonlyArray<string | null>>;
   cursor: number;
   width: number;
   height: number;
@@ -21,12 +23,15 @@ function reason(r: IntegrationRow): string {
   // a probe pointed away from the vendor's own host is always visible (Enter: the drawer says more)
   const custom = r.endpoint === 'custom' ? 'endpoint: custom' : '';
   if (!r.reason_code) return custom;
-  return `${r.reason_code}${r.injected ? ' (drill)' : ''}${r.reason_human ? `: ${r.reason_human}` : ''}${custom ? ` · ${custom}` : ''}`;
+  // an outage says first how many bots it stops (bots that used it in the last 24 h)
+  const blocks = r.blocks_bots ? `blocks ${r.blocks_bots} bot${r.blocks_bots === 1 ? '' : 's'} · ` : '';
+  return `${blocks}${r.reason_code}${r.injected ? ' (drill)' : ''}${r.reason_human ? `: ${r.reason_human}` : ''}${custom ? ` · ${custom}` : ''}`;
 }
 
-export function IntegrationsPanel({ rows, cursor, width, height, now }: Props) {
+export function IntegrationsPanel({ rows, sparks, cursor, width, height, now }: Props) {
   // wide terminals get the trace_id column; 80 columns keep the reason readable instead
   const wide = width >= 130;
+  const spark = sparks !== undefined && width >= 100;
   const columns: Column[] = [
     { title: 'Integration', width: 12 },
     { title: 'Conn', width: 4 },
@@ -35,6 +40,7 @@ export function IntegrationsPanel({ rows, cursor, width, height, now }: Props) {
     { title: 'Probed', width: 8 },
     { title: 'Latency', width: 7 },
     { title: 'Req', width: 4 },
+    ...(spark ? [{ title: 'Last hour', width: 12 }] : []),
     { title: 'Reason' },
     ...(wide ? [{ title: 'Trace', width: 32 }] : []),
   ];
@@ -48,6 +54,7 @@ export function IntegrationsPanel({ rows, cursor, width, height, now }: Props) {
       ago(r.last_probe_at, now),
       latency(r.latency_ms),
       required(r),
+      ...(spark ? [sparkline(sparks[r.name])] : []),
       reason(r),
       ...(wide ? [r.trace_id ?? '—'] : []),
     ],

@@ -73,3 +73,10 @@ export function wrapText(text: string, width: number): string[] {
   if (line) out.push(line);
   return out.length ? out : [''];
 }
+
+const SPARK: Record<string, string> = { OK: '▁', DEGRADED: '▄', BLOCKED: '█', MAINTENANCE: '▒' };
+
+/** One character per bucket, oldest first: ▁ OK, ▄ DEGRADED, █ BLOCKED, ▒ maintenance, · no probe. */
+export function sparkline(cells: ReadonlyArray<string | null> | undefined): string {
+  return cells ? cells.map((c) => (c ? (SPARK[c] ?? '?') : '·')).join('') : '';
+}

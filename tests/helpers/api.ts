@@ -13,6 +13,7 @@ import { usageRoutes } from '../../src/daemon/routes/usage.js';
 import { proofRoutes } from '../../src/daemon/routes/proof.js';
 import { sessionRoutes } from '../../src/daemon/routes/session.js';
 import { tradingStateRoutes } from '../../src/daemon/routes/trading-state.js';
+import { opsRoutes } from '../../src/daemon/routes/ops.js';
 import type { DaemonContext } from '../../src/daemon/daemon.js';
 
 export const API_TOKEN = 'api-test-token-0123456789abcdef';
@@ -21,6 +22,8 @@ export interface Api {
   base: string;
   config: Config;
   ctx: DaemonContext;
+  /** every route the server registered, `METHOD url` */
+  routes: string[];
   get(path: string, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
   post(
     path: string,
@@ -45,7 +48,7 @@ export async function startApi(store: { pool: pg.Pool; url: string }, opts: { en
     isLeader: () => leader,
     setLeader: (v) => (leader = v),
   };
-  const svc = new HttpService(loadRegistry(config), { routes: [usageRoutes, proofRoutes, sessionRoutes, tradingStateRoutes] });
+  const svc = new HttpService(loadRegistry(config), { routes: [usageRoutes, proofRoutes, sessionRoutes, tradingStateRoutes, opsRoutes] });
   await svc.start(ctx);
   const base = `http://127.0.0.1:${svc.port}`;
   const read = async (res: Response) => {
@@ -62,6 +65,7 @@ export async function startApi(store: { pool: pg.Pool; url: string }, opts: { en
     base,
     config,
     ctx,
+    routes: svc.routes,
     get: async (path, headers = {}) => read(await fetch(base + path, { headers })),
     post: async (path, body, o = {}) => {
       const headers: Record<string, string> = { 'content-type': o.contentType ?? 'application/json' };

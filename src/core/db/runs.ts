@@ -68,7 +68,7 @@ export class RunConflictError extends ObservatoryError {
   }
 }
 
-const RUN_COLUMNS = `id, bot_id, user_id, mode, job_kind, status, started_at, heartbeat_at,
+export const RUN_COLUMNS = `id, bot_id, user_id, mode, job_kind, status, started_at, heartbeat_at,
   extract(epoch from (now() - heartbeat_at))::float8 as heartbeat_age_s,
   ended_at, terminal_state, reason_code, trace_id`;
 

@@ -74,6 +74,15 @@ export async function readHistory(db: pg.Pool | pg.PoolClient, limit = 20): Prom
   return rows;
 }
 
+/** Trading-state changes carrying a trace id (`observatory trace`), oldest first. */
+export async function changesByTrace(db: pg.Pool, traceId: string, limit: number): Promise<TradingStateChange[]> {
+  const { rows } = await db.query<TradingStateChange>(`select ${COLS} from trading_state_changes t where t.trace_id = $1 order by t.id limit $2`, [
+    traceId,
+    limit,
+  ]);
+  return rows;
+}
+
 async function currentState(c: pg.PoolClient, scope: TradingScope, target: string): Promise<TradingState> {
   const { rows } = await c.query<{ state: TradingState }>(
     `select state from trading_state_changes

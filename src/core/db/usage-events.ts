@@ -205,10 +205,10 @@ export async function listEvents(pool: pg.Pool, f: EventFilters = {}): Promise<E
       limit $8`,
     [f.integration ?? null, f.botId ?? null, f.runId ?? null, f.status ?? null, since, f.beforeId ?? null, f.afterId ?? null, limit],
   );
-  return rows.map(toView);
+  return rows.map(toEventView);
 }
 
-function toView(r: Record<string, unknown>): EventView {
+export function toEventView(r: Record<string, unknown>): EventView {
   return {
     id: r.id as string,
     created_at: (r.created_at as Date).toISOString(),

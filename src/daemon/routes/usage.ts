@@ -7,17 +7,17 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RouteModule } from '../http.js';
 import { sendError } from '../replies.js';
 import { validateBatch } from '../../core/events-schema.js';
-import { finishRun, heartbeatRun, insertEvents, startRun, RunConflictError, RunInputError, TERMINAL_STATES, type TerminalState } from '../../core/ingest.js';
+import { finishRun, heartbeatRun, insertEvents, startRun, RunConflictError, RunInputError } from '../../core/ingest.js';
 import { classifyPgError, toStoreError } from '../../core/store.js';
-import { MODES, type Mode } from '../../core/types.js';
-import { isUuid } from '../../core/trace.js';
+import { issueMessage, parseInput, runFinishBody, runIdParams, runStartBody } from '../api-spec.js';
 
-export const usageRoutes: RouteModule = (app, ctx, { requireToken }) => {
+export const usageRoutes: RouteModule = (app, ctx, { requireToken, metrics }) => {
   const { config } = ctx;
   const pool = ctx.store.pool;
 
   const storeFailure = (req: FastifyRequest, reply: FastifyReply, err: unknown) => {
     const unavailable = classifyPgError(err) === 'unavailable';
+    if (unavailable) metrics.ingestUnavailable();
     ctx.log.warn({ err: toStoreError(err, ctx.store.url), trace_id: req.traceId }, 'write failed');
     return sendError(
       reply,
@@ -62,17 +62,17 @@ export const usageRoutes: RouteModule = (app, ctx, { requireToken }) => {
     if (!requireToken(req, reply)) return reply;
     const b = (req.body ?? {}) as Record<string, unknown>;
     if (typeof b !== 'object' || Array.isArray(b)) return sendError(reply, req, 400, 'BAD_REQUEST', 'expected a JSON object');
-    if (!(MODES as readonly string[]).includes(b.mode as string))
-      return sendError(reply, req, 400, 'BAD_REQUEST', `field \`mode\`: expected one of ${MODES.join(', ')}`);
+    const body = parseInput(runStartBody, b, req, reply, (issues) => issueMessage(issues, 'field'));
+    if (!body) return reply;
     try {
       const run = await startRun(pool, {
-        botId: b.bot_id as string,
-        botName: typeof b.bot_name === 'string' ? b.bot_name : undefined,
-        mode: b.mode as Mode,
-        jobKind: typeof b.job_kind === 'string' ? b.job_kind : undefined,
-        userId: (b.user_id as string | null | undefined) ?? null,
-        traceId: typeof b.trace_id === 'string' ? b.trace_id : undefined,
-        runId: typeof b.run_id === 'string' ? b.run_id : undefined,
+        botId: body.bot_id,
+        botName: body.bot_name,
+        mode: body.mode,
+        jobKind: body.job_kind,
+        userId: body.user_id ?? null,
+        traceId: body.trace_id,
+        runId: body.run_id,
         abandonSilentAfterMs: ctx.config.daemon.staleAfterMs,
       });
       return reply.code(201).send({ success: true, trace_id: req.traceId, run });
@@ -84,8 +84,9 @@ export const usageRoutes: RouteModule = (app, ctx, { requireToken }) => {
 
   app.post('/api/runs/:id/heartbeat', async (req, reply) => {
     if (!requireToken(req, reply)) return reply;
-    const id = (req.params as { id: string }).id;
-    if (!isUuid(id)) return sendError(reply, req, 400, 'BAD_REQUEST', 'run id must be a UUID');
+    const p = parseInput(runIdParams, req.params, req, reply, 'run id must be a UUID');
+    if (!p) return reply;
+    const { id } = p;
     try {
       const ok = await heartbeatRun(pool, id);
       return ok ? reply.send({ success: true, trace_id: req.traceId }) : sendError(reply, req, 404, 'NOT_FOUND', 'no running run with this id');
@@ -96,13 +97,13 @@ export const usageRoutes: RouteModule = (app, ctx, { requireToken }) => {
 
   app.post('/api/runs/:id/finish', async (req, reply) => {
     if (!requireToken(req, reply)) return reply;
-    const id = (req.params as { id: string }).id;
-    const b = (req.body ?? {}) as Record<string, unknown>;
-    if (!isUuid(id)) return sendError(reply, req, 400, 'BAD_REQUEST', 'run id must be a UUID');
-    if (!(TERMINAL_STATES as readonly string[]).includes(b.terminal_state as string))
-      return sendError(reply, req, 400, 'BAD_REQUEST', `field \`terminal_state\`: expected one of ${TERMINAL_STATES.join(', ')}`);
+    const p = parseInput(runIdParams, req.params, req, reply, 'run id must be a UUID');
+    if (!p) return reply;
+    const body = parseInput(runFinishBody, req.body, req, reply, (issues) => issueMessage(issues, 'field'));
+    if (!body) return reply;
+    const { id } = p;
     try {
-      const run = await finishRun(pool, id, b.terminal_state as TerminalState, (b.reason_code as string | null | undefined) ?? null);
+      const run = await finishRun(pool, id, body.terminal_state, body.reason_code ?? null);
       if (!run) return sendError(reply, req, 404, 'NOT_FOUND', 'no run with this id');
       return reply.send({ success: true, trace_id: req.traceId, run });
     } catch (err) {

@@ -3,7 +3,7 @@
  * integration's last usage events and probes (integrationEventsView), j/k scroll it, Esc closes.
  */
 import type { IntegrationRow } from '../../core/views.js';
-import { integrationEventsView, type EventView, type ProbeRow } from '../../core/views.js';
+import { integrationEventsView, sparklinesView, type EventView, type ProbeRow, type SparkCell } from '../../core/views.js';
 import type { TuiData } from '../controller.js';
 import { clamp, type UiState } from '../state.js';
 import { IntegrationsPanel } from '../IntegrationsPanel.js';
@@ -17,9 +17,14 @@ export interface DrawerData {
   probes: ProbeRow[];
 }
 
+/** Buckets in the last-hour sparkline (5 minutes each). */
+export const SPARK_BUCKETS = 12;
+
 interface View {
   /** the open drawer's rows; null when none is open */
   drawer: DrawerData | null;
+  /** per integration, the worst status per 5 minutes of the last hour (from the probe rows) */
+  sparks: Record<string, SparkCell[]> | null;
 }
 
 /** The rows as shown: the status read's integrations, narrowed by the '/' filter. */
@@ -58,12 +63,19 @@ export const integrations: Panel<'integrations'> = definePanel<'integrations', V
     { on: ['up', 'down', 'pageUp', 'pageDown'], contexts: ['drawer'], run: scrollDrawer },
     { on: ['close'], contexts: ['drawer'], run: (s) => ({ ...s, drawer: null, drawerScroll: 0 }) },
   ],
-  async load({ pool, request }) {
-    if (!request.drawer) return { drawer: null };
+  async load({ pool, request, status }) {
+    const sparks = (
+      await sparklinesView(
+        pool,
+        status.integrations.map((r) => r.name),
+        { buckets: SPARK_BUCKETS },
+      )
+    ).lines;
+    if (!request.drawer) return { drawer: null, sparks };
     const { events, probes } = await integrationEventsView(pool, request.drawer, { limit: 20 });
-    return { drawer: { integration: request.drawer, events, probes } };
+    return { drawer: { integration: request.drawer, events, probes }, sparks };
   },
-  carry: (view, prev, next) => (next.drawer !== prev.drawer ? { drawer: null } : view),
+  carry: (view, prev, next) => (next.drawer !== prev.drawer ? { drawer: null, sparks: view.sparks } : view),
   listLength: ({ data, ui }) => shownRows(data, ui).length,
   footer: (ui) =>
     ui.drawer
@@ -86,6 +98,15 @@ export const integrations: Panel<'integrations'> = definePanel<'integrations', V
         />
       );
     }
-    return <IntegrationsPanel rows={shownRows(data, ui)} cursor={ui.cursor.integrations} width={width} height={height} now={now} />;
+    return (
+      <IntegrationsPanel
+        rows={shownRows(data, ui)}
+        sparks={view?.sparks ?? undefined}
+        cursor={ui.cursor.integrations}
+        width={width}
+        height={height}
+        now={now}
+      />
+    );
   },
 });
