@@ -20,6 +20,10 @@ import type {
   IntegrationEventsView,
   IntegrationRow,
   SystemStatusView,
+  SessionApiView,
+  TradingStateView,
+  TradingChangeView,
+  TradingCheckView,
   VariablesView,
 } from './views.js';
 import type { RunView } from './db/runs.js';
@@ -441,6 +445,56 @@ export const historyViewSchema = z
   })
   .meta({ id: 'History' });
 
+// ─── market session and the kill switch ─────────────────────────────────────────────
+
+export const sessionApiSchema = z.object({ ...envelope, ...marketSessionSchema.shape }).meta({ id: 'Session' });
+
+const tradingStateEnum = z.enum(['ACTIVE', 'REDUCING', 'HALTED']);
+export const tradingChangeSchema = z
+  .object({
+    id: z.string(),
+    scope: z.enum(['global', 'account', 'bot', 'integration']),
+    target: z.string(),
+    state: tradingStateEnum,
+    previous_state: tradingStateEnum,
+    kind: z.enum(['change', 'request', 'confirm']),
+    confirms: z.string().nullable(),
+    actor: z.string(),
+    reason: z.string(),
+    created_at: isoTime,
+    expires_at: isoTime.nullable(),
+    trace_id: traceId,
+  })
+  .meta({ id: 'TradingStateChange' });
+
+export const tradingStateViewSchema = z
+  .object({
+    ...envelope,
+    global: tradingStateEnum,
+    in_force: z.array(scopeInForce),
+    pending: z.array(tradingChangeSchema),
+    recent: z.array(tradingChangeSchema),
+  })
+  .meta({ id: 'TradingState' });
+
+export const tradingChangeViewSchema = z
+  .object({ ...envelope, change: tradingChangeSchema, pending: z.boolean(), in_force: z.array(scopeInForce) })
+  .meta({ id: 'TradingChange' });
+
+export const tradingCheckViewSchema = z
+  .object({
+    ...envelope,
+    decision: z.object({
+      allowed: z.boolean(),
+      state: tradingStateEnum,
+      reason_code: z.enum(['HALTED', 'REDUCING']).nullable(),
+      message: z.string(),
+      cause: scopeInForce.nullable(),
+    }),
+    event_id: z.string().nullable(),
+  })
+  .meta({ id: 'TradingCheck' });
+
 // ─── one source: each schema's shape is its view type's shape ─────────────────────────
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 function same<A, B>(ok: Same<A, B>): void {
@@ -459,3 +513,7 @@ same<z.infer<typeof integrationEventsSchema>, IntegrationEventsView>(true);
 same<z.infer<typeof runSchema>, RunView>(true);
 same<z.infer<typeof traceViewSchema>, TraceView>(true);
 same<z.infer<typeof historyViewSchema>, HistoryView>(true);
+same<z.infer<typeof sessionApiSchema>, SessionApiView>(true);
+same<z.infer<typeof tradingStateViewSchema>, TradingStateView>(true);
+same<z.infer<typeof tradingChangeViewSchema>, TradingChangeView>(true);
+same<z.infer<typeof tradingCheckViewSchema>, TradingCheckView>(true);

@@ -108,7 +108,8 @@ export class ProbeScheduler implements DaemonService {
 
   /** After a hard failure, the next probe comes at short spacing (probe-schedule.ts), until BLOCKED or a success. */
   private confirm(spec: IntegrationSpec, sem: Semaphore, r: ProbeOutcomeRecord): void {
-    const plan = confirmationPlan(spec, r.result, r.state);
+    // the vendor's Retry-After (vendors/http.ts) is a floor on the spacing
+    const plan = confirmationPlan(spec, r.result, r.state, { retryAfterMs: r.result.retryAfterMs });
     if (!plan || this.abort.signal.aborted) return;
     const t = setTimeout(() => {
       this.confirmTimers.delete(t);
