@@ -372,6 +372,24 @@ const faultSchema = z.object({
   trace_id: traceId,
 });
 
+const tradingStateEnum = z.enum(['ACTIVE', 'REDUCING', 'HALTED']);
+export const tradingChangeSchema = z
+  .object({
+    id: z.string(),
+    scope: z.enum(['global', 'account', 'bot', 'integration']),
+    target: z.string(),
+    state: tradingStateEnum,
+    previous_state: tradingStateEnum,
+    kind: z.enum(['change', 'request', 'confirm']),
+    confirms: z.string().nullable(),
+    actor: z.string(),
+    reason: z.string(),
+    created_at: isoTime,
+    expires_at: isoTime.nullable(),
+    trace_id: traceId,
+  })
+  .meta({ id: 'TradingStateChange' });
+
 export const traceHitSchema = z
   .discriminatedUnion('source', [
     z.object({ source: z.literal('probe'), at: isoTime, row: probeRowSchema }),
@@ -397,20 +415,7 @@ export const traceHitSchema = z
     z.object({
       source: z.literal('trading_state_change'),
       at: isoTime,
-      row: z.object({
-        id: z.string(),
-        scope: z.enum(['global', 'account', 'bot', 'integration']),
-        target: z.string(),
-        state: z.enum(['ACTIVE', 'REDUCING', 'HALTED']),
-        previous_state: z.enum(['ACTIVE', 'REDUCING', 'HALTED']),
-        kind: z.enum(['change', 'request', 'confirm']),
-        confirms: z.string().nullable(),
-        actor: z.string(),
-        reason: z.string(),
-        created_at: isoTime,
-        expires_at: isoTime.nullable(),
-        trace_id: traceId,
-      }),
+      row: tradingChangeSchema,
     }),
   ])
   .meta({ id: 'TraceHit' });
@@ -448,24 +453,6 @@ export const historyViewSchema = z
 // ─── market session and the kill switch ─────────────────────────────────────────────
 
 export const sessionApiSchema = z.object({ ...envelope, ...marketSessionSchema.shape }).meta({ id: 'Session' });
-
-const tradingStateEnum = z.enum(['ACTIVE', 'REDUCING', 'HALTED']);
-export const tradingChangeSchema = z
-  .object({
-    id: z.string(),
-    scope: z.enum(['global', 'account', 'bot', 'integration']),
-    target: z.string(),
-    state: tradingStateEnum,
-    previous_state: tradingStateEnum,
-    kind: z.enum(['change', 'request', 'confirm']),
-    confirms: z.string().nullable(),
-    actor: z.string(),
-    reason: z.string(),
-    created_at: isoTime,
-    expires_at: isoTime.nullable(),
-    trace_id: traceId,
-  })
-  .meta({ id: 'TradingStateChange' });
 
 export const tradingStateViewSchema = z
   .object({
