@@ -120,7 +120,7 @@ export const ENDPOINTS: readonly EndpointContract[] = [
     auth: WRITE,
     request: 'JSON object `{ bot_id, bot_name?, mode, job_kind?, run_id?, user_id? }`',
     response: '201 `{ success, trace_id, run }`',
-    errors: "400 BAD_REQUEST or the field's code (bad field); 401 UNAUTHORIZED; 503 STATUS_UNAVAILABLE",
+    errors: "400 BAD_REQUEST or the field's code (bad field); 415 (not application/json); 401 UNAUTHORIZED; 503 STATUS_UNAVAILABLE",
   },
   {
     method: 'POST',
@@ -128,7 +128,7 @@ export const ENDPOINTS: readonly EndpointContract[] = [
     auth: WRITE,
     request: 'path `id` = run UUID',
     response: '200 `{ success, trace_id }`',
-    errors: '400 BAD_REQUEST (id); 404 NOT_FOUND (no RUNNING run); 401 UNAUTHORIZED; 503 STATUS_UNAVAILABLE',
+    errors: '400 BAD_REQUEST (id); 404 NOT_FOUND (no RUNNING run); 415 (a body not application/json); 401 UNAUTHORIZED; 503 STATUS_UNAVAILABLE',
   },
   {
     method: 'POST',
@@ -136,7 +136,8 @@ export const ENDPOINTS: readonly EndpointContract[] = [
     auth: WRITE,
     request: 'path `id` = run UUID; JSON `{ terminal_state: SUCCEEDED | FAILED | BLOCKED | CANCELLED, reason_code? }`',
     response: '200 `{ success, trace_id, run }`',
-    errors: '400 BAD_REQUEST (id, terminal_state, fields); 404 NOT_FOUND; 401 UNAUTHORIZED; 503 STATUS_UNAVAILABLE',
+    errors:
+      '400 BAD_REQUEST (id, terminal_state, fields); 404 NOT_FOUND; 409 (ended otherwise); 415 (not application/json); 401 UNAUTHORIZED; 503 STATUS_UNAVAILABLE',
   },
   {
     method: 'GET',
@@ -165,7 +166,7 @@ export const ENDPOINTS: readonly EndpointContract[] = [
     response:
       '201 TradingChange `{ success, trace_id, ts, change, pending: false, in_force[] }` (as `halt|reduce|resume --json`); 202 with `pending: true` when the two-person rule records a resume request for a second, different actor',
     errors:
-      '400 BAD_REQUEST (not an object, command, scope, target unknown or malformed, empty reason, ttl in the past, a global resume without confirm, nothing to resume, the same actor confirming) — no row written; 401 UNAUTHORIZED; 503 STATUS_UNAVAILABLE',
+      '400 BAD_REQUEST (not an object, command, scope, target unknown or malformed, empty reason, ttl in the past, a global resume without confirm, nothing to resume, the same actor confirming) — no row written; 415 (not application/json); 401 UNAUTHORIZED; 503 STATUS_UNAVAILABLE',
   },
   {
     method: 'POST',
@@ -175,7 +176,7 @@ export const ENDPOINTS: readonly EndpointContract[] = [
       'JSON object `{ integration, side: buy | sell, qty > 0, position (signed), action?: new | modify | cancel, bot_id?, user_id?, run_id? }` (ids are UUIDs)',
     response:
       "200 TradingCheck `{ success, trace_id, ts, decision{allowed, state, reason_code (HALTED | REDUCING | null), message, cause}, event_id }` (the SDK's `canPlace`; a refusal is stored as one BLOCKED usage event, its id in `event_id`)",
-    errors: '400 BAD_REQUEST naming the field (nothing stored); 401 UNAUTHORIZED; 503 STATUS_UNAVAILABLE',
+    errors: '400 BAD_REQUEST naming the field (nothing stored); 415 (not application/json); 401 UNAUTHORIZED; 503 STATUS_UNAVAILABLE',
   },
   {
     method: 'GET',

@@ -184,6 +184,7 @@ describe('every real response matches the document', () => {
     const started = await check(api, 'POST', '/api/runs', '/api/runs', { body: { bot_id: bot, mode: 'paper' } });
     await check(api, 'POST', '/api/runs', '/api/runs', { body: { bot_id: bot, mode: 'yolo' } });
     await check(api, 'POST', '/api/runs', '/api/runs', { body: { bot_id: bot, mode: 'paper' }, token: null });
+    await check(api, 'POST', '/api/runs', '/api/runs', { raw: '<run/>', contentType: 'application/xml' });
     await check(deadApi, 'POST', '/api/runs', '/api/runs', { body: { bot_id: bot, mode: 'paper' } });
     const id = started.body.run.id as string;
     const hb = '/api/runs/:id/heartbeat';
@@ -195,6 +196,8 @@ describe('every real response matches the document', () => {
     await check(api, 'POST', fin, `/api/runs/${id}/finish`, { body: { terminal_state: 'SUCCEEDED' } });
     await check(api, 'POST', fin, `/api/runs/${id}/finish`, { body: { terminal_state: 'FAILED', reason_code: 'X' } });
     await check(api, 'POST', fin, `/api/runs/${id}/finish`, { body: { terminal_state: 'DONE' } });
+    await check(api, 'POST', fin, `/api/runs/${id}/finish`, { raw: '<finish/>', contentType: 'application/xml' });
+    await check(api, 'POST', hb, `/api/runs/${id}/heartbeat`, { raw: '<beat/>', contentType: 'application/xml' });
     await check(api, 'POST', fin, `/api/runs/${randomUUID()}/finish`, { body: { terminal_state: 'CANCELLED' } });
     const traced = await check(api, 'GET', '/api/trace/:id', `/api/trace/${eventTrace}`);
     expect(traced.body.hits.map((h: { source: string }) => h.source)).toEqual(['usage_event']);
@@ -220,6 +223,8 @@ describe('every real response matches the document', () => {
     await check(api, 'POST', ts, ts, { body: { ...halt, target: 'nope' } });
     await check(api, 'POST', ts, ts, { body: { ...halt, command: 'pause' } });
     await check(api, 'POST', ts, ts, { body: halt, token: null });
+    await check(api, 'POST', ts, ts, { raw: '<halt/>', contentType: 'application/xml' });
+    await check(api, 'POST', ts, ts, { raw: '{not json', contentType: 'application/json' });
     await check(deadApi, 'POST', ts, ts, { body: halt });
 
     const chk = '/api/trading-state/check';
@@ -231,6 +236,7 @@ describe('every real response matches the document', () => {
     expect(allowed.body).toMatchObject({ decision: { allowed: true }, event_id: null });
     await check(api, 'POST', chk, chk, { body: { ...order, qty: -1 } });
     await check(api, 'POST', chk, chk, { body: order, token: null });
+    await check(api, 'POST', chk, chk, { raw: '<order/>', contentType: 'application/xml' });
     await check(deadApi, 'POST', chk, chk, { body: order });
 
     // the change is found by its trace id
