@@ -273,13 +273,30 @@ describe('proof, events and variables on rows the SDK wrote', () => {
     expect(one.exitCode).toBe(0);
     const cliView = JSON.parse(one.stdout);
     const api = (await (await fetch(`${base}/api/system/bots/${botA}/proof`)).json()) as typeof cliView;
-    const strip = (v: { trace_id?: string; ts?: string; proof: { window: unknown; last_run: Record<string, unknown> | null } }) => ({
+    // what moves between the two reads: the envelope, the window, the heartbeat's age and the open
+    // market time since the bot's last market data (a number, and the same duration in the note)
+    type MarketTime = { open_seconds_since_last: number | null; note: string };
+    const strip = (v: {
+      trace_id?: string;
+      ts?: string;
+      proof: { window: unknown; last_run: Record<string, unknown> | null };
+      market_time?: MarketTime | null;
+    }) => ({
       ...v,
       trace_id: undefined,
       ts: undefined,
       proof: { ...v.proof, window: undefined, last_run: v.proof.last_run ? { ...v.proof.last_run, heartbeat_age_s: undefined } : null },
+      market_time: v.market_time && {
+        ...v.market_time,
+        open_seconds_since_last: undefined,
+        note: v.market_time.note.replace(/\d+[dhms]( \d+[hms])*(?= of open market since)/, '<elapsed>'),
+      },
     });
     expect(strip(api)).toEqual(strip(cliView));
+    // the moving field itself: both present, and the later read (the API's) saw at least as much open market
+    const [cliMt, apiMt] = [cliView.market_time as MarketTime, api.market_time as MarketTime];
+    expect(typeof cliMt.open_seconds_since_last).toBe('number');
+    expect(apiMt.open_seconds_since_last).toBeGreaterThanOrEqual(cliMt.open_seconds_since_last!);
     const p = cliView.proof;
     expect(p.bot).toMatchObject({ id: botA, name: 'alpha' });
     expect(p.last_run).toMatchObject({ id: runA, mode: 'paper', status: 'RUNNING' });

@@ -28,7 +28,8 @@ import { writeHeartbeat } from '../src/core/liveness.js';
 import { newTraceId } from '../src/core/trace.js';
 import type { Registry } from '../src/core/types.js';
 import { panelById } from '../src/tui/panels/index.js';
-import { statusFrom } from '../src/core/views.js';
+import { verdictOf } from '../src/tui/panels/gate.js';
+import { statusFrom, type AutonomyView } from '../src/core/views.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'obs-market-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -319,13 +320,61 @@ describe('on real rows', () => {
 
   it("Panel D with a bot picked in Panel B: the verdict of gate check --bot (the bot's own blockers join the mode's)", async () => {
     const status = statusFrom(registry, config, await readHealth(db.pool, registry, config), 'shadow');
-    const bot = randomUUID();
+    const modeCodes = status.autonomy.blockers.map((b) => b.code);
     const load = panelById('gate').load!;
-    const request = { mode: 'shadow' as const, panel: 'gate' as const, drawer: null, botId: bot, botQuery: null };
-    const v = (await load({ pool: db.pool, request, status, config, registry })) as typeof status & { bot_id: string };
-    expect(v.bot_id).toBe(bot);
-    expect(v.autonomy.blockers.map((b) => b.code)).toContain('BOT_UNKNOWN');
-    expect(status.autonomy.blockers.map((b) => b.code)).not.toContain('BOT_UNKNOWN');
-    expect(await load({ pool: db.pool, request: { ...request, botId: null }, status, config, registry })).toBeNull();
+    const request = { mode: 'shadow' as const, panel: 'gate' as const, drawer: null, botId: null as string | null, botQuery: null };
+    // no bot chosen: no read of its own; Panel D draws the shared status read's verdict
+    expect(await load({ pool: db.pool, request, status, config, registry })).toBeNull();
+    expect(verdictOf(status, null)).toMatchObject({ bot_id: null, blockers: status.autonomy.blockers, trading_state: status.trading_state });
+
+    // a running bot whose last market data is an hour of open market old (as in the gate --bot test above)
+    let start = Date.now() - 6 * 86_400_000;
+    while (!(isOpen('equity_index', start) && openSecondsBetween('equity_index', start, start + 3_600_000) === 3600)) start += 15 * 60_000;
+    const bot = randomUUID();
+    const run = await startRun(db.pool, { botId: bot, mode: 'paper' });
+    await db.pool.query('update bot_runs set started_at = $2 where id = $1', [run.id, new Date(start - 600_000)]);
+    const trace = newTraceId();
+    await insertEvents(db.pool, [
+      {
+        id: randomUUID(),
+        created_at: new Date(start),
+        user_id: null,
+        bot_id: bot,
+        run_id: run.id,
+        integration: 'databento',
+        operation: 'marketdata.bars',
+        status: 'OK',
+        latency_ms: 12,
+        symbol: 'ESZ5',
+        timeframe: '1m',
+        records: 1,
+        reason_code: null,
+        trace_id: trace,
+        metadata: {},
+      },
+    ]);
+
+    // Panel D's read for the picked bot is gate check --bot's view (autonomyView), now
+    const picked = (await load({ pool: db.pool, request: { ...request, botId: bot }, status, config, registry })) as AutonomyView;
+    const cli = await autonomyView(db.pool, registry, config, { mode: 'shadow', botId: bot });
+    expect(picked.bot_id).toBe(bot);
+    const codes = (v: AutonomyView) => v.blockers.map((b) => b.code).sort();
+    expect(codes(picked)).toEqual(codes(cli));
+    for (const c of modeCodes) expect(picked.blockers.map((b) => b.code)).toContain(c);
+    // BOT_DATA_STALE is judged in open-market time: present now exactly when the market is open now
+    expect(picked.blockers.some((b) => b.code === 'BOT_DATA_STALE')).toBe(picked.market?.state === 'open');
+
+    // what Panel D draws for the bot at an open instant: its BOT_DATA_STALE joined with the mode's blockers
+    const drawn = verdictOf(status, await autonomyView(db.pool, registry, config, { mode: 'shadow', botId: bot, at: start + 3_600_000 }));
+    expect(drawn.bot_id).toBe(bot);
+    expect(drawn.blockers.find((b) => b.code === 'BOT_DATA_STALE')).toMatchObject({ integration: 'databento', trace_id: trace });
+    for (const c of modeCodes) expect(drawn.blockers.map((b) => b.code)).toContain(c);
+    expect(drawn.trading_state).toBe(status.trading_state);
+    expect(modeCodes).not.toContain('BOT_DATA_STALE');
+
+    // an unknown bot is fail-closed in Panel D as in gate check --bot
+    const unknown = (await load({ pool: db.pool, request: { ...request, botId: randomUUID() }, status, config, registry })) as AutonomyView;
+    expect(unknown.blockers.map((b) => b.code)).toContain('BOT_UNKNOWN');
+    expect(modeCodes).not.toContain('BOT_UNKNOWN');
   });
 });

@@ -114,6 +114,8 @@ export interface RouteSpec {
 const err = (description: string): ResponseSpec => ({ description, schema: errorBodySchema });
 const badRequest = err('bad input: the code BAD_REQUEST and a message naming the parameter');
 const unavailable = err('the status store cannot be read (STATUS_UNAVAILABLE): retry later');
+// fastify refuses a body in a content type it has no parser for before the route runs
+const notJson = err('the body is not application/json; nothing read or written');
 
 export const ROUTES: RouteSpec[] = [
   {
@@ -263,7 +265,7 @@ export const ROUTES: RouteSpec[] = [
     tag: 'ingest',
     token: true,
     body: runStartBody,
-    responses: { 201: { description: 'started', schema: runResultSchema }, 400: badRequest, 500: err('write failed'), 503: unavailable },
+    responses: { 201: { description: 'started', schema: runResultSchema }, 400: badRequest, 415: notJson, 500: err('write failed'), 503: unavailable },
   },
   {
     method: 'POST',
@@ -276,6 +278,7 @@ export const ROUTES: RouteSpec[] = [
       200: { description: 'recorded', schema: okSchema },
       400: badRequest,
       404: err('no running run with this id'),
+      415: notJson,
       500: err('write failed'),
       503: unavailable,
     },
@@ -293,6 +296,7 @@ export const ROUTES: RouteSpec[] = [
       400: badRequest,
       404: err('no run with this id'),
       409: err('the run already ended otherwise'),
+      415: notJson,
       500: err('write failed'),
       503: unavailable,
     },
@@ -332,6 +336,7 @@ export const ROUTES: RouteSpec[] = [
       202: { description: 'a resume request waiting for a second, different actor (two-person rule)', schema: tradingChangeViewSchema },
       400: err('bad input (unknown target, empty reason, nothing to resume, expiry in the past, same actor confirming); no row written'),
       401: err('missing or wrong bearer token'),
+      415: notJson,
       503: unavailable,
     },
   },
@@ -355,6 +360,7 @@ export const ROUTES: RouteSpec[] = [
       200: { description: 'the decision', schema: tradingCheckViewSchema },
       400: badRequest,
       401: err('missing or wrong bearer token'),
+      415: notJson,
       503: unavailable,
     },
   },

@@ -27,9 +27,10 @@ export const ENDPOINTS: readonly EndpointContract[] = [
     method: 'GET',
     path: '/healthz',
     auth: 'none, on every bind (liveness probes)',
-    request: '—',
-    response: '200 `{ ok, trace_id, daemon_id, leader, store_reachable }`; 503 with ok=false when the store cannot be read',
-    errors: '503 (store unreachable, same body)',
+    request: 'query `probe` = ready (default) | live',
+    response:
+      '200 `{ ok, trace_id, daemon_id, leader, store_reachable }`; readiness: 503 with ok=false when the store cannot be read; `?probe=live`: 200 while the process answers',
+    errors: '503 (store unreachable, same body); 400 BAD_REQUEST (probe)',
   },
   {
     method: 'GET',
@@ -51,7 +52,7 @@ export const ENDPOINTS: readonly EndpointContract[] = [
     method: 'GET',
     path: '/api/system/autonomy',
     auth: READ,
-    request: 'query `mode` (default live), `bot` = a bot UUID or name (once)',
+    request: 'query `mode` (default live), `bot` = a bot UUID or name (once), `at` = an ISO instant for the session-dependent rules (once)',
     response: '200 AutonomyView `{ success, trace_id, ts, mode, bot_id, bot_ref, global_status, blockers[], warnings[], daemon }`',
     errors: '400 BAD_REQUEST (mode, bot given twice, bot over 256 chars); 400 BOT_AMBIGUOUS `{ candidates[] }`; 503 UNKNOWN (store); 401 UNAUTHORIZED',
   },
@@ -119,7 +120,7 @@ export const ENDPOINTS: readonly EndpointContract[] = [
     auth: WRITE,
     request: 'JSON object `{ bot_id, bot_name?, mode, job_kind?, run_id?, user_id? }`',
     response: '201 `{ success, trace_id, run }`',
-    errors: "400 BAD_REQUEST or the field's code (bad field); 401 UNAUTHORIZED; 503 STATUS_UNAVAILABLE",
+    errors: "400 BAD_REQUEST or the field's code (bad field); 415 (not application/json); 401 UNAUTHORIZED; 503 STATUS_UNAVAILABLE",
   },
   {
     method: 'POST',
@@ -127,7 +128,7 @@ export const ENDPOINTS: readonly EndpointContract[] = [
     auth: WRITE,
     request: 'path `id` = run UUID',
     response: '200 `{ success, trace_id }`',
-    errors: '400 BAD_REQUEST (id); 404 NOT_FOUND (no RUNNING run); 401 UNAUTHORIZED; 503 STATUS_UNAVAILABLE',
+    errors: '400 BAD_REQUEST (id); 404 NOT_FOUND (no RUNNING run); 415 (a body not application/json); 401 UNAUTHORIZED; 503 STATUS_UNAVAILABLE',
   },
   {
     method: 'POST',
@@ -135,7 +136,73 @@ export const ENDPOINTS: readonly EndpointContract[] = [
     auth: WRITE,
     request: 'path `id` = run UUID; JSON `{ terminal_state: SUCCEEDED | FAILED | BLOCKED | CANCELLED, reason_code? }`',
     response: '200 `{ success, trace_id, run }`',
-    errors: '400 BAD_REQUEST (id, terminal_state, fields); 404 NOT_FOUND; 401 UNAUTHORIZED; 503 STATUS_UNAVAILABLE',
+    errors:
+      '400 BAD_REQUEST (id, terminal_state, fields); 404 NOT_FOUND; 409 (ended otherwise); 415 (not application/json); 401 UNAUTHORIZED; 503 STATUS_UNAVAILABLE',
+  },
+  {
+    method: 'GET',
+    path: '/api/session',
+    auth: READ,
+    request: "query `group` = a product group (default the config's `market.default_group`), `at` = an ISO instant (default now); each at most once",
+    response:
+      '200 Session `{ success, trace_id, ts, group, at, time_zone, state (open | closed | break), reason{kind, name}, trade_date, session_open, session_close, early_close, next_open, next_close, seconds_to_next_change, summary, *_local }` (as `session --json`; no store read)',
+    errors: '400 BAD_REQUEST (unknown group, malformed `at`, a parameter given twice); 401 UNAUTHORIZED',
+  },
+  {
+    method: 'GET',
+    path: '/api/trading-state',
+    auth: READ,
+    request: 'query `recent` = audit rows to include, 0–1000 (20)',
+    response:
+      '200 TradingState `{ success, trace_id, ts, global (ACTIVE | REDUCING | HALTED), in_force[], pending[], recent[] }` (as `trading-state --json`; pending: resumes waiting for a second actor)',
+    errors: `400 BAD_REQUEST (recent); ${COMMON}`,
+  },
+  {
+    method: 'POST',
+    path: '/api/trading-state',
+    auth: WRITE,
+    request:
+      'JSON object `{ command: halt | reduce | resume, scope: global | account | bot | integration, target?, reason, ttl? (30m or an ISO expiry), confirm? }`; a global resume needs `confirm: true`; the actor is `api-token:OBSERVATORY_TOKEN`',
+    response:
+      '201 TradingChange `{ success, trace_id, ts, change, pending: false, in_force[] }` (as `halt|reduce|resume --json`); 202 with `pending: true` when the two-person rule records a resume request for a second, different actor',
+    errors:
+      '400 BAD_REQUEST (not an object, command, scope, target unknown or malformed, empty reason, ttl in the past, a global resume without confirm, nothing to resume, the same actor confirming) — no row written; 415 (not application/json); 401 UNAUTHORIZED; 503 STATUS_UNAVAILABLE',
+  },
+  {
+    method: 'POST',
+    path: '/api/trading-state/check',
+    auth: WRITE,
+    request:
+      'JSON object `{ integration, side: buy | sell, qty > 0, position (signed), action?: new | modify | cancel, bot_id?, user_id?, run_id? }` (ids are UUIDs)',
+    response:
+      "200 TradingCheck `{ success, trace_id, ts, decision{allowed, state, reason_code (HALTED | REDUCING | null), message, cause}, event_id }` (the SDK's `canPlace`; a refusal is stored as one BLOCKED usage event, its id in `event_id`)",
+    errors: '400 BAD_REQUEST naming the field (nothing stored); 415 (not application/json); 401 UNAUTHORIZED; 503 STATUS_UNAVAILABLE',
+  },
+  {
+    method: 'GET',
+    path: '/api/trace/:id',
+    auth: READ,
+    request: 'path `id` = a trace id (32 lowercase hex digits)',
+    response:
+      '200 Trace `{ success, trace_id, ts, id, found, hits[{ source, at, row }], searched[], truncated[] }` — every stored row carrying the id (probes, usage events, runs, blocker sources, fault drills, variable sightings, trading-state changes), oldest first; `found: 0` when none (as `trace --json`)',
+    errors: `400 BAD_REQUEST (id); ${COMMON}`,
+  },
+  {
+    method: 'GET',
+    path: '/api/history/:name',
+    auth: READ,
+    request: 'path `name` = a registered integration; query `since` = a duration 1m–90d (7d)',
+    response:
+      "200 History `{ success, trace_id, ts, integration, stale_after_s, since, until, current, transitions[], time_in_status_s, uptime_pct, flaps, flap_window_s, outages }` from the integration's probe rows (as `history --json`)",
+    errors: `400 BAD_REQUEST (since); 404 NOT_FOUND (integration); ${COMMON}`,
+  },
+  {
+    method: 'GET',
+    path: '/api/openapi.json',
+    auth: READ,
+    request: '—',
+    response: "200 the OpenAPI 3.1 document, generated from the route table's zod schemas (src/daemon/api-spec.ts; no store read)",
+    errors: '401 UNAUTHORIZED',
   },
 ];
 

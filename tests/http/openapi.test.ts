@@ -184,6 +184,7 @@ describe('every real response matches the document', () => {
     const started = await check(api, 'POST', '/api/runs', '/api/runs', { body: { bot_id: bot, mode: 'paper' } });
     await check(api, 'POST', '/api/runs', '/api/runs', { body: { bot_id: bot, mode: 'yolo' } });
     await check(api, 'POST', '/api/runs', '/api/runs', { body: { bot_id: bot, mode: 'paper' }, token: null });
+    await check(api, 'POST', '/api/runs', '/api/runs', { raw: '<run/>', contentType: 'application/xml' });
     await check(deadApi, 'POST', '/api/runs', '/api/runs', { body: { bot_id: bot, mode: 'paper' } });
     const id = started.body.run.id as string;
     const hb = '/api/runs/:id/heartbeat';
@@ -195,9 +196,64 @@ describe('every real response matches the document', () => {
     await check(api, 'POST', fin, `/api/runs/${id}/finish`, { body: { terminal_state: 'SUCCEEDED' } });
     await check(api, 'POST', fin, `/api/runs/${id}/finish`, { body: { terminal_state: 'FAILED', reason_code: 'X' } });
     await check(api, 'POST', fin, `/api/runs/${id}/finish`, { body: { terminal_state: 'DONE' } });
+    await check(api, 'POST', fin, `/api/runs/${id}/finish`, { raw: '<finish/>', contentType: 'application/xml' });
+    await check(api, 'POST', hb, `/api/runs/${id}/heartbeat`, { raw: '<beat/>', contentType: 'application/xml' });
     await check(api, 'POST', fin, `/api/runs/${randomUUID()}/finish`, { body: { terminal_state: 'CANCELLED' } });
     const traced = await check(api, 'GET', '/api/trace/:id', `/api/trace/${eventTrace}`);
     expect(traced.body.hits.map((h: { source: string }) => h.source)).toEqual(['usage_event']);
+  });
+
+  it('the market session and the kill switch', async () => {
+    const open = await check(api, 'GET', '/api/session', '/api/session?group=equity_index&at=2025-01-09T16:00:00Z');
+    expect(open.body).toMatchObject({ group: 'equity_index', state: 'open' });
+    await check(api, 'GET', '/api/session', '/api/session');
+    await check(api, 'GET', '/api/session', '/api/session?group=nope');
+    await check(api, 'GET', '/api/session', '/api/session?at=soon');
+    await check(api, 'GET', '/api/session', '/api/session?group=a&group=b');
+
+    const ts = '/api/trading-state';
+    await check(api, 'GET', ts, ts);
+    await check(api, 'GET', ts, `${ts}?recent=nope`);
+    await check(deadApi, 'GET', ts, ts);
+    const halt = { command: 'halt', scope: 'integration', target: 'polygon', reason: 'contract drill', ttl: '30m' };
+    const halted = await check(api, 'POST', ts, ts, { body: halt });
+    expect(halted.status).toBe(201);
+    expect(halted.body.in_force.map((s: { target: string }) => s.target)).toContain('polygon');
+    await check(api, 'GET', ts, ts);
+    await check(api, 'POST', ts, ts, { body: { ...halt, target: 'nope' } });
+    await check(api, 'POST', ts, ts, { body: { ...halt, command: 'pause' } });
+    await check(api, 'POST', ts, ts, { body: halt, token: null });
+    await check(api, 'POST', ts, ts, { raw: '<halt/>', contentType: 'application/xml' });
+    await check(api, 'POST', ts, ts, { raw: '{not json', contentType: 'application/json' });
+    await check(deadApi, 'POST', ts, ts, { body: halt });
+
+    const chk = '/api/trading-state/check';
+    const order = { integration: 'polygon', side: 'buy', qty: 1, position: 0, bot_id: bot };
+    const refused = await check(api, 'POST', chk, chk, { body: order });
+    expect(refused.body.decision).toMatchObject({ allowed: false, reason_code: 'HALTED' });
+    expect(refused.body.event_id).toEqual(expect.any(String));
+    const allowed = await check(api, 'POST', chk, chk, { body: { ...order, integration: 'databento' } });
+    expect(allowed.body).toMatchObject({ decision: { allowed: true }, event_id: null });
+    await check(api, 'POST', chk, chk, { body: { ...order, qty: -1 } });
+    await check(api, 'POST', chk, chk, { body: order, token: null });
+    await check(api, 'POST', chk, chk, { raw: '<order/>', contentType: 'application/xml' });
+    await check(deadApi, 'POST', chk, chk, { body: order });
+
+    // the change is found by its trace id
+    const traced = await check(api, 'GET', '/api/trace/:id', `/api/trace/${halted.body.trace_id}`);
+    expect(traced.body.hits.map((h: { source: string }) => h.source)).toContain('trading_state_change');
+
+    // a resume lifts it (201); under the two-person rule it is a request waiting for a second actor (202)
+    const two = await startApi(db, { env: { OBSERVATORY_TWO_PERSON_RESUME: 'true' } });
+    try {
+      const pending = await check(two, 'POST', ts, ts, { body: { command: 'resume', scope: 'integration', target: 'polygon', reason: 'drill over' } });
+      expect(pending).toMatchObject({ status: 202, body: { pending: true } });
+      await check(two, 'GET', ts, ts);
+    } finally {
+      await two.close();
+    }
+    const resumed = await check(api, 'POST', ts, ts, { body: { command: 'resume', scope: 'integration', target: 'polygon', reason: 'drill over' } });
+    expect(resumed.status).toBe(201);
   });
 
   it('every route was seen answering with success, and every route that can fail was seen failing', () => {

@@ -49,7 +49,10 @@ describe('halt dialog', () => {
     const { rows: r } = await db.pool.query('select scope, target, state, reason from trading_state_changes order by id desc limit 1');
     expect(r[0]).toEqual({ scope: 'integration', target, state: 'HALTED', reason: 'tui drill' });
     await t.press('4');
-    await t.until((s) => new RegExp(`⛔ HALTED integration ${target} by \\S+ since 20`).test(s) && s.includes('TRADING_HALTED'), 'Panel D lists it');
+    await t.until((s) => new RegExp(`⛔ HALTED integration ${target} by \\S+ since 20`).test(s), 'Panel D shows the scope in force');
+    // the gate's TRADING_HALTED item is in Panel D's list; at 24 rows it can sit below the fold, so move to it
+    for (let i = 0; i < 12 && !t.frame().includes(`TRADING_HALTED [${target}]`); i++) await t.press(KEY.down);
+    await t.until((s) => s.includes(`TRADING_HALTED [${target}]`), 'Panel D lists it');
     await applyTradingChange(db.pool, {
       command: 'resume',
       scope: 'integration',
