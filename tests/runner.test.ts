@@ -140,7 +140,6 @@ async function eventsOf(summary: RunSummary): Promise<EventView[]> {
   return summary.events.map((id) => stored.find((e) => e.id === id)!);
 }
 
-const polyRequests = () => poly.requests.filter((r) => r.path.startsWith('/v2/aggs/')).length;
 const ops = (evs: EventView[]) => evs.map((e) => `${e.integration}:${e.operation}:${e.status}${e.reason_code ? `:${e.reason_code}` : ''}`);
 
 describe('shadow run (Polygon)', () => {
