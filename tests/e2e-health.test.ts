@@ -204,7 +204,8 @@ describe('health and gate, end to end', () => {
     const table = await cli(['status', '--mode', 'paper'], { ...env, NO_COLOR: '1' });
     expect(table.exitCode).toBe(0);
     expect(table.stdout).toMatch(/Integration\s*│\s*Connected\s*│\s*Status\s*│\s*Last OK\s*│\s*Last Probe\s*│\s*Latency\s*│\s*Required\s*│\s*Reason/);
-    expect(table.stdout).toMatch(/polygon\s*│\s*yes\s*│\s*BLOCKED\s*│.*FAULT_INJECTED/);
+    // the stand-in's base URL is a custom endpoint, and the first column says so
+    expect(table.stdout).toMatch(/polygon \[endpoint: custom\]\s*│\s*yes\s*│\s*BLOCKED\s*│.*FAULT_INJECTED/);
 
     const clr = await cli(['fault', 'clear', 'polygon'], env);
     expect(clr.stdout).toMatch(/cleared 1 active fault/);

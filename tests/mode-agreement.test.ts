@@ -28,6 +28,7 @@ import { createUsageRecorder, type UsageRecorder } from '../src/sdk/index.js';
 import { createLogger } from '../src/core/log.js';
 import { MODES, type Mode, type ProbeResult, type Registry } from '../src/core/types.js';
 import { runReferenceBot } from '../src/runner/index.js';
+import { frontMonth } from '../src/core/calendar/index.js';
 import { UsageError } from '../src/core/errors.js';
 import { VERSION } from '../src/core/version.js';
 
@@ -163,7 +164,10 @@ describe('mode agreement: gate verdict ⇒ the bot is not blocked by what the ga
           expect(err, what).toBeInstanceOf(UsageError);
           continue;
         }
-        const summary = await runReferenceBot({ config, registry, usage }, { mode, botName, iterations: 1, intervalMs: 0, fillWaitMs: 2_000 });
+        // paper orders name a futures contract (as an operator would with --broker-symbol): Polygon's bars are SPY,
+        // which no futures broker lists (Ironbeam refuses it, SYMBOL_UNSUPPORTED) — the symbol is not what the gate checks
+        const brokerSymbol = mode === 'paper' ? frontMonth('ES', Date.now()).symbol : undefined;
+        const summary = await runReferenceBot({ config, registry, usage }, { mode, botName, iterations: 1, intervalMs: 0, fillWaitMs: 2_000, brokerSymbol });
         const steps = summary.steps.map((s) => `${s.step}:${s.status}${s.integration ? `@${s.integration}` : ''}${s.reason_code ? `:${s.reason_code}` : ''}`);
         if (pass) {
           // nothing the gate checked (credentials, host, status of a required broker…) stops the first iteration

@@ -140,7 +140,6 @@ async function eventsOf(summary: RunSummary): Promise<EventView[]> {
   return summary.events.map((id) => stored.find((e) => e.id === id)!);
 }
 
-const polyRequests = () => poly.requests.filter((r) => r.path.startsWith('/v2/aggs/')).length;
 const ops = (evs: EventView[]) => evs.map((e) => `${e.integration}:${e.operation}:${e.status}${e.reason_code ? `:${e.reason_code}` : ''}`);
 
 describe('shadow run (Polygon)', () => {
@@ -265,6 +264,8 @@ describe('paper runs', () => {
   it('without a broker: the paper gate refuses (a broker on its demo host is required), no order, no fill, run BLOCKED (exit 2)', async () => {
     const config = configOf({ ...polygonEnv() });
     await healthy(config, ['postgres', 'polygon', 'risk_engine']);
+    // healthy() probed Polygon (GET /v2/aggs/ticker/{T}/prev); only the bot's own calls count from here
+    poly.requests.length = 0;
     const { summary, lines } = await botRun(config, { mode: 'paper', botName: 'paper-no-broker' });
     expect(summary).toMatchObject({ status: 'BLOCKED', reason_code: 'REQUIREMENT_UNMET', exit_code: ExitCode.GATE_BLOCKED });
     const evs = await eventsOf(summary);
@@ -272,7 +273,8 @@ describe('paper runs', () => {
     expect(evs.some((e) => e.operation.startsWith('broker.'))).toBe(false);
     expect(String(evs[1].metadata.reason_message)).toMatch(/paper needs one of group broker \[ironbeam, tradovate\]: ironbeam BLOCKED MISSING_CREDENTIALS/);
     expect(lines.join('\n')).toMatch(/REQUIREMENT_UNMET \[ironbeam\]: .*IRONBEAM_API_KEY/);
-    expect(polyRequests()).toBe(0);
+    // no market-data call of any kind once the gate refused
+    expect(poly.requests).toHaveLength(0);
     const run = await getRun(db.pool, summary.run!.id);
     expect(run).toMatchObject({ status: 'BLOCKED', reason_code: 'REQUIREMENT_UNMET' });
     const proof = (await botProof(db.pool, run!.bot_id))!;

@@ -70,10 +70,15 @@ describe('Panel A — integrations', () => {
     expect(f).toMatch(/Integration\s+Conn\s+Status\s+Last OK\s+Probed\s+Latency\s+Req\s+Reason/);
     expect(f).toMatch(/polygon\s+yes\s+OK\s+\d+s ago\s+\d+s ago\s+35ms\s+any/);
     expect(f).toMatch(/databento\s+yes\s+DEGRADED\s+never\s+\d+s ago\s+42ms\s+any\s+UPSTREAM_5XX/);
-    // paper requires the broker group (core/modes.ts): its members are "any"; the outage says how many bots it stops
-    expect(f).toMatch(/ironbeam\s+no\s+BLOCKED\s+never\s+\d+s ago\s+42ms\s+any\s+blocks 1 bot · MI/);
+    // paper requires the broker group (core/modes.ts): its members are "any"; at 80 columns the reason code leads
+    expect(f).toMatch(/ironbeam\s+no\s+BLOCKED\s+never\s+\d+s ago\s+42ms\s+any\s+MISSING_CREDENTIA/);
     expect(f).toMatch(/postgres\s+yes\s+OK/);
     expect(f).toMatch(/\[1 Integrations\]/);
+    // wider, the outage also says how many bots it stops
+    allFrames.push(...t.frames);
+    await t.close();
+    const wide = await open({ columns: 120, rows: 30 }).until((s) => s.includes('risk_engine'), 'panel A rows, 120 columns');
+    expect(wide).toMatch(/ironbeam\s+no\s+BLOCKED\s.*\sany\s.*MISSING_CREDENTIALS · blocks 1 bot/);
   });
 
   it('Enter opens the drawer: last usage events (sanitized) and probes with trace_ids; Esc closes it', async () => {

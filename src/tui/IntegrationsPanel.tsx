@@ -23,9 +23,10 @@ function reason(r: IntegrationRow): string {
   // a probe pointed away from the vendor's own host is always visible (Enter: the drawer says more)
   const custom = r.endpoint === 'custom' ? 'endpoint: custom' : '';
   if (!r.reason_code) return custom;
-  // an outage says first how many bots it stops (bots that used it in the last 24 h)
-  const blocks = r.blocks_bots ? `blocks ${r.blocks_bots} bot${r.blocks_bots === 1 ? '' : 's'} · ` : '';
-  return `${blocks}${r.reason_code}${r.injected ? ' (drill)' : ''}${r.reason_human ? `: ${r.reason_human}` : ''}${custom ? ` · ${custom}` : ''}`;
+  // the reason code leads (at 80 columns little more fits), then how many bots the outage stops
+  // (bots that used it in the last 24 h)
+  const blocks = r.blocks_bots ? ` · blocks ${r.blocks_bots} bot${r.blocks_bots === 1 ? '' : 's'}` : '';
+  return `${r.reason_code}${r.injected ? ' (drill)' : ''}${blocks}${r.reason_human ? `: ${r.reason_human}` : ''}${custom ? ` · ${custom}` : ''}`;
 }
 
 export function IntegrationsPanel({ rows, sparks, cursor, width, height, now }: Props) {
