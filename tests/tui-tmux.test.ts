@@ -197,7 +197,15 @@ describe.skipIf(!hasTmux)('observatory tui in a real terminal (tmux, 80×24)', (
     expect(rows, `trace_id ${trace} on screen is an injected polygon probe`).toHaveLength(1);
     expect(f).toMatch(/polygon\s+yes\s+BLOCKED\s.*FAULT_INJECTED/);
     await keys('4');
-    keep('Panel D while BLOCKED', await screenUntil((s) => s.includes('BLOCKED autonomy (paper)') && s.includes(trace), 'gate shows the trace'));
+    // the drill keeps being probed (each probe its own trace_id): Panel D shows the latest, which must be one of the drill's probes
+    const d = await screenUntil(
+      (s) => s.includes('BLOCKED autonomy (paper)') && /polygon BLOCKED\s+FAULT_INJECTED[\s\S]*?trace_id: [0-9a-f]{32}/.test(s),
+      'gate shows the trace',
+    );
+    keep('Panel D while BLOCKED', d);
+    const shown = /polygon BLOCKED\s+FAULT_INJECTED[\s\S]*?trace_id: ([0-9a-f]{32})/.exec(d)![1];
+    const probe = await db.pool.query(`select 1 from integration_probes where integration = 'polygon' and injected and trace_id = $1`, [shown]);
+    expect(probe.rows, `trace_id ${shown} in Panel D is an injected polygon probe`).toHaveLength(1);
     await keys('1');
 
     const clr = await cli(['fault', 'clear', 'polygon'], env);
