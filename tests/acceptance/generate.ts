@@ -62,17 +62,25 @@ async function main() {
   const pool = new pg.Pool({ connectionString: url, max: 2 });
 
   const vendor = await polygonData(KEY).start();
+  // paper needs a broker on its demo host (core/modes.ts): a stand-in speaking Tradovate's wire format, canary credentials
+  const C0 = canaryEnv();
+  const paperBroker = await tradovatePaper({
+    name: C0.TRADOVATE_USERNAME,
+    password: C0.TRADOVATE_PASSWORD,
+    cid: C0.TRADOVATE_CID,
+    sec: C0.TRADOVATE_SECRET,
+  }).start();
   const dir = mkdtempSync(join(tmpdir(), 'obs-acc-cfg-'));
   const configPath = join(dir, 'observatory.json');
   writeFileSync(
     configPath,
     JSON.stringify({
-      // tradovate: probed hourly by the daemon (which has no broker credentials); the kill drill probes it with the bot's
+      // tradovate: the paper broker (stand-in), probed every 5 s; the kill drill's own stand-in is as healthy, so either probe reads OK
       integrations: {
         polygon: { interval_ms: 1000, timeout_ms: 900 },
         postgres: { interval_ms: 1000 },
         risk_engine: { interval_ms: 1000 },
-        tradovate: { interval_ms: 3_600_000 },
+        tradovate: { interval_ms: 5000 },
       },
       risk_limits: { max_contracts: 5, max_daily_loss: 2000, max_drawdown_pct: 10, max_position_per_symbol: 2 },
     }),
@@ -84,6 +92,11 @@ async function main() {
     OBSERVATORY_PORT: '0',
     POLYGON_API_KEY: KEY,
     POLYGON_BASE_URL: vendor.baseUrl,
+    TRADOVATE_USERNAME: C0.TRADOVATE_USERNAME,
+    TRADOVATE_PASSWORD: C0.TRADOVATE_PASSWORD,
+    TRADOVATE_CID: C0.TRADOVATE_CID,
+    TRADOVATE_SECRET: C0.TRADOVATE_SECRET,
+    TRADOVATE_BASE_URL: paperBroker.baseUrl,
     OBSERVATORY_HEARTBEAT_MS: '2000',
     COLUMNS: '160',
   });
@@ -111,8 +124,9 @@ async function main() {
     md('# FINAL ACCEPTANCE GATE — evidence');
     md('');
     md(`Generated ${new Date().toISOString()} by \`tests/acceptance/generate.ts\` from real runs: the real daemon and CLI,`);
-    md("real PostgreSQL, and a local stand-in speaking Polygon's wire format in place of Polygon (this machine has no");
-    md('vendor accounts and no internet). No broker credentials are set. Every block is captured output.');
+    md("real PostgreSQL, and local stand-ins speaking Polygon's and Tradovate's wire formats in place of the vendors (this");
+    md('machine has no vendor accounts and no internet): every `[endpoint: custom]` below is one of those stand-ins. The');
+    md('broker credentials are canaries (redacted as [CANARY] where they could appear). Every block is captured output.');
     md('');
     md('## Baseline');
     md('');
@@ -168,8 +182,11 @@ async function main() {
     md('## Acceptance 3 — broker not connected: broker operations BLOCKED with a clear reason, no fake fills');
     md('');
     const paper = ['bot', 'run', '--mode', 'paper', '--bot-name', 'acceptance-paper', '--iterations', '1', '--symbol', 'SPY'];
-    const pr = await run(paper);
-    block('Paper run without broker credentials', `$ observatory ${paper.join(' ')}\n${pr.stdout}${pr.stderr}\n[exit ${pr.code}]`);
+    // the daemon has probed the paper broker (gate OK); this bot process has no broker credentials of its own
+    const noBroker = Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('TRADOVATE_')));
+    const prr = await execa(BIN, paper, { env: noBroker, extendEnv: false, reject: false });
+    const pr = { code: prr.exitCode ?? -1, stdout: String(prr.stdout), stderr: String(prr.stderr) };
+    block('Paper run without broker credentials in the bot process', `$ observatory ${paper.join(' ')}\n${pr.stdout}${pr.stderr}\n[exit ${pr.code}]`);
     const { rows: paperBot } = await pool.query(`select id from bots where name = 'acceptance-paper'`);
     const paperId = paperBot[0]?.id as string;
     const { rows: brokerRows } = await pool.query(
@@ -212,6 +229,7 @@ async function main() {
     daemon.kill('SIGTERM');
     await daemon.catch(() => undefined);
     await vendor.close();
+    await paperBroker.close();
     await pool.end();
     await admin.query(`drop database if exists ${dbName} with (force)`);
     await admin.end();
