@@ -230,6 +230,7 @@ async function main() {
     await daemon.catch(() => undefined);
     await vendor.close();
     await paperBroker.close();
+    rmSync(dir, { recursive: true, force: true });
     await pool.end();
     await admin.query(`drop database if exists ${dbName} with (force)`);
     await admin.end();
