@@ -17,7 +17,7 @@ describe('readSource', async () => {
   it('a host list that landed on a primary adds nothing; one that believes it is on a standby asks the server, which has the last word', async () => {
     const u = new URL(db.url);
     const pool = createPool(
-      `postgres://${u.username}@${u.hostname}:${u.port || 5432},${u.hostname}:${u.port || 5432}${u.pathname}?target_session_attrs=prefer-standby`,
+      `postgres://${u.username}${u.password ? `:${u.password}` : ''}@${u.hostname}:${u.port || 5432},${u.hostname}:${u.port || 5432}${u.pathname}?target_session_attrs=prefer-standby`,
     );
     try {
       await pool.query('select 1');
