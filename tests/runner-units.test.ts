@@ -242,6 +242,19 @@ describe('runner clients tell the truth (issue 9, vendor side)', async () => {
     expect(ironbeamSymbol('SPY', dec2025)).toBeNull();
   });
 
+  it('Tradovate contract names: root, month code, one-digit year; an equity or a continuous symbol is none', async () => {
+    const { tradovateSymbol } = await import('../src/core/vendors/tradovate.js');
+    expect(tradovateSymbol('ESZ5')).toBe('ESZ5');
+    expect(tradovateSymbol('esz25')).toBe('ESZ5');
+    expect(tradovateSymbol('XCME:ES.Z25')).toBe('ESZ5');
+    expect(tradovateSymbol('MNQH6')).toBe('MNQH6');
+    expect(tradovateSymbol('6EH6')).toBe('6EH6');
+    expect(tradovateSymbol('SPY')).toBeNull();
+    expect(tradovateSymbol('ES.c.0')).toBeNull();
+    expect(tradovateSymbol('ES.FUT')).toBeNull();
+    expect(tradovateSymbol('Z5')).toBeNull();
+  });
+
   describe('item 10: Ironbeam orders', () => {
     const ib = { IRONBEAM_USERNAME: env.IRONBEAM_USERNAME, IRONBEAM_API_KEY: env.IRONBEAM_API_KEY };
     const creds = { username: env.IRONBEAM_USERNAME, apiKey: env.IRONBEAM_API_KEY };

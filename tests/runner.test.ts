@@ -317,6 +317,24 @@ describe('paper runs', () => {
     expect(proof.integrations.find((i) => i.integration === 'tradovate')!.broker).toMatchObject({ fills: { PAPER: 1, SIM: 0 }, used_live_or_paper: true });
   });
 
+  it("Polygon's SPY at a futures broker: refused before anything is sent — BLOCKED SYMBOL_UNSUPPORTED with the fix, never FAILED at the broker", async () => {
+    const config = configOf({ ...polygonEnv(), ...tradovateEnv() });
+    await healthy(config, ['postgres', 'polygon', 'risk_engine', 'tradovate']);
+    const before = tv.orders.length;
+    const { summary, lines } = await botRun(config, { mode: 'paper', botName: 'paper-spy', iterations: 1 });
+    expect(summary).toMatchObject({ status: 'BLOCKED', reason_code: 'SYMBOL_UNSUPPORTED', exit_code: ExitCode.GATE_BLOCKED });
+    expect(tv.orders).toHaveLength(before);
+    const evs = await eventsOf(summary);
+    expect(ops(evs)).toEqual([
+      'runner:run.start:OK',
+      'polygon:marketdata.bars:OK',
+      'risk_engine:risk.check:OK',
+      'tradovate:broker.place_order:BLOCKED:SYMBOL_UNSUPPORTED',
+      'runner:run.finish:BLOCKED:SYMBOL_UNSUPPORTED',
+    ]);
+    expect(lines.join('\n')).toMatch(/SPY is not a contract tradovate trades .*--broker-symbol \(e\.g\. ES[FGHJKMNQUVXZ]\d\)/);
+  });
+
   it('with Ironbeam and no fill reported: the order is recorded, no fill is invented', async () => {
     const quietIb = await ironbeamPaper(
       { username: CANARIES.IRONBEAM_USERNAME, password: CANARIES.IRONBEAM_PASSWORD, apiKey: CANARIES.IRONBEAM_API_KEY },

@@ -433,6 +433,14 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
         'INTEGRATION_BLOCKED',
         `${spec.name} is BLOCKED in the observatory (see \`observatory status\`): no order sent to a broker it cannot vouch for`,
       );
+    // a symbol the broker cannot trade (Polygon's SPY at a futures broker, a continuous ES.c.0) is
+    // refused here, before anything is sent: the run ends BLOCKED with the fix, never FAILED at the broker
+    if (broker.symbol(symbol) === null)
+      return blocked(
+        spec.name,
+        'SYMBOL_UNSUPPORTED',
+        `${symbol} is not a contract ${spec.name} trades (a futures broker): name the contract with --broker-symbol (e.g. ${tradedSymbol('ES.c.0', Date.now())})`,
+      );
     await allowed(spec.name, symbol, side, qty);
     brokerClient ??= broker.open(env);
     const client = brokerClient;

@@ -32,6 +32,8 @@ export function liveHostReason(name: string, baseUrl: string, env: NodeJS.Proces
 export interface PaperBroker {
   /** null when `spec`'s host is a demo (or local) one; otherwise why paper mode must not use it */
   liveHostReason(env: NodeJS.ProcessEnv): string | null;
+  /** the symbol as this broker's order API takes it, or null when the broker cannot trade it */
+  symbol(symbol: string): string | null;
   /** a session for the run */
   open(env: NodeJS.ProcessEnv): BrokerClient;
 }
@@ -44,6 +46,7 @@ export function paperBrokerOf(spec: IntegrationSpec): PaperBroker | undefined {
   if (!m || !factory || baseUrl === undefined) return undefined;
   return {
     liveHostReason: (env) => liveHostReason(m.name, baseUrl, env),
+    symbol: (s) => factory.symbol(s),
     open: (env) => factory.open(baseUrl, env),
   };
 }

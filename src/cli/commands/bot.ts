@@ -13,7 +13,10 @@ export function registerBot(program: Command, run: RunCommand): void {
     .option('-n, --iterations <n>', 'iterations', '3')
     .option('--interval-ms <ms>', 'pause between iterations', '1000')
     .option('--symbol <symbol>', 'market data symbol (default ES.c.0 on Databento, SPY on Polygon)')
-    .option('--broker-symbol <symbol>', 'broker contract symbol for paper orders')
+    .option(
+      '--broker-symbol <symbol>',
+      "the futures contract paper orders name at the broker (e.g. ESZ5); default Databento's contract — Polygon's SPY is refused (SYMBOL_UNSUPPORTED)",
+    )
     .option('--qty <n>', 'target position in contracts', '1')
     .option('--bars <n>', 'recent 1-minute bars per iteration', '120')
     .option('--dataset <id>', 'Databento dataset', 'GLBX.MDP3')

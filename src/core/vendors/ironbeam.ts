@@ -72,7 +72,7 @@ const protocol: BrokerProtocol = {
 
 // ───────────────────────────────────────────── symbols
 
-const MONTH_CODES = 'FGHJKMNQUVXZ';
+export const MONTH_CODES = 'FGHJKMNQUVXZ';
 /** the exchange (MIC) of common CME Group futures roots, as Ironbeam writes them (XCME:ES.Z25, XCEC:GC.Q22) */
 const EXCHANGE_OF: Record<string, string> = {
   ES: 'XCME',
@@ -249,6 +249,6 @@ export const ironbeam: VendorModule = {
   },
   produces: ['order_execution'],
   probe: (rc, baseUrl) => sessionProbe(rc, baseUrl, protocol),
-  client: { broker: { open: (baseUrl, env) => new IronbeamPaper(protocol, baseUrl, env) } },
+  client: { broker: { open: (baseUrl, env) => new IronbeamPaper(protocol, baseUrl, env), symbol: ironbeamSymbol } },
   source: import.meta.url,
 };

@@ -172,6 +172,12 @@ export interface BrokerClient {
 export interface BrokerFactory {
   /** a session against `baseUrl` (tokens and account ids live in it, for the run only) */
   open(baseUrl: string, env: NodeJS.ProcessEnv): BrokerClient;
+  /**
+   * The symbol in the form this broker's order API takes, or null when it cannot trade it (an
+   * equity such as Polygon's SPY at a futures broker, a continuous symbol, an unknown root): the
+   * runner refuses such an order before sending anything.
+   */
+  symbol(symbol: string, now?: number): string | null;
 }
 
 export interface ChatRequest {

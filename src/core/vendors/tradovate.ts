@@ -119,6 +119,18 @@ const protocol: BrokerProtocol = {
 
 const ACTION = { buy: 'Buy', sell: 'Sell' } as const;
 
+/**
+ * A futures contract as Tradovate names it: root, month code, one-digit year ("ESZ5", "MNQH6").
+ * Accepts that form, a two-digit year ("ESZ25") or Ironbeam's exchange form ("XCME:ES.Z25");
+ * null for anything else (an equity such as SPY, a continuous ES.c.0, a parent ES.FUT).
+ */
+export function tradovateSymbol(symbol: string): string | null {
+  const s = symbol.trim().toUpperCase();
+  const m = /^(?:[A-Z]{1,10}:)?([A-Z0-9]{1,5}?)\.?([FGHJKMNQUVXZ])(\d{1,2})$/.exec(s);
+  if (!m || !/[A-Z]/.test(m[1])) return null;
+  return `${m[1]}${m[2]}${m[3].slice(-1)}`;
+}
+
 class TradovatePaper extends PaperSession {
   private account: { id: number; spec: string } | null = null;
 
@@ -135,8 +147,14 @@ class TradovatePaper extends PaperSession {
   }
 
   async placeOrder(order: PaperOrder, call: CallCtx): Promise<{ orderId: string }> {
-    const acct = await this.accountOf(call);
     const what = 'Tradovate placeorder';
+    const symbol = tradovateSymbol(order.symbol);
+    if (!symbol)
+      throw new VendorError(
+        'SYMBOL_UNSUPPORTED',
+        `${what}: ${/^[A-Za-z0-9._: -]{1,40}$/.test(order.symbol) ? order.symbol : 'the symbol'} is not a futures contract Tradovate names (e.g. ESZ5); name the contract with --broker-symbol`,
+      );
+    const acct = await this.accountOf(call);
     const b = await this.authed(call, {
       method: 'POST',
       url: joinUrl(this.baseUrl, '/order/placeorder'),
@@ -144,7 +162,7 @@ class TradovatePaper extends PaperSession {
         accountSpec: acct.spec,
         accountId: acct.id,
         action: ACTION[order.side],
-        symbol: order.symbol,
+        symbol,
         orderQty: order.qty,
         orderType: 'Market',
         isAutomated: true,
@@ -209,6 +227,6 @@ export const tradovate: VendorModule = {
   },
   produces: ['order_execution'],
   probe: (rc, baseUrl) => sessionProbe(rc, baseUrl, protocol),
-  client: { broker: { open: (baseUrl, env) => new TradovatePaper(protocol, baseUrl, env) } },
+  client: { broker: { open: (baseUrl, env) => new TradovatePaper(protocol, baseUrl, env), symbol: (s) => tradovateSymbol(s) } },
   source: import.meta.url,
 };
