@@ -66,11 +66,18 @@ describe('item 5: entitlement, not only the key', () => {
     expect(s.requests.at(-1)).toMatchObject({ method: 'GET', path: '/v0/metadata.get_dataset_range', query: '?dataset=GLBX.MDP3' });
     const r = await probeOf('databento', s, { env: { ...env, DATABENTO_DATASET: 'XNAS.ITCH' } });
     expect(r).toMatchObject({ outcome: 'ENTITLEMENT_DENIED', httpStatus: 403 });
-    expect(r.message).toMatch(/^HTTP 403 from 127\.0\.0\.1:\d+: the licence or subscription does not cover this dataset$/);
+    expect(r.message).toMatch(/^HTTP 403 from 127\.0\.0\.1:\d+: the API key's permissions or the licence do not cover this request$/);
     expect(r.message).not.toContain(env.DATABENTO_API_KEY);
     expect((await probeOf('databento', s, { env: { ...env, DATABENTO_API_KEY: 'db-wrong' } })).outcome).toBe('AUTH_REJECTED');
     const noBars = await start(vendors.databento(env.DATABENTO_API_KEY, { noBarSchema: true }));
     expect(await probeOf('databento', noBars)).toMatchObject({ outcome: 'ENTITLEMENT_DENIED' });
+  });
+
+  it('Databento 402 (account payment information, per its error table) is QUOTA_EXHAUSTED: BLOCKED, not a transient 4xx', async () => {
+    const s = await start(vendors.databento(env.DATABENTO_API_KEY, { paymentIssue: true }));
+    const r = await probeOf('databento', s);
+    expect(r).toMatchObject({ outcome: 'QUOTA_EXHAUSTED', httpStatus: 402 });
+    expect(r.message).toMatch(/^HTTP 402 from 127\.0\.0\.1:\d+: a problem with the account's payment information$/);
   });
 
   it('Polygon: the previous-day bar of POLYGON_SYMBOL; 403 NOT_AUTHORIZED → ENTITLEMENT_DENIED; DELAYED is data, said so; every 60 s', async () => {

@@ -7,7 +7,8 @@
  *    basic auth (key as user, empty password); GET /v0/metadata.list_datasets → ["GLBX.MDP3", …];
  *    GET /v0/metadata.get_dataset_range?dataset → {dataset, start, end, schema: {"ohlcv-1m":
  *    {start, end}, …}} within the key's entitlements. Errors `{"detail": "…"}` or `{"detail":
- *    {case, message, status_code, docs, payload}}`; 401 bad key, 403 licence, 422 unknown dataset.
+ *    {case, message, status_code, docs, payload}}`; per docs "api-historical/basics/errors": 401 bad
+ *    key, 402 account payment information, 403 the key's permissions/licence, 422 unknown dataset.
  *  - Polygon (REST docs; polygon-io/client-python `rest/base.py`, `rest/aggs.py`): Bearer key;
  *    GET /v2/aggs/ticker/{T}/prev → {ticker, status: "OK" | "DELAYED", resultsCount, results:
  *    [{T, o, h, l, c, v, vw, t, n}], request_id}; 401 {status: "ERROR", error: "Unknown API Key"};
@@ -54,6 +55,8 @@ export interface DatabentoOptions {
   datasetEnd?: () => number;
   /** leave ohlcv-1m out of the key's schemas */
   noBarSchema?: boolean;
+  /** the account's payment information has a problem: every authenticated call is 402 */
+  paymentIssue?: boolean;
 }
 
 const nanoIso = (t: number) => new Date(t).toISOString().replace('Z', '000000Z');
@@ -76,6 +79,7 @@ export function databento(key: string, opts: DatabentoOptions = {}): Standin {
       if (r.method === 'GET' && r.path === '/v0/metadata.get_dataset_range') {
         if (!authed) return unauthorized(s, r, { detail: `Authentication failed for key ${h.echoed(r)}` });
         const dataset = new URLSearchParams(r.query).get('dataset') ?? '';
+        if (opts.paymentIssue) return { status: 402, body: { detail: 'Payment required: update the payment information of this account' } };
         if (!['GLBX.MDP3', 'XNAS.ITCH', 'OPRA.PILLAR', 'DBEQ.BASIC'].includes(dataset)) return { status: 422, body: { detail: `Invalid dataset ${dataset}` } };
         if (!licensed.includes(dataset)) return { status: 403, body: { detail: `No active license for dataset ${dataset} (key ${h.echoed(r)})` } };
         const now = Date.now();

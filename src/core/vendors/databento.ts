@@ -6,7 +6,10 @@
  * (DATABENTO_DATASET, default GLBX.MDP3): free, and answered within the key's entitlements, so
  * it proves what the bot needs (list_datasets would prove the key only). The reply carries a
  * range per schema (`schema: {"ohlcv-1m": {start, end}}`); the bot's schema must be there.
- * 401 = the key; 403 = the licence/entitlement (ENTITLEMENT_DENIED). Errors are
+ * Status codes (docs "api-historical/basics/errors"): 401 invalid key; 402 "issue with your
+ * account payment information" (QUOTA_EXHAUSTED: waiting does not cure it); 403 "the API key has
+ * insufficient permissions to perform the request" — the key is valid, what it may read is not
+ * enough (ENTITLEMENT_DENIED: the key's permissions or the dataset's licence). Errors are
  * `{"detail": "…"}` or `{"detail": {"case", "message", "status_code", "payload"}}`: only the
  * case (a snake_case word) is read.
  *
@@ -49,14 +52,16 @@ export const probeDataset = (env: NodeJS.ProcessEnv) => envValue(env, 'DATABENTO
 
 const CASE = /^[a-z][a-z0-9_]{1,60}$/;
 
-/** 403: the licence/entitlement (401 is the key); 422: the documented case, named. */
+/** 402: payment; 403: permissions/licence (401 is the key); 422: the documented case, named. */
 export const databentoRefine: Refiner = (status, body, host) => {
   const detail = isObject(body) ? body.detail : undefined;
   const kase = isObject(detail) && typeof detail.case === 'string' && CASE.test(detail.case) ? detail.case : undefined;
+  if (status === 402)
+    return { outcome: 'QUOTA_EXHAUSTED', message: `HTTP 402 from ${host}: a problem with the account's payment information${kase ? ` (${kase})` : ''}` };
   if (status === 403)
     return {
       outcome: 'ENTITLEMENT_DENIED',
-      message: `HTTP 403 from ${host}: the licence or subscription does not cover this dataset${kase ? ` (${kase})` : ''}`,
+      message: `HTTP 403 from ${host}: the API key's permissions or the licence do not cover this request${kase ? ` (${kase})` : ''}`,
     };
   if (status === 422 && kase) return { outcome: 'UPSTREAM_4XX', message: `HTTP 422 from ${host}: ${kase}` };
   return null;
@@ -226,7 +231,8 @@ export const databento: VendorModule = {
   fixes: {
     AUTH_REJECTED: 'Check the Databento API key is valid and entitled (DATABENTO_API_KEY)',
     ENTITLEMENT_DENIED:
-      'Check the Databento subscription/licence covers the dataset (DATABENTO_DATASET, default GLBX.MDP3) and its ohlcv-1m schema, in the Databento portal',
+      "Check, in the Databento portal, the API key's permissions and that the subscription/licence covers the dataset (DATABENTO_DATASET, default GLBX.MDP3) and its ohlcv-1m schema",
+    QUOTA_EXHAUSTED: "Databento refused for the account's payment information (HTTP 402): update billing in the Databento portal",
   },
   produces: ['market_data'],
   probe: async (rc, baseUrl) => {
