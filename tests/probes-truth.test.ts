@@ -115,6 +115,33 @@ describe('item 6: OpenAI insufficient_quota is QUOTA_EXHAUSTED, other 429s stay 
   });
 });
 
+describe('item 6: an account out of credit, which the free model list does not reveal', () => {
+  it('without OPENAI_QUOTA_CHECK_MODEL the OK says the quota was not checked; with it a one-token completion finds insufficient_quota', async () => {
+    const s = await start(vendors.openai(env.OPENAI_API_KEY, { outOfCredit: true }));
+    const cache = new TokenCache();
+    const plain = await probeOf('openai', s, { tokenCache: cache });
+    expect(plain).toMatchObject({ outcome: 'OK' });
+    expect(plain.message).toMatch(/quota not checked .*OPENAI_QUOTA_CHECK_MODEL/);
+    expect(s.requests.some((r) => r.path === '/v1/chat/completions')).toBe(false);
+    const withCheck = { ...env, OPENAI_QUOTA_CHECK_MODEL: 'gpt-4o-mini' };
+    const r = await probeOf('openai', s, { env: withCheck, tokenCache: cache });
+    expect(r).toMatchObject({ outcome: 'QUOTA_EXHAUSTED', httpStatus: 429 });
+    const chat = s.requests.filter((q) => q.path === '/v1/chat/completions');
+    expect(chat).toHaveLength(1);
+    expect(JSON.parse(chat[0].body)).toMatchObject({ model: 'gpt-4o-mini', max_completion_tokens: 1 });
+    // a billed call: not repeated every round — the answer stands until the recheck
+    expect(await probeOf('openai', s, { env: withCheck, tokenCache: cache })).toMatchObject({ outcome: 'QUOTA_EXHAUSTED' });
+    expect(s.requests.filter((q) => q.path === '/v1/chat/completions')).toHaveLength(1);
+  });
+
+  it('an account with credit: OK, quota checked', async () => {
+    const s = await start(vendors.openai(env.OPENAI_API_KEY));
+    const r = await probeOf('openai', s, { env: { ...env, OPENAI_QUOTA_CHECK_MODEL: 'gpt-4o-mini' } });
+    expect(r).toMatchObject({ outcome: 'OK', httpStatus: 200 });
+    expect(r.message).toMatch(/quota checked with a one-token gpt-4o-mini completion/);
+  });
+});
+
 describe('item 7: Retry-After is honoured: the next attempt waits at least what the vendor asked', () => {
   it('a 429 with Retry-After: the result says when, and the next probe sends nothing before then', async () => {
     const s = await start(vendors.polygon(env.POLYGON_API_KEY));

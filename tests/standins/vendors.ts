@@ -17,7 +17,9 @@
  *  - OpenAI (API reference; openai/openai-node `src/client.ts`, `src/core/error.ts`): Bearer key;
  *    GET /v1/models → {object: "list", data}; errors {error: {message, type, param, code}}: 401
  *    invalid_api_key, 429 rate_limit_exceeded (with retry-after-ms / retry-after) or
- *    insufficient_quota (out of credit).
+ *    insufficient_quota (out of credit); POST /v1/chat/completions → {id, object:
+ *    "chat.completion", model, choices: [{index, message, finish_reason}], usage}. An account out
+ *    of credit still lists models (the list is free) and answers a billed call 429 insufficient_quota.
  *  - Tradovate (/v1; partner API docs "Access Token Request", "Renew Access Token";
  *    tradovate/example-api-js `tutorial/Access/EX-3-Time-Penalty`): POST /auth/accesstokenrequest
  *    {name, password, appId, appVersion, cid, sec, deviceId} → {accessToken, mdAccessToken,
@@ -146,33 +148,50 @@ function prevBar(ticker: string, status: 'OK' | 'DELAYED') {
   };
 }
 
-export function openai(key: string): Standin {
+const OUT_OF_QUOTA = {
+  error: {
+    message: 'You exceeded your current quota, please check your plan and billing details.',
+    type: 'insufficient_quota',
+    param: null,
+    code: 'insufficient_quota',
+  },
+};
+
+export interface OpenAIOptions {
+  /** the account is out of credit: the free GET /v1/models still answers 200, a billed call 429 insufficient_quota */
+  outOfCredit?: boolean;
+}
+
+export function openai(key: string, opts: OpenAIOptions = {}): Standin {
   const h: VendorHandler = {
     basePath: '',
     isLogin: () => false,
     echoed: (r) => bearerOf(r) ?? '',
     handle(r, s) {
-      if (r.method !== 'GET' || r.path !== '/v1/models') return notFound(r);
+      const chat = r.method === 'POST' && r.path === '/v1/chat/completions';
+      if (!chat && (r.method !== 'GET' || r.path !== '/v1/models')) return notFound(r);
       if (bearerOf(r) !== key)
         return unauthorized(s, r, {
           error: { message: `Incorrect API key provided: ${h.echoed(r)}.`, type: 'invalid_request_error', code: 'invalid_api_key' },
         });
-      return { status: 200, body: { object: 'list', data: [{ id: 'gpt-4o-mini', object: 'model', created: 1721172741, owned_by: 'system' }] } };
+      if (!chat) return { status: 200, body: { object: 'list', data: [{ id: 'gpt-4o-mini', object: 'model', created: 1721172741, owned_by: 'system' }] } };
+      if (opts.outOfCredit) return { status: 429, body: OUT_OF_QUOTA };
+      const req = JSON.parse(r.body || '{}') as { model?: string };
+      return {
+        status: 200,
+        body: {
+          id: 'chatcmpl-standin',
+          object: 'chat.completion',
+          created: Math.floor(Date.now() / 1000),
+          model: req.model ?? 'gpt-4o-mini',
+          choices: [{ index: 0, message: { role: 'assistant', content: 'p', refusal: null }, logprobs: null, finish_reason: 'length' }],
+          usage: { prompt_tokens: 8, completion_tokens: 1, total_tokens: 9 },
+        },
+      };
     },
     wrongShape: () => ({ object: 'error', data: null }),
     special(name, r) {
-      if (name === 'insufficient_quota')
-        return {
-          status: 429,
-          body: {
-            error: {
-              message: 'You exceeded your current quota, please check your plan and billing details.',
-              type: 'insufficient_quota',
-              param: null,
-              code: 'insufficient_quota',
-            },
-          },
-        };
+      if (name === 'insufficient_quota') return { status: 429, body: OUT_OF_QUOTA };
       if (name === 'rate_limit')
         return {
           status: 429,
