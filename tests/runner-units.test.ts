@@ -301,6 +301,57 @@ describe('runner clients tell the truth (issue 9, vendor side)', async () => {
     });
   });
 
+  describe('Ironbeam cancel (the kill switch): DELETE /order/{accountId}/cancel/{orderId}, OpenAPI 2.1', () => {
+    const ib = { IRONBEAM_USERNAME: env.IRONBEAM_USERNAME, IRONBEAM_API_KEY: env.IRONBEAM_API_KEY };
+    const creds = { username: env.IRONBEAM_USERNAME, apiKey: env.IRONBEAM_API_KEY };
+    const deletes = (s: { requests: Array<{ method: string; path: string; body: string }> }) => s.requests.filter((r) => r.method === 'DELETE');
+
+    it('a working order: one DELETE without a body; the reply names it CANCELLED', async () => {
+      const s = await up(data.ironbeamPaper(creds, { fill: false }));
+      const b = ironbeam.client!.broker!.open(s.baseUrl, ib);
+      const { orderId } = await b.placeOrder({ symbol: 'ESZ5', side: 'buy', qty: 1 }, call);
+      await expect(b.cancelOrder!(orderId, call)).resolves.toBeUndefined();
+      expect(s.cancelled).toEqual([orderId]);
+      expect(deletes(s).map((r) => [r.path, r.body])).toEqual([[`/v2/order/5123345/cancel/${orderId}`, '']]);
+    });
+
+    it('a refusal is CANCEL_REJECTED, never success: the order filled, or the broker says CANCEL_REJECTED', async () => {
+      const filled = await up(data.ironbeamPaper(creds));
+      const b = ironbeam.client!.broker!.open(filled.baseUrl, ib);
+      const { orderId } = await b.placeOrder({ symbol: 'ESZ5', side: 'buy', qty: 1 }, call);
+      await expect(b.cancelOrder!(orderId, call)).rejects.toMatchObject({
+        code: 'CANCEL_REJECTED',
+        message: expect.stringMatching(/order CANCEL_REJECTED, error 2/),
+      });
+      expect(filled.cancelled).toEqual([]);
+      expect(deletes(filled)).toHaveLength(1);
+      // the documented 400 (an order the broker does not know)
+      await expect(b.cancelOrder!('ORD999', call)).rejects.toMatchObject({ code: 'CANCEL_REJECTED', status: 400 });
+    });
+
+    it('an OK reply that does not name the order is CANCEL_UNCONFIRMED; an order known only by its strategy is not guessed at', async () => {
+      const s = await up(data.ironbeamPaper(creds, { fill: false, cancelUnconfirmed: true }));
+      const b = ironbeam.client!.broker!.open(s.baseUrl, ib);
+      const { orderId } = await b.placeOrder({ symbol: 'ESZ5', side: 'buy', qty: 1 }, call);
+      await expect(b.cancelOrder!(orderId, call)).rejects.toMatchObject({ code: 'CANCEL_UNCONFIRMED' });
+      const late = await up(data.ironbeamPaper(creds, { fill: false, lateOrderId: 99 }));
+      const lb = ironbeam.client!.broker!.open(late.baseUrl, ib);
+      const pending = await lb.placeOrder({ symbol: 'ESZ5', side: 'sell', qty: 1 }, call);
+      expect(pending.orderId).toMatch(/^strategy:\d+$/);
+      await expect(lb.cancelOrder!(pending.orderId, call)).rejects.toMatchObject({ code: 'ORDER_STATE_UNKNOWN' });
+      expect(deletes(late)).toHaveLength(0);
+    });
+
+    it('an order whose id arrived late is cancelled by that id', async () => {
+      const s = await up(data.ironbeamPaper(creds, { fill: false, lateOrderId: 4 }));
+      const b = ironbeam.client!.broker!.open(s.baseUrl, ib);
+      const { orderId } = await b.placeOrder({ symbol: 'ESZ5', side: 'sell', qty: 1 }, call);
+      expect(orderId).toMatch(/^strategy:\d+$/);
+      await b.cancelOrder!(orderId, call);
+      expect(s.cancelled).toEqual([s.orders[0].id]);
+    });
+  });
+
   describe('item 9: Tradovate in the runner', () => {
     const tv = () => ({ name: env.TRADOVATE_USERNAME, password: env.TRADOVATE_PASSWORD, cid: env.TRADOVATE_CID, sec: env.TRADOVATE_SECRET });
 

@@ -76,7 +76,8 @@ Quick start:
   observatory session            market session now: open/closed/break, why, next open
 
 Environment: DATABASE_URL (unset: embedded Postgres under OBSERVATORY_HOME, default ~/.observatory),
-OBSERVATORY_CONFIG, OBSERVATORY_PORT/OBSERVATORY_BIND, OBSERVATORY_TOKEN, LIVE_TRADING_ENABLED, LOG_LEVEL.
+OBSERVATORY_CONFIG, OBSERVATORY_PORT/OBSERVATORY_BIND, OBSERVATORY_TOKEN (+ OBSERVATORY_TOKEN_<NAME>, one per person),
+LIVE_TRADING_ENABLED, LOG_LEVEL.
 Exit codes: 0 ok · 1 failure · 64 usage · 76 schema newer than this build · 78 bad config.`,
     );
 

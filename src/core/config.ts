@@ -114,7 +114,8 @@ export interface Config {
   home: string;
   liveTradingEnabled: boolean;
   logLevel: (typeof LOG_LEVELS)[number];
-  http: { port: number; bind: string; token?: string };
+  /** token: OBSERVATORY_TOKEN; namedTokens: every OBSERVATORY_TOKEN_<NAME> (apiTokens() lists both with their actors) */
+  http: { port: number; bind: string; token?: string; namedTokens?: NamedToken[] };
   daemon: { heartbeatIntervalMs: number; staleAfterMs: number; probeConcurrency: number };
   limits: { ingestBodyBytes: number; ingestMaxEvents: number; metadataBytes: number; metadataDepth: number };
   integrations: Record<string, Record<string, unknown>>;
@@ -212,12 +213,70 @@ function checkDatabaseUrl(url: string, where: string): string {
   return url;
 }
 
+/** A further API token, OBSERVATORY_TOKEN_<NAME>: its own bearer token and its own actor. */
+export interface NamedToken {
+  /** NAME as written in the variable (A–Z, 0–9, _) */
+  name: string;
+  token: string;
+}
+
+/** A bearer token the API accepts and the actor a change made with it is recorded under. */
+export interface ApiToken {
+  /** the env var it came from (never its value) */
+  env: string;
+  actor: string;
+  token: string;
+}
+
+/** The actor of OBSERVATORY_TOKEN (its variable's name, as before named tokens existed). */
+export const API_TOKEN_ACTOR = 'api-token:OBSERVATORY_TOKEN';
+export const NAMED_TOKEN_PREFIX = 'OBSERVATORY_TOKEN_';
+const TOKEN_NAME = /^[A-Z0-9_]{1,32}$/;
+const MIN_TOKEN_LEN = 16;
+/** the actor of OBSERVATORY_TOKEN_<NAME> */
+export const namedTokenActor = (name: string) => `api-token:${name.toLowerCase()}`;
+
+/** Every token the API accepts, each with its actor: OBSERVATORY_TOKEN first, then the named ones. */
+export function apiTokens(http: Config['http']): ApiToken[] {
+  const out: ApiToken[] = http.token ? [{ env: 'OBSERVATORY_TOKEN', actor: API_TOKEN_ACTOR, token: http.token }] : [];
+  for (const t of http.namedTokens ?? []) out.push({ env: `${NAMED_TOKEN_PREFIX}${t.name}`, actor: namedTokenActor(t.name), token: t.token });
+  return out;
+}
+
+/**
+ * OBSERVATORY_TOKEN_<NAME> variables: NAME 1–32 of A–Z, 0–9, _; a value of at least 16 characters;
+ * no two tokens alike (one value with two actors would let one holder be both people of the
+ * two-person rule). An empty value is unset, as for OBSERVATORY_TOKEN. Messages name the
+ * variable, never its value.
+ */
+function namedTokensOf(env: NodeJS.ProcessEnv, main: string | undefined): NamedToken[] {
+  const out: NamedToken[] = [];
+  const seen = new Map<string, string>(main ? [[main, 'OBSERVATORY_TOKEN']] : []);
+  for (const key of Object.keys(env).sort()) {
+    if (!key.startsWith(NAMED_TOKEN_PREFIX)) continue;
+    const value = env[key]?.trim();
+    if (!value) continue;
+    const name = key.slice(NAMED_TOKEN_PREFIX.length);
+    if (!TOKEN_NAME.test(name))
+      throw new ConfigError(
+        `environment: ${/^[A-Za-z0-9_]{1,80}$/.test(key) ? key : `${NAMED_TOKEN_PREFIX}…`}: a named API token is ${NAMED_TOKEN_PREFIX}<NAME>, NAME 1–32 of A–Z, 0–9, _`,
+      );
+    if (value.length < MIN_TOKEN_LEN)
+      throw new ConfigError(`environment: ${key}: expected at least ${MIN_TOKEN_LEN} characters`, 'generate one with: openssl rand -hex 24');
+    const twin = seen.get(value);
+    if (twin) throw new ConfigError(`environment: ${key}: the same value as ${twin}; every API token must differ (each is its own actor)`);
+    seen.set(value, key);
+    out.push({ name, token: value });
+  }
+  return out;
+}
+
 /**
  * The HTTP API answers beyond this host only behind OBSERVATORY_TOKEN. `where` names the field
  * the bind came from; the daemon checks again before it listens (a config built by hand).
  */
 export function assertHttpExposure(http: Config['http'], where = 'environment: OBSERVATORY_BIND='): void {
-  if (!isLoopback(http.bind) && !http.token)
+  if (!isLoopback(http.bind) && !http.token && !http.namedTokens?.length)
     throw new ConfigError(`${where}${http.bind} is not loopback; set OBSERVATORY_TOKEN (≥ 16 chars) to serve the API there`);
 }
 
@@ -279,6 +338,8 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   const token = env.OBSERVATORY_TOKEN?.trim() || undefined;
   if (token !== undefined && token.length < 16)
     throw new ConfigError('environment: OBSERVATORY_TOKEN: expected at least 16 characters', 'generate one with: openssl rand -hex 24');
+  const namedTokens = namedTokensOf(env, token);
+  for (const t of namedTokens) registerSecret(t.token);
 
   const cfg: Config = {
     databaseUrl,
@@ -289,6 +350,7 @@ export function loadConfig(opts: LoadOptions = {}): Config {
       port: envInt(env, 'OBSERVATORY_PORT', 0, 65535) ?? file.http?.port ?? 7311,
       bind: env.OBSERVATORY_BIND?.trim() || file.http?.bind || '127.0.0.1',
       token,
+      namedTokens,
     },
     daemon: { ...daemonTiming(env, file, configPath), probeConcurrency: file.daemon?.probe_concurrency ?? 4 },
     limits: {

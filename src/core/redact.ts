@@ -16,6 +16,9 @@ export const REDACTED = '[REDACTED]';
 
 /** Platform env vars whose values are secrets; the vendors' own come from their modules. */
 const PLATFORM_SECRET_ENV = ['OBSERVATORY_TOKEN', 'PGPASSWORD'] as const;
+/** Families of them: the named API tokens OBSERVATORY_TOKEN_<NAME> (config.ts), whatever SECRET_NAME below says. */
+const PLATFORM_SECRET_PREFIXES = ['OBSERVATORY_TOKEN_'] as const;
+const hasSecretPrefix = (name: string) => PLATFORM_SECRET_PREFIXES.some((p) => name.startsWith(p));
 
 let builtinSecretEnv: ReadonlySet<string> | undefined;
 
@@ -89,13 +92,13 @@ export function registerCredentialPair(user: string | undefined, pass: string | 
 }
 
 export function isSecretEnvName(name: string): boolean {
-  return builtinSecretEnvNames().has(name) || SECRET_NAME.test(name);
+  return builtinSecretEnvNames().has(name) || hasSecretPrefix(name) || SECRET_NAME.test(name);
 }
 
 /** Registers the values of every secret-looking env var, plus any extra names given. */
 export function registerSecretsFromEnv(env: NodeJS.ProcessEnv = process.env, extraNames: Iterable<string> = []): void {
   const names = new Set<string>([...builtinSecretEnvNames(), ...extraNames]);
-  for (const k of Object.keys(env)) if (SECRET_NAME.test(k)) names.add(k);
+  for (const k of Object.keys(env)) if (SECRET_NAME.test(k) || hasSecretPrefix(k)) names.add(k);
   for (const n of names) registerSecret(env[n]);
   // pairs sent base64-encoded as basic auth (null: empty password, e.g. a key as the user name)
   for (const [user, pass] of vendorCredentialPairs()) registerCredentialPair(env[user], pass === null ? '' : env[pass]);

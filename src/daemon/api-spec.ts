@@ -320,7 +320,8 @@ export const ROUTES: RouteSpec[] = [
   {
     method: 'POST',
     url: '/api/trading-state',
-    summary: 'Halt, reduce or resume a scope (as `halt|reduce|resume --json`); a global resume needs confirm: true',
+    summary:
+      'Halt, reduce or resume a scope (as `halt|reduce|resume --json`); a global resume needs confirm: true. The actor is the bearer token’s: api-token:OBSERVATORY_TOKEN, or api-token:<name> for OBSERVATORY_TOKEN_<NAME> (two people, two tokens: the two-person resume)',
     tag: 'control',
     token: true,
     body: z.object({
@@ -333,8 +334,8 @@ export const ROUTES: RouteSpec[] = [
     }),
     responses: {
       201: { description: 'the change, written', schema: tradingChangeViewSchema },
-      202: { description: 'a resume request waiting for a second, different actor (two-person rule)', schema: tradingChangeViewSchema },
-      400: err('bad input (unknown target, empty reason, nothing to resume, expiry in the past, same actor confirming); no row written'),
+      202: { description: 'a resume request waiting for a second, different actor (two-person rule: another token)', schema: tradingChangeViewSchema },
+      400: err('bad input (unknown target, empty reason, nothing to resume, expiry in the past, same actor — same token — confirming); no row written'),
       401: err('missing or wrong bearer token'),
       415: notJson,
       503: unavailable,

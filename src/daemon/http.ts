@@ -1,6 +1,8 @@
 /**
- * The daemon's HTTP API (fastify). Loopback by default; binding anywhere else requires
- * OBSERVATORY_TOKEN, and then every route but /healthz requires it as a bearer token.
+ * The daemon's HTTP API (fastify). Loopback by default; binding anywhere else requires an API
+ * token, and then every route but /healthz requires one as a bearer token. The tokens:
+ * OBSERVATORY_TOKEN (actor `api-token:OBSERVATORY_TOKEN`) and any OBSERVATORY_TOKEN_<NAME>
+ * (actor `api-token:<name>`), so two people can each hold their own (the two-person resume).
  * Every response carries a trace_id (body and `x-trace-id` header; an incoming W3C
  * `traceparent` is honoured) and passes the sanitizer on its way out.
  */
@@ -10,7 +12,7 @@ import type { DaemonContext, DaemonService } from './daemon.js';
 import type { Mode, Registry } from '../core/types.js';
 import { MODES } from '../core/types.js';
 import { AmbiguousBotError, ExitCode, ObservatoryError, UsageError } from '../core/errors.js';
-import { assertHttpExposure } from '../core/config.js';
+import { apiTokens, assertHttpExposure, type ApiToken } from '../core/config.js';
 import { classifyPgError } from '../core/store.js';
 import { describeOutage } from '../core/outage.js';
 import { isLoopback } from '../core/loopback.js';
@@ -28,12 +30,22 @@ declare module 'fastify' {
   }
 }
 
-function tokenMatches(header: string | undefined, token: string): boolean {
-  const m = /^Bearer\s+(.+)$/i.exec(header ?? '');
-  if (!m) return false;
-  const a = Buffer.from(m[1].trim());
+function tokenMatches(presented: Buffer, token: string): boolean {
   const b = Buffer.from(token);
-  return a.length === b.length && timingSafeEqual(a, b);
+  return presented.length === b.length && timingSafeEqual(presented, b);
+}
+
+/**
+ * The actor of the bearer token presented, or null. Every configured token is compared, in
+ * constant time, whichever matched first: how long the check takes does not tell which one it was.
+ */
+function tokenActor(header: string | undefined, tokens: readonly ApiToken[]): string | null {
+  const m = /^Bearer\s+(.+)$/i.exec(header ?? '');
+  if (!m) return null;
+  const presented = Buffer.from(m[1].trim());
+  let actor: string | null = null;
+  for (const t of tokens) if (tokenMatches(presented, t.token) && actor === null) actor = t.actor;
+  return actor;
 }
 
 /** A route plug-in: other capabilities (ingest, proof, events) add their routes through this. */
@@ -42,6 +54,8 @@ export type RouteModule = (app: FastifyInstance, ctx: DaemonContext, helpers: Ro
 export interface RouteHelpers {
   registry: Registry;
   requireToken: (req: FastifyRequest, reply: FastifyReply) => boolean;
+  /** as requireToken, answering the matching token's actor (null: 401 sent) */
+  requireActor: (req: FastifyRequest, reply: FastifyReply) => string | null;
   parseMode: (raw: unknown, reply: FastifyReply, req: FastifyRequest) => Mode | undefined;
   /** counts for /metrics that only a route sees */
   metrics: { ingestUnavailable(): void };
@@ -62,7 +76,8 @@ export class HttpService implements DaemonService {
 
   async start(ctx: DaemonContext): Promise<void> {
     const { config, log } = ctx;
-    const { bind, port, token } = config.http;
+    const { bind, port } = config.http;
+    const tokens = apiTokens(config.http);
     // refused when the config is loaded; checked again for a config built by hand (never serve unprotected)
     assertHttpExposure(config.http);
     const protect = !isLoopback(bind);
@@ -92,17 +107,19 @@ export class HttpService implements DaemonService {
     // every body leaves through the sanitizer
     app.addHook('preSerialization', async (_req, _reply, payload) => redactDeep(payload));
 
-    const requireToken = (req: FastifyRequest, reply: FastifyReply): boolean => {
-      if (token && tokenMatches(req.headers.authorization, token)) return true;
+    const requireActor = (req: FastifyRequest, reply: FastifyReply): string | null => {
+      const actor = tokenActor(req.headers.authorization, tokens);
+      if (actor) return actor;
       void sendError(
         reply.header('www-authenticate', 'Bearer'),
         req,
         401,
         'UNAUTHORIZED',
-        token ? 'missing or wrong bearer token' : 'OBSERVATORY_TOKEN is not set on the daemon; ingest is disabled',
+        tokens.length ? 'missing or wrong bearer token' : 'OBSERVATORY_TOKEN is not set on the daemon; ingest is disabled',
       );
-      return false;
+      return null;
     };
+    const requireToken = (req: FastifyRequest, reply: FastifyReply): boolean => requireActor(req, reply) !== null;
     if (protect) {
       app.addHook('onRequest', async (req, reply) => {
         if (req.url.split('?')[0] === '/healthz') return;
@@ -193,7 +210,7 @@ export class HttpService implements DaemonService {
       return reply.header('content-type', metrics.contentType).send(text);
     });
 
-    for (const mod of this.opts.routes ?? []) await mod(app, ctx, { registry: this.registry, requireToken, parseMode, metrics });
+    for (const mod of this.opts.routes ?? []) await mod(app, ctx, { registry: this.registry, requireToken, requireActor, parseMode, metrics });
 
     app.setNotFoundHandler((req, reply) => {
       void sendError(reply, req, 404, 'NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`);

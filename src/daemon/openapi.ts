@@ -91,7 +91,8 @@ export function openApiDocument(): Json {
       version: VERSION,
       description:
         'Integration health, proof of use, the variable catalog and the autonomy gate. Every response carries a trace_id (body and x-trace-id header). ' +
-        'POST routes need the bearer token (OBSERVATORY_TOKEN); on a non-loopback bind every route but /healthz does.',
+        'POST routes need a bearer token (OBSERVATORY_TOKEN, or any named OBSERVATORY_TOKEN_<NAME>); on a non-loopback bind every route but /healthz does. ' +
+        'A trading-state change is recorded under the token it came with: api-token:OBSERVATORY_TOKEN, or api-token:<name>.',
     },
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
     paths,

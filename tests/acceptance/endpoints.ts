@@ -18,8 +18,8 @@ export interface EndpointContract {
   errors: string;
 }
 
-const READ = 'none on a loopback bind; `Authorization: Bearer $OBSERVATORY_TOKEN` on any other bind';
-const WRITE = '`Authorization: Bearer $OBSERVATORY_TOKEN` always (checked before the body is read)';
+const READ = 'none on a loopback bind; `Authorization: Bearer $OBSERVATORY_TOKEN` (or any named `$OBSERVATORY_TOKEN_<NAME>`) on any other bind';
+const WRITE = '`Authorization: Bearer $OBSERVATORY_TOKEN` (or any named `$OBSERVATORY_TOKEN_<NAME>`) always (checked before the body is read)';
 const COMMON = '503 STATUS_UNAVAILABLE (store unreachable); 401 UNAUTHORIZED (token, see auth)';
 
 export const ENDPOINTS: readonly EndpointContract[] = [
@@ -162,11 +162,11 @@ export const ENDPOINTS: readonly EndpointContract[] = [
     path: '/api/trading-state',
     auth: WRITE,
     request:
-      'JSON object `{ command: halt | reduce | resume, scope: global | account | bot | integration, target?, reason, ttl? (30m or an ISO expiry), confirm? }`; a global resume needs `confirm: true`; the actor is `api-token:OBSERVATORY_TOKEN`',
+      'JSON object `{ command: halt | reduce | resume, scope: global | account | bot | integration, target?, reason, ttl? (30m or an ISO expiry), confirm? }`; a global resume needs `confirm: true`; the actor is the token’s: `api-token:OBSERVATORY_TOKEN`, or `api-token:<name>` for `OBSERVATORY_TOKEN_<NAME>`',
     response:
       '201 TradingChange `{ success, trace_id, ts, change, pending: false, in_force[] }` (as `halt|reduce|resume --json`); 202 with `pending: true` when the two-person rule records a resume request for a second, different actor',
     errors:
-      '400 BAD_REQUEST (not an object, command, scope, target unknown or malformed, empty reason, ttl in the past, a global resume without confirm, nothing to resume, the same actor confirming) — no row written; 415 (not application/json); 401 UNAUTHORIZED; 503 STATUS_UNAVAILABLE',
+      '400 BAD_REQUEST (not an object, command, scope, target unknown or malformed, empty reason, ttl in the past, a global resume without confirm, nothing to resume, the same actor — the same token — confirming) — no row written; 415 (not application/json); 401 UNAUTHORIZED; 503 STATUS_UNAVAILABLE',
   },
   {
     method: 'POST',

@@ -14,7 +14,15 @@
  *  - Ironbeam (/v2, OpenAPI 2.1): GET /account/getAllAccounts, POST /order/{acct}/place
  *    (exchSym must match the documented Symbol pattern "XCME:ES.Z25", else 400 {status: "ERROR"};
  *    → {status, strategyId, orderId?}: the order id only when it came within the broker's wait),
- *    GET /order/{acct}/toorderid/{strategyId}, GET /order/{acct}/fills (fills carry strategyId)
+ *    GET /order/{acct}/toorderid/{strategyId}, GET /order/{acct}/fills (fills carry strategyId),
+ *    DELETE /order/{acct}/cancel/{orderId} (operationId cancelOrder, no body) → OrdersResponse
+ *    {status, message, orders: [Order]} with the order's OrderStatusType: CANCELLED for a working
+ *    order; CANCEL_REJECTED with an orderError {errorCode, errorText} and status "ERROR" for one
+ *    that filled or was cancelled already (or with `rejectCancel`); `cancelUnconfirmed`: an OK
+ *    reply with an empty list; an unknown order or account is the documented 400
+ *    {status: "ERROR", message, error}. Source: the IronbeamAPI 2.1 OpenAPI document as copied in
+ *    wboayue/ironbeam-rs `specs/openapi.json` (paths./order/{accountId}/cancel/{orderId},
+ *    components.schemas OrdersResponse, Order, OrderStatusType, ErrorResponse400)
  * Bars are a deterministic synthetic series (a gentle uptrend), generated on request.
  */
 import { bearerOf, jsonBody, Standin, type Recorded, type Reply, type VendorHandler } from './server.js';
@@ -186,6 +194,10 @@ export interface PaperBrokerOptions {
   lateOrderId?: number;
   /** Ironbeam: the place reply comes this late (the broker waiting for the exchange's id) */
   placeDelayMs?: number;
+  /** Ironbeam: every cancel is refused (the order filled at the exchange as the cancel arrived) */
+  rejectCancel?: boolean;
+  /** Ironbeam: the cancel answers {status: "OK"} with an empty `orders` list (schema-valid, names no order) */
+  cancelUnconfirmed?: boolean;
 }
 
 export interface PaperOrders {
@@ -316,6 +328,38 @@ export function ironbeamPaper(creds: IronbeamCreds, opts: PaperBrokerOptions = {
       o.asks++;
       if (opts.lateOrderId !== undefined && o.asks < opts.lateOrderId) return { status: 200, body: { status: 'OK', message: 'OK', strategyId: o.strategyId } };
       return { status: 200, body: { status: 'OK', message: 'OK', strategyId: o.strategyId, orderId: o.id } };
+    }
+    const cancel = /^\/v2\/order\/([^/]+)\/cancel\/([^/]+)$/.exec(r.path);
+    if (r.method === 'DELETE' && cancel) {
+      if (!authed()) return unauthorized(s, r);
+      const id = decodeURIComponent(cancel[2]);
+      const o = orders.find((x) => x.id === id);
+      if (cancel[1] !== '5123345' || !o) return { status: 400, body: { status: 'ERROR', message: 'Bad Request', error: `Order ${id} not found` } };
+      const asOrder = (status: string) => ({
+        orderId: o.id,
+        strategyId: o.strategyId,
+        accountId: '5123345',
+        exchSym: o.body.exchSym,
+        status,
+        side: o.body.side,
+        quantity: o.body.quantity,
+        orderType: o.body.orderType,
+        duration: o.body.duration,
+        fillQuantity: opts.fill === false ? 0 : o.body.quantity,
+      });
+      if (opts.cancelUnconfirmed) return { status: 200, body: { status: 'OK', message: 'OK', orders: [] } };
+      // a filled order (fills on), one cancelled before, or the drill's refusal: the cancel is rejected
+      if (opts.rejectCancel || opts.fill !== false || cancelled.includes(id))
+        return {
+          status: 200,
+          body: {
+            status: 'ERROR',
+            message: 'Cancel rejected',
+            orders: [{ ...asOrder('CANCEL_REJECTED'), orderError: { errorCode: 2, errorText: 'Too late to cancel' } }],
+          },
+        };
+      cancelled.push(id);
+      return { status: 200, body: { status: 'OK', message: 'OK', orders: [asOrder('CANCELLED')] } };
     }
     const fills = /^\/v2\/order\/([^/]+)\/fills$/.exec(r.path);
     if (r.method === 'GET' && fills) {

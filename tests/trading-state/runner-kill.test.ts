@@ -1,7 +1,8 @@
 /**
- * The reference bot obeys the kill switch (src/runner/kill.ts), paper against the Tradovate
- * stand-in and shadow: on HALTED it cancels its working orders and stops; on REDUCING it only
- * flattens, then stops; an order under a halted integration is refused as BLOCKED HALTED.
+ * The reference bot obeys the kill switch (src/runner/kill.ts), paper against the Tradovate and
+ * Ironbeam stand-ins and shadow: on HALTED it cancels its working orders and stops (a cancel the
+ * broker refuses is reported as such, never as cancelled); on REDUCING it only flattens, then
+ * stops; an order under a halted integration is refused as BLOCKED HALTED.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,7 +12,7 @@ import { freshDatabase, type TestDb } from '../helpers/db.js';
 import { waitFor } from '../helpers/wait.js';
 import { canaryEnv } from '../standins/fixtures.js';
 import type { Standin } from '../standins/server.js';
-import { polygonData, tradovatePaper, type PaperOrders } from '../standins/trading-data.js';
+import { ironbeamPaper, polygonData, tradovatePaper, type PaperOrders } from '../standins/trading-data.js';
 import { loadConfig, type Config } from '../../src/core/config.js';
 import { getSpec, loadRegistry } from '../../src/core/vendors/registry.js';
 import { probeAndRecord } from '../../src/core/prober.js';
@@ -31,6 +32,9 @@ const LIMITS = { max_contracts: 5, max_daily_loss: 5000, max_drawdown_pct: 10, m
 let db: TestDb;
 let poly: Standin;
 let tv: Standin & PaperOrders;
+let ib: Standin & PaperOrders;
+/** an Ironbeam demo account that refuses every cancel (the order filled as the cancel arrived) */
+let ibRefuses: Standin & PaperOrders;
 let dir: string;
 
 beforeAll(async () => {
@@ -41,9 +45,12 @@ beforeAll(async () => {
     { name: C.TRADOVATE_USERNAME, password: C.TRADOVATE_PASSWORD, cid: C.TRADOVATE_CID, sec: C.TRADOVATE_SECRET },
     { fill: false },
   ).start();
+  const ibCreds = { username: C.IRONBEAM_USERNAME, password: C.IRONBEAM_PASSWORD, apiKey: C.IRONBEAM_API_KEY };
+  ib = await ironbeamPaper(ibCreds, { fill: false }).start();
+  ibRefuses = await ironbeamPaper(ibCreds, { fill: false, rejectCancel: true }).start();
 });
 afterAll(async () => {
-  for (const s of [poly, tv]) await s?.close();
+  for (const s of [poly, tv, ib, ibRefuses]) await s?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -60,24 +67,29 @@ const cmd = (over: Partial<TradingCommandInput>): TradingCommandInput => ({
   ...over,
 });
 
-function configOf(): Config {
+/** Tradovate as the broker, or (`ironbeam`: its base URL) Ironbeam alone. */
+function configOf(broker: { ironbeam?: string } = {}): Config {
+  const brokerEnv = broker.ironbeam
+    ? {
+        IRONBEAM_USERNAME: C.IRONBEAM_USERNAME,
+        IRONBEAM_PASSWORD: C.IRONBEAM_PASSWORD,
+        IRONBEAM_API_KEY: C.IRONBEAM_API_KEY,
+        IRONBEAM_BASE_URL: broker.ironbeam,
+      }
+    : {
+        TRADOVATE_USERNAME: C.TRADOVATE_USERNAME,
+        TRADOVATE_PASSWORD: C.TRADOVATE_PASSWORD,
+        TRADOVATE_CID: C.TRADOVATE_CID,
+        TRADOVATE_SECRET: C.TRADOVATE_SECRET,
+        TRADOVATE_BASE_URL: tv.baseUrl,
+      };
   const c = loadConfig({
-    env: {
-      PATH: process.env.PATH,
-      POLYGON_API_KEY: C.POLYGON_API_KEY,
-      POLYGON_BASE_URL: poly.baseUrl,
-      TRADOVATE_USERNAME: C.TRADOVATE_USERNAME,
-      TRADOVATE_PASSWORD: C.TRADOVATE_PASSWORD,
-      TRADOVATE_CID: C.TRADOVATE_CID,
-      TRADOVATE_SECRET: C.TRADOVATE_SECRET,
-      TRADOVATE_BASE_URL: tv.baseUrl,
-      OBSERVATORY_HOME: dir,
-    },
+    env: { PATH: process.env.PATH, POLYGON_API_KEY: C.POLYGON_API_KEY, POLYGON_BASE_URL: poly.baseUrl, ...brokerEnv, OBSERVATORY_HOME: dir },
   });
   return { ...c, riskLimits: LIMITS };
 }
 
-async function healthy(config: Config): Promise<void> {
+async function healthy(config: Config, broker = 'tradovate'): Promise<void> {
   await writeHeartbeat(db.pool, {
     daemonId: 'kill-test',
     version: VERSION,
@@ -89,7 +101,7 @@ async function healthy(config: Config): Promise<void> {
   });
   const registry = loadRegistry(config);
   const tokenCache = new TokenCache();
-  for (const n of ['postgres', 'polygon', 'risk_engine', 'tradovate']) {
+  for (const n of ['postgres', 'polygon', 'risk_engine', broker]) {
     let r = await probeAndRecord(getSpec(registry, n)!, { pool: db.pool, env: config.env, riskLimits: config.riskLimits, tokenCache, daemonId: 'kill-test' });
     for (let i = 0; i < 3 && r.state.status !== 'OK'; i++)
       r = await probeAndRecord(getSpec(registry, n)!, { pool: db.pool, env: config.env, riskLimits: config.riskLimits, tokenCache, daemonId: 'kill-test' });
@@ -122,6 +134,47 @@ describe('reference bot under the kill switch', () => {
     expect(bot.lines.join('\n')).toMatch(/trading HALTED: 1 working order\(s\) cancelled, 0 left; stopping/);
     await applyTradingChange(db.pool, cmd({ command: 'resume', scope: 'bot', target: botIdForName('kill-halt'), traceId: newTraceId() }));
     expect(halt.change.state).toBe('HALTED');
+  });
+
+  it('HALTED against Ironbeam: the working order is cancelled (DELETE /order/{acct}/cancel/{id}) and the bot stops', async () => {
+    const config = configOf({ ironbeam: ib.baseUrl });
+    await healthy(config, 'ironbeam');
+    const bot = startBot(config, { mode: 'paper', botName: 'kill-halt-ib', iterations: 50, intervalMs: 60_000, brokerSymbol: 'XCME:ES.Z25' });
+    await waitFor(() => bot.lines.some((l) => l.includes('is working')), 20_000, 'a working order');
+    const orderId = ib.orders.at(-1)!.id;
+    await applyTradingChange(db.pool, cmd({ scope: 'bot', target: botIdForName('kill-halt-ib') }));
+    const t0 = Date.now();
+    const summary = await bot.done;
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(summary).toMatchObject({ status: 'BLOCKED', reason_code: 'TRADING_HALTED', exit_code: 2 });
+    expect(ib.cancelled).toEqual([orderId]);
+    expect(ib.requests.filter((r) => r.method === 'DELETE').map((r) => r.path)).toEqual([`/v2/order/5123345/cancel/${orderId}`]);
+    const evs = await listEvents(db.pool, { runId: summary.run!.id, limit: 100 });
+    expect(evs.find((e) => e.operation === 'broker.cancel_order')).toMatchObject({ status: 'OK', integration: 'ironbeam', reason_code: null });
+    expect(bot.lines.join('\n')).toMatch(new RegExp(`broker\\.cancel_order ironbeam ${orderId}: OK \\(cancelled\\)`));
+    expect(bot.lines.join('\n')).toMatch(/trading HALTED: 1 working order\(s\) cancelled, 0 left; stopping/);
+    await applyTradingChange(db.pool, cmd({ command: 'resume', scope: 'bot', target: botIdForName('kill-halt-ib'), traceId: newTraceId() }));
+  });
+
+  it('HALTED, Ironbeam refuses the cancel: reported as CANCEL_REJECTED (an ERROR event), the order still counted as working; the bot stops', async () => {
+    const config = configOf({ ironbeam: ibRefuses.baseUrl });
+    await healthy(config, 'ironbeam');
+    const bot = startBot(config, { mode: 'paper', botName: 'kill-refused-ib', iterations: 50, intervalMs: 60_000, brokerSymbol: 'XCME:ES.Z25' });
+    await waitFor(() => bot.lines.some((l) => l.includes('is working')), 20_000, 'a working order');
+    const orderId = ibRefuses.orders.at(-1)!.id;
+    await applyTradingChange(db.pool, cmd({ scope: 'bot', target: botIdForName('kill-refused-ib') }));
+    const summary = await bot.done;
+    expect(summary).toMatchObject({ status: 'BLOCKED', reason_code: 'TRADING_HALTED' });
+    // the broker saw the cancel and refused it
+    expect(ibRefuses.requests.filter((r) => r.method === 'DELETE').map((r) => r.path)).toEqual([`/v2/order/5123345/cancel/${orderId}`]);
+    expect(ibRefuses.cancelled).toEqual([]);
+    const evs = await listEvents(db.pool, { runId: summary.run!.id, limit: 100 });
+    expect(evs.find((e) => e.operation === 'broker.cancel_order')).toMatchObject({ status: 'ERROR', integration: 'ironbeam', reason_code: 'CANCEL_REJECTED' });
+    const out = bot.lines.join('\n');
+    expect(out).toMatch(new RegExp(`broker\\.cancel_order ironbeam ${orderId}: ERROR CANCEL_REJECTED`));
+    expect(out).toMatch(/trading HALTED: 0 working order\(s\) cancelled, 1 left; stopping/);
+    expect(out).not.toMatch(/OK \(cancelled\)/);
+    await applyTradingChange(db.pool, cmd({ command: 'resume', scope: 'bot', target: botIdForName('kill-refused-ib'), traceId: newTraceId() }));
   });
 
   it('an order under a halted integration is refused as BLOCKED HALTED with the halt’s facts; nothing is sent', async () => {

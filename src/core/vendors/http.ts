@@ -22,7 +22,7 @@ import type { ProbeOutcome } from '../types.js';
 import type { RunContext, Verdict } from './module.js';
 
 export interface HttpCall {
-  method: 'GET' | 'POST' | 'HEAD';
+  method: 'GET' | 'POST' | 'DELETE' | 'HEAD';
   url: URL;
   /** secret headers (Authorization…), called immediately before the request is sent */
   auth?: () => Record<string, string>;
@@ -380,7 +380,8 @@ export const holdKey = (integrationOrWhat: string, host: string) => `${integrati
 export const untilText = (until: number) => new Date(until).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 export interface VendorCall extends Omit<HttpCall, 'method'> {
-  method: 'GET' | 'POST';
+  /** DELETE: Ironbeam's order cancel */
+  method: 'GET' | 'POST' | 'DELETE';
   /** what the call is, for messages: "Polygon aggregates" */
   what: string;
   /** the runner hold this call obeys and extends (default: the host) */

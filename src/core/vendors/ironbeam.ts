@@ -19,6 +19,14 @@
  * {fills: [{orderId, strategyId, fillQuantity, fillPrice}]}) are matched by strategy id until
  * it does. An order is never reported failed while it may be live: a reply that never came is
  * ORDER_STATE_UNKNOWN.
+ * Cancel (the kill switch): `DELETE /order/{accountId}/cancel/{orderId}` (operationId
+ * cancelOrder; no body) → OrdersResponse {status, message, orders: [Order]}, each Order with
+ * its OrderStatusType (CANCELLED, PENDING_CANCEL, CANCEL_REJECTED, ORDER_NOT_FOUND, …) and an
+ * optional orderError {errorCode, errorText}; errors 400/401/403/406/429 as {status: "ERROR",
+ * message, error}. Source: the IronbeamAPI 2.1 OpenAPI document (as copied in wboayue/ironbeam-rs
+ * `specs/openapi.json`; the same call in its `client/rest/orders.rs` and in ENHarry/IronBeam_api
+ * `ironbeam/client.py`). Only an order the reply names as cancelled (or cancel pending/queued) is
+ * a cancel; a refusal is CANCEL_REJECTED, a reply that does not name the order CANCEL_UNCONFIRMED.
  */
 import { envValue } from './env.js';
 import { finite, isObject, joinUrl, VendorError } from './http.js';
@@ -138,6 +146,8 @@ export function ironbeamSymbol(symbol: string, now: number = Date.now()): string
 // ───────────────────────────────────────────── paper orders
 
 const STRATEGY = 'strategy:';
+/** OrderStatusType values that mean the cancel took (or is on its way at the exchange) */
+const CANCEL_TAKEN: ReadonlySet<string> = new Set(['CANCELLED', 'PENDING_CANCEL', 'QUEUED_CANCEL']);
 
 class IronbeamPaper extends PaperSession {
   private accountId: string | null = null;
@@ -216,6 +226,49 @@ class IronbeamPaper extends PaperSession {
     }
     // accepted, id still pending: the strategy id names it (fills match on it) — never a failure
     return { orderId: `${STRATEGY}${strategyId}` };
+  }
+
+  async cancelOrder(orderId: string, call: CallCtx): Promise<void> {
+    const what = 'Ironbeam order cancel';
+    const accountId = await this.account(call);
+    let id = orderId;
+    if (orderId.startsWith(STRATEGY)) {
+      // the cancel takes the exchange's order id: an order known only by its strategy needs it first
+      const strategyId = Number(orderId.slice(STRATEGY.length));
+      const known = Number.isInteger(strategyId) ? await this.orderIdOf(accountId, strategyId, call).catch(() => null) : null;
+      if (!known)
+        throw new VendorError(
+          'ORDER_STATE_UNKNOWN',
+          `${what}: the exchange's order id for strategy ${Number.isInteger(strategyId) ? strategyId : '?'} has not arrived, so the order cannot be cancelled by id: check the Ironbeam account`,
+        );
+      id = known;
+    }
+    let b: unknown;
+    try {
+      b = await this.authed(call, {
+        method: 'DELETE',
+        url: joinUrl(this.baseUrl, `/order/${encodeURIComponent(accountId)}/cancel/${encodeURIComponent(id)}`),
+        what,
+      });
+    } catch (err) {
+      // 400 (ErrorResponse400): the broker refused this cancel; 401/403/429/5xx keep their own codes
+      if (err instanceof VendorError && err.status === 400) throw new VendorError('CANCEL_REJECTED', `${what}: cancel refused by the broker (HTTP 400)`, 400);
+      throw err;
+    }
+    if (!isObject(b)) throw new VendorError('UPSTREAM_BAD_RESPONSE', `${what}: body is not an orders reply`);
+    const order = Array.isArray(b.orders) ? b.orders.find((o): o is Record<string, unknown> => isObject(o) && String(o.orderId) === id) : undefined;
+    const state = order && typeof order.status === 'string' && /^[A-Z_]{1,40}$/.test(order.status) ? order.status : null;
+    const errorCode = order && isObject(order.orderError) ? finite(order.orderError.errorCode) : undefined;
+    if (b.status !== 'ERROR' && b.status !== 'FATAL' && state && CANCEL_TAKEN.has(state) && errorCode === undefined) return;
+    if (b.status === 'ERROR' || b.status === 'FATAL' || (state && !CANCEL_TAKEN.has(state)) || errorCode !== undefined) {
+      const why = [
+        state ? `order ${state}` : `status ${typeof b.status === 'string' && /^[A-Z]{1,10}$/.test(b.status) ? b.status : 'unknown'}`,
+        errorCode !== undefined && Number.isInteger(errorCode) ? `error ${errorCode}` : null,
+      ];
+      throw new VendorError('CANCEL_REJECTED', `${what}: cancel refused by the broker (${why.filter(Boolean).join(', ')})`);
+    }
+    // an OK reply that does not name the order (or gives it no status): the order may still be working
+    throw new VendorError('CANCEL_UNCONFIRMED', `${what}: the reply does not say the order was cancelled; it may still be working: check the Ironbeam account`);
   }
 
   async fills(orderId: string, call: CallCtx): Promise<BrokerFill[]> {

@@ -1,7 +1,7 @@
 /**
  * The kill switch over HTTP: GET /api/trading-state (what is in force, pending resumes, recent
  * audit rows), POST /api/trading-state (halt / reduce / resume; bearer token; the actor is the
- * token's name) and POST /api/trading-state/check (canPlace for bots in other languages). The
+ * matching token's: `api-token:OBSERVATORY_TOKEN`, or `api-token:<name>` for OBSERVATORY_TOKEN_<NAME>) and POST /api/trading-state/check (canPlace for bots in other languages). The
  * bodies are the CLI's --json shapes (core/views.ts). Bad input: 400, nothing written.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -16,8 +16,8 @@ import { validateBatch } from '../../core/events-schema.js';
 import { insertEvents } from '../../core/ingest.js';
 import { refusalEvent } from '../../core/trading-state.js';
 
-/** The API has one token (OBSERVATORY_TOKEN); its name is the actor of every change made with it. */
-export const API_TOKEN_ACTOR = 'api-token:OBSERVATORY_TOKEN';
+/** The actor of OBSERVATORY_TOKEN; each named token has its own (core/config.ts apiTokens). */
+export { API_TOKEN_ACTOR } from '../../core/config.js';
 
 const COMMANDS: readonly TradingCommand[] = ['halt', 'reduce', 'resume'];
 
@@ -56,7 +56,7 @@ export function orderOf(b: Record<string, unknown>): OrderIntent {
   };
 }
 
-export const tradingStateRoutes: RouteModule = (app, ctx, { registry, requireToken }) => {
+export const tradingStateRoutes: RouteModule = (app, ctx, { registry, requireToken, requireActor }) => {
   const pool = ctx.store.pool;
   const body = (req: FastifyRequest, reply: FastifyReply): Record<string, unknown> | undefined => {
     const b = req.body;
@@ -75,7 +75,9 @@ export const tradingStateRoutes: RouteModule = (app, ctx, { registry, requireTok
   });
 
   app.post('/api/trading-state', async (req, reply) => {
-    if (!requireToken(req, reply)) return reply;
+    // the actor is the token's: two people with two tokens are two actors (two-person resume)
+    const actor = requireActor(req, reply);
+    if (!actor) return reply;
     const b = body(req, reply);
     if (!b) return reply;
     if (!COMMANDS.includes(b.command as TradingCommand))
@@ -91,7 +93,7 @@ export const tradingStateRoutes: RouteModule = (app, ctx, { registry, requireTok
       scope,
       target,
       reason,
-      actor: API_TOKEN_ACTOR,
+      actor,
       ...ttl,
       twoPerson: ctx.config.tradingState.twoPersonResume,
       requestTtlMs: ctx.config.tradingState.resumeRequestTtlMs,
