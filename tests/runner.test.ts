@@ -332,6 +332,9 @@ describe('paper runs', () => {
       'tradovate:broker.place_order:BLOCKED:SYMBOL_UNSUPPORTED',
       'runner:run.finish:BLOCKED:SYMBOL_UNSUPPORTED',
     ]);
+    // the stand-ins are not the vendors: every line that names one says so
+    expect(lines.join('\n')).toMatch(/marketdata\.bars polygon \[endpoint: custom\] SPY 1m: OK/);
+    expect(lines.join('\n')).toMatch(/broker\.place_order tradovate \[endpoint: custom\] buy 1 SPY: BLOCKED SYMBOL_UNSUPPORTED/);
     expect(lines.join('\n')).toMatch(/SPY is not a contract tradovate trades .*--broker-symbol \(e\.g\. ES[FGHJKMNQUVXZ]\d\)/);
   });
 

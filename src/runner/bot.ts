@@ -60,6 +60,7 @@ import {
   type UsageRecorder,
 } from '../sdk/index.js';
 import { namesOfKind } from '../core/vendors/index.js';
+import { endpointOf } from '../core/vendors/specs.js';
 import { VendorError } from '../core/vendors/http.js';
 import { paperBrokerOf, type BrokerClient } from './brokers.js';
 import { computeFeatures, signalOf, type Features, type Side } from './features.js';
@@ -192,6 +193,11 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
   let iteration = 0;
   let completed = 0;
   const tag = () => `[${iteration}/${o.iterations}]`;
+  /** an integration as the run's lines name it: a vendor reached through a non-default base URL (a stand-in, a proxy) says so */
+  const shown = (name: string) => {
+    const spec = getSpec(registry, name);
+    return spec && endpointOf(spec, env).customEndpoint ? `${name} [endpoint: custom]` : name;
+  };
   // the kill switch (kill.ts): a halt wakes the bot, cancels its working orders and stops it
   const kill = new KillSwitch(usage, { botId: o.botId, runId: run.id });
   await kill.start();
@@ -308,7 +314,7 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
       );
       const row = ev.row!;
       step({ step: 'marketdata', status: 'OK', integration: vendor, operation: 'marketdata.bars', reason_code: null, trace_id: traceId, event_id: null }, row);
-      out(`${tag()} marketdata.bars ${vendor} ${symbol} 1m: OK ${result.bars.length} bar(s) in ${row.latency_ms} ms — trace_id ${traceId}`);
+      out(`${tag()} marketdata.bars ${shown(vendor)} ${symbol} 1m: OK ${result.bars.length} bar(s) in ${row.latency_ms} ms — trace_id ${traceId}`);
       return { vendor, symbol, res: result, features };
     } catch (err) {
       const row = ev.row;
@@ -318,7 +324,7 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
         { step: 'marketdata', status: 'ERROR', integration: vendor, operation: 'marketdata.bars', reason_code: code, trace_id: traceId, event_id: null },
         row,
       );
-      out(`${tag()} marketdata.bars ${vendor} ${symbol} 1m: ERROR ${code}: ${String(row.metadata.error_message ?? '')} — trace_id ${traceId}`);
+      out(`${tag()} marketdata.bars ${shown(vendor)} ${symbol} 1m: ERROR ${code}: ${String(row.metadata.error_message ?? '')} — trace_id ${traceId}`);
       throw failed(code);
     }
   }
@@ -381,7 +387,7 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
       trace_id: d.trace_id,
       event_id: d.event_id,
     });
-    out(`${tag()} broker.place_order ${integration} ${side} ${qty} ${symbol}: BLOCKED ${d.reason_code}: ${d.message} — no order sent — trace_id ${d.trace_id}`);
+    out(`${tag()} broker.place_order ${shown(integration)} ${side} ${qty} ${symbol}: BLOCKED ${d.reason_code}: ${d.message} — no order sent — trace_id ${d.trace_id}`);
     // HALTED: cancel the working orders; REDUCING: flatten (a reducing order passes); both stop the run
     await obeyKill(d.reason_code === 'REDUCING' ? 'TRADING_REDUCING' : 'TRADING_HALTED');
   }
@@ -406,7 +412,7 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
       const row = usage.recordBlocked({ integration, operation: 'broker.place_order', botId: o.botId, runId: run.id, symbol, metadata }, code, message);
       step({ step: 'broker', status: 'BLOCKED', integration, operation: 'broker.place_order', reason_code: code, trace_id: row.trace_id, event_id: null }, row);
       out(
-        `${tag()} broker.place_order ${integration} ${side} ${qty} ${symbol}: BLOCKED ${code}: ${message} — no order sent, no fill recorded — trace_id ${row.trace_id}`,
+        `${tag()} broker.place_order ${shown(integration)} ${side} ${qty} ${symbol}: BLOCKED ${code}: ${message} — no order sent, no fill recorded — trace_id ${row.trace_id}`,
       );
       throw new Stop('BLOCKED', code);
     };
@@ -467,7 +473,7 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
         { step: 'broker', status: 'OK', integration: spec.name, operation: 'broker.place_order', reason_code: null, trace_id: traceId, event_id: null },
         placed.row,
       );
-      out(`${tag()} broker.place_order ${spec.name} ${side} ${qty} ${symbol}: OK (paper order accepted at the demo host) — trace_id ${traceId}`);
+      out(`${tag()} broker.place_order ${shown(spec.name)} ${side} ${qty} ${symbol}: OK (paper order accepted at the demo host) — trace_id ${traceId}`);
     } catch (err) {
       const row = placed.row;
       if (!row) throw err;
@@ -477,7 +483,7 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
         row,
       );
       out(
-        `${tag()} broker.place_order ${spec.name} ${side} ${qty} ${symbol}: ERROR ${code}: ${String(row.metadata.error_message ?? '')} — trace_id ${traceId}`,
+        `${tag()} broker.place_order ${shown(spec.name)} ${side} ${qty} ${symbol}: ERROR ${code}: ${String(row.metadata.error_message ?? '')} — trace_id ${traceId}`,
       );
       throw failed(code);
     }
@@ -512,10 +518,10 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
       );
       if (!fills.length) {
         out(
-          `${tag()} broker.order_status ${spec.name}: no fill reported within ${o.fillWaitMs} ms — none recorded; order ${orderId} is working — trace_id ${fillTrace}`,
+          `${tag()} broker.order_status ${shown(spec.name)}: no fill reported within ${o.fillWaitMs} ms — none recorded; order ${orderId} is working — trace_id ${fillTrace}`,
         );
         kill.working.set(orderId, { integration: spec.name, orderId, symbol, side, qty, client });
-      } else out(`${tag()} broker.order_status ${spec.name}: ${fills.length} fill(s) reported — trace_id ${fillTrace}`);
+      } else out(`${tag()} broker.order_status ${shown(spec.name)}: ${fills.length} fill(s) reported — trace_id ${fillTrace}`);
       const reportedAt = performance.now();
       for (const f of fills) {
         book.fill(signedQty(side, f.qty), f.price ?? mark);
@@ -531,7 +537,7 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
           metadata: { provenance: 'PAPER', side, qty: f.qty, feature_keys_used: fillKeys },
         });
         step({ step: 'fill', status: 'OK', integration: spec.name, operation: 'broker.fill', reason_code: null, trace_id: fillTrace, event_id: null }, fr);
-        out(`${tag()} broker.fill ${spec.name} PAPER ${side} ${f.qty} ${symbol} (reported by the broker's demo host) — trace_id ${fillTrace}`);
+        out(`${tag()} broker.fill ${shown(spec.name)} PAPER ${side} ${f.qty} ${symbol} (reported by the broker's demo host) — trace_id ${fillTrace}`);
       }
     } catch (err) {
       const row = polled.row;
@@ -542,7 +548,7 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
         row,
       );
       out(
-        `${tag()} broker.order_status ${spec.name}: ERROR ${code}: ${String(row.metadata.error_message ?? '')} — the order's state is unknown — trace_id ${fillTrace}`,
+        `${tag()} broker.order_status ${shown(spec.name)}: ERROR ${code}: ${String(row.metadata.error_message ?? '')} — the order's state is unknown — trace_id ${fillTrace}`,
       );
       throw failed(code);
     }
@@ -572,14 +578,14 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
         () => classifyRegime(chat, env, o.model, features, { traceId, timeoutMs: o.timeoutMs, signal: deps.signal }),
       );
       step({ step: 'ai', status: 'OK', integration: spec.name, operation: 'llm.chat', reason_code: null, trace_id: traceId, event_id: null }, ev.row);
-      out(`${tag()} llm.chat ${spec.name} ${o.model}: OK regime=${result.regime ?? 'unrecognized'} — trace_id ${traceId}`);
+      out(`${tag()} llm.chat ${shown(spec.name)} ${o.model}: OK regime=${result.regime ?? 'unrecognized'} — trace_id ${traceId}`);
     } catch (err) {
       const row = ev.row;
       if (!row) throw err;
       // optional: recorded, reported, not fatal
       const code = reasonOf(row, err);
       step({ step: 'ai', status: 'ERROR', integration: spec.name, operation: 'llm.chat', reason_code: code, trace_id: traceId, event_id: null }, row);
-      out(`${tag()} llm.chat ${spec.name} ${o.model}: ERROR ${code} (optional; continuing) — trace_id ${traceId}`);
+      out(`${tag()} llm.chat ${shown(spec.name)} ${o.model}: ERROR ${code} (optional; continuing) — trace_id ${traceId}`);
     }
   }
 
@@ -600,7 +606,7 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
           event_id: r.event?.id ?? null,
         });
         out(
-          `${tag()} broker.cancel_order ${r.order.integration} ${r.order.orderId}: ${r.ok ? 'OK (cancelled)' : `ERROR ${r.reason_code}`} — trace_id ${r.trace_id}`,
+          `${tag()} broker.cancel_order ${shown(r.order.integration)} ${r.order.orderId}: ${r.ok ? 'OK (cancelled)' : `ERROR ${r.reason_code}`} — trace_id ${r.trace_id}`,
         );
       }
       out(`${tag()} trading HALTED: ${res.filter((r) => r.ok).length} working order(s) cancelled, ${kill.working.size} left; stopping`);

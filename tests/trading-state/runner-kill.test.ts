@@ -151,7 +151,7 @@ describe('reference bot under the kill switch', () => {
     expect(ib.requests.filter((r) => r.method === 'DELETE').map((r) => r.path)).toEqual([`/v2/order/5123345/cancel/${orderId}`]);
     const evs = await listEvents(db.pool, { runId: summary.run!.id, limit: 100 });
     expect(evs.find((e) => e.operation === 'broker.cancel_order')).toMatchObject({ status: 'OK', integration: 'ironbeam', reason_code: null });
-    expect(bot.lines.join('\n')).toMatch(new RegExp(`broker\\.cancel_order ironbeam ${orderId}: OK \\(cancelled\\)`));
+    expect(bot.lines.join('\n')).toMatch(new RegExp(`broker\\.cancel_order ironbeam \\[endpoint: custom\\] ${orderId}: OK \\(cancelled\\)`));
     expect(bot.lines.join('\n')).toMatch(/trading HALTED: 1 working order\(s\) cancelled, 0 left; stopping/);
     await applyTradingChange(db.pool, cmd({ command: 'resume', scope: 'bot', target: botIdForName('kill-halt-ib'), traceId: newTraceId() }));
   });
@@ -171,7 +171,7 @@ describe('reference bot under the kill switch', () => {
     const evs = await listEvents(db.pool, { runId: summary.run!.id, limit: 100 });
     expect(evs.find((e) => e.operation === 'broker.cancel_order')).toMatchObject({ status: 'ERROR', integration: 'ironbeam', reason_code: 'CANCEL_REJECTED' });
     const out = bot.lines.join('\n');
-    expect(out).toMatch(new RegExp(`broker\\.cancel_order ironbeam ${orderId}: ERROR CANCEL_REJECTED`));
+    expect(out).toMatch(new RegExp(`broker\\.cancel_order ironbeam \\[endpoint: custom\\] ${orderId}: ERROR CANCEL_REJECTED`));
     expect(out).toMatch(/trading HALTED: 0 working order\(s\) cancelled, 1 left; stopping/);
     expect(out).not.toMatch(/OK \(cancelled\)/);
     await applyTradingChange(db.pool, cmd({ command: 'resume', scope: 'bot', target: botIdForName('kill-refused-ib'), traceId: newTraceId() }));
