@@ -1,6 +1,8 @@
 /**
  * `observatory probe [NAME…|--all]`: one probe round now (cron-friendly), recorded exactly as
- * the daemon records it, then the gate's verdict as the exit code.
+ * the daemon records it, then the gate's verdict as the exit code. Like the daemon, it reads back
+ * the vendors' stored pauses and refused logins first and stores new ones (vendor_holds), so a
+ * cron-driven round never logs in with refused credentials or calls a locked-out host.
  */
 import { hostname } from 'node:os';
 import type { CommandContext } from './context.js';
@@ -8,6 +10,8 @@ import { openReadStore } from './context.js';
 import { assertKnown, registryFor } from './registry.js';
 import { probeRound, type ProbeOutcomeRecord } from '../core/prober.js';
 import { TokenCache } from '../core/vendors/session.js';
+import { loadVendorHolds, vendorHoldStore } from '../core/db/vendor-holds.js';
+import { toStoreError } from '../core/store.js';
 import { autonomyView, type AutonomyView } from '../core/views.js';
 import { exitCodeFor } from '../core/autonomy.js';
 import { observedLatency } from '../core/status.js';
@@ -85,6 +89,12 @@ async function probeAndJudge(
       leader: false,
       liveTradingEnabled: false,
     };
+    const tokenCache = new TokenCache({
+      store: vendorHoldStore(store.pool),
+      onStoreError: (err, what) => ctx.log.warn({ err: toStoreError(err, store.url) }, `could not ${what} in the store`),
+    });
+    // a store that cannot say which vendors asked for a pause fails the round (UNKNOWN), before any vendor call
+    await tokenCache.restore(await loadVendorHolds(store.pool), ctx.config.env);
     // (a cron probe round never turns live trading on: that switch is the daemon's, not a caller's env)
     const results = await probeRound(
       registry,
@@ -93,13 +103,14 @@ async function probeAndJudge(
         pool: store.pool,
         env: ctx.config.env,
         riskLimits: ctx.config.riskLimits,
-        tokenCache: new TokenCache(),
+        tokenCache,
         daemonId: prober.daemonId,
         signal,
         calendar: ctx.config.calendar,
       },
       ctx.config.daemon.probeConcurrency,
     );
+    await tokenCache.flush();
     await writeHeartbeat(store.pool, prober);
     const failed = results.find((r) => r.status === 'rejected');
     if (failed) throw (failed as PromiseRejectedResult).reason;

@@ -7,6 +7,10 @@
  * A hard failure is confirmed at short spacing (probe-schedule.ts confirmationPlan), so a failing
  * integration reaches BLOCKED within seconds whatever its interval; a new drill (fault injection)
  * is played at once rather than at the next cron tick.
+ *
+ * The vendors' pauses and refused logins outlive the process (vendor_holds): a leader reads
+ * them back before its first probe, and its TokenCache writes new ones through, so a restart
+ * neither calls a locked-out host nor logs in again with credentials the vendor just refused.
  */
 import cron, { type ScheduledTask } from 'node-cron';
 import type { DaemonContext, DaemonService } from './daemon.js';
@@ -17,6 +21,7 @@ import { toStoreError } from '../core/store.js';
 import { ConfigError } from '../core/errors.js';
 import { confirmationPlan, PROBE_INTERVAL_RULE, probeCron } from '../core/probe-schedule.js';
 import { activeFaults } from '../core/drills.js';
+import { loadVendorHolds, vendorHoldStore } from '../core/db/vendor-holds.js';
 import type { ProbeOutcomeRecord } from '../core/prober.js';
 
 /** How often the leader looks for new drills (one small indexed query). */
@@ -53,7 +58,9 @@ export class ProbeScheduler implements DaemonService {
   private tasks: ScheduledTask[] = [];
   private readonly inFlight = new Set<string>();
   private readonly running = new Set<Promise<unknown>>();
-  private readonly tokenCache = new TokenCache();
+  private tokenCache?: TokenCache;
+  /** the stored pauses read back, once per leadership term (null: not yet, or the last try failed) */
+  private restored: Promise<boolean> | null = null;
   private readonly abort = new AbortController();
   private ctx?: DaemonContext;
   private wasLeader = false;
@@ -68,6 +75,11 @@ export class ProbeScheduler implements DaemonService {
 
   async start(ctx: DaemonContext): Promise<void> {
     this.ctx = ctx;
+    this.tokenCache = new TokenCache({
+      store: vendorHoldStore(ctx.store.pool),
+      // the pause still applies in memory; only a restart before the next write could forget it
+      onStoreError: (err, what) => ctx.log.warn({ err: toStoreError(err, ctx.store.url) }, `could not ${what} in the store`),
+    });
     const sem = new Semaphore(ctx.config.daemon.probeConcurrency);
     for (const spec of this.registry.integrations) {
       const task = cron.schedule(cronFor(spec.intervalMs, spec.name), () => this.tick(spec, sem), { name: `probe:${spec.name}`, noOverlap: false });
@@ -77,6 +89,8 @@ export class ProbeScheduler implements DaemonService {
     const kick = setInterval(() => {
       const leader = ctx.isLeader();
       if (leader && !this.wasLeader) for (const spec of this.registry.integrations) this.tick(spec, sem);
+      // another leader may have paused a vendor meanwhile: read the store again on the next take-over
+      if (!leader && this.wasLeader) this.restored = null;
       this.wasLeader = leader;
     }, 250);
     this.tasks.push({ stop: () => clearInterval(kick) } as unknown as ScheduledTask);
@@ -106,6 +120,27 @@ export class ProbeScheduler implements DaemonService {
     }
   }
 
+  /**
+   * Reads back the pauses and refused logins a previous prober stored, before this leader's
+   * first probe. Until that succeeds nothing is probed (fail-closed: an unknown pause may be a
+   * lockout that every new request extends); a failure is retried at the next tick.
+   */
+  private restore(): Promise<boolean> {
+    const ctx = this.ctx!;
+    this.restored ??= (async () => {
+      try {
+        const n = await this.tokenCache!.restore(await loadVendorHolds(ctx.store.pool), ctx.config.env);
+        if (n.holds + n.refusals + n.lifted > 0) ctx.log.info(n, 'vendor pauses and refused logins read back from the store');
+        return true;
+      } catch (err) {
+        ctx.log.warn({ err: toStoreError(err, ctx.store.url) }, 'could not read the stored vendor pauses; not probing until they are read');
+        this.restored = null;
+        return false;
+      }
+    })();
+    return this.restored;
+  }
+
   /** After a hard failure, the next probe comes at short spacing (probe-schedule.ts), until BLOCKED or a success. */
   private confirm(spec: IntegrationSpec, sem: Semaphore, r: ProbeOutcomeRecord): void {
     // the vendor's Retry-After (vendors/http.ts) is a floor on the spacing
@@ -125,18 +160,20 @@ export class ProbeScheduler implements DaemonService {
     this.inFlight.add(spec.name);
     const probed = timeoutMs === undefined ? spec : { ...spec, timeoutMs };
     const p = sem
-      .run(() =>
-        probeAndRecord(probed, {
+      .run(async () => {
+        if (!(await this.restore()) || this.abort.signal.aborted) return null;
+        return probeAndRecord(probed, {
           pool: ctx.store.pool,
           env: ctx.config.env,
           riskLimits: ctx.config.riskLimits,
-          tokenCache: this.tokenCache,
+          tokenCache: this.tokenCache!,
           daemonId: ctx.daemonId,
           signal: this.abort.signal,
           calendar: ctx.config.calendar,
-        }),
-      )
+        });
+      })
       .then((r) => {
+        if (!r) return;
         ctx.log.debug({ integration: spec.name, outcome: r.result.outcome, status: r.state.status, trace_id: r.result.traceId }, 'probe');
         this.confirm(spec, sem, r);
       })
@@ -154,5 +191,7 @@ export class ProbeScheduler implements DaemonService {
     this.confirmTimers.clear();
     this.abort.abort();
     await Promise.allSettled([...this.running]);
+    // a pause or refusal the last probes found reaches the store before the process ends
+    await this.tokenCache?.flush();
   }
 }

@@ -341,29 +341,44 @@ export interface Hold {
   message: string;
 }
 
+/** Told when a hold starts or grows (`set`) and when it ends (`ended`: over, or lifted by hand). */
+export interface HoldListener {
+  set(key: string, hold: Hold): void;
+  ended(key: string, hold: Hold): void;
+}
+
 /**
  * Pauses the vendors asked for, by key (integration + host): nothing is sent under that key
- * before `until`. A later hold never shortens an earlier one. Memory only.
+ * before `until`. A later hold never shortens an earlier one. Memory only; a listener (the
+ * probes' TokenCache) may write them through to a store so a restart keeps them.
  */
 export class HoldBook {
   private readonly holds = new Map<string, Hold>();
+  constructor(private readonly listener?: HoldListener) {}
 
-  set(key: string, hold: Hold): void {
+  /** `quiet`: not reported to the listener (a hold read back from the store) */
+  set(key: string, hold: Hold, quiet = false): void {
     const prev = this.holds.get(key);
-    if (!prev || prev.until < hold.until) this.holds.set(key, hold);
+    if (prev && prev.until >= hold.until) return;
+    this.holds.set(key, hold);
+    if (!quiet) this.listener?.set(key, hold);
   }
 
   get(key: string, now: number = Date.now()): Hold | undefined {
     const h = this.holds.get(key);
     if (h && h.until <= now) {
       this.holds.delete(key);
+      this.listener?.ended(key, h);
       return undefined;
     }
     return h;
   }
 
   delete(key: string): void {
+    const h = this.holds.get(key);
+    if (!h) return;
     this.holds.delete(key);
+    this.listener?.ended(key, h);
   }
 
   clear(): void {

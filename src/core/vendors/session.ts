@@ -4,7 +4,8 @@
  * how to renew, which cheap authenticated GET proves the token, how the vendor signals a
  * penalty); this file does the rest, with the operator's access to the broker as the thing to
  * protect (a broker locks an account or a network out after too many logins):
- *  - probe: reuse a cached token (TokenCache, memory only, shared across probe rounds) and
+ *  - probe: reuse a cached token (TokenCache, shared across probe rounds; tokens and tickets in
+ *    memory only, pauses and refused logins written through to a store so a restart keeps them) and
  *    prove it with the authenticated check on every round; renew it before the vendor's expiry
  *    instead of logging in again; log in afresh at least every `reproveAfterMs` when the vendor
  *    documents no expiry; a fresh token is proven by the same check, and a 401 on it is
@@ -15,9 +16,9 @@
  *  - runner: a PaperSession holds the token for one run; a 401 on a token that already worked
  *    logs in once more, a 401 on a fresh one is AUTH_REJECTED; penalties stop the run's calls.
  */
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { ProbeOutcome } from '../types.js';
+import { REASON_CODES, type ProbeOutcome } from '../types.js';
 import { envValue } from './env.js';
 import {
   badBody,
@@ -90,17 +91,128 @@ export interface LoginRefusal {
 /** A refused login waits this long before the same credentials are tried again (a change of credentials lifts it at once). */
 export const LOGIN_REFUSAL_BACKOFF_MS = 60 * 60_000;
 
+// ───────────────────────────────────────────── credential check (refusals kept across restarts)
+
 /**
- * Per-process session state of the probes: tokens keyed by integration + base URL +
- * credential fingerprint (a rotated secret or a different host never reuses a stale token),
- * the pauses vendors asked for (`holds`), refused logins and pending penalty tickets.
+ * scrypt cost of a stored credential check: one of OWASP's equivalent settings for password
+ * storage (N=2^15, r=8, p=3: 32 MiB, the same work as N=2^17, p=1 without its 128 MiB peak,
+ * which the daemon's memory limit could not take). It is computed once per refused login and
+ * once per stored refusal when a prober starts.
+ */
+const CHECK_COST = { N: 2 ** 15, r: 8, p: 3 } as const;
+const CHECK_BYTES = 32;
+/** a stored check asking for more than this is not computed (a hostile row must not exhaust memory) */
+const CHECK_MAXMEM = 64 * 1024 * 1024;
+const CHECK_FORMAT = /^scrypt\$(\d{1,8})\$(\d{1,3})\$(\d{1,3})\$([A-Za-z0-9_-]{16,64})\$([A-Za-z0-9_-]{16,128})$/;
+
+function checkInput(parts: ReadonlyArray<string | undefined>): Buffer {
+  return Buffer.from(['observatory-credential-check|', ...parts.map((p) => `${(p ?? '').length}:${p ?? ''}|`)].join(''), 'utf8');
+}
+
+function scryptAsync(input: Buffer, salt: Buffer, cost: { N: number; r: number; p: number }): Promise<Buffer> {
+  return new Promise((resolve, reject) =>
+    scrypt(input, salt, CHECK_BYTES, { ...cost, maxmem: CHECK_MAXMEM }, (err, key) => (err ? reject(err) : resolve(key))),
+  );
+}
+
+/**
+ * A slow, salted hash of the credential parts, for a refusal kept in the store: a restarted
+ * process tells "the same credentials" from "changed" with it, and guessing a password from it
+ * offline costs a full scrypt per guess. Format: scrypt$N$r$p$salt$hash (base64url).
+ */
+export async function credentialCheck(parts: ReadonlyArray<string | undefined>): Promise<string> {
+  const salt = randomBytes(16);
+  const hash = await scryptAsync(checkInput(parts), salt, CHECK_COST);
+  return `scrypt$${CHECK_COST.N}$${CHECK_COST.r}$${CHECK_COST.p}$${salt.toString('base64url')}$${hash.toString('base64url')}`;
+}
+
+/** Whether `check` was made from these parts; undefined when it cannot be read or computed. */
+export async function credentialCheckMatches(check: string, parts: ReadonlyArray<string | undefined>): Promise<boolean | undefined> {
+  const m = CHECK_FORMAT.exec(check);
+  if (!m) return undefined;
+  const [N, r, p] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const want = Buffer.from(m[5], 'base64url');
+  try {
+    const got = await scryptAsync(checkInput(parts), Buffer.from(m[4], 'base64url'), { N, r, p });
+    return got.length === want.length && timingSafeEqual(got, want);
+  } catch {
+    return undefined; // a cost outside what scrypt (or maxmem) accepts
+  }
+}
+
+// ───────────────────────────────────────────── what a restart keeps
+
+/**
+ * A vendor's pause or a refused login as the store keeps it. Never a token, a penalty ticket or
+ * a credential value: `message` is a fixed phrase, a refusal carries the env var names and the
+ * slow check of the values it was refused with.
+ */
+export interface SavedPause {
+  kind: 'hold' | 'refusal';
+  /** hold: the HoldBook key (integration|host); refusal: the session site (vendor|origin+path) */
+  key: string;
+  outcome: ProbeOutcome;
+  message: string;
+  /** ms since epoch: when it started (a refusal: when the login was refused) */
+  at: number;
+  /** ms since epoch: when it ends */
+  until: number;
+  credentialEnv?: readonly string[];
+  credentialCheck?: string;
+}
+
+/** Where TokenCache writes its pauses and refusals through to (core/db/vendor-holds.ts). */
+export interface PauseStore {
+  save(p: SavedPause): Promise<void>;
+  /** `endedBy`: remove only a row that ends by then (a longer pause written meanwhile stays) */
+  remove(kind: SavedPause['kind'], key: string, endedBy?: number): Promise<void>;
+}
+
+export interface TokenCacheOptions {
+  /** write pauses and refusals through to this store; its failures go to `onStoreError`, the memory state applies anyway */
+  store?: PauseStore;
+  onStoreError?: (err: unknown, what: string) => void;
+}
+
+const KNOWN_OUTCOMES = new Set<string>(REASON_CODES);
+/** an outcome a newer build wrote and this one does not know still holds the vendor (fail-closed) */
+const outcomeOf = (o: string): ProbeOutcome => (o !== 'OK' && KNOWN_OUTCOMES.has(o) ? (o as ProbeOutcome) : 'VENDOR_PENALTY');
+
+/**
+ * The session site of a broker's base URL: vendor + origin + path. Never userinfo or a query
+ * (the site is written to the store), so a key in an overridden URL stays out of it.
+ */
+export function sessionSite(integration: string, baseUrl: string): string {
+  try {
+    const u = new URL(baseUrl);
+    return `${integration}|${u.protocol}//${u.host}${u.pathname.replace(/\/+$/, '')}`;
+  } catch {
+    return `${integration}|${hostOf(baseUrl)}`;
+  }
+}
+
+/**
+ * Session state of the probes: tokens keyed by integration + base URL + credential fingerprint
+ * (a rotated secret or a different host never reuses a stale token), the pauses vendors asked
+ * for (`holds`), refused logins and pending penalty tickets. Tokens and tickets live in this
+ * process only; pauses and refusals are also written to the `store` when one is given, and
+ * `restore` reads them back in a new process.
  */
 export class TokenCache {
   private readonly entries = new Map<string, CachedToken>();
   private readonly refusals = new Map<string, LoginRefusal>();
   private readonly tickets = new Map<string, string>();
   /** pauses the vendors asked for (Retry-After, penalties), honoured by runProbe */
-  readonly holds = new HoldBook();
+  readonly holds: HoldBook;
+  /** store writes per row, in order (a lift never overtakes the write it lifts) */
+  private readonly writes = new Map<string, Promise<void>>();
+
+  constructor(private readonly opts: TokenCacheOptions = {}) {
+    this.holds = new HoldBook({
+      set: (key, h) => this.write(`hold|${key}`, 'save a vendor pause', (st) => st.save({ kind: 'hold', key, ...h, at: Date.now() })),
+      ended: (key, h) => this.write(`hold|${key}`, 'remove a vendor pause', (st) => st.remove('hold', key, h.until)),
+    });
+  }
 
   static key(integration: string, baseUrl: string, credentialParts: ReadonlyArray<string | undefined>): string {
     return `${integration}|${baseUrl}|${credentialFingerprint(credentialParts)}`;
@@ -124,19 +236,83 @@ export class TokenCache {
     this.entries.delete(key);
   }
 
-  /** The refusal still in force for these credentials at `site` (integration|baseUrl), if any. */
+  /** The refusal still in force for these credentials at `site` (sessionSite), if any. */
   refusal(site: string, fingerprint: string, now: number = Date.now()): LoginRefusal | undefined {
     const r = this.refusals.get(site);
     if (!r) return undefined;
     if (r.fingerprint !== fingerprint || r.until <= now) {
       this.refusals.delete(site);
+      // changed credentials lift it at once; a back-off that passed only removes a row that ends by then
+      const endedBy = r.fingerprint !== fingerprint ? undefined : r.until;
+      this.write(`refusal|${site}`, 'remove a refused login', (st) => st.remove('refusal', site, endedBy));
       return undefined;
     }
     return r;
   }
 
-  refuse(site: string, r: LoginRefusal): void {
+  /**
+   * Records a refused login. `credentials`: the env var names and values it was refused with;
+   * with a store, they become the slow check the store keeps (never the values).
+   */
+  refuse(site: string, r: LoginRefusal, credentials?: { env: readonly string[]; parts: ReadonlyArray<string | undefined> }): void {
     this.refusals.set(site, r);
+    if (!credentials) return;
+    const { env, parts } = credentials;
+    this.write(`refusal|${site}`, 'save a refused login', async (st) =>
+      st.save({
+        kind: 'refusal',
+        key: site,
+        outcome: 'AUTH_REJECTED',
+        message: r.message,
+        at: r.at,
+        until: r.until,
+        credentialEnv: [...env],
+        credentialCheck: await credentialCheck(parts),
+      }),
+    );
+  }
+
+  /**
+   * Takes back what a previous process saved (`saved`: the store's unexpired rows). A refusal
+   * stands only when `env` still holds the credentials it was refused with (or when that
+   * cannot be told: fail-closed); changed credentials lift it and remove its row.
+   */
+  async restore(saved: readonly SavedPause[], env: NodeJS.ProcessEnv, now: number = Date.now()): Promise<{ holds: number; refusals: number; lifted: number }> {
+    const n = { holds: 0, refusals: 0, lifted: 0 };
+    for (const p of saved) {
+      if (p.until <= now) continue;
+      if (p.kind === 'hold') {
+        this.holds.set(p.key, { until: p.until, outcome: outcomeOf(p.outcome), message: p.message }, true);
+        n.holds++;
+        continue;
+      }
+      const parts = (p.credentialEnv ?? []).map((name) => envValue(env, name));
+      const same = p.credentialCheck === undefined ? undefined : await credentialCheckMatches(p.credentialCheck, parts);
+      if (same === false) {
+        this.write(`refusal|${p.key}`, 'remove a refused login', (st) => st.remove('refusal', p.key));
+        n.lifted++;
+        continue;
+      }
+      const prev = this.refusals.get(p.key);
+      if (!prev || prev.until < p.until) this.refusals.set(p.key, { fingerprint: credentialFingerprint(parts), at: p.at, until: p.until, message: p.message });
+      n.refusals++;
+    }
+    return n;
+  }
+
+  /** Waits for the store writes started so far (they never reject: failures went to onStoreError). */
+  async flush(): Promise<void> {
+    while (this.writes.size > 0) await Promise.all([...this.writes.values()]);
+  }
+
+  private write(row: string, what: string, job: (store: PauseStore) => Promise<void>): void {
+    const store = this.opts.store;
+    if (!store) return;
+    const next = (this.writes.get(row) ?? Promise.resolve()).then(() => job(store)).catch((err: unknown) => this.opts.onStoreError?.(err, what));
+    this.writes.set(row, next);
+    void next.then(() => {
+      if (this.writes.get(row) === next) this.writes.delete(row);
+    });
   }
 
   /** A vendor's penalty ticket to send with the next login at `site` (a secret-like value: memory only). */
@@ -149,6 +325,7 @@ export class TokenCache {
     else this.tickets.set(site, ticket);
   }
 
+  /** Forgets everything in memory (the store is left as it is). */
   clear(): void {
     this.entries.clear();
     this.refusals.clear();
@@ -335,7 +512,7 @@ export async function sessionProbe(rc: RunContext, baseUrl: string, p: BrokerPro
   const parts = p.credentialEnv.map((n) => envValue(rc.env, n));
   const fingerprint = credentialFingerprint(parts);
   const cacheKey = TokenCache.key(p.integration, baseUrl, parts);
-  const site = `${p.integration}|${baseUrl}`;
+  const site = sessionSite(p.integration, baseUrl);
   const cache = rc.tokenCache;
   const now = rc.now();
 
@@ -373,7 +550,8 @@ export async function sessionProbe(rc: RunContext, baseUrl: string, p: BrokerPro
     cache.delete(cacheKey);
   }
 
-  const refuse = (message: string) => cache.refuse(site, { fingerprint, at: now, until: now + LOGIN_REFUSAL_BACKOFF_MS, message });
+  const refuse = (message: string) =>
+    cache.refuse(site, { fingerprint, at: now, until: now + LOGIN_REFUSAL_BACKOFF_MS, message }, { env: p.credentialEnv, parts });
   const login = await probeLogin(rc, baseUrl, p, site);
   if (isVerdict(login)) {
     if (login.outcome === 'AUTH_REJECTED') refuse(login.message ?? 'login rejected');
