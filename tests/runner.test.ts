@@ -22,6 +22,7 @@ import { createUsageRecorder } from '../src/sdk/index.js';
 import { createLogger } from '../src/core/log.js';
 import { listEvents, listSightings, type EventView } from '../src/core/db/usage-events.js';
 import { botProof } from '../src/core/db/proof.js';
+import { botProofView } from '../src/core/views.js';
 import { botBlockers } from '../src/core/autonomy.js';
 import { getRun } from '../src/core/db/runs.js';
 import { clearFaults, injectFault } from '../src/core/db/faults.js';
@@ -335,6 +336,10 @@ describe('paper runs', () => {
     // the stand-ins are not the vendors: every line that names one says so
     expect(lines.join('\n')).toMatch(/marketdata\.bars polygon \[endpoint: custom\] SPY 1m: OK/);
     expect(lines.join('\n')).toMatch(/broker\.place_order tradovate \[endpoint: custom\] buy 1 SPY: BLOCKED SYMBOL_UNSUPPORTED/);
+    // Panel B (and proof --json) name them too
+    const view = await botProofView(db.pool, botIdForName('paper-spy'), { registry: loadRegistry(config), config });
+    expect(view?.custom_endpoints?.sort()).toEqual(['polygon', 'tradovate']);
+    expect((await botProofView(db.pool, botIdForName('paper-spy')))?.custom_endpoints).toBeUndefined();
     expect(lines.join('\n')).toMatch(/SPY is not a contract tradovate trades .*--broker-symbol \(e\.g\. ES[FGHJKMNQUVXZ]\d\)/);
   });
 

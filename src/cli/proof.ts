@@ -71,9 +71,11 @@ export async function run(ctx: CommandContext, bot: string | undefined, opts: Pr
         : 'no runs recorded',
     );
     if (!p.integrations.length) printLine('no integration used in this window');
+    const custom = new Set(view.custom_endpoints ?? []);
     for (const i of p.integrations) {
       const used = i.broker ? i.broker.used_live_or_paper : i.used;
-      printLine(`  ${used ? c.green('USED') : c.yellow('NOT USED')} ${i.integration}: ${usageSummary(i)}  last ${ago(i.last_at)}  trace_id ${i.last_trace_id}`);
+      const name = custom.has(i.integration) ? `${i.integration} [endpoint: custom]` : i.integration;
+      printLine(`  ${used ? c.green('USED') : c.yellow('NOT USED')} ${name}: ${usageSummary(i)}  last ${ago(i.last_at)}  trace_id ${i.last_trace_id}`);
       for (const b of i.blocked_attempts)
         printLine(`      ${c.red('BLOCKED')} ${b.reason_code} ×${b.count}, last ${ago(b.last_at)}  trace_id ${b.last_trace_id}`);
     }

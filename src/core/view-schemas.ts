@@ -278,6 +278,7 @@ export const botProofSchema = z
       })
       .nullable()
       .optional(),
+    custom_endpoints: z.array(z.string()).optional(),
   })
   .meta({ id: 'BotProof' });
 

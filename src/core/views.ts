@@ -452,7 +452,12 @@ export async function botsView(pool: pg.Pool, opts: { limit?: number; sinceHours
   return { ...envelope(opts.traceId), ...(source ? { read_from: source } : {}), window_hours: sinceHours, bots };
 }
 
-export type BotProofView = Envelope & { proof: BotProof; market_time?: BotMarketView | null };
+export type BotProofView = Envelope & {
+  proof: BotProof;
+  market_time?: BotMarketView | null;
+  /** integrations of the proof this observatory reaches through a non-default base URL now (a stand-in, a proxy): shown as `[endpoint: custom]` */
+  custom_endpoints?: string[];
+};
 
 /**
  * Panel B's market-time context for one bot: where its market is, whether it runs, how much OPEN
@@ -518,8 +523,19 @@ export async function botProofView(
 ): Promise<BotProofView | null> {
   const [proof, source] = await Promise.all([botProof(pool, botId, { sinceHours: opts.sinceHours ?? 24 }), readSource(pool)]);
   if (!proof) return null;
-  const market_time = opts.registry && opts.config ? await botMarketView(pool, opts.registry, opts.config, botId) : undefined;
-  return { ...envelope(opts.traceId), ...(source ? { read_from: source } : {}), proof, ...(market_time ? { market_time } : {}) };
+  const { registry, config } = opts;
+  const market_time = registry && config ? await botMarketView(pool, registry, config, botId) : undefined;
+  const custom_endpoints =
+    registry && config
+      ? proof.integrations.map((i) => i.integration).filter((n) => registry.integrations.some((s) => s.name === n && endpointOf(s, config.env).customEndpoint))
+      : undefined;
+  return {
+    ...envelope(opts.traceId),
+    ...(source ? { read_from: source } : {}),
+    proof,
+    ...(market_time ? { market_time } : {}),
+    ...(custom_endpoints ? { custom_endpoints } : {}),
+  };
 }
 
 export type IntegrationEventsView = Envelope & { integration: string; events: EventView[]; probes: ProbeRow[] };

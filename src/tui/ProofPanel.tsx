@@ -55,7 +55,13 @@ export function countsOf(i: IntegrationProof): { line: string; more: string[] } 
   return { line: `${count(i.calls)} calls${tail}`, more: [] };
 }
 
-function detailLines(p: BotProof, now: number, colour: ReturnType<typeof useColour>, market: BotMarketView | null = null): ReactElement[] {
+function detailLines(
+  p: BotProof,
+  now: number,
+  colour: ReturnType<typeof useColour>,
+  market: BotMarketView | null = null,
+  custom: ReadonlySet<string> = new Set(),
+): ReactElement[] {
   const out: ReactElement[] = [];
   out.push(
     <Text key="id" wrap="truncate-end">
@@ -102,7 +108,7 @@ function detailLines(p: BotProof, now: number, colour: ReturnType<typeof useColo
     const c = countsOf(i);
     out.push(
       <Text key={`u${i.integration}`} wrap="truncate-end">
-        <Text bold>{`${safe(i.integration)} `}</Text>
+        <Text bold>{`${safe(i.integration)}${custom.has(i.integration) ? ' [endpoint: custom]' : ''} `}</Text>
         <StatusText status={u.status} label={u.label} />
         {` ${safe(c.line)}`}
       </Text>,
@@ -131,7 +137,7 @@ export function ProofPanel({ proof, scroll, width, height, now }: Props) {
       ? 'loading…'
       : 'no bot activity in the last 24 h';
   const lines = proof.bot
-    ? detailLines(proof.bot, now, colour, proof.market ?? null)
+    ? detailLines(proof.bot, now, colour, proof.market ?? null, new Set(proof.customEndpoints ?? []))
     : [
         <Text key="none" dimColor wrap="wrap">
           {empty}

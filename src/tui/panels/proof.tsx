@@ -28,6 +28,8 @@ export interface ProofData {
   market?: BotMarketView | null;
   /** the bot asked for has no row in the store (a wrong id, or a database that was reset) */
   missing: boolean;
+  /** integrations reached through a non-default base URL (a stand-in, a proxy): shown as `[endpoint: custom]` */
+  customEndpoints?: string[];
 }
 
 export interface ProofView {
@@ -51,6 +53,7 @@ async function loadProof(pool: pg.Pool, botId: string | null, env: { config?: Co
     bot: view?.proof ?? null,
     market: view?.market_time ?? null,
     missing: id !== null && !view?.proof,
+    customEndpoints: view?.custom_endpoints ?? [],
   };
 }
 
