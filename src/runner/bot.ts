@@ -387,7 +387,9 @@ export async function runReferenceBot(deps: RunnerDeps, options: BotRunOptions):
       trace_id: d.trace_id,
       event_id: d.event_id,
     });
-    out(`${tag()} broker.place_order ${shown(integration)} ${side} ${qty} ${symbol}: BLOCKED ${d.reason_code}: ${d.message} — no order sent — trace_id ${d.trace_id}`);
+    out(
+      `${tag()} broker.place_order ${shown(integration)} ${side} ${qty} ${symbol}: BLOCKED ${d.reason_code}: ${d.message} — no order sent — trace_id ${d.trace_id}`,
+    );
     // HALTED: cancel the working orders; REDUCING: flatten (a reducing order passes); both stop the run
     await obeyKill(d.reason_code === 'REDUCING' ? 'TRADING_REDUCING' : 'TRADING_HALTED');
   }
