@@ -2,6 +2,7 @@
 import { loadConfig, type Config } from '../core/config.js';
 import { createLogger, lazyLogger, type Logger } from '../core/log.js';
 import { assertSchemaCompatible, openStore, type PoolOptions, type Store } from '../core/store.js';
+import { setZoneCacheHome } from '../core/calendar/index.js';
 
 export interface GlobalOptions {
   config?: string;
@@ -16,6 +17,8 @@ export interface CommandContext {
 
 export function makeContext(globals: GlobalOptions, defaultLevel?: string): CommandContext {
   const config = loadConfig({ configPath: globals.config });
+  // zone offsets from the home cache: a warm run never starts Intl (calendar/zone.ts)
+  setZoneCacheHome(config.home);
   // CLI commands log warnings only unless LOG_LEVEL says otherwise; the daemon logs at info
   const level = process.env.LOG_LEVEL ? config.logLevel : (defaultLevel ?? config.logLevel);
   return { config, log: lazyLogger(() => createLogger(level)), globals };

@@ -40,12 +40,12 @@ import { ExitCode, STORE_UNREACHABLE_FIX, UsageError } from './errors.js';
 import { fixForState, neverProbedState, type EffectiveState } from './status.js';
 import { readBotGateFacts, type BotGateFacts } from './db/bot-gate.js';
 import {
-  calendarStart,
   exceedsOpenSecondsAt,
   formatCountdown,
   groupOfSymbol,
   isOpen,
   NO_OVERRIDES,
+  notBeforeCalendar,
   openSecondsBetween,
   productGroup,
 } from './calendar/index.js';
@@ -322,7 +322,7 @@ export function botDataStaleBlocker(facts: BotGateFacts, rule: BotMarketRule): B
   if (!isOpen(group, at, overrides)) return null;
   const started = Date.parse(run.started_at);
   const lastAt = md ? Date.parse(md.at) : null;
-  const from = Math.max(lastAt ?? started, started, calendarStart(productGroup(group)));
+  const from = notBeforeCalendar(productGroup(group), Math.max(lastAt ?? started, started));
   const until = Math.max(from, Math.min(at, now));
   const since = openSecondsBetween(group, from, until, overrides);
   if (since <= rule.boundS) return null;
@@ -360,7 +360,7 @@ export function botMarketTime(facts: BotGateFacts, rule: BotMarketRule): BotMark
   const run = facts.runningRun ?? null;
   let since: number | null = null;
   if (run || md) {
-    const ref = Math.max(md ? Date.parse(md.at) : Date.parse(run!.started_at), run ? Date.parse(run.started_at) : 0, calendarStart(productGroup(group)));
+    const ref = notBeforeCalendar(productGroup(group), Math.max(md ? Date.parse(md.at) : Date.parse(run!.started_at), run ? Date.parse(run.started_at) : 0));
     since = openSecondsBetween(group, ref, Math.max(ref, Math.min(at, now)), overrides);
   }
   return { group, running: run !== null, openSecondsSinceLast: since, marketOpen: isOpen(group, at, overrides), stale: botDataStaleBlocker(facts, rule) };

@@ -14,11 +14,12 @@
  * unwritable home just means validating every time.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { VERSION } from './version.js';
 import { vendorSources } from './vendors/index.js';
+import { cacheDir, isPrivateDir, makePrivateDir, pruneOldest } from './home-cache.js';
 
 const KEEP = 16;
 
@@ -48,7 +49,7 @@ export function schemaSources(): string[] {
 }
 
 function dir(home: string): string {
-  return join(home, 'cache', 'valid-config');
+  return cacheDir(home, 'valid-config');
 }
 
 /** The digest of a config file's bytes as judged by this build; undefined when a schema source is unreadable. */
@@ -64,14 +65,8 @@ export function configDigest(text: string): string | undefined {
 
 export function isTrusted(home: string, digest: string | undefined): boolean {
   if (!digest) return false;
-  try {
-    const st = statSync(dir(home));
-    // only a directory of ours, closed to others (see the header)
-    if (!st.isDirectory() || (st.mode & 0o022) !== 0 || (typeof process.getuid === 'function' && st.uid !== process.getuid())) return false;
-    return existsSync(join(dir(home), digest));
-  } catch {
-    return false;
-  }
+  // only a directory of ours, closed to others (see the header)
+  return isPrivateDir(dir(home)) && existsSync(join(dir(home), digest));
 }
 
 /** Records that `digest` passed full validation; keeps the newest KEEP markers. */
@@ -79,12 +74,9 @@ export function rememberValid(home: string, digest: string | undefined): void {
   if (!digest) return;
   try {
     const d = dir(home);
-    mkdirSync(d, { recursive: true, mode: 0o700 });
+    makePrivateDir(d);
     closeSync(openSync(join(d, digest), 'w', 0o600));
-    const markers = readdirSync(d)
-      .map((name) => ({ name, at: statSync(join(d, name)).mtimeMs }))
-      .sort((a, b) => b.at - a.at);
-    for (const m of markers.slice(KEEP)) unlinkSync(join(d, m.name));
+    pruneOldest(d, KEEP);
   } catch {
     /* best effort: the next command validates again */
   }

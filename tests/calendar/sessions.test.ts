@@ -5,7 +5,18 @@
  */
 import { describe, expect, it } from 'vitest';
 import { isObservatoryError } from '../../src/core/errors.js';
-import { isOpen, openSecondsBetween, sessionAt, sessionMarkers, sessionsBetween, tradeDateOf, tradeDay, parseDay } from '../../src/core/calendar/index.js';
+import {
+  isOpen,
+  notBeforeCalendar,
+  openSecondsBetween,
+  productGroup,
+  sessionAt,
+  sessionMarkers,
+  sessionsBetween,
+  tradeDateOf,
+  tradeDay,
+  parseDay,
+} from '../../src/core/calendar/index.js';
 
 const G = 'equity_index';
 const Z = (s: string) => Date.parse(s);
@@ -111,6 +122,13 @@ describe('dated schedule changes', () => {
     expect(isObservatoryError(err) && err.exitCode).toBe(64);
     expect(String((err as Error).message)).toMatch(/first trade date 2012-11-19/);
     expect(at('2012-11-18T23:00:00Z')).toMatchObject({ state: 'open', tradeDate: '2012-11-19' });
+    // the calendar starts at that first open (Sun 17:00 CST), to the millisecond
+    expect(() => at('2012-11-18T22:59:59.999Z')).toThrow(/first trade date 2012-11-19/);
+    const g = productGroup(G);
+    expect(notBeforeCalendar(g, Z('2012-11-01T00:00:00Z'))).toBe(Z('2012-11-18T23:00:00Z'));
+    expect(notBeforeCalendar(g, Z('2012-11-18T23:00:00.001Z'))).toBe(Z('2012-11-18T23:00:00.001Z'));
+    expect(notBeforeCalendar(g, Z('2026-01-05T12:00:00Z'))).toBe(Z('2026-01-05T12:00:00Z'));
+    expect(notBeforeCalendar(g, NaN)).toBeNaN();
   });
 });
 

@@ -124,8 +124,23 @@ export function calendarStart(group: ProductGroup): number {
   return t;
 }
 
+/**
+ * An instant two days past the first trade date's open day is past its open in any zone (every
+ * UTC offset is under a day): the usual instant needs no tz lookup of a date a decade back,
+ * outside the zone's cached years (zone.ts).
+ */
+function surelyAfterStart(group: ProductGroup, instant: number): boolean {
+  const first = group.schedules[0];
+  return instant >= (first.effectiveFrom + first.openDayOffset + 2) * 86_400_000;
+}
+
+/** max(instant, calendarStart(group)) */
+export function notBeforeCalendar(group: ProductGroup, instant: number): number {
+  return surelyAfterStart(group, instant) ? instant : Math.max(instant, calendarStart(group));
+}
+
 export function assertInRange(group: ProductGroup, instant: number, what: string): void {
-  if (!(instant >= calendarStart(group)))
+  if (!surelyAfterStart(group, instant) && !(instant >= calendarStart(group)))
     throw new UsageError(
       `${what}: before the ${group.id} calendar's first trade date ${formatDay(firstTradeDate(group))}`,
       'pass an instant on or after that date',

@@ -4,7 +4,7 @@
  * weekend, holiday, after an early close) nothing is stale for lack of data: bars cannot arrive.
  * Fail-closed: no event at all while the market is open is stale.
  */
-import { calendarStart } from './days.js';
+import { notBeforeCalendar } from './days.js';
 import { exceedsOpenSecondsAt, openSecondsBetween } from './market-seconds.js';
 import { productGroup } from './rules.js';
 import { isOpen, sessionAt } from './session.js';
@@ -33,7 +33,7 @@ export function marketFreshness(
   // open is the common case on the gate's path: skip the full session answer then
   const s = isOpen(groupId, now, overrides) ? { state: 'open' as const, reason: { kind: 'session' as const } } : sessionAt(groupId, now, overrides);
   // an event older than the calendar counts from the calendar's start: more market time, never less
-  const from = lastOkAt === null || lastOkAt === undefined ? null : Math.max(lastOkAt, calendarStart(productGroup(groupId)));
+  const from = lastOkAt === null || lastOkAt === undefined ? null : notBeforeCalendar(productGroup(groupId), lastOkAt);
   const since = from === null ? null : openSecondsBetween(groupId, from, now, overrides);
   const stale = s.state === 'open' && (since === null || since > boundSeconds);
   return {

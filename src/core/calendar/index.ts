@@ -1,13 +1,14 @@
 /**
  * Session calendar: CME Globex sessions per product group, holidays from dated rules, operator
  * overrides, market-time arithmetic, freshness in market seconds, maintenance windows, front month.
- * Pure functions of (group, instant, overrides); no I/O. Faces and the gate import from here.
+ * Pure functions of (group, instant, overrides); no I/O, except the zone-offset cache a face turns
+ * on with setZoneCacheHome (zone.ts), which only memoises the tz library. Faces and the gate import from here.
  */
 export { KNOWN_GROUPS, PRODUCT_GROUPS, productGroup, groupOfSymbol, rootOfSymbol, scheduleFor, firstTradeDate } from './rules.js';
 export type { ProductGroup, Schedule, SessionPause } from './rules.js';
 export { CME_EQUITY_HOLIDAYS, GOOD_FRIDAY_EARLY_CLOSE_YEARS, holidaysOfYear } from './holidays.js';
 export type { HolidayRule, HolidayHit } from './holidays.js';
-export { tradeDay, calendarStart } from './days.js';
+export { tradeDay, calendarStart, notBeforeCalendar } from './days.js';
 export type { ResolvedDay, DayStatus } from './days.js';
 export { sessionAt, isOpen, sessionsBetween, sessionMarkers, tradeDateOf } from './session.js';
 export type { SessionInfo, SessionMarker } from './session.js';
@@ -24,6 +25,6 @@ export { frontMonth, contractOf, QUARTERLY_MONTH_CODES } from './contracts.js';
 export type { Contract } from './contracts.js';
 export { parseAt, parseInstant } from './instant.js';
 export { parseDay, formatDay } from './civil.js';
-export { formatWall } from './zone.js';
+export { formatWall, setZoneCacheHome } from './zone.js';
 export { NO_OVERRIDES } from './types.js';
 export type { CalendarOverrides, GroupOverrides, Reason, ReasonKind, SessionState, DayAction } from './types.js';
