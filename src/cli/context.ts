@@ -26,7 +26,8 @@ export function makeContext(globals: GlobalOptions, defaultLevel?: string): Comm
 
 /** Opens the store for a read command: never starts the embedded server, checks the schema. `pool`: e.g. a verdict's deadline (deadline.ts). */
 export async function openReadStore(ctx: CommandContext, pool: PoolOptions = { max: 2 }): Promise<Store> {
-  const store = await openStore(ctx.config, ctx.log, { start: false, pool });
+  // the schema check is the first query: it reports an unreachable store as openStore's own check would
+  const store = await openStore(ctx.config, ctx.log, { start: false, pool, checked: false });
   try {
     await assertSchemaCompatible(store.pool, store.url);
   } catch (err) {

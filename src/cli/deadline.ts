@@ -51,7 +51,11 @@ export async function withDeadline<T>(ms: number, fn: (signal: AbortSignal) => P
   }
 }
 
-/** Pool options that keep each step inside the deadline. */
-export function deadlinePool(ms: number): PoolOptions {
-  return { max: 2, connectTimeoutMs: Math.min(5_000, ms), queryTimeoutMs: ms, statementTimeoutMs: Math.min(30_000, ms) };
+/**
+ * Pool options that keep each step inside the deadline. `max`: `gate check` takes 1 — its reads
+ * are a few small queries, and a second connection (a server backend to start, a login) costs
+ * more than running them one after another saves.
+ */
+export function deadlinePool(ms: number, max = 2): PoolOptions {
+  return { max, connectTimeoutMs: Math.min(5_000, ms), queryTimeoutMs: ms, statementTimeoutMs: Math.min(30_000, ms) };
 }

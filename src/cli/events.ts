@@ -35,7 +35,7 @@ function describeFilters(f: EventFilters): string {
 export async function run(ctx: CommandContext, opts: EventsOptions): Promise<number> {
   const filters = parseEventFilters(opts);
   const store = await openReadStore(ctx);
-  const c = makeChalk(colorEnabled(ctx.globals));
+  const c = await makeChalk(colorEnabled(ctx.globals));
   const print = (e: EventView) => {
     if (opts.json) process.stdout.write(redactString(JSON.stringify(e)) + '\n');
     else

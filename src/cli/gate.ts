@@ -6,7 +6,8 @@
 import type { CommandContext } from './context.js';
 import { openReadStore } from './context.js';
 import { registryFor } from './registry.js';
-import { autonomyView, unknownAutonomy, type AutonomyView } from '../core/views.js';
+// the autonomy view's own module, not views.ts: none of the other views' readers on this path
+import { autonomyView, unknownAutonomy, type AutonomyView } from '../core/views-autonomy.js';
 import { exitCodeFor } from '../core/autonomy.js';
 import type { Mode, Registry } from '../core/types.js';
 import { badge, colorEnabled, makeChalk, printJson, printLine } from './output.js';
@@ -31,8 +32,8 @@ function tightened(registry: Registry, maxAgeMs: number | undefined): Registry {
   return { ...registry, integrations: registry.integrations.map((s) => ({ ...s, staleAfterMs: Math.min(s.staleAfterMs, maxAgeMs) })) };
 }
 
-export function printVerdict(ctx: CommandContext, view: AutonomyView): void {
-  const c = makeChalk(colorEnabled(ctx.globals));
+export async function printVerdict(ctx: CommandContext, view: AutonomyView): Promise<void> {
+  const c = await makeChalk(colorEnabled(ctx.globals));
   const who = view.bot_id
     ? ` bot ${view.bot_id}${view.bot_ref && view.bot_ref !== view.bot_id ? ` (${view.bot_ref})` : ''}`
     : view.bot_ref
@@ -65,7 +66,7 @@ export async function run(ctx: CommandContext, opts: GateOptions): Promise<numbe
   let view: AutonomyView;
   try {
     view = await withDeadline(opts.timeoutMs, async () => {
-      const store = await openReadStore(ctx, deadlinePool(opts.timeoutMs));
+      const store = await openReadStore(ctx, deadlinePool(opts.timeoutMs, 1));
       try {
         return await autonomyView(store.pool, registry, config, { mode: opts.mode, botId: opts.bot, at: opts.at });
       } finally {
@@ -77,6 +78,6 @@ export async function run(ctx: CommandContext, opts: GateOptions): Promise<numbe
     view = unknownAutonomy(err, { mode: opts.mode, botId: opts.bot ?? null });
   }
   if (opts.json) printJson(view);
-  else printVerdict(ctx, view);
+  else await printVerdict(ctx, view);
   return exitCodeFor(view.global_status, Boolean(opts.strict));
 }

@@ -29,7 +29,7 @@ export async function run(ctx: CommandContext, name: string, opts: { since: stri
       printJson(view);
       return 0;
     }
-    const c = makeChalk(colorEnabled(ctx.globals));
+    const c = await makeChalk(colorEnabled(ctx.globals));
     printLine(`${name}: ${view.since} → ${view.until} (${span(windowMs / 1000)}), now ${badge(c, view.current)}`);
     printLine(
       `uptime ${view.uptime_pct === null ? '— (all maintenance)' : `${view.uptime_pct}%`} (maintenance excluded) · ${view.outages} outage(s) · ${view.flaps} flap(s) (back within ${view.flap_window_s / 60}m)`,

@@ -3,7 +3,7 @@
  * decide), status badges that never rely on colour alone, ages, and JSON printing. Everything
  * printed passes the sanitizer.
  */
-import { Chalk, type ChalkInstance } from 'chalk';
+import type { ChalkInstance } from 'chalk';
 import { redactDeep, redactString } from '../core/redact.js';
 
 export function colorEnabled(opts: { color?: boolean } = {}, stream: NodeJS.WriteStream = process.stdout): boolean {
@@ -14,8 +14,19 @@ export function colorEnabled(opts: { color?: boolean } = {}, stream: NodeJS.Writ
   return Boolean(stream.isTTY);
 }
 
-export function makeChalk(enabled: boolean): ChalkInstance {
-  return new Chalk({ level: enabled ? 1 : 0 });
+/**
+ * What chalk is at level 0, without loading it: any chain of styles (c.red.bold) returns its text
+ * as given. Not a thenable (no `then`), so it can be the value of a promise.
+ */
+const PLAIN: ChalkInstance = new Proxy((...text: unknown[]) => text.join(' '), {
+  get: (_, prop) => (typeof prop === 'string' && prop !== 'then' ? PLAIN : undefined),
+}) as unknown as ChalkInstance;
+
+/** The painter for this output; chalk is loaded only when colour is on (deploy scripts' `gate check` prints plain text). */
+export async function makeChalk(enabled: boolean): Promise<ChalkInstance> {
+  if (!enabled) return PLAIN;
+  const { Chalk } = await import('chalk');
+  return new Chalk({ level: 1 });
 }
 
 export type StatusColour = 'green' | 'yellow' | 'red' | 'magenta';

@@ -59,12 +59,12 @@ export async function run(ctx: CommandContext, names: string[], opts: ProbeOptio
       autonomy: view,
     });
   } else {
-    const c = makeChalk(colorEnabled(ctx.globals));
+    const c = await makeChalk(colorEnabled(ctx.globals));
     for (const r of recorded)
       printLine(
         `${r.integration.padEnd(14)} ${badge(c, r.state.status).padEnd(8)} ${r.result.outcome}${r.result.httpStatus ? ` (HTTP ${r.result.httpStatus})` : ''} ${observedLatency(r.result) === null ? 'no request' : `${observedLatency(r.result)} ms`}${r.state.reasonCode && r.state.reasonCode !== r.result.outcome ? ` → ${r.state.reasonCode}` : ''}${r.result.environment ? ` [${r.result.environment}]` : ''}${r.result.customEndpoint ? ' [endpoint: custom]' : ''}  trace_id ${r.result.traceId}`,
       );
-    printVerdict(ctx, view);
+    await printVerdict(ctx, view);
   }
   return exitCodeFor(view.global_status, Boolean(opts.strict));
 }

@@ -39,7 +39,7 @@ export async function run(ctx: CommandContext, bot: string | undefined, opts: Pr
   const limit = positiveInt(opts.limit, '--limit', 1000);
   if (bot !== undefined && !bot.trim()) throw new UsageError('BOT: expected a bot id or name', 'list bots with: observatory proof');
   const store = await openReadStore(ctx);
-  const c = makeChalk(colorEnabled(ctx.globals));
+  const c = await makeChalk(colorEnabled(ctx.globals));
   try {
     if (!bot) {
       const view = await botsView(store.pool, { limit, sinceHours: hours });

@@ -9,7 +9,7 @@ export async function run(ctx: CommandContext, opts: { group?: string; at?: stri
   const view = sessionApiView(ctx.config, { group: opts.group, at });
   if (opts.json) return (printJson(view), 0);
   const s = view;
-  const c = makeChalk(colorEnabled(ctx.globals));
+  const c = await makeChalk(colorEnabled(ctx.globals));
   const paint = s.state === 'open' ? c.green : s.state === 'break' ? c.yellow : c.red;
   printLine(`${paint(s.state.toUpperCase())} ${s.group} at ${s.at} — ${s.summary}`);
   if (s.session_open_local && s.session_close_local)

@@ -40,7 +40,7 @@ export async function run(ctx: CommandContext, opts: StatusOptions): Promise<num
     return view.success ? 0 : ExitCode.GATE_UNKNOWN;
   }
   if (!view.success) throw new StoreUnavailableError(view.autonomy.blockers[0]?.message ?? 'status store unreachable');
-  const c = makeChalk(colorEnabled(ctx.globals));
+  const c = await makeChalk(colorEnabled(ctx.globals));
   const table = new Table({
     head: ['Integration', 'Connected', 'Status', 'Last OK', 'Last Probe', 'Latency', 'Required', 'Reason'],
     style: { head: [], border: [] },

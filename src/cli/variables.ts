@@ -19,7 +19,7 @@ export async function run(ctx: CommandContext, opts: { json?: boolean; group?: s
     const view = await variablesView(store.pool, registry, ctx.config);
     const vars = group ? view.variables.filter((v) => v.group === group) : view.variables;
     if (opts.json) return (printJson({ ...view, variables: vars }), 0);
-    const c = makeChalk(colorEnabled(ctx.globals));
+    const c = await makeChalk(colorEnabled(ctx.globals));
     const t = new Table({
       head: ['Variable', 'Type', 'Group', 'Sources', 'Availability', 'Last seen', 'Definition'],
       style: { head: [], border: [] },

@@ -9,7 +9,5 @@ export type { PoolOptions } from './db/pool.js';
 export { migrate, assertSchemaCompatible } from './db/migrate.js';
 export { newClient, describeHosts } from './db/hosts.js';
 export { asStoreError, classifyPgError, toStoreError } from './db/errors.js';
-export { STATE_CHANNEL } from './db/state.js';
-export { EVENTS_CHANNEL } from './db/usage-events.js';
-export { TRADING_STATE_CHANNEL } from './db/trading-state.js';
+export { STATE_CHANNEL, EVENTS_CHANNEL, TRADING_STATE_CHANNEL } from './db/channels.js';
 export { describeOutage, type OutageDescription } from './outage.js';

@@ -43,7 +43,7 @@ Examples:
         await run(async (ctx) => {
           const { parseDuration } = await import('../../core/duration.js');
           const maxAge = opts.maxAge ? parseDuration(opts.maxAge, '--max-age') : undefined;
-          const at = opts.at === undefined ? undefined : (await import('../../core/views.js')).parseAt(opts.at);
+          const at = opts.at === undefined ? undefined : (await import('../../core/calendar/index.js')).parseAt(opts.at);
           const timeoutMs = (await import('../deadline.js')).parseTimeout(opts.timeout);
           return (await import('../gate.js')).run(ctx, { ...opts, maxAge, at, timeoutMs });
         });

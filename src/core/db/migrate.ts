@@ -23,10 +23,11 @@ export interface Migration {
   sql: string;
 }
 
-export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
-  const files = readdirSync(dir).filter((f) => /^\d{3,}_[a-z0-9_]+\.sql$/.test(f));
-  const list = files
-    .map((f) => ({ version: Number(f.split('_')[0]), name: f.replace(/\.sql$/, ''), sql: readFileSync(join(dir, f), 'utf8') }))
+/** The migrations' versions and names, numbering checked; no SQL read. */
+function migrationNames(dir: string): Omit<Migration, 'sql'>[] {
+  const list = readdirSync(dir)
+    .filter((f) => /^\d{3,}_[a-z0-9_]+\.sql$/.test(f))
+    .map((f) => ({ version: Number(f.split('_')[0]), name: f.replace(/\.sql$/, '') }))
     .sort((a, b) => a.version - b.version);
   list.forEach((m, i) => {
     if (m.version !== i + 1) throw new ObservatoryError('MIGRATIONS_BROKEN', `migration numbering has a gap or duplicate at ${m.name}`);
@@ -34,7 +35,12 @@ export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
   return list;
 }
 
-export const CODE_SCHEMA_VERSION = (): number => loadMigrations().length;
+export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
+  return migrationNames(dir).map((m) => ({ ...m, sql: readFileSync(join(dir, `${m.name}.sql`), 'utf8') }));
+}
+
+/** The schema this build needs: every read command checks it, so the SQL is not read for it. */
+export const CODE_SCHEMA_VERSION = (): number => migrationNames(MIGRATIONS_DIR).length;
 
 export interface MigrateResult {
   applied: string[];

@@ -2,6 +2,7 @@
 import type pg from 'pg';
 import type { IntegrationState, ProbeResult, ReasonCode, Status, VendorEnvironment } from '../types.js';
 import { observedLatency } from '../status.js';
+import { STATE_CHANNEL } from './channels.js';
 
 interface StateRow {
   integration: string;
@@ -128,8 +129,6 @@ export async function insertProbe(
     ],
   );
 }
-
-export const STATE_CHANNEL = 'observatory_state';
 
 export async function notifyState(c: pg.PoolClient | pg.Pool, integration: string): Promise<void> {
   await c.query('select pg_notify($1, $2)', [STATE_CHANNEL, integration]);

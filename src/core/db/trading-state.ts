@@ -7,7 +7,7 @@ import type pg from 'pg';
 import { UsageError } from '../errors.js';
 import { GLOBAL_TARGET, STATE_OF, type ScopeInForce, type TradingCommand, type TradingScope, type TradingState } from '../trading-state.js';
 
-export const TRADING_STATE_CHANNEL = 'observatory_trading_state';
+export { TRADING_STATE_CHANNEL } from './channels.js';
 
 /** One audit row, as every face prints it. */
 export interface TradingStateChange {
@@ -51,9 +51,11 @@ function toInForce(r: TradingStateChange): ScopeInForce {
 
 /** Every scope whose state is not ACTIVE, and the database's clock. */
 export async function readInForce(db: pg.Pool | pg.PoolClient | pg.Client): Promise<{ inForce: ScopeInForce[]; now: Date }> {
-  const { rows } = await db.query<TradingStateChange & { now: Date }>(`select t.*, now() as now from (${IN_FORCE}) t where t.state <> 'ACTIVE'`);
-  const now = rows[0]?.now ?? (await db.query<{ now: Date }>('select now() as now')).rows[0].now;
-  return { inForce: rows.map(toInForce), now };
+  // one row even when nothing is in force (t.* null then): the clock comes in the same round trip
+  const { rows } = await db.query<(TradingStateChange | { [k in keyof TradingStateChange]: null }) & { now: Date }>(
+    `select t.*, n.now from (select now() as now) n left join (${IN_FORCE}) t on t.state <> 'ACTIVE'`,
+  );
+  return { inForce: rows.filter((r): r is TradingStateChange & { now: Date } => r.id !== null).map(toInForce), now: rows[0].now };
 }
 
 /** Resume requests waiting for a second actor (two-person rule). */

@@ -11,8 +11,7 @@ import { NIL_UUID } from '../event-rules.js';
 import { UsageError } from '../errors.js';
 import { redactDeep } from '../redact.js';
 import { SIMULATOR } from '../modes.js';
-
-export const EVENTS_CHANNEL = 'observatory_events';
+import { EVENTS_CHANNEL } from './channels.js';
 
 /**
  * How a rollup row splits its counts (`detail`): for failed or blocked calls the reason code
