@@ -6,7 +6,7 @@
  *   npm run build && BENCH_DATABASE_URL=postgres://… npx tsx bench/gate-startup.ts [--runs 15]
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, ROOT } from '../tests/helpers/cli.js';
@@ -65,3 +65,5 @@ process.stdout.write(`floor (node + pg connect + select 1)   ${fmt(f)}\n`);
 process.stdout.write(`gate check                             ${fmt(g)}  (${(g / f).toFixed(2)} × floor)\n`);
 process.stdout.write(`gate check, config file seen before     ${fmt(gc)}  (${(gc / f).toFixed(2)} × floor; validated by an earlier run)\n`);
 process.stdout.write(`gate check, config file first time     ${fmt(gcCold)}  (${(gcCold / f).toFixed(2)} × floor; validating it loads zod)\n`);
+// the homes (one per cold run), the floor script and the config file: nothing left in the temp dir
+rmSync(dir, { recursive: true, force: true });
