@@ -10,20 +10,25 @@
  *
  * In one scratch database it measures, on the same generated rows:
  *  1. the ceiling: raw COPY (psql \copy of a CSV) into a bare copy of integration_usage_events
- *     (no indexes, no partitions, no triggers);
+ *     (no indexes, no partitions, no triggers), and into a copy with the table's indexes (the
+ *     issue's yardstick). The machine is shared, so each ingest step below is also compared
+ *     with that indexed COPY run right before and right after it ("× beside");
  *  2. the SDK batch path: createUsageRecorder().record() for every event (validation and
- *     sanitizing included), rollups + sightings maintained in the same statement;
+ *     sanitizing included), rollups + sightings maintained in the same transaction;
  *  3. insertEvents() alone on pre-validated rows (the store's share of 2);
- *  3b. HTTP ingest: POST /api/usage-events (batches of 2000 JSON events, 2 in flight) on a
- *     running daemon (bin/observatory daemon, built from dist) against the same database;
- *  4. proof-of-use latency (botProof, topBots, botBlockers; p50/p95), idle and while a loader
- *     keeps inserting events through insertEvents (2000-event batches, as the SDK does), after topping the table up
+ *  3b. HTTP ingest: POST /api/usage-events (batches of 2000 JSON events, 2 in flight, bodies
+ *     serialized before the clock starts as the yardstick's CSV is) on a running daemon
+ *     (bin/observatory daemon, built from dist) against the same database;
+ *  4. proof-of-use latency (botProof, topBots, botBlockers; p50/p95), idle and while two loaders
+ *     keep inserting events through insertEvents (2000-event batches, as the SDK does) — in a
+ *     process of their own (bench/ingest-loader.ts), then in this one — after topping the table up
  *     to each --scale size with SQL-generated history (events spread over 30 days, rollups built
  *     with the same detail rule), since reads depend on rollup rows, not on how they were written.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,6 +43,7 @@ import { validateBatch, type EventInput } from '../src/core/events-schema.js';
 import { createLogger } from '../src/core/log.js';
 import { createUsageRecorder } from '../src/sdk/index.js';
 import { newEventId } from '../src/core/trace.js';
+import { events, OPS } from './ingest-events.js';
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -59,40 +65,6 @@ const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL;
 if (!adminUrl) {
   console.error('set BENCH_DATABASE_URL (a server where a scratch database may be created)');
   process.exit(64);
-}
-
-const OPS: Array<[string, string, Record<string, unknown>?]> = [
-  ['databento', 'marketdata.bars'],
-  ['polygon', 'marketdata.bars'],
-  ['ironbeam', 'broker.place_order'],
-  ['ironbeam', 'broker.fill', { provenance: 'PAPER' }],
-  ['openai', 'llm.chat', { model: 'gpt-4o-mini', purpose: 'coaching' }],
-  ['risk_engine', 'risk.check'],
-];
-
-function events(n: number, bots: string[]): EventInput[] {
-  const now = Date.now();
-  return Array.from({ length: n }, (_, i) => {
-    const [integration, operation, meta] = OPS[i % OPS.length];
-    const blocked = i % 50 === 0;
-    return {
-      // the SDK's own ids (time-ordered UUIDv7), as a bot that lets the SDK assign them gets
-      id: newEventId(),
-      created_at: new Date(now - (i % 3_600_000)).toISOString(),
-      bot_id: bots[i % bots.length],
-      run_id: null,
-      integration,
-      operation,
-      status: blocked ? 'BLOCKED' : 'OK',
-      reason_code: blocked ? 'MISSING_CREDENTIALS' : null,
-      latency_ms: i % 500,
-      symbol: 'ESZ5',
-      timeframe: '1m',
-      records: operation === 'marketdata.bars' ? 100 : 1,
-      trace_id: randomBytes(16).toString('hex'),
-      metadata: { ...(meta ?? {}), feature_keys_used: ['md.close', 'md.vwap'] },
-    };
-  });
 }
 
 const rate = (n: number, ms: number) => Math.round((n / ms) * 1000);
@@ -122,31 +94,30 @@ async function main(): Promise<void> {
     // 1. ceiling: COPY into a bare copy of the table
     await pool.query('create table bench_copy (like integration_usage_events)');
     const csv = join(work, 'events.csv');
+    const csvLines: string[] = [];
     const q = (s: string | null) => (s === null ? '' : `"${s.replace(/"/g, '""')}"`);
-    writeFileSync(
-      csv,
-      v.rows
-        .map((r) =>
-          [
-            r.id,
-            r.created_at.toISOString(),
-            r.user_id ?? '',
-            r.bot_id ?? '',
-            r.run_id ?? '',
-            r.integration,
-            r.operation,
-            r.status,
-            r.latency_ms ?? '',
-            q(r.symbol),
-            q(r.timeframe),
-            r.records ?? '',
-            r.reason_code ?? '',
-            r.trace_id,
-            q(JSON.stringify(r.metadata)),
-          ].join(','),
-        )
-        .join('\n') + '\n',
+    csvLines.push(
+      ...v.rows.map((r) =>
+        [
+          r.id,
+          r.created_at.toISOString(),
+          r.user_id ?? '',
+          r.bot_id ?? '',
+          r.run_id ?? '',
+          r.integration,
+          r.operation,
+          r.status,
+          r.latency_ms ?? '',
+          q(r.symbol),
+          q(r.timeframe),
+          r.records ?? '',
+          r.reason_code ?? '',
+          r.trace_id,
+          q(JSON.stringify(r.metadata)),
+        ].join(','),
+      ),
     );
+    writeFileSync(csv, csvLines.join('\n') + '\n');
     let t = performance.now();
     execFileSync('psql', [url, '-q', '-c', `\\copy bench_copy from '${csv}' with (format csv)`], { stdio: 'inherit' });
     const copyMs = performance.now() - t;
@@ -162,6 +133,30 @@ async function main(): Promise<void> {
     );
     // ratios below: × bare COPY, and × COPY into the indexed table (the issue's yardstick)
     const vs = (r: number) => `(${(r / copyRate).toFixed(2)} × COPY, ${(r / idxRate).toFixed(2)} × indexed COPY)`;
+    // The machine is shared (other jobs come and go within seconds), so a yardstick taken once,
+    // minutes before a step, can be off by 2× either way. Each ingest step is therefore also
+    // compared with the same COPY into a fresh indexed copy of the table, run right before and
+    // right after it with as many rows: `× beside` is the step's rate over that pair's mean rate.
+    let yard = 0;
+    const copyIndexedMs = async (m: number): Promise<number> => {
+      const f = join(work, `events-${m}.csv`);
+      if (!existsSync(f)) writeFileSync(f, csvLines.slice(0, m).join('\n') + '\n');
+      const tbl = `bench_copy_beside_${yard++}`;
+      await pool.query(`create table ${tbl} (like integration_usage_events including all)`);
+      const t0 = performance.now();
+      execFileSync('psql', [url, '-q', '-c', `\\copy ${tbl} from '${f}' with (format csv)`], { stdio: 'inherit' });
+      const ms = performance.now() - t0;
+      await pool.query(`drop table ${tbl}`);
+      return ms;
+    };
+    const beside = async (m: number, step: () => Promise<number>): Promise<{ rate: number; copy: number; ratio: number }> => {
+      const before = await copyIndexedMs(m);
+      const r = await step();
+      const copy = rate(m, (before + (await copyIndexedMs(m))) / 2);
+      return { rate: r, copy, ratio: r / copy };
+    };
+    const besideText = (b: { copy: number; ratio: number }) => `  ${b.ratio.toFixed(2)} × beside (indexed COPY ${b.copy} events/s next to it)`;
+    const ratios: Record<string, number> = {};
 
     // 2. SDK batch path (validation + sanitizing + rollups + sightings)
     const half = Math.floor(N / 2);
@@ -173,15 +168,17 @@ async function main(): Promise<void> {
       log: createLogger('warn'),
       exitHooks: false,
     });
-    t = performance.now();
-    for (let i = 0; i < half; i++) {
-      usage.record(input[i]);
-      if (i % 2000 === 1999) await new Promise((r) => setImmediate(r)); // let flushes run, as a bot's event loop would
-    }
-    await usage.close();
-    const sdkMs = performance.now() - t;
-    const sdkRate = rate(half, sdkMs);
-    console.log(`SDK record(), ${BOTS} bots mixed     ${sdkRate.toString().padStart(8)} events/s  ${vs(sdkRate)}`);
+    const sdk = await beside(half, async () => {
+      const t0 = performance.now();
+      for (let i = 0; i < half; i++) {
+        usage.record(input[i]);
+        if (i % 2000 === 1999) await new Promise((r) => setImmediate(r)); // let flushes run, as a bot's event loop would
+      }
+      await usage.close();
+      return rate(half, performance.now() - t0);
+    });
+    ratios.sdk = sdk.ratio;
+    console.log(`SDK record(), ${BOTS} bots mixed     ${sdk.rate.toString().padStart(8)} events/s  ${vs(sdk.rate)}${besideText(sdk)}`);
 
     // 2b. the SDK as a bot uses it: one recorder per bot
     const oneBot = bots[0];
@@ -195,14 +192,16 @@ async function main(): Promise<void> {
       exitHooks: false,
     });
     const m = Math.min(half, 50_000);
-    t = performance.now();
-    for (let i = 0; i < m; i++) {
-      single.record({ ...input[i], id: newEventId(), bot_id: oneBot });
-      if (i % 2000 === 1999) await new Promise((r) => setImmediate(r));
-    }
-    await single.close();
-    const oneRate = rate(m, performance.now() - t);
-    console.log(`SDK record(), one bot per recorder ${oneRate.toString().padStart(6)} events/s  ${vs(oneRate)}`);
+    const one = await beside(m, async () => {
+      const t0 = performance.now();
+      for (let i = 0; i < m; i++) {
+        single.record({ ...input[i], id: newEventId(), bot_id: oneBot });
+        if (i % 2000 === 1999) await new Promise((r) => setImmediate(r));
+      }
+      await single.close();
+      return rate(m, performance.now() - t0);
+    });
+    console.log(`SDK record(), one bot per recorder ${one.rate.toString().padStart(6)} events/s  ${vs(one.rate)}${besideText(one)}`);
 
     // 2c. track() as bots call it: LOOPS concurrent callers, each awaiting its track() in turn;
     // durable (default: settles once stored or spooled) against the opt-out that settles at once
@@ -241,16 +240,26 @@ async function main(): Promise<void> {
     );
 
     // 3. insertEvents alone, pre-validated rows
-    t = performance.now();
-    for (let i = half; i < N; i += 2000) await insertEvents(pool, v.rows.slice(i, i + 2000));
-    const insMs = performance.now() - t;
-    const insRate = rate(N - half, insMs);
-    console.log(`insertEvents (pre-validated)      ${insRate.toString().padStart(8)} events/s  ${vs(insRate)}`);
+    const ins = await beside(N - half, async () => {
+      const t0 = performance.now();
+      for (let i = half; i < N; i += 2000) await insertEvents(pool, v.rows.slice(i, i + 2000));
+      return rate(N - half, performance.now() - t0);
+    });
+    console.log(`insertEvents (pre-validated)      ${ins.rate.toString().padStart(8)} events/s  ${vs(ins.rate)}${besideText(ins)}`);
 
     // 3b. HTTP ingest on a running daemon (fresh ids: the same rows would all be duplicates)
     const httpN = Math.min(N, 50_000);
-    const httpRate = await httpIngest(url, work, events(httpN, bots));
-    if (httpRate !== null) console.log(`HTTP POST /api/usage-events       ${httpRate.toString().padStart(8)} events/s  ${vs(httpRate)}`);
+    const httpInput = events(httpN, bots);
+    let httpRate: number | null = null;
+    const http = await beside(httpN, async () => (httpRate = await httpIngest(url, work, httpInput)) ?? 0);
+    if (httpRate !== null) {
+      ratios.http = http.ratio;
+      console.log(`HTTP POST /api/usage-events       ${http.rate.toString().padStart(8)} events/s  ${vs(http.rate)}${besideText(http)}`);
+    }
+    console.log(
+      `goals (issue 10, × indexed COPY beside): SDK 1000 bots mixed ${ratios.sdk.toFixed(2)} (≥ 0.6)` +
+        (ratios.http === undefined ? '' : `, HTTP ${ratios.http.toFixed(2)} (≥ 0.5)`),
+    );
 
     // 4. proof latency at each scale
     for (const scale of SCALES) {
@@ -272,7 +281,18 @@ async function main(): Promise<void> {
         await refreshBotRanking(pool);
         lat.refresh.push(performance.now() - s0);
       }
-      // botProof while events keep arriving (issue 10: p95 ≤ 5 ms at 10M events / 1 000 bots under load)
+      // botProof while events keep arriving (issue 10: p95 ≤ 5 ms at 10M events / 1 000 bots under load):
+      // two loaders in a process of their own (as bots and the daemon are), then the same two
+      // loaders in this process — whose p95 also counts this event loop held by their batches
+      const underLoad = await whileLoading(url, work, bots, async () => {
+        const xs: number[] = [];
+        for (let i = 0; i < 300; i++) {
+          const s0 = performance.now();
+          await botProof(pool, bots[Math.floor(Math.random() * bots.length)]);
+          xs.push(performance.now() - s0);
+        }
+        return xs;
+      });
       const loadPool = new pg.Pool({ connectionString: url, max: 2 });
       let loading = true;
       let loaded = 0;
@@ -285,17 +305,17 @@ async function main(): Promise<void> {
       };
       const loaders = [loader(), loader()];
       await new Promise((r) => setTimeout(r, 500));
-      const underLoad: number[] = [];
+      const underLoadHere: number[] = [];
       const lt = performance.now();
       for (let i = 0; i < 300; i++) {
         const s0 = performance.now();
         await botProof(pool, bots[Math.floor(Math.random() * bots.length)]);
-        underLoad.push(performance.now() - s0);
+        underLoadHere.push(performance.now() - s0);
       }
       loading = false;
       await Promise.all(loaders);
       await loadPool.end();
-      const loadRate = rate(loaded, performance.now() - lt + 500);
+      const loadRateHere = rate(loaded, performance.now() - lt + 500);
       for (let i = 0; i < 300; i++) {
         const bot = bots[Math.floor(Math.random() * bots.length)];
         let s = performance.now();
@@ -313,7 +333,8 @@ async function main(): Promise<void> {
       const f = (xs: number[]) => `p50 ${pct(xs, 50).toFixed(2)} ms  p95 ${pct(xs, 95).toFixed(2)} ms`;
       console.log(`at ${scale.toLocaleString('en')} events (${rollRows.toLocaleString('en')} rollup rows):`);
       console.log(`  botProof     ${f(lat.proof)}`);
-      console.log(`  botProof     ${f(underLoad)}  (under load: 2 loaders inserting ~${loadRate} events/s meanwhile)`);
+      console.log(`  botProof     ${f(underLoad.lat)}  (under load: 2 loaders in another process inserting ~${underLoad.rate} events/s meanwhile)`);
+      console.log(`  botProof     ${f(underLoadHere)}  (under load, loaders in this process: ~${loadRateHere} events/s)`);
       console.log(`  botBlockers  ${f(lat.blockers)}`);
       console.log(`  topBots      ${f(lat.top)}  (ranking kept fresh by the daemon)`);
       console.log(`  topBots live ${f(lat.topLive)}  (no ranking: the fallback)`);
@@ -326,6 +347,37 @@ async function main(): Promise<void> {
     else console.log(`kept database ${dbName}`);
     await admin.end();
   }
+}
+
+/**
+ * Runs `measure` while bench/ingest-loader.ts (its own process, 2 connections) keeps storing
+ * 2000-event batches; the latencies, and the loaders' rate over the measurement.
+ */
+async function whileLoading(url: string, work: string, bots: string[], measure: () => Promise<number[]>): Promise<{ lat: number[]; rate: number }> {
+  const botsFile = join(work, 'bots.json');
+  writeFileSync(botsFile, JSON.stringify(bots));
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'ingest-loader.ts'), url, botsFile, '2'], {
+    cwd: ROOT,
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((r) => child.once('exit', r));
+  while (!out.includes('ready')) {
+    if (child.exitCode !== null) throw new Error('bench/ingest-loader.ts exited before it was ready');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await new Promise((r) => setTimeout(r, 500)); // the loaders at full speed first
+  const t0 = performance.now();
+  const lat = await measure();
+  const ms = performance.now() - t0 + 500;
+  child.stdin!.write('stop\n');
+  const bound = setTimeout(() => child.kill(), 60_000);
+  const code = await exited;
+  clearTimeout(bound);
+  if (code !== 0) throw new Error(`bench/ingest-loader.ts failed (exit ${code})`);
+  const loaded = Number(/loaded (\d+)/.exec(out)?.[1] ?? 0);
+  return { lat, rate: rate(loaded, ms) };
 }
 
 /** Starts the built daemon on the bench database and POSTs `input` in batches; events/s, or null when not built. */
@@ -359,27 +411,48 @@ async function httpIngest(url: string, work: string, input: EventInput[]): Promi
       console.log(`HTTP ingest: skipped (daemon did not start; run \`npm run build\` first): ${log.trim().split('\n').slice(-1)[0] ?? ''}`);
       return null;
     }
-    const post = async (batch: EventInput[]) => {
-      const res = await fetch(`http://127.0.0.1:${port}/api/usage-events`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        body: JSON.stringify(batch),
+    // node:http with keep-alive: half the client CPU of fetch() per 700 kB request, CPU this
+    // 2-core machine otherwise takes from the daemon and the server being measured
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 2 });
+    const post = (body: string) =>
+      new Promise<void>((resolve, reject) => {
+        const req = http.request(
+          {
+            host: '127.0.0.1',
+            port,
+            path: '/api/usage-events',
+            method: 'POST',
+            agent,
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'content-length': Buffer.byteLength(body) },
+          },
+          (res) => {
+            let text = '';
+            res.setEncoding('utf8');
+            res.on('data', (d: string) => (text += d));
+            res.on('end', () =>
+              res.statusCode === 202 ? resolve() : reject(new Error(`POST /api/usage-events: HTTP ${res.statusCode} ${text.slice(0, 300)}`)),
+            );
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
       });
-      if (res.status !== 202) throw new Error(`POST /api/usage-events: HTTP ${res.status} ${(await res.text()).slice(0, 300)}`);
-      await res.arrayBuffer();
-    };
+    // request bodies written before the clock starts, as the yardstick's CSV file is: the
+    // writer's own serializing is not the endpoint's cost
     const B = 2000;
-    const batches: EventInput[][] = [];
-    for (let i = 0; i < input.length; i += B) batches.push(input.slice(i, i + B));
+    const batches: string[] = [];
+    for (let i = 0; i < input.length; i += B) batches.push(JSON.stringify(input.slice(i, i + B)));
     await post(batches.shift()!); // warm-up (connection, JIT); not timed
-    const timed = batches.reduce((a, b) => a + b.length, 0);
+    const timed = Math.max(0, input.length - B);
     const t = performance.now();
     let next = 0;
     const worker = async () => {
       while (next < batches.length) await post(batches[next++]);
     };
     await Promise.all([worker(), worker()]);
-    return rate(timed, performance.now() - t);
+    const r = rate(timed, performance.now() - t);
+    agent.destroy();
+    return r;
   } finally {
     if (proc && proc.exitCode === null) {
       proc.kill('SIGTERM');

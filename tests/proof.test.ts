@@ -3,7 +3,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { freshDatabase, type TestDb } from './helpers/db.js';
 import { HOUR, seedBots } from './helpers/bot-fixtures.js';
-import { botProof, resolveBot } from '../src/core/db/proof.js';
+import { botProof, PROOF_GROUPS_SQL, resolveBot } from '../src/core/db/proof.js';
+import { insertEvents } from '../src/core/db/usage-events.js';
+import { validateBatch } from '../src/core/events-schema.js';
 
 let db: TestDb;
 let active: string, simOnly: string;
@@ -136,5 +138,45 @@ describe('botProof', () => {
       candidates: expect.arrayContaining([expect.objectContaining({ bot_id: c })]),
     });
     await db.pool.query('delete from bots where id = $1', [c]);
+  });
+});
+
+describe('proof reads', () => {
+  it("read one bot's window, not its whole history (issue 10: proof independent of volume)", async () => {
+    // a bot with 2000 hours of history, one event an hour: 2000 rollup rows of which the window
+    // holds 24; and 200 other bots busy within the window. Keyed (bot_id, integration, …, hour),
+    // the read walked all 2000 entries of the bot (or every bot's recent rows by hour).
+    const bot = randomUUID();
+    const others = Array.from({ length: 200 }, () => randomUUID());
+    const now = Date.now();
+    const at = (hoursAgo: number) => new Date(now - hoursAgo * HOUR).toISOString();
+    const md = { integration: 'databento', operation: 'marketdata.bars', status: 'OK' as const, records: 1 };
+    const v = validateBatch([
+      ...Array.from({ length: 2000 }, (_, i) => ({ ...md, bot_id: bot, created_at: at(2000 - i) })),
+      ...others.flatMap((b) => Array.from({ length: 24 }, (_, h) => ({ ...md, bot_id: b, created_at: at(h + 0.5) }))),
+    ]);
+    if (!v.ok) throw new Error('bad fixture');
+    for (let i = 0; i < v.rows.length; i += 1000) await insertEvents(db.pool, v.rows.slice(i, i + 1000));
+    await db.pool.query('analyze usage_rollups');
+    const { rows } = await db.pool.query(`explain (analyze, buffers, format json) ${PROOF_GROUPS_SQL}`, [bot, 24]);
+    type PlanNode = { 'Relation Name'?: string; 'Shared Hit Blocks'?: number; 'Shared Read Blocks'?: number; Plans?: PlanNode[] };
+    const scans: PlanNode[] = [];
+    const walk = (n: PlanNode) => {
+      if (n['Relation Name'] === 'usage_rollups') scans.push(n);
+      n.Plans?.forEach(walk);
+    };
+    walk(rows[0]['QUERY PLAN'][0].Plan);
+    expect(scans).toHaveLength(1);
+    const pages = (scans[0]['Shared Hit Blocks'] ?? 0) + (scans[0]['Shared Read Blocks'] ?? 0);
+    // the window's index entries (one leaf page, the root above it) and its heap rows (written
+    // together, so a page or two): far from the ~20 leaf pages of the whole history
+    expect(pages).toBeLessThanOrEqual(8);
+    const inWindow = await db.pool.query(
+      `select count(*)::int as n from integration_usage_events
+        where bot_id = $1 and created_at >= date_trunc('hour', now() - interval '24 hours', 'UTC')`,
+      [bot],
+    );
+    expect((await botProof(db.pool, bot))!.integrations[0]).toMatchObject({ integration: 'databento', calls: inWindow.rows[0].n });
+    expect(inWindow.rows[0].n).toBeGreaterThanOrEqual(23);
   });
 });

@@ -3,11 +3,13 @@
  * aggregates, replays change no count, a bot's last_seen_at, NOTIFY and listEvents. The SDK
  * that writes these rows is tested in tests/sdk/.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { freshDatabase, type TestDb } from './helpers/db.js';
-import { insertEvents, listEvents } from '../src/core/db/usage-events.js';
+import { Relay } from './helpers/relay.js';
+import { createPool } from '../src/core/db/pool.js';
+import { COPY_MIN_ROWS, insertEvents, listEvents } from '../src/core/db/usage-events.js';
 import { validateBatch, type EventRow } from '../src/core/events-schema.js';
 
 let db: TestDb;
@@ -55,7 +57,8 @@ describe('rollups', () => {
     for (const seed of [1, 2, 3, 42, 1337]) {
       const r = rng(seed);
       const pick = <T>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)];
-      const n = 50 + Math.floor(r() * 250);
+      // enough events for chunks past COPY_MIN_ROWS
+      const n = 50 + Math.floor(r() * 6 * COPY_MIN_ROWS);
       const input = Array.from({ length: n }, () => {
         const [integration, operation] = pick(ops);
         const status = pick(statuses);
@@ -78,11 +81,14 @@ describe('rollups', () => {
       const v = validateBatch(input);
       if (!v.ok) throw new Error(JSON.stringify(v.errors.slice(0, 3)));
       // insert in random chunks; replay some chunks and some earlier rows
+      // small chunks take the one-statement path, large ones COPY (COPY_MIN_ROWS); a large one
+      // sometimes carries already-stored events too (COPY refuses it, the statement stores the rest)
       let i = 0;
       while (i < v.rows.length) {
-        const k = 1 + Math.floor(r() * 60);
+        const k = 1 + Math.floor(r() * (r() < 0.5 ? 2 * COPY_MIN_ROWS : 60));
         const chunk = v.rows.slice(i, i + k);
-        await insertEvents(pool, chunk);
+        const old = r() < 0.2 ? all.filter(() => r() < 0.2).slice(0, 100) : [];
+        expect((await insertEvents(pool, [...chunk, ...old])).inserted).toBe(chunk.length);
         if (r() < 0.3) expect((await insertEvents(pool, chunk)).inserted).toBe(0);
         if (all.length && r() < 0.3) await insertEvents(pool, [pick(all)]);
         all.push(...chunk);
@@ -217,5 +223,132 @@ describe('rollups', () => {
     expect(follow.map((e) => e.id)).toEqual([newest[2].id, newest[1].id, newest[0].id]);
     // relative to the events' own clock, so a slow machine between insert and read changes nothing
     expect(await listEvents(db.pool, { botId: bot, since: new Date(t0 - 2500) })).toHaveLength(2);
+  });
+});
+
+describe('the COPY path (batches of COPY_MIN_ROWS and more)', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  /** the text of every query sent while fn runs */
+  async function queriesDuring(fn: () => Promise<unknown>): Promise<string[]> {
+    const texts: string[] = [];
+    const orig = pg.Client.prototype.query;
+    vi.spyOn(pg.Client.prototype, 'query').mockImplementation(function (this: pg.Client, ...args: unknown[]) {
+      const q = args[0] as string | { text?: string };
+      texts.push(typeof q === 'string' ? q : (q?.text ?? ''));
+      return (orig as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof orig);
+    await fn();
+    vi.restoreAllMocks();
+    return texts;
+  }
+
+  const tricky = [
+    'back\\slash \\N and \\t literally',
+    'tab\there, newline\nthere, carriage\rreturn',
+    'quotes " \' and a comma, semicolon;',
+    'unicode: é ü ß 日本語 🚀',
+    '',
+  ];
+
+  it('stores the rows exactly as given, whatever their text holds, in one COPY', async () => {
+    const bot = randomUUID();
+    const v = validateBatch(
+      Array.from({ length: COPY_MIN_ROWS + 36 }, (_, i) => ({
+        ...bars,
+        status: i % 10 === 0 ? ('ERROR' as const) : ('OK' as const),
+        reason_code: i % 10 === 0 ? 'UPSTREAM_5XX' : null,
+        bot_id: i % 7 === 0 ? null : bot,
+        symbol: i % 3 === 0 ? null : 'ES Z5',
+        latency_ms: i % 4 === 0 ? null : i,
+        records: i % 5 === 0 ? null : i * 10,
+        metadata: { note: tricky[i % tricky.length], nested: { list: [1, 'two', null, tricky[(i + 1) % tricky.length]] }, feature_keys_used: ['md.close'] },
+      })),
+    );
+    if (!v.ok) throw new Error(JSON.stringify(v.errors.slice(0, 3)));
+    let res: Awaited<ReturnType<typeof insertEvents>> | undefined;
+    const texts = await queriesDuring(async () => (res = await insertEvents(db.pool, v.rows)));
+    expect(res).toEqual({ inserted: v.rows.length, integrations: ['databento'] });
+    expect(texts.filter((t) => /^copy integration_usage_events /i.test(t))).toHaveLength(1);
+    const { rows } = await db.pool.query(
+      `select id, created_at, user_id, bot_id, run_id, integration, operation, status, latency_ms, symbol, timeframe, records,
+              reason_code, trace_id, metadata
+         from integration_usage_events where id = any($1::uuid[]) order by created_at, id`,
+      [v.rows.map((r) => r.id)],
+    );
+    const want = [...v.rows].sort((a, b) => a.created_at.getTime() - b.created_at.getTime() || a.id.localeCompare(b.id));
+    expect(rows).toEqual(want);
+    // and the derived tables count them
+    const { rows: roll } = await db.pool.query(
+      `select sum(calls)::int as calls, sum(records) filter (where status = 'OK')::int as records from usage_rollups where bot_id = $1`,
+      [bot],
+    );
+    const mine = v.rows.filter((r) => r.bot_id === bot);
+    expect(roll[0]).toEqual({
+      calls: mine.length,
+      records: mine.filter((r) => r.status === 'OK').reduce((a, r) => a + (r.records ?? 0), 0),
+    });
+  });
+
+  it('a large batch holding stored events stores only the new ones, counted once', async () => {
+    const bot = randomUUID();
+    const mk = (n: number) => {
+      const v = validateBatch(Array.from({ length: n }, () => ({ ...bars, status: 'OK' as const, bot_id: bot, records: 1 })));
+      if (!v.ok) throw new Error('bad fixture');
+      return v.rows;
+    };
+    const first = mk(COPY_MIN_ROWS * 2);
+    const more = mk(COPY_MIN_ROWS);
+    expect((await insertEvents(db.pool, first)).inserted).toBe(first.length);
+    expect((await insertEvents(db.pool, [...first.slice(0, 10), ...more, ...first.slice(10)])).inserted).toBe(more.length);
+    expect((await insertEvents(db.pool, [...more, ...first])).inserted).toBe(0);
+    const { rows } = await db.pool.query(
+      `select (select count(*)::int from integration_usage_events where bot_id = $1) as events,
+              (select sum(calls)::int from usage_rollups where bot_id = $1) as calls,
+              (select sum(calls)::int from usage_bot_hours where bot_id = $1) as hour_calls`,
+      [bot],
+    );
+    expect(rows[0]).toEqual({ events: first.length + more.length, calls: first.length + more.length, hour_calls: first.length + more.length });
+  });
+
+  it('a store that goes silent mid-batch: the batch fails within the query timeout and its connection is dropped', async () => {
+    const u = new URL(db.url);
+    // the path freezes once the first query of each connection (the batch's BEGIN) is answered
+    const relay = new Relay({ host: u.hostname, port: Number(u.port || 5432) }, { freeze: 'after-query-1' });
+    await relay.start();
+    const pool = createPool(relay.url(db.url), { queryTimeoutMs: 1_000 });
+    try {
+      const v = validateBatch(Array.from({ length: COPY_MIN_ROWS }, () => ({ ...bars, status: 'OK' as const, bot_id: randomUUID() })));
+      if (!v.ok) throw new Error('bad fixture');
+      const t0 = Date.now();
+      await expect(insertEvents(pool, v.rows)).rejects.toThrow(/timeout/i);
+      // one timeout, not a second one spent rolling back over the silent path
+      expect(Date.now() - t0).toBeLessThan(1_900);
+      expect(pool.totalCount).toBe(0);
+      const { rows } = await db.pool.query('select count(*)::int as n from integration_usage_events where id = any($1::uuid[])', [v.rows.map((r) => r.id)]);
+      expect(rows[0].n).toBe(0);
+    } finally {
+      await pool.end().catch(() => undefined);
+      await relay.stop();
+    }
+  });
+
+  it('a row the table refuses fails the whole batch: no event and no count stored', async () => {
+    const bot = randomUUID();
+    const v = validateBatch(Array.from({ length: COPY_MIN_ROWS + 10 }, () => ({ ...bars, status: 'OK' as const, bot_id: bot })));
+    if (!v.ok) throw new Error('bad fixture');
+    // past validation (as a writer bypassing it would be): the table's own check refuses it
+    const bad = [...v.rows.slice(0, 40), { ...v.rows[40], trace_id: 'not-a-trace-id' } as EventRow, ...v.rows.slice(41)];
+    // a data error (23xxx): the SDK's batcher splits the batch on it and dead-letters the row
+    await expect(insertEvents(db.pool, bad)).rejects.toMatchObject({ code: '23514' });
+    const { rows } = await db.pool.query(
+      `select (select count(*)::int from integration_usage_events where bot_id = $1) as events,
+              (select count(*)::int from usage_rollups where bot_id = $1) as rollups,
+              (select count(*)::int from bots where id = $1) as bots`,
+      [bot],
+    );
+    expect(rows[0]).toEqual({ events: 0, rollups: 0, bots: 0 });
+    // the pool is still usable and the good rows go in
+    expect((await insertEvents(db.pool, [...v.rows.slice(0, 40), ...v.rows.slice(41)])).inserted).toBe(v.rows.length - 1);
   });
 });

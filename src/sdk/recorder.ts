@@ -251,14 +251,32 @@ export function createUsageRecorder(opts: UsageRecorderOptions = {}): UsageRecor
 
   function record(event: EventInput): EventRow {
     failClosedCheck();
-    const row = validateOrThrow({
+    const row = validateOrThrow(withDefaults(event));
+    batcher.enqueue(row);
+    return row;
+  }
+
+  /**
+   * The recorder's bot, run and user for fields the event leaves out. A null default changes
+   * nothing (absent and null validate alike), so a plain event needing no default is validated
+   * as given: a copy of it validates at half the speed (issue 10, V8 object shapes), and
+   * validation never writes to its input.
+   */
+  function withDefaults(event: EventInput): EventInput {
+    const fill = (v: string | null | undefined, d: string | null) => v === undefined && d !== null;
+    if (
+      !fill(event.bot_id, defaults.bot_id) &&
+      !fill(event.run_id, defaults.run_id) &&
+      !fill(event.user_id, defaults.user_id) &&
+      Object.getPrototypeOf(event) === Object.prototype
+    )
+      return event;
+    return {
       ...event,
       bot_id: event.bot_id === undefined ? defaults.bot_id : event.bot_id,
       run_id: event.run_id === undefined ? defaults.run_id : event.run_id,
       user_id: event.user_id === undefined ? defaults.user_id : event.user_id,
-    });
-    batcher.enqueue(row);
-    return row;
+    };
   }
 
   /**

@@ -118,6 +118,19 @@ interface RollupGroup {
   last_trace_id: string;
 }
 
+/**
+ * One bot's rollup groups over the window ($1 bot id, $2 hours): a range scan of the rollup
+ * key (bot_id, hour, …) that reads the window's rows only, however long the bot's history
+ * (migrations/011). @internal exported for the plan test
+ */
+export const PROOF_GROUPS_SQL = `
+select integration, operation, status, detail,
+       sum(calls)::float8 as calls, sum(records)::float8 as records, max(last_at) as last_at,
+       (array_agg(last_trace_id order by last_at desc))[1] as last_trace_id
+  from usage_rollups
+ where bot_id = $1 and hour >= date_trunc('hour', now() - make_interval(hours => $2), 'UTC')
+ group by integration, operation, status, detail`;
+
 /** Panel B for one bot, or null when the bot is unknown (no bot row and no usage). */
 export async function botProof(pool: pg.Pool, botId: string, opts: { sinceHours?: number } = {}): Promise<BotProof | null> {
   assertBotId(botId);
@@ -129,15 +142,7 @@ export async function botProof(pool: pg.Pool, botId: string, opts: { sinceHours?
          from (select 1) one left join bots b on b.id = $1`,
       [botId, hours],
     ),
-    pool.query(
-      `select integration, operation, status, detail,
-              sum(calls)::float8 as calls, sum(records)::float8 as records, max(last_at) as last_at,
-              (array_agg(last_trace_id order by last_at desc))[1] as last_trace_id
-         from usage_rollups
-        where bot_id = $1 and hour >= date_trunc('hour', now() - make_interval(hours => $2), 'UTC')
-        group by integration, operation, status, detail`,
-      [botId, hours],
-    ),
+    pool.query(PROOF_GROUPS_SQL, [botId, hours]),
     lastRun(pool, botId),
   ]);
   const b = botRes.rows[0];
