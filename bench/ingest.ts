@@ -284,12 +284,17 @@ async function main(): Promise<void> {
       // botProof while events keep arriving (issue 10: p95 ≤ 5 ms at 10M events / 1 000 bots under load):
       // two loaders in a process of their own (as bots and the daemon are), then the same two
       // loaders in this process — whose p95 also counts this event loop held by their batches
+      // the floor beside it: a bare select 1 round trip under the same load, alternated with the reads
+      const floorUnderLoad: number[] = [];
       const underLoad = await whileLoading(url, work, bots, async () => {
         const xs: number[] = [];
         for (let i = 0; i < 300; i++) {
-          const s0 = performance.now();
+          let s0 = performance.now();
           await botProof(pool, bots[Math.floor(Math.random() * bots.length)]);
           xs.push(performance.now() - s0);
+          s0 = performance.now();
+          await pool.query('select 1');
+          floorUnderLoad.push(performance.now() - s0);
         }
         return xs;
       });
@@ -334,6 +339,7 @@ async function main(): Promise<void> {
       console.log(`at ${scale.toLocaleString('en')} events (${rollRows.toLocaleString('en')} rollup rows):`);
       console.log(`  botProof     ${f(lat.proof)}`);
       console.log(`  botProof     ${f(underLoad.lat)}  (under load: 2 loaders in another process inserting ~${underLoad.rate} events/s meanwhile)`);
+      console.log(`  select 1     ${f(floorUnderLoad)}  (the round-trip floor under that same load)`);
       console.log(`  botProof     ${f(underLoadHere)}  (under load, loaders in this process: ~${loadRateHere} events/s)`);
       console.log(`  botBlockers  ${f(lat.blockers)}`);
       console.log(`  topBots      ${f(lat.top)}  (ranking kept fresh by the daemon)`);

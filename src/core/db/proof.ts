@@ -20,7 +20,7 @@
 import type pg from 'pg';
 import { AmbiguousBotError, UsageError } from '../errors.js';
 import { botsNamed } from './bots.js';
-import { lastRun, type RunView } from './runs.js';
+import { LAST_RUN_SQL, toRunView, type RunView } from './runs.js';
 import { isUuid } from '../trace.js';
 import { SIMULATOR } from '../modes.js';
 
@@ -131,32 +131,44 @@ select integration, operation, status, detail,
  where bot_id = $1 and hour >= date_trunc('hour', now() - make_interval(hours => $2), 'UTC')
  group by integration, operation, status, detail`;
 
+/**
+ * Panel B's whole read in one statement and one round trip ($1 bot id, $2 hours): the window, the
+ * bot row, its last run (run_* columns) and one row per rollup group (a single row with null
+ * group columns when there is none). Under CPU contention every round trip is one more wait to
+ * be scheduled: three queries in parallel had twice this one's p95 while the bench loads events.
+ */
+const PROOF_SQL = `
+select w.since, w.until, b.id as bot_row_id, b.name as bot_name, b.last_seen_at as bot_last_seen_at,
+       r.id as run_id, r.bot_id as run_bot_id, r.user_id as run_user_id, r.mode as run_mode, r.job_kind as run_job_kind,
+       r.status as run_status, r.started_at as run_started_at, r.heartbeat_at as run_heartbeat_at,
+       r.heartbeat_age_s as run_heartbeat_age_s, r.ended_at as run_ended_at, r.terminal_state as run_terminal_state,
+       r.reason_code as run_reason_code, r.trace_id as run_trace_id,
+       g.integration, g.operation, g.status, g.detail, g.calls, g.records, g.last_at, g.last_trace_id
+  from (select date_trunc('hour', now() - make_interval(hours => $2), 'UTC') as since, now() as until) w
+  left join bots b on b.id = $1
+  left join lateral (${LAST_RUN_SQL}) r on true
+  left join lateral (${PROOF_GROUPS_SQL}) g on true`;
+
 /** Panel B for one bot, or null when the bot is unknown (no bot row and no usage). */
 export async function botProof(pool: pg.Pool, botId: string, opts: { sinceHours?: number } = {}): Promise<BotProof | null> {
   assertBotId(botId);
   const hours = windowHours(opts.sinceHours);
-  const [botRes, groupsRes, run] = await Promise.all([
-    pool.query(
-      `select b.id, b.name, b.last_seen_at,
-              date_trunc('hour', now() - make_interval(hours => $2), 'UTC') as since, now() as until
-         from (select 1) one left join bots b on b.id = $1`,
-      [botId, hours],
-    ),
-    pool.query(PROOF_GROUPS_SQL, [botId, hours]),
-    lastRun(pool, botId),
-  ]);
-  const b = botRes.rows[0];
-  const groups: RollupGroup[] = groupsRes.rows.map((r) => ({
-    integration: r.integration,
-    operation: r.operation,
-    status: r.status,
-    detail: r.detail,
-    calls: Number(r.calls),
-    records: Number(r.records),
-    last_at: iso(r.last_at),
-    last_trace_id: r.last_trace_id,
-  }));
-  if (!b.id && groups.length === 0 && !run) return null;
+  const { rows } = await pool.query(PROOF_SQL, [botId, hours]);
+  const b = rows[0];
+  const run = b.run_id ? toRunView(Object.fromEntries(Object.entries(b).flatMap(([k, v]) => (k.startsWith('run_') ? [[k.slice(4), v]] : [])))) : null;
+  const groups: RollupGroup[] = rows
+    .filter((r) => r.integration !== null)
+    .map((r) => ({
+      integration: r.integration,
+      operation: r.operation,
+      status: r.status,
+      detail: r.detail,
+      calls: Number(r.calls),
+      records: Number(r.records),
+      last_at: iso(r.last_at),
+      last_trace_id: r.last_trace_id,
+    }));
+  if (!b.bot_row_id && groups.length === 0 && !run) return null;
 
   const byIntegration = new Map<string, RollupGroup[]>();
   for (const g of groups) byIntegration.set(g.integration, [...(byIntegration.get(g.integration) ?? []), g]);
@@ -168,7 +180,7 @@ export async function botProof(pool: pg.Pool, botId: string, opts: { sinceHours?
     .sort((x, y) => y.last_at.localeCompare(x.last_at));
 
   return {
-    bot: { id: botId, name: b.name ?? null, last_seen_at: b.last_seen_at ? iso(b.last_seen_at) : null },
+    bot: { id: botId, name: b.bot_name ?? null, last_seen_at: b.bot_last_seen_at ? iso(b.bot_last_seen_at) : null },
     window: { hours, since: iso(b.since), until: iso(b.until) },
     last_run: run
       ? {

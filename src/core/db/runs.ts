@@ -169,9 +169,12 @@ export async function finishRun(pool: pg.Pool, runId: string, terminalState: Ter
 }
 
 /** The bot's latest run by start time, or null. */
+/** A bot's newest run ($1 bot id); also a part of botProof's one statement (db/proof.ts). */
+export const LAST_RUN_SQL = `select ${RUN_COLUMNS} from bot_runs where bot_id = $1 order by started_at desc, id desc limit 1`;
+
 export async function lastRun(pool: pg.Pool, botId: string): Promise<RunView | null> {
   uuid('botId', botId, true);
-  const { rows } = await pool.query(`select ${RUN_COLUMNS} from bot_runs where bot_id = $1 order by started_at desc, id desc limit 1`, [botId]);
+  const { rows } = await pool.query(LAST_RUN_SQL, [botId]);
   return rows[0] ? toRunView(rows[0]) : null;
 }
 
