@@ -34,6 +34,14 @@ function describeFilters(f: EventFilters): string {
 
 export async function run(ctx: CommandContext, opts: EventsOptions): Promise<number> {
   const filters = parseEventFilters(opts);
+  // --follow ends on SIGINT/SIGTERM with exit 0: caught from the start, so a signal while the
+  // first page is still loading is an ordinary stop, not a kill
+  let stop: () => void = () => undefined;
+  const stopped = opts.follow ? new Promise<void>((resolve) => (stop = resolve)) : null;
+  if (stopped) {
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  }
   const store = await openReadStore(ctx);
   const c = await makeChalk(colorEnabled(ctx.globals));
   const print = (e: EventView) => {
@@ -80,16 +88,13 @@ export async function run(ctx: CommandContext, opts: EventsOptions): Promise<num
     listener.on('notification', () => void catchUp());
     // polling fallback: a lost notification costs at most 2 s
     const poll = setInterval(() => void catchUp(), 2000);
-    await new Promise<void>((resolve, reject) => {
-      const stop = () => resolve();
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-      listener.on('error', reject);
-    });
+    await Promise.race([stopped, new Promise<void>((_, reject) => listener.on('error', reject))]);
     clearInterval(poll);
     await listener.end().catch(() => undefined);
     return 0;
   } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
     await store.close();
   }
 }
