@@ -8,7 +8,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ResultPromise } from 'execa';
 import { freshDatabase, type TestDb } from './helpers/db.js';
@@ -143,8 +142,9 @@ afterAll(async () => {
     await daemon.catch(() => undefined);
   }
   for (const s of standins) await s.close();
-  if (captures.length) {
-    const file = join(tmpdir(), 'observatory-tui-captures.txt');
+  // the screens, for a person debugging this file: only where asked (TUI_CAPTURES=file) — tests leave nothing in /tmp
+  const file = process.env.TUI_CAPTURES;
+  if (captures.length && file) {
     writeFileSync(file, captures.map((c) => `=== ${c.label}\n${c.frame.replace(/\s+$/, '')}\n`).join('\n'));
     process.stderr.write(`[tui-tmux] ${captures.length} screen captures written to ${file}\n`);
   }
